@@ -1,0 +1,175 @@
+package graph
+
+import (
+	"fmt"
+	"strings"
+)
+
+// MaskKind is the causal mask of a PixelCNN convolution.
+type MaskKind int
+
+const (
+	// MaskNone leaves every tap of the kernel live.
+	MaskNone MaskKind = iota
+	// MaskA hides the centre tap and every later tap in raster order: the
+	// first layer, so a pixel never sees itself.
+	MaskA
+	// MaskB hides every tap after the centre; the centre is allowed.
+	MaskB
+)
+
+func (m MaskKind) String() string {
+	switch m {
+	case MaskNone:
+		return "none"
+	case MaskA:
+		return "A"
+	case MaskB:
+		return "B"
+	}
+	return fmt.Sprintf("mask(%d)", int(m))
+}
+
+// ParseMaskKind is the inverse of MaskKind.String.
+func ParseMaskKind(s string) (MaskKind, error) {
+	switch s {
+	case "none", "":
+		return MaskNone, nil
+	case "A":
+		return MaskA, nil
+	case "B":
+		return MaskB, nil
+	}
+	return MaskNone, fmt.Errorf("unknown mask kind %q (want A, B or none)", s)
+}
+
+// Mask returns the kh×kw grid (row-major, 1 = live, 0 = hidden) of a mask.
+// It is the only code that knows the mask geometry. Kernels must have odd
+// sizes so that they have a centre; Mask panics otherwise (the builder
+// reports that as an error first).
+//
+// In raster order a tap (r, c) lies before the centre (cr, cc) when r < cr,
+// or r == cr and c < cc. Mask A keeps those taps; mask B keeps the centre too.
+func Mask(kind MaskKind, kh, kw int) []float32 {
+	m := make([]float32, kh*kw)
+	if kind == MaskNone {
+		for i := range m {
+			m[i] = 1
+		}
+		return m
+	}
+	if kh%2 == 0 || kw%2 == 0 {
+		panic(fmt.Sprintf("graph.Mask: mask %v needs an odd kernel, got %dx%d", kind, kh, kw))
+	}
+	cr, cc := kh/2, kw/2
+	for r := 0; r < kh; r++ {
+		for c := 0; c < kw; c++ {
+			before := r < cr || (r == cr && c < cc)
+			centre := r == cr && c == cc
+			if before || (centre && kind == MaskB) {
+				m[r*kw+c] = 1
+			}
+		}
+	}
+	return m
+}
+
+// MaskGrid draws a mask as text, one row per line: '1' live, '0' hidden.
+func MaskGrid(kind MaskKind, kh, kw int) string {
+	m := Mask(kind, kh, kw)
+	var sb strings.Builder
+	for r := 0; r < kh; r++ {
+		for c := 0; c < kw; c++ {
+			if c > 0 {
+				sb.WriteByte(' ')
+			}
+			if m[r*kw+c] != 0 {
+				sb.WriteByte('1')
+			} else {
+				sb.WriteByte('0')
+			}
+		}
+		sb.WriteByte('\n')
+	}
+	return sb.String()
+}
+
+// kernelDims returns (kh, kw, taps per kernel) of an OIHW weight.
+func kernelDims(v *Value) (kh, kw int, ok bool) {
+	s := v.Const.Shape
+	if len(s) != 4 {
+		return 0, 0, false
+	}
+	return s[2], s[3], true
+}
+
+// ApplyMask multiplies v's mask into its data, so hidden taps become exactly
+// 0 (also turning -0 into +0). It does nothing for MaskNone.
+func ApplyMask(v *Value) error {
+	if v.Mask == MaskNone {
+		return nil
+	}
+	kh, kw, ok := kernelDims(v)
+	if !ok || v.Const.DType != Float32 {
+		return fmt.Errorf("%s: mask %v needs a float32 OIHW weight, got %v", v.Name, v.Mask, v.TypeString())
+	}
+	if kh%2 == 0 || kw%2 == 0 {
+		return fmt.Errorf("%s: mask %v needs an odd kernel, got %dx%d", v.Name, v.Mask, kh, kw)
+	}
+	m := Mask(v.Mask, kh, kw)
+	w := v.Const.F32
+	for i := range w {
+		if m[i%len(m)] == 0 {
+			w[i] = 0
+		}
+	}
+	return nil
+}
+
+// MaskTapError reports a masked tap that holds a non-zero weight.
+type MaskTapError struct {
+	Tensor         string
+	Mask           MaskKind
+	O, I, Row, Col int
+	Value          float32
+}
+
+func (e *MaskTapError) Error() string {
+	return fmt.Sprintf("%s: mask %v hides tap [%d,%d,%d,%d] (row %d, col %d) but it holds %g",
+		e.Tensor, e.Mask, e.O, e.I, e.Row, e.Col, e.Row, e.Col, e.Value)
+}
+
+// CheckMask verifies that every tap hidden by v's mask is exactly 0.
+func CheckMask(v *Value) error {
+	if v.Mask == MaskNone {
+		return nil
+	}
+	kh, kw, ok := kernelDims(v)
+	if !ok || v.Const.DType != Float32 {
+		return fmt.Errorf("%s: mask %v needs a float32 OIHW weight, got %v", v.Name, v.Mask, v.TypeString())
+	}
+	if kh%2 == 0 || kw%2 == 0 {
+		return fmt.Errorf("%s: mask %v needs an odd kernel, got %dx%d", v.Name, v.Mask, kh, kw)
+	}
+	m := Mask(v.Mask, kh, kw)
+	in := v.Const.Shape[1]
+	for i, w := range v.Const.F32 {
+		tap := i % len(m)
+		if m[tap] == 0 && w != 0 {
+			oi := i / len(m)
+			return &MaskTapError{Tensor: v.Name, Mask: v.Mask, O: oi / in, I: oi % in,
+				Row: tap / kw, Col: tap % kw, Value: w}
+		}
+	}
+	return nil
+}
+
+// CheckMasks runs CheckMask on every initializer of g.
+func CheckMasks(g *Graph) error {
+	for _, v := range g.Inits {
+		if err := CheckMask(v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
