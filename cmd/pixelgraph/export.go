@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+
+	"github.com/pixelgraph/pixelgraph/export"
+	"github.com/pixelgraph/pixelgraph/graph"
+)
+
+func init() {
+	register(&command{
+		name:  "export",
+		args:  "-o FILE [--levels Q --filters F --hidden H --blocks B --head D --height H --width W --seed S --opset O]",
+		short: "build a PixelCNN and write it as an ONNX file",
+		run:   runExport,
+	})
+}
+
+// Opsets `pixelgraph export` accepts: what Debian's onnx 1.12 checker vouches for.
+const minExportOpset, maxExportOpset = 13, 17
+
+// modelFlags are the PixelCNN size flags shared by export and train.
+type modelFlags struct {
+	cfg graph.Config
+}
+
+func (m *modelFlags) register(fs *flag.FlagSet) {
+	m.cfg = graph.DefaultConfig()
+	c := &m.cfg
+	fs.IntVar(&c.Levels, "levels", c.Levels, "intensity levels q per pixel (logits per pixel), >= 2")
+	fs.IntVar(&c.Filters, "filters", c.Filters, "channels 2h of the residual stream")
+	fs.IntVar(&c.Hidden, "hidden", c.Hidden, "channels h inside a residual block")
+	fs.IntVar(&c.Blocks, "blocks", c.Blocks, "residual blocks")
+	fs.IntVar(&c.Head, "head", c.Head, "width of the two output 1x1 convs")
+	fs.IntVar(&c.Height, "height", c.Height, "image height")
+	fs.IntVar(&c.Width, "width", c.Width, "image width")
+	fs.IntVar(&c.FirstKernel, "first-kernel", c.FirstKernel, "kernel of the mask-A input conv (odd)")
+	fs.IntVar(&c.BlockKernel, "block-kernel", c.BlockKernel, "kernel of each block's mask-B conv (odd)")
+	fs.Uint64Var(&c.Seed, "seed", c.Seed, "initializer seed")
+}
+
+// flagFor maps graph.Config fields to the flags that set them.
+var flagFor = map[string]string{
+	"Levels": "--levels", "Filters": "--filters", "Hidden": "--hidden", "Blocks": "--blocks",
+	"Head": "--head", "Height": "--height", "Width": "--width", "Channels": "channels",
+	"FirstKernel": "--first-kernel", "BlockKernel": "--block-kernel",
+}
+
+// build validates the config, naming the flag at fault, and builds the graph.
+func (m *modelFlags) build() (*graph.Graph, error) {
+	if m.cfg.Blocks == 0 {
+		// 0 blocks is a valid graph but almost surely a typo for a size.
+		return nil, usagef("--blocks must be > 0, got 0")
+	}
+	if err := m.cfg.Validate(); err != nil {
+		var ce *graph.ConfigError
+		if errors.As(err, &ce) {
+			return nil, usagef("%s: %s", flagFor[ce.Field], ce.Msg)
+		}
+		return nil, err
+	}
+	return graph.PixelCNN(m.cfg)
+}
+
+func runExport(ctx context.Context, e *env, args []string) error {
+	c := commands["export"]
+	fs := newFlagSet(c, e)
+	var mf modelFlags
+	mf.register(fs)
+	out := fs.String("o", "", "output ONNX file (required)")
+	opset := fs.Int("opset", export.DefaultOpset, fmt.Sprintf("ONNX opset, %d..%d", minExportOpset, maxExportOpset))
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("unexpected argument %q", pos[0])
+	}
+	if *out == "" {
+		return usagef("-o FILE is required")
+	}
+	if *opset < minExportOpset || *opset > maxExportOpset {
+		return usagef("--opset must be in %d..%d, got %d", minExportOpset, maxExportOpset, *opset)
+	}
+	g, err := mf.build()
+	if err != nil {
+		return err
+	}
+	if err := export.WriteFile(*out, g, &export.Options{Opset: *opset}); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "wrote %s: PixelCNN levels=%d filters=%d hidden=%d blocks=%d, %d parameters, opset %d\n",
+		*out, mf.cfg.Levels, mf.cfg.Filters, mf.cfg.Hidden, mf.cfg.Blocks, graph.ParamCount(g), *opset)
+	return nil
+}
