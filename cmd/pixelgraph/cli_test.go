@@ -1,0 +1,111 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pixelgraph/pixelgraph/export"
+	"github.com/pixelgraph/pixelgraph/graph"
+)
+
+// pg runs one command line in-process and returns exit code, stdout, stderr.
+func pg(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), &env{stdout: &out, stderr: &errb}, args)
+	return code, out.String(), errb.String()
+}
+
+func TestExportMatchesLibrary(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	f := filepath.Join(dir, "small.onnx")
+	code, _, stderr := pg(t, "export", "-o", f, "--filters", "32", "--hidden", "16", "--blocks", "3", "--levels", "256")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	got, err := os.ReadFile(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := graph.DefaultConfig()
+	c.Filters, c.Hidden, c.Blocks, c.Levels = 32, 16, 3, 256
+	g, err := graph.PixelCNN(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := export.Marshal(g, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatal("CLI output differs from export.Marshal of the same config")
+	}
+	// Exporting twice gives identical bytes.
+	f2 := filepath.Join(dir, "again.onnx")
+	if code, _, stderr := pg(t, "export", "-o", f2, "--filters", "32", "--hidden", "16", "--blocks", "3", "--levels", "256"); code != 0 {
+		t.Fatal(stderr)
+	}
+	again, _ := os.ReadFile(f2)
+	if !bytes.Equal(got, again) {
+		t.Fatal("two exports differ")
+	}
+}
+
+func TestExportUsageErrors(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	out := filepath.Join(dir, "x.onnx")
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"export", "-o", out, "--levels", "1"}, 2, "--levels"},
+		{[]string{"export", "-o", out, "--block-kernel", "4"}, 2, "--block-kernel: mask B needs an odd kernel, got 4"},
+		{[]string{"export", "-o", out, "--first-kernel", "6"}, 2, "--first-kernel"},
+		{[]string{"export", "-o", out, "--filters", "0"}, 2, "--filters"},
+		{[]string{"export", "-o", out, "--hidden", "-3"}, 2, "--hidden"},
+		{[]string{"export", "-o", out, "--blocks", "0"}, 2, "--blocks"},
+		{[]string{"export", "-o", out, "--head", "0"}, 2, "--head"},
+		{[]string{"export", "-o", out, "--height", "0"}, 2, "--height"},
+		{[]string{"export", "-o", out, "--opset", "12"}, 2, "--opset"},
+		{[]string{"export", "-o", out, "--opset", "18"}, 2, "--opset"},
+		{[]string{"export", "-o", out, "--levels", "x"}, 2, "-levels"},
+		{[]string{"export", "-o", out, "--bogus"}, 2, "bogus"},
+		{[]string{"export"}, 2, "-o FILE is required"},
+		{[]string{"frobnicate"}, 2, "unknown command"},
+		{[]string{"export", "-o", filepath.Join(dir, "missing", "x.onnx")}, 1, "pixelgraph: export: write " + filepath.Join(dir, "missing", "x.onnx")},
+	} {
+		code, _, stderr := pg(t, c.args...)
+		if code != c.code || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: exit %d, stderr %q; want exit %d containing %q", c.args, code, stderr, c.code, c.want)
+		}
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("a failed export left %s behind", out)
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		t.Errorf("left behind: %s", e.Name())
+	}
+}
+
+func TestExportFailureKeepsOldFile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	out := filepath.Join(dir, "x.onnx")
+	if err := os.WriteFile(out, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, _ := pg(t, "export", "-o", out, "--levels", "1"); code != 2 {
+		t.Fatal("bad flag accepted")
+	}
+	if b, _ := os.ReadFile(out); string(b) != "old" {
+		t.Fatalf("existing file changed to %d bytes", len(b))
+	}
+}
