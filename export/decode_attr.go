@@ -1,0 +1,73 @@
+package export
+
+import (
+	"github.com/pixelgraph/pixelgraph/graph"
+	"github.com/pixelgraph/pixelgraph/internal/onnxpb"
+)
+
+// attrs decodes a node's attributes in file order. Attribute kinds the IR
+// has no room for (graphs, sparse tensors, type protos, tensor lists) are an
+// *UnsupportedError naming node, op and attribute; they are never skipped.
+func (d *decoder) attrs(aps []*onnxpb.AttributeProto, nw Where) ([]graph.Attr, error) {
+	var out []graph.Attr
+	seen := map[string]bool{}
+	for _, ap := range aps {
+		w := nw
+		w.Attr = ap.GetName()
+		if w.Attr == "" {
+			return nil, formatErr(w, "attribute without a name")
+		}
+		if seen[w.Attr] {
+			return nil, formatErr(w, "attribute is given twice")
+		}
+		seen[w.Attr] = true
+		if ap.GetRefAttrName() != "" {
+			return nil, unsupportedErr(w, "attribute references %q (function attributes are not supported)", ap.GetRefAttrName())
+		}
+		a, err := d.attr(ap, w)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+func (d *decoder) attr(ap *onnxpb.AttributeProto, w Where) (graph.Attr, error) {
+	a := graph.Attr{Name: ap.GetName(), Type: graph.AttrType(ap.GetType())}
+	switch ap.GetType() {
+	case onnxpb.AttributeProto_FLOAT:
+		a.F = ap.GetF()
+	case onnxpb.AttributeProto_INT:
+		a.I = ap.GetI()
+	case onnxpb.AttributeProto_STRING:
+		a.S = string(ap.GetS())
+	case onnxpb.AttributeProto_FLOATS:
+		a.Floats = append([]float32(nil), ap.GetFloats()...)
+	case onnxpb.AttributeProto_INTS:
+		a.Ints = append([]int64(nil), ap.GetInts()...)
+	case onnxpb.AttributeProto_STRINGS:
+		for _, s := range ap.GetStrings() {
+			a.Strings = append(a.Strings, string(s))
+		}
+	case onnxpb.AttributeProto_TENSOR:
+		if ap.GetT() == nil {
+			return a, formatErr(w, "tensor attribute without a tensor")
+		}
+		tw := w
+		tw.Tensor = ap.GetT().GetName()
+		tw.Field = "t"
+		t, err := d.tensor(ap.GetT(), tw, false)
+		if err != nil {
+			return a, err
+		}
+		a.T = t
+	case onnxpb.AttributeProto_UNDEFINED:
+		// proto2 keeps an unknown enum number as an unknown field: both
+		// a missing and an unknown type land here.
+		return a, formatErr(w, "attribute has a missing or unknown type")
+	default: // GRAPH, GRAPHS, TENSORS, SPARSE_TENSOR(S), TYPE_PROTO(S)
+		return a, unsupportedErr(w, "attributes of type %v are not supported", ap.GetType())
+	}
+	return a, nil
+}
