@@ -1,0 +1,362 @@
+package runtime
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+
+	"github.com/pixelgraph/pixelgraph/graph"
+)
+
+// Conv is computed as im2col + GEMM. 1-D and 2-D convolutions are lifted to
+// 3-D by prepending spatial dims of size 1, so one im2col serves all three.
+// Per batch item n and group g:
+//
+//	x[n] is (C,D,H,W); group g reads channels [g·Cg, (g+1)·Cg)
+//	col  is (K', P): K' live rows of the Cg·kd·kh·kw taps, P = oD·oH·oW
+//	y[n, g·Og:(g+1)·Og] (Og,P) = W_g (Og,K') · col (K',P) + bias
+//
+// A row (channel, tap) is live unless the constant weight is 0 for every
+// output channel of the group: masked PixelCNN taps cost nothing.
+
+// convAttrs are a Conv node's attributes, validated at compile time.
+type convAttrs struct {
+	autoPad     string
+	pads        []int64 // begins then ends; nil when absent
+	strides     []int64 // nil when absent
+	dilations   []int64 // nil when absent
+	kernelShape []int64 // nil when absent (inferred from W)
+	group       int
+}
+
+func compileConv(c *nodeCtx) (kernel, error) {
+	a := convAttrs{
+		autoPad:     c.str("auto_pad", "NOTSET"),
+		pads:        c.ints("pads"),
+		strides:     c.ints("strides"),
+		dilations:   c.ints("dilations"),
+		kernelShape: c.ints("kernel_shape"),
+		group:       int(c.int("group", 1)),
+	}
+	if c.err != nil {
+		return nil, c.err
+	}
+	switch a.autoPad {
+	case "NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER":
+	default:
+		return nil, c.unsupported("auto_pad", fmt.Sprintf("value %q", a.autoPad))
+	}
+	if a.autoPad != "NOTSET" {
+		for _, p := range a.pads {
+			if p != 0 {
+				return nil, c.errf("pads %v and auto_pad %s are both set", a.pads, a.autoPad)
+			}
+		}
+	}
+	if a.group < 1 {
+		return nil, c.errf("group must be >= 1, got %d", a.group)
+	}
+	for _, l := range []struct {
+		name string
+		v    []int64
+		min  int64
+	}{{"pads", a.pads, 0}, {"strides", a.strides, 1}, {"dilations", a.dilations, 1}, {"kernel_shape", a.kernelShape, 1}} {
+		for _, v := range l.v {
+			if v < l.min {
+				return nil, c.errf("%s %v: values must be >= %d", l.name, l.v, l.min)
+			}
+		}
+	}
+	k := &convKernel{attrs: a}
+	if w := c.constInput(1); w != nil {
+		if err := checkData(w, "weight W"); err != nil {
+			return nil, c.errf("%v", err)
+		}
+		if len(w.Shape) < 3 || len(w.Shape) > 5 {
+			return nil, c.unsupported("", fmt.Sprintf("Conv with weight of shape %v (1 to 3 spatial dims are supported)", w.Shape))
+		}
+		if w.Shape[0]%a.group != 0 {
+			return nil, c.errf("weight W %v: %d output channels are not divisible by group %d", w.Shape, w.Shape[0], a.group)
+		}
+		switch w.DType {
+		case graph.Float32:
+			k.packed32 = packWeights(w.F32, w.Shape, a.group, true)
+		case graph.Float64:
+			k.packed64 = packWeights(w.F64, w.Shape, a.group, true)
+		}
+	}
+	return k.run, nil
+}
+
+type convKernel struct {
+	attrs    convAttrs
+	packed32 *packed[float32] // for a constant float32 W
+	packed64 *packed[float64]
+	pool32   sync.Pool // *[]float32 im2col buffers
+	pool64   sync.Pool
+}
+
+// packed holds a weight (O, Cg, k...) per group as the GEMM's left matrix.
+type packed[T float32 | float64] struct {
+	k    int     // rows of the full im2col matrix: Cg·prod(kernel)
+	rows [][]int // per group: live im2col rows (nil: all K rows)
+	mats [][]T   // per group: (Og, len(rows)) row-major
+	og   int     // output channels per group
+}
+
+// packWeights splits w into per-group matrices; with prune it drops rows
+// whose weights are zero for every output channel of the group.
+func packWeights[T float32 | float64](w []T, shape []int, group int, prune bool) *packed[T] {
+	o := shape[0]
+	kk := graph.NumElements(shape[1:])
+	og := o / group
+	p := &packed[T]{k: kk, og: og, rows: make([][]int, group), mats: make([][]T, group)}
+	for g := 0; g < group; g++ {
+		wg := w[g*og*kk : (g+1)*og*kk]
+		p.mats[g] = wg
+		if !prune {
+			continue
+		}
+		var live []int
+		for j := 0; j < kk; j++ {
+			for i := 0; i < og; i++ {
+				if wg[i*kk+j] != 0 {
+					live = append(live, j)
+					break
+				}
+			}
+		}
+		if len(live) == kk {
+			continue
+		}
+		if live == nil {
+			live = []int{}
+		}
+		m := make([]T, og*len(live))
+		for i := 0; i < og; i++ {
+			for r, j := range live {
+				m[i*len(live)+r] = wg[i*kk+j]
+			}
+		}
+		p.rows[g], p.mats[g] = live, m
+	}
+	return p
+}
+
+// convGeom is the geometry of one Conv call, lifted to 3 spatial dims.
+type convGeom struct {
+	n, c, o, group, cg, og int
+	in, k, out             [3]int
+	stride, dil, padB      [3]int
+}
+
+func (g *convGeom) inPlane() int  { return g.in[0] * g.in[1] * g.in[2] }
+func (g *convGeom) outPlane() int { return g.out[0] * g.out[1] * g.out[2] }
+func (g *convGeom) taps() int     { return g.k[0] * g.k[1] * g.k[2] }
+
+// pointwise reports a 1x1 conv with unit strides and no padding: im2col is
+// the input itself.
+func (g *convGeom) pointwise() bool {
+	return g.taps() == 1 && g.in == g.out && g.padB == [3]int{}
+}
+
+// geometry checks x, w, b and computes output dims and begin pads.
+func (a *convAttrs) geometry(x, w, b *graph.Tensor) (*convGeom, []int, error) {
+	r := len(x.Shape)
+	if r < 3 || r > 5 {
+		return nil, nil, fmt.Errorf("input X of shape %v: want (N,C,spatial...) with 1 to 3 spatial dims", x.Shape)
+	}
+	if len(w.Shape) != r {
+		return nil, nil, fmt.Errorf("weight W of shape %v does not match input X of shape %v", w.Shape, x.Shape)
+	}
+	if x.DType != w.DType || !isFloat(x.DType) {
+		return nil, nil, fmt.Errorf("X (%v) and W (%v) must both be float32 or float64", x.DType, w.DType)
+	}
+	s := r - 2
+	g := &convGeom{n: x.Shape[0], c: x.Shape[1], o: w.Shape[0], group: a.group, cg: w.Shape[1]}
+	if g.c != g.cg*g.group {
+		return nil, nil, fmt.Errorf("input X %v has %d channels, weight W %v with group %d wants %d", x.Shape, g.c, w.Shape, g.group, g.cg*g.group)
+	}
+	if g.o%g.group != 0 {
+		return nil, nil, fmt.Errorf("weight W %v: %d output channels are not divisible by group %d", w.Shape, g.o, g.group)
+	}
+	g.og = g.o / g.group
+	if b != nil {
+		if err := checkData(b, "bias B"); err != nil {
+			return nil, nil, err
+		}
+		if b.DType != x.DType || len(b.Shape) != 1 || b.Shape[0] != g.o {
+			return nil, nil, fmt.Errorf("bias B is %v%v, want %v[%d]", b.DType, b.Shape, x.DType, g.o)
+		}
+	}
+	for _, l := range []struct {
+		name string
+		v    []int64
+		n    int
+	}{{"pads", a.pads, 2 * s}, {"strides", a.strides, s}, {"dilations", a.dilations, s}, {"kernel_shape", a.kernelShape, s}} {
+		if l.v != nil && len(l.v) != l.n {
+			return nil, nil, fmt.Errorf("%s %v: want %d values for %d spatial dims", l.name, l.v, l.n, s)
+		}
+	}
+	outShape := []int{g.n, g.o}
+	for i := 0; i < 3; i++ {
+		g.in[i], g.k[i], g.out[i], g.stride[i], g.dil[i] = 1, 1, 1, 1, 1
+	}
+	for i := 0; i < s; i++ {
+		j := 3 - s + i // lifted dim
+		in, k := x.Shape[2+i], w.Shape[2+i]
+		if a.kernelShape != nil && int(a.kernelShape[i]) != k {
+			return nil, nil, fmt.Errorf("kernel_shape %v does not match weight W %v", a.kernelShape, w.Shape)
+		}
+		st, d := 1, 1
+		if a.strides != nil {
+			st = int(a.strides[i])
+		}
+		if a.dilations != nil {
+			d = int(a.dilations[i])
+		}
+		ek := (k-1)*d + 1
+		var pb, pe, out int
+		switch a.autoPad {
+		case "SAME_UPPER", "SAME_LOWER":
+			out = (in + st - 1) / st
+			total := max(0, (out-1)*st+ek-in)
+			pb = total / 2
+			if a.autoPad == "SAME_LOWER" {
+				pb = total - total/2
+			}
+			pe = total - pb
+		default: // NOTSET, VALID
+			if a.autoPad == "NOTSET" && a.pads != nil {
+				pb, pe = int(a.pads[i]), int(a.pads[i+s])
+			}
+			if in+pb+pe < ek {
+				return nil, nil, fmt.Errorf("kernel %v (dilations %v) is larger than the padded input %v", w.Shape[2:], a.dilations, x.Shape[2:])
+			}
+			out = (in+pb+pe-ek)/st + 1
+		}
+		g.in[j], g.k[j], g.out[j], g.stride[j], g.dil[j], g.padB[j] = in, k, out, st, d, pb
+		outShape = append(outShape, out)
+	}
+	return g, outShape, nil
+}
+
+func (k *convKernel) run(ins []*graph.Tensor) (*graph.Tensor, error) {
+	x, w := ins[0], ins[1]
+	var b *graph.Tensor
+	if len(ins) > 2 {
+		b = ins[2]
+	}
+	if err := checkData(x, "input X"); err != nil {
+		return nil, err
+	}
+	if err := checkData(w, "weight W"); err != nil {
+		return nil, err
+	}
+	g, shape, err := k.attrs.geometry(x, w, b)
+	if err != nil {
+		return nil, err
+	}
+	out := newTensor(x.DType, shape)
+	switch x.DType {
+	case graph.Float32:
+		p := k.packed32
+		if p == nil {
+			p = packWeights(w.F32, w.Shape, g.group, false)
+		}
+		var bias []float32
+		if b != nil {
+			bias = b.F32
+		}
+		convItems(g, x.F32, p, bias, out.F32, &k.pool32)
+	case graph.Float64:
+		p := k.packed64
+		if p == nil {
+			p = packWeights(w.F64, w.Shape, g.group, false)
+		}
+		var bias []float64
+		if b != nil {
+			bias = b.F64
+		}
+		convItems(g, x.F64, p, bias, out.F64, &k.pool64)
+	}
+	return out, nil
+}
+
+// convItems runs the batch items on up to GOMAXPROCS goroutines.
+func convItems[T float32 | float64](g *convGeom, x []T, p *packed[T], bias, y []T, pool *sync.Pool) {
+	workers := min(g.n, runtime.GOMAXPROCS(0))
+	if workers <= 1 {
+		for n := 0; n < g.n; n++ {
+			convItem(g, x, p, bias, y, n, pool)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := range next {
+				convItem(g, x, p, bias, y, n, pool)
+			}
+		}()
+	}
+	for n := 0; n < g.n; n++ {
+		next <- n
+	}
+	close(next)
+	wg.Wait()
+}
+
+// convItem computes y[n] (O, P) for batch item n.
+func convItem[T float32 | float64](g *convGeom, x []T, p *packed[T], bias, y []T, n int, pool *sync.Pool) {
+	inP, outP := g.inPlane(), g.outPlane()
+	xn := x[n*g.c*inP : (n+1)*g.c*inP]
+	yn := y[n*g.o*outP : (n+1)*g.o*outP]
+	var buf *[]T
+	defer func() {
+		if buf != nil {
+			pool.Put(buf)
+		}
+	}()
+	for gi := 0; gi < g.group; gi++ {
+		xg := xn[gi*g.cg*inP : (gi+1)*g.cg*inP]
+		yg := yn[gi*g.og*outP : (gi+1)*g.og*outP]
+		rows := p.rows[gi]
+		kk := p.k
+		if rows != nil {
+			kk = len(rows)
+		}
+		var col []T
+		if rows == nil && g.pointwise() {
+			col = xg // (Cg, P) already
+		} else {
+			if buf == nil {
+				if v, ok := pool.Get().(*[]T); ok {
+					buf = v
+				} else {
+					buf = new([]T)
+				}
+			}
+			if cap(*buf) < kk*outP {
+				*buf = make([]T, kk*outP)
+			}
+			col = (*buf)[:kk*outP]
+			im2col(g, xg, rows, col)
+		}
+		beta := T(0)
+		if bias != nil {
+			beta = 1
+			for o := 0; o < g.og; o++ {
+				v := bias[gi*g.og+o]
+				row := yg[o*outP : (o+1)*outP]
+				for i := range row {
+					row[i] = v
+				}
+			}
+		}
+		gemmT(false, false, g.og, outP, kk, 1, p.mats[gi], kk, col, outP, beta, yg, outP)
+	}
+}

@@ -1,0 +1,42 @@
+// Package runtime runs a *graph.Graph in Go: any graph built by the DSL or
+// imported from ONNX, at any batch size.
+//
+//	p, err := runtime.Compile(g) // validates once: ops, opsets, attributes
+//	out, err := p.Run(ctx, map[string]*graph.Tensor{"pixels": x})
+//
+// Run(ctx, g, inputs) does both in one call.
+//
+// Invariants:
+//   - Compile rejects, before anything runs, every node whose op, domain,
+//     opset or attribute is outside the supported set (see Ops) with an
+//     *UnsupportedError naming node, op, opset and attribute. Attributes are
+//     never silently ignored.
+//   - Semantics follow the ONNX definition in force at the graph's opset
+//     (g.Opset; 0 means a graph built by pixelgraph and is read as 13):
+//     Softmax/LogSoftmax flatten at axis before opset 13 and work on one axis
+//     from 13; Squeeze/Unsqueeze take axes as an attribute before 13 and as an
+//     input from 13; Add/Sub/Mul/Div use the legacy broadcast/axis attributes
+//     before opset 7 and numpy broadcasting from 7.
+//   - Inputs are checked against the graph's declared inputs before any node
+//     runs: every input present, no unknown names, dtype equal, rank equal,
+//     fixed dims equal; symbolic dims are free but a dim name used twice
+//     ("N") must bind to one size. Errors are *InputError naming the input.
+//   - Tensors are graph.Tensor: float32 in F32, float64 in F64, every integer
+//     type and bool in I64 holding values in the range of the declared type.
+//     Integer arithmetic wraps as the declared type does (uint8 200+100 = 44)
+//     and integer Div truncates toward zero like C.
+//   - Kernels never write to their inputs. Returned outputs never share
+//     memory with the caller's inputs, the graph's initializers or each
+//     other, so callers may modify them.
+//   - Float32 Conv, Gemm and MatMul accumulate in float32 (single precision
+//     SGEMM behind sgemm in sgemm.go); the conformance tolerance is
+//     |got-ref| <= 1e-7 + 1e-3*|ref|.
+//   - Conv skips im2col rows whose constant weights are exactly zero for every
+//     output channel of a group (the masked taps of a PixelCNN). The result
+//     equals the dense product except where an input at such a tap is Inf or
+//     NaN (dense would give NaN there). Weights fed at run time are never
+//     pruned.
+//   - A Program is immutable after Compile and safe for concurrent Run calls.
+//     ctx is checked between nodes; a cancelled run returns ctx.Err().
+//   - The package never prints.
+package runtime

@@ -1,0 +1,209 @@
+package runtime
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/pixelgraph/pixelgraph/graph"
+)
+
+// kernel runs one compiled node on its inputs (nil for an omitted optional
+// input) and returns its single output. It must not modify its inputs.
+type kernel func(ins []*graph.Tensor) (*graph.Tensor, error)
+
+// opDef describes one supported op.
+type opDef struct {
+	minIn, maxIn int
+	// view: the output may share memory with an input (Reshape, Identity...).
+	view bool
+	// constant: the output is data held by the node (Constant).
+	constant bool
+	compile  func(c *nodeCtx) (kernel, error)
+}
+
+// ops is the supported set, keyed by op_type in the default domain.
+var ops map[string]opDef
+
+func init() {
+	ops = map[string]opDef{
+		"Conv":       {minIn: 2, maxIn: 3, compile: compileConv},
+		"Relu":       {minIn: 1, maxIn: 1, compile: compileUnary(opRelu)},
+		"Sigmoid":    {minIn: 1, maxIn: 1, compile: compileUnary(opSigmoid)},
+		"Tanh":       {minIn: 1, maxIn: 1, compile: compileUnary(opTanh)},
+		"Add":        {minIn: 2, maxIn: 2, compile: compileBinary(opAdd)},
+		"Sub":        {minIn: 2, maxIn: 2, compile: compileBinary(opSub)},
+		"Mul":        {minIn: 2, maxIn: 2, compile: compileBinary(opMul)},
+		"Div":        {minIn: 2, maxIn: 2, compile: compileBinary(opDiv)},
+		"Softmax":    {minIn: 1, maxIn: 1, compile: compileSoftmax(false)},
+		"LogSoftmax": {minIn: 1, maxIn: 1, compile: compileSoftmax(true)},
+		"Reshape":    {minIn: 1, maxIn: 2, view: true, compile: compileReshape},
+		"Squeeze":    {minIn: 1, maxIn: 2, view: true, compile: compileSqueeze},
+		"Unsqueeze":  {minIn: 1, maxIn: 2, view: true, compile: compileUnsqueeze},
+		"Flatten":    {minIn: 1, maxIn: 1, view: true, compile: compileFlatten},
+		"Identity":   {minIn: 1, maxIn: 1, view: true, compile: compileIdentity},
+		"Transpose":  {minIn: 1, maxIn: 1, compile: compileTranspose},
+		"Concat":     {minIn: 1, maxIn: -1, compile: compileConcat},
+		"Constant":   {minIn: 0, maxIn: 0, constant: true, compile: compileConstant},
+		"Gemm":       {minIn: 2, maxIn: 3, compile: compileGemm},
+		"MatMul":     {minIn: 2, maxIn: 2, compile: compileMatMul},
+		"ArgMax":     {minIn: 1, maxIn: 1, compile: compileArgMax},
+	}
+}
+
+// Ops returns the supported op types (default ONNX domain), sorted.
+func Ops() []string {
+	names := make([]string, 0, len(ops))
+	for name := range ops {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// compileNode validates n at opset and returns its kernel.
+func compileNode(n *graph.Node, opset int) (kernel, opDef, error) {
+	unsupported := func(attr, reason string) error {
+		return &UnsupportedError{Node: n.Name, Op: n.Op, Domain: n.Domain, Opset: opset, Attr: attr, Reason: reason}
+	}
+	if n.Domain != "" && n.Domain != "ai.onnx" {
+		return nil, opDef{}, unsupported("", "op outside the default ONNX domain")
+	}
+	def, ok := ops[n.Op]
+	if !ok {
+		return nil, opDef{}, unsupported("", "")
+	}
+	nin := len(n.Inputs)
+	for nin > 0 && n.Inputs[nin-1] == nil { // trailing omitted optionals
+		nin--
+	}
+	if nin < def.minIn || (def.maxIn >= 0 && nin > def.maxIn) {
+		return nil, def, &NodeError{Node: n.Name, Op: n.Op, Err: fmt.Errorf("%d inputs, want %s", nin, arity(def.minIn, def.maxIn))}
+	}
+	for i := 0; i < def.minIn; i++ {
+		if n.Inputs[i] == nil {
+			return nil, def, &NodeError{Node: n.Name, Op: n.Op, Err: fmt.Errorf("required input %d is missing", i)}
+		}
+	}
+	if len(n.Outputs) != 1 || n.Outputs[0] == nil {
+		return nil, def, unsupported("", fmt.Sprintf("%d outputs (only single-output nodes are supported)", len(n.Outputs)))
+	}
+	c := &nodeCtx{n: n, opset: opset, used: map[string]bool{}}
+	fn, err := def.compile(c)
+	if err != nil {
+		return nil, def, err
+	}
+	if c.err != nil {
+		return nil, def, c.err
+	}
+	for _, a := range n.Attrs {
+		if !c.used[a.Name] {
+			return nil, def, unsupported(a.Name, "")
+		}
+	}
+	return fn, def, nil
+}
+
+func arity(lo, hi int) string {
+	switch {
+	case hi < 0:
+		return fmt.Sprintf("at least %d", lo)
+	case lo == hi:
+		return fmt.Sprint(lo)
+	}
+	return fmt.Sprintf("%d to %d", lo, hi)
+}
+
+// nodeCtx reads a node's attributes for its compile function, recording which
+// ones were read (the rest are unknown and rejected) and the first error.
+type nodeCtx struct {
+	n     *graph.Node
+	opset int
+	used  map[string]bool
+	err   error
+}
+
+func (c *nodeCtx) fail(err error) {
+	if c.err == nil {
+		c.err = err
+	}
+}
+
+// errf records an invalid attribute value or input arrangement.
+func (c *nodeCtx) errf(format string, args ...any) error {
+	err := &NodeError{Node: c.n.Name, Op: c.n.Op, Err: fmt.Errorf(format, args...)}
+	c.fail(err)
+	return err
+}
+
+// unsupported records an attribute (value) the runtime does not handle.
+func (c *nodeCtx) unsupported(attr, reason string) error {
+	err := &UnsupportedError{Node: c.n.Name, Op: c.n.Op, Opset: c.opset, Attr: attr, Reason: reason}
+	c.fail(err)
+	return err
+}
+
+func (c *nodeCtx) attr(name string, typ graph.AttrType) (graph.Attr, bool) {
+	a, ok := c.n.Attr(name)
+	if !ok {
+		return a, false
+	}
+	c.used[name] = true
+	if a.Type != typ {
+		c.errf("attribute %q has type %v, want %v", name, a.Type, typ)
+		return a, false
+	}
+	return a, true
+}
+
+func (c *nodeCtx) has(name string) bool {
+	_, ok := c.n.Attr(name)
+	return ok
+}
+
+func (c *nodeCtx) int(name string, def int64) int64 {
+	if a, ok := c.attr(name, graph.AttrInt); ok {
+		return a.I
+	}
+	return def
+}
+
+func (c *nodeCtx) float(name string, def float32) float32 {
+	if a, ok := c.attr(name, graph.AttrFloat); ok {
+		return a.F
+	}
+	return def
+}
+
+func (c *nodeCtx) str(name, def string) string {
+	if a, ok := c.attr(name, graph.AttrString); ok {
+		return a.S
+	}
+	return def
+}
+
+// ints returns an ints attribute, or nil when absent.
+func (c *nodeCtx) ints(name string) []int64 {
+	if a, ok := c.attr(name, graph.AttrInts); ok {
+		if a.Ints == nil {
+			return []int64{}
+		}
+		return a.Ints
+	}
+	return nil
+}
+
+// legacy accepts attributes of early opsets that carry no semantics here
+// (consumed_inputs before opset 6).
+func (c *nodeCtx) legacyConsumedInputs() {
+	if c.opset < 6 {
+		c.ints("consumed_inputs")
+	}
+}
+
+// constInput returns the data of input i when it is an initializer.
+func (c *nodeCtx) constInput(i int) *graph.Tensor {
+	if i < len(c.n.Inputs) && c.n.Inputs[i] != nil {
+		return c.n.Inputs[i].Const
+	}
+	return nil
+}

@@ -1,0 +1,241 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/pixelgraph/pixelgraph/graph"
+)
+
+// DefaultOpset is the opset a graph with Opset 0 (built by pixelgraph, not
+// imported) is read at.
+const DefaultOpset = 13
+
+// MaxOpset is the newest default-domain opset whose definitions of the
+// supported ops this runtime implements (ops changed after 13 only by
+// allowing more element types, except Reshape's allowzero at 14).
+const MaxOpset = 22
+
+// Program is a graph prepared for repeated runs: ops, opsets and attributes
+// are validated and constant weights packed once. It is immutable and safe for
+// concurrent use.
+type Program struct {
+	g       *graph.Graph
+	opset   int
+	nslots  int
+	inputs  []inputSlot
+	consts  []constSlot
+	steps   []step
+	outputs []outputSlot
+}
+
+type inputSlot struct {
+	v    *graph.Value
+	slot int
+}
+
+type constSlot struct {
+	t    *graph.Tensor
+	slot int
+}
+
+type step struct {
+	node *graph.Node
+	fn   kernel
+	in   []int // -1 for an omitted optional input
+	out  int
+	free []int // slots whose last reader is this step
+}
+
+type outputSlot struct {
+	name     string
+	slot     int
+	borrowed bool // may share memory with an input, initializer or another output
+}
+
+// Run compiles g and runs it once. Use Compile to run a graph many times.
+func Run(ctx context.Context, g *graph.Graph, inputs map[string]*graph.Tensor) (map[string]*graph.Tensor, error) {
+	p, err := Compile(g)
+	if err != nil {
+		return nil, err
+	}
+	return p.Run(ctx, inputs)
+}
+
+// Opset returns the default-domain opset the program follows.
+func (p *Program) Opset() int { return p.opset }
+
+// Compile checks that every node of g is supported at g's opset and prepares
+// it to run. Errors for unsupported ops, opsets or attributes are
+// *UnsupportedError; invalid attribute values are *NodeError.
+func Compile(g *graph.Graph) (*Program, error) {
+	if g == nil {
+		return nil, errors.New("runtime: nil graph")
+	}
+	if err := g.Validate(); err != nil {
+		return nil, fmt.Errorf("runtime: invalid graph: %w", err)
+	}
+	opset := g.Opset
+	if opset == 0 {
+		opset = DefaultOpset
+	}
+	p := &Program{g: g, opset: opset}
+	slots := map[*graph.Value]int{}
+	borrowed := map[int]bool{}
+	newSlot := func(v *graph.Value) int {
+		s := p.nslots
+		p.nslots++
+		slots[v] = s
+		return s
+	}
+	for _, v := range g.Inputs {
+		s := newSlot(v)
+		borrowed[s] = true
+		p.inputs = append(p.inputs, inputSlot{v, s})
+	}
+	for _, v := range g.Inits {
+		s := newSlot(v)
+		borrowed[s] = true
+		p.consts = append(p.consts, constSlot{v.Const, s})
+	}
+	lastUse := map[int]int{}
+	for i, n := range g.Nodes {
+		if opset < 1 || opset > MaxOpset {
+			return nil, &UnsupportedError{Node: n.Name, Op: n.Op, Domain: n.Domain, Opset: opset,
+				Reason: fmt.Sprintf("opset %d (supported: 1..%d)", opset, MaxOpset)}
+		}
+		fn, def, err := compileNode(n, opset)
+		if err != nil {
+			return nil, err
+		}
+		st := step{node: n, fn: fn}
+		for _, in := range n.Inputs {
+			if in == nil {
+				st.in = append(st.in, -1)
+				continue
+			}
+			s := slots[in]
+			st.in = append(st.in, s)
+			lastUse[s] = i
+		}
+		st.out = newSlot(n.Outputs[0])
+		if def.view || def.constant {
+			borrowed[st.out] = true
+		}
+		p.steps = append(p.steps, st)
+	}
+	isOut := map[int]bool{}
+	seen := map[int]bool{}
+	for _, v := range g.Outputs {
+		s := slots[v]
+		isOut[s] = true
+		// A value listed twice as output is returned twice: copy the second.
+		p.outputs = append(p.outputs, outputSlot{name: v.Name, slot: s, borrowed: borrowed[s] || seen[s]})
+		seen[s] = true
+	}
+	for s, i := range lastUse {
+		if !isOut[s] && !borrowed[s] {
+			p.steps[i].free = append(p.steps[i].free, s)
+		}
+	}
+	return p, nil
+}
+
+// Run executes the program. inputs maps each graph input name to a tensor
+// whose dtype and fixed dims match the declaration; the result maps each
+// graph output name to a fresh tensor.
+func (p *Program) Run(ctx context.Context, inputs map[string]*graph.Tensor) (map[string]*graph.Tensor, error) {
+	if err := p.checkInputs(inputs); err != nil {
+		return nil, err
+	}
+	slots := make([]*graph.Tensor, p.nslots)
+	for _, in := range p.inputs {
+		slots[in.slot] = inputs[in.v.Name]
+	}
+	for _, c := range p.consts {
+		slots[c.slot] = c.t
+	}
+	ins := make([]*graph.Tensor, 0, 8)
+	for _, st := range p.steps {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		ins = ins[:0]
+		for _, s := range st.in {
+			if s < 0 {
+				ins = append(ins, nil)
+				continue
+			}
+			ins = append(ins, slots[s])
+		}
+		out, err := st.fn(ins)
+		if err != nil {
+			var ue *UnsupportedError
+			if errors.As(err, &ue) {
+				return nil, err
+			}
+			return nil, &NodeError{Node: st.node.Name, Op: st.node.Op, Err: err}
+		}
+		slots[st.out] = out
+		for _, s := range st.free {
+			slots[s] = nil
+		}
+	}
+	res := make(map[string]*graph.Tensor, len(p.outputs))
+	for _, o := range p.outputs {
+		t := slots[o.slot]
+		if o.borrowed {
+			t = t.Clone()
+		}
+		res[o.name] = t
+	}
+	return res, nil
+}
+
+// checkInputs matches inputs against the graph's declared inputs.
+func (p *Program) checkInputs(inputs map[string]*graph.Tensor) error {
+	declared := map[string]bool{}
+	dims := map[string]int{}       // symbolic dim name -> bound size
+	dimFrom := map[string]string{} // symbolic dim name -> input that bound it
+	for _, in := range p.inputs {
+		v := in.v
+		declared[v.Name] = true
+		t, ok := inputs[v.Name]
+		if !ok || t == nil {
+			return &InputError{Input: v.Name, Msg: fmt.Sprintf("missing (want %s)", v.TypeString())}
+		}
+		if err := t.Check(); err != nil {
+			return &InputError{Input: v.Name, Msg: err.Error()}
+		}
+		if v.DType != graph.Undefined && t.DType != v.DType {
+			return &InputError{Input: v.Name, Msg: fmt.Sprintf("dtype %v, want %s", t.DType, v.TypeString())}
+		}
+		if v.Shape == nil {
+			continue
+		}
+		if len(t.Shape) != len(v.Shape) {
+			return &InputError{Input: v.Name, Msg: fmt.Sprintf("shape %v has rank %d, want %s", t.Shape, len(t.Shape), v.TypeString())}
+		}
+		for i, d := range v.Shape {
+			if d >= 0 && t.Shape[i] != d {
+				return &InputError{Input: v.Name, Msg: fmt.Sprintf("shape %v: dim %d is %d, want %d (%s)", t.Shape, i, t.Shape[i], d, v.TypeString())}
+			}
+			if d < 0 && i < len(v.DimNames) && v.DimNames[i] != "" {
+				name := v.DimNames[i]
+				if b, ok := dims[name]; ok && b != t.Shape[i] {
+					return &InputError{Input: v.Name, Msg: fmt.Sprintf("shape %v: dim %d (%s) is %d, but %s bound %s to %d",
+						t.Shape, i, name, t.Shape[i], dimFrom[name], name, b)}
+				}
+				dims[name] = t.Shape[i]
+				dimFrom[name] = v.Name
+			}
+		}
+	}
+	for name := range inputs {
+		if !declared[name] {
+			return &InputError{Input: name, Msg: "not an input of the graph"}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,88 @@
+package sample
+
+import (
+	"context"
+	"runtime"
+	"slices"
+	"sync"
+)
+
+// cached samples with the incremental plan. Images are split among
+// GOMAXPROCS workers, each with its own activations; every worker walks the
+// pixels in raster order: pre ops at p, one draw per image, write pixel p,
+// post ops at p.
+func cached(ctx context.Context, pl *plan, geo Geometry, opts Options, known []int32, rows int) (*Result, error) {
+	res, u := newResult(geo, opts, Cached)
+	n, px, q := opts.N, pl.pixels, geo.Q
+	workers := min(runtime.GOMAXPROCS(0), (n+3)/4)
+	var (
+		mu   sync.Mutex
+		done = make([]int, workers)
+		last int
+		near = make([][]int, workers)
+		errs = make([]error, workers)
+		wg   sync.WaitGroup
+	)
+	report := func(w, p int) {
+		if opts.Progress == nil {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		done[w] = p
+		if m := slices.Min(done); m > last {
+			last = m
+			opts.Progress(m, px)
+		}
+	}
+	scale := 1 / float32(q-1)
+	for w := 0; w < workers; w++ {
+		lo, hi := w*n/workers, (w+1)*n/workers
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s := newState(pl, hi-lo)
+			for p := 0; p < px; p++ {
+				if p%pl.w == 0 {
+					if err := ctx.Err(); err != nil {
+						errs[w] = err
+						return
+					}
+				}
+				for _, o := range pl.pre {
+					o.apply(s, p)
+				}
+				logits, x := s.at(pl.output, p), s.at(pl.input, p)
+				for i := lo; i < hi; i++ {
+					var l int
+					if p < rows*pl.w {
+						l = int(known[i*px+p])
+					} else {
+						var nr bool
+						l, nr = Categorical(logits[(i-lo)*q:], 1, q, opts.Temperature, u[i][p])
+						if nr {
+							near[w] = append(near[w], i*px+p)
+						}
+					}
+					res.Levels[i*px+p] = int32(l)
+					x[(i-lo)*pl.inC] = float32(l) * scale
+				}
+				for _, o := range pl.post {
+					o.apply(s, p)
+				}
+				report(w, p+1)
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	for _, nr := range near {
+		res.NearBoundary = append(res.NearBoundary, nr...)
+	}
+	slices.Sort(res.NearBoundary)
+	return res, nil
+}

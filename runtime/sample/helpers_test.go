@@ -1,0 +1,114 @@
+package sample
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/pixelgraph/pixelgraph/export"
+	"github.com/pixelgraph/pixelgraph/graph"
+	"github.com/pixelgraph/pixelgraph/internal/testenv"
+)
+
+// smallConfig is a PixelCNN small enough for hundreds of naive passes.
+func smallConfig(q, h, w int, seed uint64) graph.Config {
+	c := graph.DefaultConfig()
+	c.Levels, c.Height, c.Width = q, h, w
+	c.Filters, c.Hidden, c.Blocks, c.Head = 16, 8, 2, 16
+	c.Seed = seed
+	return c
+}
+
+func mustPixelCNN(t testing.TB, c graph.Config) *graph.Graph {
+	t.Helper()
+	g, err := graph.PixelCNN(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+// ortForward wraps an ONNX Runtime session on g's ONNX encoding.
+func ortForward(t testing.TB, g *graph.Graph, geo Geometry) Forward {
+	t.Helper()
+	model, err := export.Marshal(g, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := testenv.NewORTSession(t, model, testenv.ORTOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := s.Inputs[0].Name
+	return func(ctx context.Context, x []float32, n int) ([]float32, error) {
+		out, err := s.Run(testenv.Float32(in, []int64{int64(n), 1, int64(geo.H), int64(geo.W)}, x))
+		if err != nil {
+			return nil, err
+		}
+		return out[0].Data, nil
+	}
+}
+
+// compareImages fails unless a and b hold the same levels, except that
+// after a near-boundary draw (in either) an image may diverge; it returns
+// how many images diverged that way.
+func compareImages(t *testing.T, what string, a, b *Result) int {
+	t.Helper()
+	if a.N != b.N || len(a.Levels) != len(b.Levels) {
+		t.Fatalf("%s: %d vs %d images", what, a.N, b.N)
+	}
+	px := a.H * a.W
+	near := map[int]bool{}
+	for _, k := range a.NearBoundary {
+		near[k] = true
+	}
+	for _, k := range b.NearBoundary {
+		near[k] = true
+	}
+	flips := 0
+	for i := 0; i < a.N; i++ {
+		for p := 0; p < px; p++ {
+			k := i*px + p
+			if a.Levels[k] == b.Levels[k] {
+				continue
+			}
+			if near[k] {
+				t.Logf("%s: image %d pixel %d: levels %d vs %d at a near-boundary draw (allowed; counted)", what, i, p, a.Levels[k], b.Levels[k])
+				flips++
+			} else {
+				t.Errorf("%s: image %d first differs at pixel %d: %d vs %d (not near a boundary)", what, i, p, a.Levels[k], b.Levels[k])
+			}
+			break
+		}
+	}
+	return flips
+}
+
+// allClose fails when |got−want| > atol + rtol·|want| anywhere.
+func allClose(t *testing.T, what string, got, want []float32, atol, rtol float64) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d values, want %d", what, len(got), len(want))
+	}
+	worst, at := 0.0, -1
+	for i := range got {
+		d := math.Abs(float64(got[i]) - float64(want[i]))
+		if d > atol+rtol*math.Abs(float64(want[i])) && d > worst {
+			worst, at = d, i
+		}
+	}
+	if at >= 0 {
+		t.Fatalf("%s: element %d is %g, want %g (|diff| %g > %g + %g·|want|)", what, at, got[at], want[at], worst, atol, rtol)
+	}
+}
+
+// randomImages returns n images of levels in 0..q−1 scaled to [0,1].
+func randomImages(n, px, q int, seed uint64) []float32 {
+	r := rand.New(rand.NewPCG(seed, 0))
+	x := make([]float32, n*px)
+	for i := range x {
+		x[i] = float32(r.IntN(q)) / float32(q-1)
+	}
+	return x
+}
