@@ -1,0 +1,128 @@
+package train
+
+import (
+	"fmt"
+
+	"github.com/pixelgraph/pixelgraph/graph"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// convAttrs are the attributes of an ONNX Conv the lowering understands.
+type convAttrs struct {
+	kernel, pads, strides, dilations []int
+}
+
+// parseConv reads and checks a Conv node's attributes against its weight
+// (O,C,kh,kw): group 1, symmetric pads, explicit (or default) everything.
+func parseConv(n *graph.Node, wShape []int) (convAttrs, error) {
+	a := convAttrs{kernel: wShape[2:4], pads: []int{0, 0, 0, 0}, strides: []int{1, 1}, dilations: []int{1, 1}}
+	bad := func(format string, args ...any) error {
+		return &UnsupportedError{n.Name, n.Op, fmt.Sprintf(format, args...)}
+	}
+	ints := func(at graph.Attr, want int) ([]int, error) {
+		if at.Type != graph.AttrInts || len(at.Ints) != want {
+			return nil, bad("attribute %s: want %d ints, got %v %v", at.Name, want, at.Type, at.Ints)
+		}
+		r := make([]int, want)
+		for i, v := range at.Ints {
+			r[i] = int(v)
+		}
+		return r, nil
+	}
+	for _, at := range n.Attrs {
+		var err error
+		switch at.Name {
+		case "group":
+			if at.Type != graph.AttrInt || at.I != 1 {
+				return a, bad("group %d is not supported (only 1)", at.I)
+			}
+		case "kernel_shape":
+			var k []int
+			if k, err = ints(at, 2); err == nil && (k[0] != wShape[2] || k[1] != wShape[3]) {
+				err = bad("kernel_shape %v does not match weight %v", k, wShape)
+			}
+		case "pads":
+			a.pads, err = ints(at, 4)
+		case "strides":
+			a.strides, err = ints(at, 2)
+		case "dilations":
+			a.dilations, err = ints(at, 2)
+		case "auto_pad":
+			if at.Type != graph.AttrString || at.S != "NOTSET" {
+				err = bad("auto_pad %q is not supported (explicit pads only)", at.S)
+			}
+		default:
+			err = bad("unknown attribute %s", at.Name)
+		}
+		if err != nil {
+			return a, err
+		}
+	}
+	if a.pads[0] != a.pads[2] || a.pads[1] != a.pads[3] {
+		return a, bad("asymmetric pads %v are not supported", a.pads)
+	}
+	for _, v := range append(append([]int(nil), a.strides...), a.dilations...) {
+		if v <= 0 {
+			return a, bad("strides %v and dilations %v must be > 0", a.strides, a.dilations)
+		}
+	}
+	return a, nil
+}
+
+// lowerConv: y = conv(x, W ⊙ M) + B for x (N,C,H,W), W (O,C,kh,kw), B (O).
+// M is graph.Mask of W's mask kind, a constant, so ∂loss/∂W is exactly 0 at
+// every masked tap.
+func (l *lowered) lowerConv(n *graph.Node, ins []*G.Node) (*G.Node, error) {
+	if err := checkArity(n, ins, 2, 3); err != nil {
+		return nil, err
+	}
+	x, w := ins[0], ins[1]
+	wv := n.Inputs[1]
+	ws := w.Shape()
+	if ws.Dims() != 4 || x.Shape().Dims() != 4 || ws[1] != x.Shape()[1] {
+		return nil, &UnsupportedError{n.Name, n.Op, fmt.Sprintf("input %v and weight %v do not fit (N,C,H,W) and (O,C,kh,kw)", x.Shape(), ws)}
+	}
+	a, err := parseConv(n, ws)
+	if err != nil {
+		return nil, err
+	}
+	if wv.Mask != graph.MaskNone {
+		if w, err = l.masked(n, wv, w); err != nil {
+			return nil, err
+		}
+	}
+	y, err := G.Conv2d(x, w, tensor.Shape(a.kernel), a.pads[:2], a.strides, a.dilations)
+	if err != nil {
+		return nil, &UnsupportedError{n.Name, n.Op, "gorgonia Conv2d: " + err.Error()}
+	}
+	if len(ins) == 3 && ins[2] != nil {
+		b := ins[2]
+		if b.Shape().Dims() != 1 || b.Shape()[0] != ws[0] {
+			return nil, &UnsupportedError{n.Name, n.Op, fmt.Sprintf("bias %v does not match %d output channels", b.Shape(), ws[0])}
+		}
+		// B (O) broadcast to (N,O,H',W') along axes 0, 2, 3.
+		if y, err = G.BroadcastAdd(y, b, nil, []byte{0, 2, 3}); err != nil {
+			return nil, &UnsupportedError{n.Name, n.Op, "bias: " + err.Error()}
+		}
+	}
+	return y, nil
+}
+
+// masked returns W ⊙ M with M (O,C,kh,kw) the mask of wv repeated over O and C.
+func (l *lowered) masked(n *graph.Node, wv *graph.Value, w *G.Node) (*G.Node, error) {
+	ws := w.Shape()
+	kh, kw := ws[2], ws[3]
+	if kh%2 == 0 || kw%2 == 0 {
+		return nil, &UnsupportedError{n.Name, n.Op, fmt.Sprintf("mask %v needs an odd kernel, got %dx%d", wv.Mask, kh, kw)}
+	}
+	m := graph.Mask(wv.Mask, kh, kw)
+	mt := tensor.New(tensor.Of(l.dt), tensor.WithShape(ws...))
+	full := make([]float32, ws.TotalSize())
+	for i := range full {
+		full[i] = m[i%len(m)]
+	}
+	copyIn(mt, full)
+	M := G.NewConstant(mt, G.WithName(wv.Name+"/mask"))
+	return G.HadamardProd(w, M)
+}

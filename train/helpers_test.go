@@ -1,0 +1,88 @@
+package train
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/pixelgraph/pixelgraph/dataset"
+	"github.com/pixelgraph/pixelgraph/graph"
+)
+
+// smallConfig is the test model: small enough for seconds per test.
+func smallConfig() graph.Config {
+	return graph.Config{Levels: 4, Channels: 1, Height: 28, Width: 28, Filters: 16, Hidden: 8,
+		Blocks: 2, Head: 16, FirstKernel: 7, BlockKernel: 3, Seed: 1}
+}
+
+func mustPixelCNN(t testing.TB, cfg graph.Config) *graph.Graph {
+	t.Helper()
+	g, err := graph.PixelCNN(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+// tinyGraph: input 1x5x5 → masked A 3x3 (4) → relu → masked B 3x3 (4) →
+// relu → 1x1 (q=3), with a residual Add so every op is exercised.
+func tinyGraph(t testing.TB) *graph.Graph {
+	t.Helper()
+	b := graph.NewBuilder("tiny", 7)
+	x := b.Input(graph.InputName, 1, 5, 5)
+	h := b.Conv(x, graph.ConvSpec{Name: "a", Out: 4, Kernel: 3, Pad: 1, Mask: graph.MaskA})
+	y := b.Relu(h)
+	y = b.Conv(y, graph.ConvSpec{Name: "b", Out: 4, Kernel: 3, Pad: 1, Mask: graph.MaskB})
+	y = b.Relu(y)
+	y = b.Add(h, y)
+	y = b.Conv(y, graph.ConvSpec{Name: "out", Out: 3, Kernel: 1})
+	b.Output(graph.OutputName, y)
+	g, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+// randomLevels returns n levels in 0..q-1 from a fixed seed.
+func randomLevels(seed uint64, n, q int) []uint8 {
+	r := rand.New(rand.NewPCG(seed, 1))
+	lv := make([]uint8, n)
+	for i := range lv {
+		lv[i] = uint8(r.IntN(q))
+	}
+	return lv
+}
+
+// mnistSlice loads the testdata slice (256 train, 256 test images).
+func mnistSlice(t testing.TB) (train, test *dataset.Images) {
+	t.Helper()
+	tr, err := dataset.Load("../testdata/mnist", dataset.Train)
+	if err != nil {
+		t.Fatal(err)
+	}
+	te, err := dataset.Load("../testdata/mnist", dataset.Test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr, te
+}
+
+// allClose fails when |got−want| > atol + rtol·|want| anywhere; each caller
+// says why its tolerance.
+func allClose(t testing.TB, what string, got, want []float64, atol, rtol float64) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d values, want %d", what, len(got), len(want))
+	}
+	worst, at := 0.0, -1
+	for i := range got {
+		d := math.Abs(got[i] - want[i])
+		if d > atol+rtol*math.Abs(want[i]) && d > worst || math.IsNaN(got[i]) {
+			worst, at = d, i
+		}
+	}
+	if at >= 0 {
+		t.Errorf("%s: at %d got %g, want %g (|diff| %g > atol %g + rtol %g·|want|)", what, at, got[at], want[at], worst, atol, rtol)
+	}
+}

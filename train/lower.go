@@ -1,0 +1,185 @@
+package train
+
+import (
+	"fmt"
+
+	"github.com/pixelgraph/pixelgraph/graph"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// lowered is a graph.Graph as a gorgonia expression graph for a fixed batch
+// size (gorgonia shapes are static).
+type lowered struct {
+	eg     *G.ExprGraph
+	dt     tensor.Dtype // Float32 for training; Float64 for gradient checks
+	input  *G.Node      // (N,C,H,W), the graph's only input
+	output *G.Node      // (N,q·C,H,W), the graph's only output
+	params []*param     // the initializers the nodes use, in g.Inits order
+	values map[*graph.Value]*G.Node
+}
+
+// param is a trainable initializer and its gorgonia variable.
+type param struct {
+	v    *graph.Value
+	node *G.Node
+}
+
+// lower builds the expression graph of g for batch images in dtype dt. The
+// initializers become variables holding a copy of their IR data.
+func lower(g *graph.Graph, batch int, dt tensor.Dtype) (*lowered, error) {
+	if len(g.Inputs) != 1 || len(g.Outputs) != 1 {
+		return nil, &UnsupportedError{Msg: fmt.Sprintf("need one input and one output, got %d and %d", len(g.Inputs), len(g.Outputs))}
+	}
+	in := g.Inputs[0]
+	if len(in.Shape) != 4 || in.Shape[1] <= 0 || in.Shape[2] <= 0 || in.Shape[3] <= 0 {
+		return nil, &UnsupportedError{Msg: fmt.Sprintf("input %s must be (N,C,H,W) with fixed C, H, W, got %s", in.Name, in.TypeString())}
+	}
+	l := &lowered{eg: G.NewGraph(), dt: dt, values: map[*graph.Value]*G.Node{}}
+	shape := []int{batch, in.Shape[1], in.Shape[2], in.Shape[3]}
+	l.input = G.NewTensor(l.eg, dt, 4, G.WithShape(shape...), G.WithName(in.Name),
+		G.WithValue(tensor.New(tensor.Of(dt), tensor.WithShape(shape...))))
+	l.values[in] = l.input
+	used := map[*graph.Value]bool{}
+	for _, n := range g.Nodes {
+		for _, v := range n.Inputs {
+			used[v] = true
+		}
+	}
+	for _, v := range g.Inits {
+		if !used[v] {
+			continue
+		}
+		if v.Const.DType != graph.Float32 {
+			return nil, &UnsupportedError{Msg: fmt.Sprintf("initializer %s is %v, want float32", v.Name, v.Const.DType)}
+		}
+		t := tensor.New(tensor.Of(dt), tensor.WithShape(v.Const.Shape...))
+		copyIn(t, v.Const.F32)
+		var node *G.Node
+		if len(v.Const.Shape) == 1 {
+			node = G.NewVector(l.eg, dt, G.WithShape(v.Const.Shape...), G.WithName(v.Name), G.WithValue(t))
+		} else {
+			node = G.NewTensor(l.eg, dt, len(v.Const.Shape), G.WithShape(v.Const.Shape...), G.WithName(v.Name), G.WithValue(t))
+		}
+		l.values[v] = node
+		l.params = append(l.params, &param{v: v, node: node})
+	}
+	for _, n := range g.Nodes {
+		if err := l.lowerNode(n); err != nil {
+			return nil, err
+		}
+	}
+	out, ok := l.values[g.Outputs[0]]
+	if !ok {
+		return nil, &UnsupportedError{Msg: "output " + g.Outputs[0].Name + " is not computed"}
+	}
+	l.output = out
+	return l, nil
+}
+
+// lowerNode dispatches on the op: this is the one place to change when an
+// op gets its own gorgonia Op (a faster conv kernel, a fused conv+ReLU).
+func (l *lowered) lowerNode(n *graph.Node) error {
+	if n.Domain != "" {
+		return &UnsupportedError{n.Name, n.Op, "domain " + n.Domain + " is not supported"}
+	}
+	if len(n.Outputs) != 1 {
+		return &UnsupportedError{n.Name, n.Op, fmt.Sprintf("%d outputs, want 1", len(n.Outputs))}
+	}
+	ins := make([]*G.Node, len(n.Inputs))
+	for i, v := range n.Inputs {
+		if v == nil {
+			continue
+		}
+		x, ok := l.values[v]
+		if !ok {
+			return &UnsupportedError{n.Name, n.Op, fmt.Sprintf("input %q is neither an input, an initializer nor computed earlier", v.Name)}
+		}
+		ins[i] = x
+	}
+	var out *G.Node
+	var err error
+	switch n.Op {
+	case "Conv":
+		out, err = l.lowerConv(n, ins)
+	case "Relu":
+		out, err = lowerRelu(n, ins)
+	case "Add":
+		out, err = lowerAdd(n, ins)
+	default:
+		return &UnsupportedError{n.Name, n.Op, "op is not supported for training (Conv, Relu and Add are)"}
+	}
+	if err != nil {
+		return err
+	}
+	l.values[n.Outputs[0]] = out
+	return nil
+}
+
+func checkArity(n *graph.Node, ins []*G.Node, min, max int) error {
+	if len(ins) < min || len(ins) > max {
+		return &UnsupportedError{n.Name, n.Op, fmt.Sprintf("%d inputs, want %d..%d", len(ins), min, max)}
+	}
+	for i := 0; i < min; i++ {
+		if ins[i] == nil {
+			return &UnsupportedError{n.Name, n.Op, fmt.Sprintf("input %d is missing", i)}
+		}
+	}
+	return nil
+}
+
+func noAttrs(n *graph.Node) error {
+	if len(n.Attrs) > 0 {
+		return &UnsupportedError{n.Name, n.Op, "unknown attribute " + n.Attrs[0].Name}
+	}
+	return nil
+}
+
+// lowerRelu: y = max(x, 0).
+func lowerRelu(n *graph.Node, ins []*G.Node) (*G.Node, error) {
+	if err := checkArity(n, ins, 1, 1); err != nil {
+		return nil, err
+	}
+	if err := noAttrs(n); err != nil {
+		return nil, err
+	}
+	return G.Rectify(ins[0])
+}
+
+// lowerAdd: y = a + b, same shapes (the DSL does not broadcast).
+func lowerAdd(n *graph.Node, ins []*G.Node) (*G.Node, error) {
+	if err := checkArity(n, ins, 2, 2); err != nil {
+		return nil, err
+	}
+	if err := noAttrs(n); err != nil {
+		return nil, err
+	}
+	if !ins[0].Shape().Eq(ins[1].Shape()) {
+		return nil, &UnsupportedError{n.Name, n.Op, fmt.Sprintf("shapes %v and %v differ (broadcasting is not supported)", ins[0].Shape(), ins[1].Shape())}
+	}
+	return G.Add(ins[0], ins[1])
+}
+
+// copyIn converts float32 IR data into t (float32 or float64).
+func copyIn(t *tensor.Dense, src []float32) {
+	switch d := t.Data().(type) {
+	case []float32:
+		copy(d, src)
+	case []float64:
+		for i, v := range src {
+			d[i] = float64(v)
+		}
+	}
+}
+
+// copyOut converts t's data (float32 or float64) into dst.
+func copyOut(dst []float32, t tensor.Tensor) {
+	switch d := t.Data().(type) {
+	case []float32:
+		copy(dst, d)
+	case []float64:
+		for i, v := range d {
+			dst[i] = float32(v)
+		}
+	}
+}

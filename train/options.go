@@ -1,0 +1,65 @@
+package train
+
+import "fmt"
+
+// Options configures a Trainer. The zero value of every field is its
+// documented default (the seed's recipe).
+type Options struct {
+	LR       float64 // Adam learning rate; default 1e-3
+	Decay    float64 // learning rate factor per step; default 0.999995 (1 = none)
+	ClipNorm float64 // global gradient norm clip; default 1.0 (negative = none)
+	Batch    int     // images per step; default 16
+	Seed     uint64  // shuffling seed; 0 is a valid seed
+	Steps    int     // Fit stops after this many steps of its own; 0 = no limit
+	Epochs   int     // Fit stops after this many epochs; 0 = 1 unless Steps is set
+	Threads  int     // GOMAXPROCS while Fit runs; 0 = leave as is
+	Beta1    float64 // Adam β1; default 0.9
+	Beta2    float64 // Adam β2; default 0.999
+	Eps      float64 // Adam ε; default 1e-8
+}
+
+// Defaults of Options.
+const (
+	DefaultLR       = 1e-3
+	DefaultDecay    = 0.999995
+	DefaultClipNorm = 1.0
+	DefaultBatch    = 16
+)
+
+// withDefaults fills zero fields and checks the rest.
+func (o Options) withDefaults() (Options, error) {
+	if o.LR == 0 {
+		o.LR = DefaultLR
+	}
+	if o.Decay == 0 {
+		o.Decay = DefaultDecay
+	}
+	if o.ClipNorm == 0 {
+		o.ClipNorm = DefaultClipNorm
+	}
+	if o.Batch == 0 {
+		o.Batch = DefaultBatch
+	}
+	if o.Beta1 == 0 {
+		o.Beta1 = 0.9
+	}
+	if o.Beta2 == 0 {
+		o.Beta2 = 0.999
+	}
+	if o.Eps == 0 {
+		o.Eps = 1e-8
+	}
+	switch {
+	case o.LR < 0:
+		return o, fmt.Errorf("train: LR must be > 0, got %g", o.LR)
+	case o.Decay < 0 || o.Decay > 1:
+		return o, fmt.Errorf("train: Decay must be in (0, 1], got %g", o.Decay)
+	case o.Batch < 0:
+		return o, fmt.Errorf("train: Batch must be > 0, got %d", o.Batch)
+	case o.Steps < 0 || o.Epochs < 0 || o.Threads < 0:
+		return o, fmt.Errorf("train: Steps, Epochs and Threads must be >= 0, got %d, %d, %d", o.Steps, o.Epochs, o.Threads)
+	case o.Beta1 < 0 || o.Beta1 >= 1 || o.Beta2 < 0 || o.Beta2 >= 1 || o.Eps < 0:
+		return o, fmt.Errorf("train: Adam needs 0 <= β < 1 and ε >= 0, got β1 %g, β2 %g, ε %g", o.Beta1, o.Beta2, o.Eps)
+	}
+	return o, nil
+}
