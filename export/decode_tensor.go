@@ -3,6 +3,8 @@ package export
 import (
 	"math"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/pixelgraph/pixelgraph/graph"
 	"github.com/pixelgraph/pixelgraph/internal/onnxpb"
 )
@@ -192,3 +194,17 @@ func halfToFloat32(h uint16) float32 {
 
 // bfloat16ToFloat32 widens a bfloat16 (the top half of a float32).
 func bfloat16ToFloat32(b uint16) float32 { return math.Float32frombits(uint32(b) << 16) }
+
+// UnmarshalTensor decodes a standalone TensorProto (an input_<k>.pb or
+// output_<k>.pb file of the ONNX backend test data), with the same checks
+// and conversions as initializers; it is the inverse of MarshalTensor.
+func UnmarshalTensor(b []byte, opts *DecodeOptions) (name string, t *graph.Tensor, err error) {
+	var tp onnxpb.TensorProto
+	if err := proto.Unmarshal(b, &tp); err != nil {
+		return "", nil, &FormatError{Msg: "not an ONNX TensorProto (protobuf)", Err: err}
+	}
+	d := &decoder{opts: opts, max: opts.maxBytes()}
+	defer d.close()
+	t, err = d.tensor(&tp, Where{Tensor: tp.GetName()}, false)
+	return tp.GetName(), t, err
+}
