@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -270,7 +271,7 @@ func TestDecodeExternalRefusesEscapes(t *testing.T) {
 			if !errors.As(err, &fe) {
 				t.Fatalf("location %q: %v, want FormatError", loc, err)
 			}
-			if fe.Field != "external_data" || fe.Tensor == "" || fe.File != path || !strings.Contains(err.Error(), loc) {
+			if fe.Field != "external_data" || fe.Tensor == "" || fe.File != path || !strings.Contains(err.Error(), strconv.Quote(loc)) {
 				t.Errorf("error does not name field, tensor and file: %v", err)
 			}
 		})
