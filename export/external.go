@@ -58,7 +58,7 @@ func (d *decoder) external(tp *onnxpb.TensorProto, w Where, nbytes int64) ([]byt
 	}
 	f, err := root.Open(loc)
 	if err != nil {
-		return nil, &FormatError{Where: w, Msg: "cannot open external data", Err: err}
+		return nil, &FormatError{Where: w, Msg: fmt.Sprintf("cannot open external data %q", loc), Err: err}
 	}
 	defer f.Close()
 	st, err := f.Stat()
