@@ -46,7 +46,7 @@ func compileBinary(op binOp) func(c *nodeCtx) (kernel, error) {
 				}
 				b = view(b, bs)
 			}
-			return binary(op, a, b)
+			return applyBinary(op, a, b)
 		}, nil
 	}
 }
@@ -87,8 +87,8 @@ func legacyBroadcast(as, bs []int, on bool, axis int64) ([]int, error) {
 	return out, nil
 }
 
-// binary applies op elementwise with numpy broadcasting.
-func binary(op binOp, a, b *graph.Tensor) (*graph.Tensor, error) {
+// applyBinary applies op elementwise with numpy broadcasting.
+func applyBinary(op binOp, a, b *graph.Tensor) (*graph.Tensor, error) {
 	if a.DType != b.DType {
 		return nil, fmt.Errorf("input dtypes differ: %v and %v", a.DType, b.DType)
 	}

@@ -2,17 +2,17 @@ package sample
 
 import "math"
 
-// gemmAcc adds src·w to dst for n images: dst is (n, co), src is (n, ci),
-// w is (ci, co). Images go in blocks of four so that each weight row is
-// loaded once per block; an input channel that is zero in the whole block
-// (a ReLU output, a black pixel) is skipped.
-func gemmAcc(dst, src, w []float32, n, ci, co int) {
+// gemmAccGo adds src·w to dst for output channels j0..co−1 of n images:
+// dst is (n, co), src is (n, ci), w is (ci, co). Images go in blocks of four
+// so that each weight row is loaded once per block; an input channel that
+// is zero in the whole block (a ReLU output, a black pixel) is skipped.
+func gemmAccGo(dst, src, w []float32, n, ci, co, j0 int) {
 	i := 0
 	for ; i+4 <= n; i += 4 {
-		d0 := dst[(i+0)*co : (i+1)*co]
-		d1 := dst[(i+1)*co : (i+2)*co]
-		d2 := dst[(i+2)*co : (i+3)*co]
-		d3 := dst[(i+3)*co : (i+4)*co]
+		d0 := dst[(i+0)*co+j0 : (i+1)*co]
+		d1 := dst[(i+1)*co+j0 : (i+2)*co]
+		d2 := dst[(i+2)*co+j0 : (i+3)*co]
+		d3 := dst[(i+3)*co+j0 : (i+4)*co]
 		s0 := src[(i+0)*ci : (i+1)*ci]
 		s1 := src[(i+1)*ci : (i+2)*ci]
 		s2 := src[(i+2)*ci : (i+3)*ci]
@@ -22,7 +22,7 @@ func gemmAcc(dst, src, w []float32, n, ci, co int) {
 			if a0 == 0 && a1 == 0 && a2 == 0 && a3 == 0 {
 				continue
 			}
-			wk := w[k*co : (k+1)*co]
+			wk := w[k*co+j0 : (k+1)*co]
 			d0, d1, d2, d3 := d0[:len(wk)], d1[:len(wk)], d2[:len(wk)], d3[:len(wk)]
 			for j, v := range wk {
 				d0[j] += a0 * v
@@ -33,13 +33,13 @@ func gemmAcc(dst, src, w []float32, n, ci, co int) {
 		}
 	}
 	for ; i < n; i++ {
-		d := dst[i*co : (i+1)*co]
+		d := dst[i*co+j0 : (i+1)*co]
 		s := src[i*ci : (i+1)*ci]
 		for k, a := range s {
 			if a == 0 {
 				continue
 			}
-			wk := w[k*co : (k+1)*co]
+			wk := w[k*co+j0 : (k+1)*co]
 			d := d[:len(wk)]
 			for j, v := range wk {
 				d[j] += a * v
@@ -106,6 +106,22 @@ func (o *binaryOp) fetch(s *state, x operand, p, img, ch int) float32 {
 
 func (o *binaryOp) apply(s *state, p int) {
 	dst := s.at(o.out, p)
+	if o.a.slot >= 0 && o.b.slot >= 0 && o.a.c == o.c && o.b.c == o.c {
+		a, b := s.at(o.a.slot, p), s.at(o.b.slot, p)
+		a, b = a[:len(dst)], b[:len(dst)]
+		switch o.kind {
+		case "Add":
+			for i := range dst {
+				dst[i] = a[i] + b[i]
+			}
+			return
+		case "Mul":
+			for i := range dst {
+				dst[i] = a[i] * b[i]
+			}
+			return
+		}
+	}
 	for img := 0; img < s.n; img++ {
 		for ch := 0; ch < o.c; ch++ {
 			a, b := o.fetch(s, o.a, p, img, ch), o.fetch(s, o.b, p, img, ch)

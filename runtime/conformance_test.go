@@ -1,0 +1,203 @@
+package runtime
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/pixelgraph/pixelgraph/graph"
+	"github.com/pixelgraph/pixelgraph/internal/testenv"
+)
+
+// conformanceSkips lists the backend test cases that use only claimed ops but
+// are out of scope, with the reason. Every other case of a claimed op runs
+// and must pass. A stale entry (case gone, or no longer claimed) fails.
+var conformanceSkips = map[string]string{
+	// Identity-16 on an optional<tensor> input: the runtime's values are
+	// tensors only (no sequence or optional types).
+	"node/test_identity_opt": "optional-typed input; graph.Tensor has no optional type",
+	// Identity-16 on a sequence<tensor> input: same reason.
+	"node/test_identity_sequence": "sequence-typed input; graph.Tensor has no sequence type",
+}
+
+// Suite tolerance for float outputs (onnx/backend/test/runner: rtol 1e-3,
+// atol 1e-7); integer outputs must be exact.
+const (
+	conformanceRtol = 1e-3
+	conformanceAtol = 1e-7
+)
+
+// TestConformance runs every ONNX backend node test whose model uses only
+// claimed ops (Ops), plus the Conv cases of pytorch-converted, through the
+// runtime and compares with the reference outputs.
+func TestConformance(t *testing.T) {
+	root := testenv.BackendTestData(t) // fails with "apt-get install libonnx-testdata" when missing
+	var dirs []string
+	for _, pat := range []string{"node/*", "pytorch-converted/test_Conv*"} {
+		m, err := filepath.Glob(filepath.Join(root, pat))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dirs = append(dirs, m...)
+	}
+	sort.Strings(dirs)
+	claimed := map[string]bool{}
+	for _, op := range Ops() {
+		claimed[op] = true
+	}
+	var ran, skipped []string
+	perOp := map[string]int{}
+	unclaimed, sets := 0, 0
+	seenSkip := map[string]bool{}
+	for _, dir := range dirs {
+		name, _ := filepath.Rel(root, dir)
+		name = filepath.ToSlash(name)
+		if _, err := os.Stat(filepath.Join(dir, "model.onnx")); err != nil {
+			continue
+		}
+		m, err := readModel(filepath.Join(dir, "model.onnx"))
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		ops := map[string]bool{}
+		all := true
+		for _, n := range m.GetGraph().GetNode() {
+			ops[n.GetOpType()] = true
+			if (n.GetDomain() != "" && n.GetDomain() != "ai.onnx") || !claimed[n.GetOpType()] {
+				all = false
+			}
+		}
+		if !all || len(ops) == 0 {
+			unclaimed++
+			continue
+		}
+		if reason, ok := conformanceSkips[name]; ok {
+			seenSkip[name] = true
+			skipped = append(skipped, fmt.Sprintf("%s (%s)", name, reason))
+			continue
+		}
+		ran = append(ran, name)
+		for op := range ops {
+			perOp[op]++
+		}
+		t.Run(name, func(t *testing.T) {
+			sets += runBackendCase(t, dir)
+		})
+	}
+	for name := range conformanceSkips {
+		if !seenSkip[name] {
+			t.Errorf("conformanceSkips lists %s, which is not a case of a claimed op in %s: remove the entry", name, root)
+		}
+	}
+	for op := range claimed {
+		if perOp[op] == 0 {
+			t.Errorf("claimed op %s has no conformance case", op)
+		}
+	}
+	var counts []string
+	for _, op := range Ops() {
+		counts = append(counts, fmt.Sprintf("%s:%d", op, perOp[op]))
+	}
+	t.Logf("conformance: ran %d cases (%d data sets) of claimed ops from %s; %d skipped by table; %d cases use unclaimed ops",
+		len(ran), sets, root, len(skipped), unclaimed)
+	t.Logf("conformance: cases per op: %s", strings.Join(counts, " "))
+	t.Logf("conformance: ran: %s", strings.Join(ran, " "))
+	t.Logf("conformance: skipped: %s", strings.Join(skipped, "; "))
+}
+
+// runBackendCase runs every test_data_set_* of one case and returns their
+// number.
+func runBackendCase(t *testing.T, dir string) int {
+	t.Helper()
+	m, err := readModel(filepath.Join(dir, "model.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := graphFromModel(m)
+	if err != nil {
+		t.Fatalf("load: %v", err)
+	}
+	p, err := Compile(g)
+	if err != nil {
+		t.Fatalf("compile: %v", err)
+	}
+	sets, _ := filepath.Glob(filepath.Join(dir, "test_data_set_*"))
+	if len(sets) == 0 {
+		t.Fatalf("no test_data_set_* in %s", dir)
+	}
+	for _, ds := range sets {
+		inputs := map[string]*graph.Tensor{}
+		for i, v := range g.Inputs {
+			x, _, err := readTensorFile(filepath.Join(ds, fmt.Sprintf("input_%d.pb", i)))
+			if err != nil {
+				t.Fatalf("%s: %v", filepath.Base(ds), err)
+			}
+			inputs[v.Name] = x
+		}
+		got, err := p.Run(context.Background(), inputs)
+		if err != nil {
+			t.Fatalf("%s: run: %v", filepath.Base(ds), err)
+		}
+		for i, v := range g.Outputs {
+			want, _, err := readTensorFile(filepath.Join(ds, fmt.Sprintf("output_%d.pb", i)))
+			if err != nil {
+				t.Fatalf("%s: %v", filepath.Base(ds), err)
+			}
+			if err := allClose(got[v.Name], want, conformanceAtol, conformanceRtol); err != nil {
+				t.Errorf("%s: output %s: %v", filepath.Base(ds), v.Name, err)
+			}
+		}
+	}
+	return len(sets)
+}
+
+// allClose checks dtype and shape, then |got-want| <= atol + rtol·|want| for
+// floats (NaN matches NaN) and equality for integers.
+func allClose(got, want *graph.Tensor, atol, rtol float64) error {
+	if got == nil {
+		return fmt.Errorf("missing")
+	}
+	if got.DType != want.DType || !sameShape(got.Shape, want.Shape) {
+		return fmt.Errorf("got %v%v, want %v%v", got.DType, got.Shape, want.DType, want.Shape)
+	}
+	var bad []string
+	count := 0
+	check := func(i int, g, w float64) {
+		if g == w || (math.IsNaN(g) && math.IsNaN(w)) || (rtol >= 0 && math.Abs(g-w) <= atol+rtol*math.Abs(w)) {
+			return
+		}
+		count++
+		if len(bad) < 5 {
+			bad = append(bad, fmt.Sprintf("[%d] got %g want %g", i, g, w))
+		}
+	}
+	switch {
+	case want.DType == graph.Float32:
+		for i := range want.F32 {
+			check(i, float64(got.F32[i]), float64(want.F32[i]))
+		}
+	case want.DType == graph.Float64:
+		for i := range want.F64 {
+			check(i, got.F64[i], want.F64[i])
+		}
+	default:
+		for i := range want.I64 {
+			if got.I64[i] != want.I64[i] {
+				count++
+				if len(bad) < 5 {
+					bad = append(bad, fmt.Sprintf("[%d] got %d want %d", i, got.I64[i], want.I64[i]))
+				}
+			}
+		}
+	}
+	if count > 0 {
+		return fmt.Errorf("%d of %d elements differ (atol %g, rtol %g): %s", count, want.Len(), atol, rtol, strings.Join(bad, ", "))
+	}
+	return nil
+}
