@@ -1,0 +1,101 @@
+package kernels
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
+// threads is the number of goroutines the kernels of this package use.
+var threads atomic.Int32
+
+func init() {
+	threads.Store(int32(runtime.GOMAXPROCS(0)))
+	initBackend()
+}
+
+// SetThreads sets how many goroutines this package's kernels (Sgemm, Conv
+// forward and backward) use; n < 1 means runtime.GOMAXPROCS(0). Under the
+// OpenBLAS backend OpenBLAS itself is kept at one thread per call
+// (openblas_set_num_threads(1), process-wide): the parallelism is ours, so
+// that goroutines and BLAS threads never oversubscribe the cores.
+func SetThreads(n int) {
+	if n < 1 {
+		n = runtime.GOMAXPROCS(0)
+	}
+	threads.Store(int32(n))
+}
+
+// Threads returns the number of goroutines set by SetThreads.
+func Threads() int { return int(threads.Load()) }
+
+// Backend names the SGEMM implementation linked in: "openblas <core>" (the
+// core name reported by openblas_get_corename) or "gonum (pure Go)".
+func Backend() string { return backendName() }
+
+// Sgemm computes c = alpha·op(a)·op(b) + beta·c for row-major matrices, as
+// BLAS's sgemm: op(a) is (m,k), op(b) is (k,n), c is (m,n); a is (m,lda) or,
+// transposed, (k,lda); lda, ldb, ldc are row strides. With beta == 0, c is
+// not read (NaNs in it do not propagate). Large products are split by
+// columns across Threads() goroutines. Bad sizes panic, as in gonum's blas.
+func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	checkGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	t := Threads()
+	const minFlopsPerThread = 1 << 22 // below ~4 MFLOP a goroutine costs more than it saves
+	if t > 1 && 2*m*n*k >= t*minFlopsPerThread && n >= 32*t {
+		sgemmColumns(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// sgemmColumns splits c's columns into t panels, one goroutine each.
+func sgemmColumns(t int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	step := (n + t - 1) / t
+	step = (step + 15) &^ 15 // whole vector registers per panel
+	var wg sync.WaitGroup
+	for j0 := 0; j0 < n; j0 += step {
+		nj := min(step, n-j0)
+		bj := b[j0:] // op(b)[:, j0:] starts at column j0 ...
+		if transB {
+			bj = b[j0*ldb:] // ... or, for bᵀ, at row j0 of b
+		}
+		wg.Add(1)
+		go func(cj, bj []float32, nj int) {
+			defer wg.Done()
+			sgemm(transA, transB, m, nj, k, alpha, a, lda, bj, ldb, beta, cj, ldc)
+		}(c[j0:], bj, nj)
+	}
+	wg.Wait()
+}
+
+// checkGemm panics unless the slices hold the matrices their sizes say.
+func checkGemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	if m < 0 || n < 0 || k < 0 {
+		panic(fmt.Sprintf("kernels.Sgemm: negative size m=%d n=%d k=%d", m, n, k))
+	}
+	ar, ac := m, k
+	if transA {
+		ar, ac = k, m
+	}
+	br, bc := k, n
+	if transB {
+		br, bc = n, k
+	}
+	check := func(name string, s []float32, rows, cols, ld int) {
+		if ld < max(1, cols) {
+			panic(fmt.Sprintf("kernels.Sgemm: ld%s = %d < %d columns", name, ld, cols))
+		}
+		if rows > 0 && cols > 0 && len(s) < (rows-1)*ld+cols {
+			panic(fmt.Sprintf("kernels.Sgemm: %s has %d elements, (%d,%d) with stride %d needs %d",
+				name, len(s), rows, cols, ld, (rows-1)*ld+cols))
+		}
+	}
+	check("a", a, ar, ac, lda)
+	check("b", b, br, bc, ldb)
+	check("c", c, m, n, ldc)
+}
