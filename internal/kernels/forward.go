@@ -1,0 +1,93 @@
+package kernels
+
+import "fmt"
+
+// Fuse selects the pointwise work fused into a convolution. The zero value
+// is a plain conv plus bias.
+type Fuse struct {
+	ReluIn     bool // convolve relu(x); x itself is not modified
+	Accumulate bool // y += conv(x) + b instead of y = conv(x) + b: a fused residual Add
+	ReluOut    bool // clamp y at 0 after bias and accumulation
+}
+
+// Forward computes, for n images,
+//
+//	y = reluOut(conv(reluIn(x), w) + b [+ y])
+//
+// x is (N,C,H,W), wp is the packed weight (O, C·T) made by Pack, b is (O) or
+// nil, y is (N,O,OH,OW). Only live taps are gathered and multiplied. Work is
+// split into (image, band of output rows) units across Threads() goroutines.
+func (pl *ConvPlan) Forward(ws *Workspace, y, x, wp, b []float32, n int, f Fuse) {
+	pl.checkForward(y, x, wp, b, n)
+	j := &ws.fwd
+	*j = fwdJob{pl: pl, ws: ws, y: y, x: x, wp: wp, b: b, f: f}
+	bands := (pl.OH + pl.panelRows - 1) / pl.panelRows
+	workers := max(1, min(Threads(), n*bands))
+	ws.worker(workers - 1) // allocate every worker's slot before they start
+	parallelFor(n*bands, workers, j)
+	*j = fwdJob{} // drop references to the caller's slices
+}
+
+type fwdJob struct {
+	pl    *ConvPlan
+	ws    *Workspace
+	y, x  []float32
+	wp, b []float32
+	f     Fuse
+}
+
+// run computes output rows [r0, r1) of one image: gather, one GEMM, epilogue.
+func (j *fwdJob) run(w, u int) {
+	pl := j.pl
+	bands := (pl.OH + pl.panelRows - 1) / pl.panelRows
+	i, r0 := u/bands, (u%bands)*pl.panelRows
+	r1 := min(r0+pl.panelRows, pl.OH)
+	hw, cols := pl.OH*pl.OW, (r1-r0)*pl.OW
+	x := j.x[i*pl.XSize() : (i+1)*pl.XSize()]
+	y := j.y[i*pl.YSize()+r0*pl.OW:]
+	col, ldcol := pl.gather(j.ws.worker(w), x, r0, r1, j.f.ReluIn)
+	beta := float32(0)
+	if j.f.Accumulate {
+		beta = 1
+	}
+	// y[:, band] (O, cols) = wp (O, K) · col (K, cols)
+	sgemm(false, false, pl.p.Out, cols, pl.K, 1, j.wp, pl.K, col, ldcol, beta, y, hw)
+	biasRelu(y, pl.p.Out, cols, hw, j.b, j.f.ReluOut)
+}
+
+// gather returns the (K, cols) matrix of output rows [r0, r1) of one image x
+// and its row stride: x itself for a pointwise conv without relu, else an
+// im2col panel in wb.col.
+func (pl *ConvPlan) gather(wb *workerBuf, x []float32, r0, r1 int, relu bool) ([]float32, int) {
+	hw, cols := pl.OH*pl.OW, (r1-r0)*pl.OW
+	if pl.pointwise && !relu {
+		return x[r0*pl.OW:], hw
+	}
+	wb.col = grow(wb.col, pl.K*cols)
+	if pl.pointwise {
+		for c := 0; c < pl.p.In; c++ {
+			reluCopy(wb.col[c*cols:(c+1)*cols], x[c*hw+r0*pl.OW:c*hw+r1*pl.OW])
+		}
+	} else {
+		pl.im2col(wb.col, x, r0, r1, relu)
+	}
+	return wb.col, cols
+}
+
+func (pl *ConvPlan) checkForward(y, x, wp, b []float32, n int) {
+	switch {
+	case n < 0:
+		panic(fmt.Sprintf("kernels: batch %d < 0", n))
+	case len(x) != n*pl.XSize():
+		panic(fmt.Sprintf("kernels: x has %d elements, (N,C,H,W)=(%d,%d,%d,%d) needs %d",
+			len(x), n, pl.p.In, pl.p.H, pl.p.W, n*pl.XSize()))
+	case len(y) != n*pl.YSize():
+		panic(fmt.Sprintf("kernels: y has %d elements, (N,O,OH,OW)=(%d,%d,%d,%d) needs %d",
+			len(y), n, pl.p.Out, pl.OH, pl.OW, n*pl.YSize()))
+	case len(wp) != pl.PackedSize():
+		panic(fmt.Sprintf("kernels: packed weight has %d elements, (O,K)=(%d,%d) needs %d (use Pack)",
+			len(wp), pl.p.Out, pl.K, pl.PackedSize()))
+	case b != nil && len(b) != pl.p.Out:
+		panic(fmt.Sprintf("kernels: bias has %d elements, want O=%d", len(b), pl.p.Out))
+	}
+}
