@@ -1,0 +1,47 @@
+package train
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/pixelgraph/pixelgraph/graph"
+)
+
+// BenchmarkTrainStep times one training step (forward, backward, global
+// clip, Adam) and reports images/s. Run single-threaded as the speed issue
+// measures:
+//
+//	go test ./train -run - -bench TrainStep -cpu 1 -benchtime 5x
+func BenchmarkTrainStep(b *testing.B) {
+	small := graph.Config{Levels: 4, Channels: 1, Height: 28, Width: 28, Filters: 32, Hidden: 16,
+		Blocks: 3, Head: 32, FirstKernel: 7, BlockKernel: 3, Seed: 1}
+	for _, c := range []struct {
+		name  string
+		cfg   graph.Config
+		batch int
+	}{
+		{"seed", graph.DefaultConfig(), 16},
+		{"small", small, 16},
+	} {
+		b.Run(fmt.Sprintf("%s/batch=%d", c.name, c.batch), func(b *testing.B) {
+			if testing.Short() && c.name == "seed" {
+				b.Skip("seed model in -short mode")
+			}
+			tr, err := New(mustPixelCNN(b, c.cfg), Options{Batch: c.batch})
+			if err != nil {
+				b.Fatal(err)
+			}
+			levels := randomLevels(1, c.batch*c.cfg.Height*c.cfg.Width, c.cfg.Levels)
+			if _, err := tr.stepLevels(levels); err != nil { // warm-up: first allocations
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for b.Loop() {
+				if _, err := tr.stepLevels(levels); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(c.batch)*float64(b.N)/b.Elapsed().Seconds(), "img/s")
+		})
+	}
+}

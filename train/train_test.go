@@ -1,0 +1,358 @@
+package train
+
+import (
+	"context"
+	"errors"
+	"math"
+	"testing"
+
+	"github.com/pixelgraph/pixelgraph/graph"
+)
+
+// TestMaskedTapsStayZero: after 20 Adam steps every masked tap of the
+// trainer's weights is still exactly 0, and so is its gradient.
+func TestMaskedTapsStayZero(t *testing.T) {
+	t.Parallel()
+	g := mustPixelCNN(t, smallConfig())
+	tr, err := New(g, Options{Batch: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hw := 28 * 28
+	for s := 0; s < 20; s++ {
+		if _, err := tr.stepLevels(randomLevels(uint64(s), 4*hw, 4)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// One more forward/backward to look at the gradients before Adam.
+	if err := tr.setInput(randomLevels(99, 4*hw, 4)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tr.forward(); err != nil {
+		t.Fatal(err)
+	}
+	gs, err := tr.gradTensors()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := tr.Weights()
+	nMasked := 0
+	for i, p := range tr.l.params {
+		if p.v.Mask == graph.MaskNone {
+			continue
+		}
+		nMasked++
+		s := p.v.Const.Shape
+		m := graph.Mask(p.v.Mask, s[2], s[3])
+		grad := gs[i].Data().([]float32)
+		moved := false
+		for j, v := range w[p.v.Name] {
+			if m[j%len(m)] == 0 {
+				if v != 0 || math.Signbit(float64(v)) {
+					t.Fatalf("%s[%d]: masked tap is %g after 20 steps", p.v.Name, j, v)
+				}
+				if grad[j] != 0 {
+					t.Fatalf("%s[%d]: masked tap has gradient %g", p.v.Name, j, grad[j])
+				}
+			} else if v != p.v.Const.F32[j] {
+				moved = true
+			}
+		}
+		if !moved {
+			t.Errorf("%s: no live tap moved in 20 steps", p.v.Name)
+		}
+	}
+	if nMasked != 1+smallConfig().Blocks {
+		t.Errorf("%d masked weights, want %d", nMasked, 1+smallConfig().Blocks)
+	}
+	tr.zeroGrads()
+	if err := tr.WriteBack(); err != nil {
+		t.Fatal(err)
+	}
+	if err := graph.CheckMasks(g); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestLossDecreases trains the small model on the testdata slice: within
+// 48 steps (3 epochs of 16 batches of 16) the mean training loss of the
+// last 8 steps is below 60% of the first step's, and the test-slice NLL
+// falls too.
+func TestLossDecreases(t *testing.T) {
+	t.Parallel()
+	train, test := mnistSlice(t)
+	test = test.Slice(0, 64)
+	g := mustPixelCNN(t, smallConfig())
+	before, err := Eval(context.Background(), g, test, EvalOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := New(g, Options{Batch: 16, Seed: 1, Epochs: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bpd []float64
+	var last Progress
+	err = tr.Fit(context.Background(), train, test, func(p Progress) {
+		bpd = append(bpd, p.BitsPerDim)
+		last = p
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(bpd) != 48 || !last.Done || last.Test == nil || last.Step != 48 {
+		t.Fatalf("%d steps reported, last %+v", len(bpd), last)
+	}
+	var tail float64
+	for _, v := range bpd[40:] {
+		tail += v / 8
+	}
+	t.Logf("bits/dim: first step %.3f, last 8 steps %.3f; test slice %.3f → %.3f; %.0f img/s",
+		bpd[0], tail, before.BitsPerDim, last.Test.BitsPerDim, last.ImagesPerSec)
+	if tail > 0.6*bpd[0] {
+		t.Errorf("training loss %.3f bits/dim after 48 steps, first %.3f: not below 60%%", tail, bpd[0])
+	}
+	if last.Test.BitsPerDim >= before.BitsPerDim {
+		t.Errorf("test NLL went from %.3f to %.3f bits/dim", before.BitsPerDim, last.Test.BitsPerDim)
+	}
+	if err := graph.CheckMasks(g); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSameSeedSameWeights: two trainers with the same seed end with
+// bit-identical weights; another seed (another shuffle) does not.
+func TestSameSeedSameWeights(t *testing.T) {
+	t.Parallel()
+	train, _ := mnistSlice(t)
+	run := func(seed uint64) map[string][]float32 {
+		tr, err := New(mustPixelCNN(t, smallConfig()), Options{Batch: 8, Seed: seed, Steps: 6})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := tr.Fit(context.Background(), train, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		return tr.Weights()
+	}
+	a, b, c := run(42), run(42), run(43)
+	same := func(x, y map[string][]float32) bool {
+		for k, xs := range x {
+			for i := range xs {
+				if math.Float32bits(xs[i]) != math.Float32bits(y[k][i]) {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	if !same(a, b) {
+		t.Error("same seed, different weights")
+	}
+	if same(a, c) {
+		t.Error("different seeds, same weights")
+	}
+}
+
+// TestResume: 10 steps, checkpoint (weights into a fresh graph + Adam
+// state), a new trainer, 5 more steps: the losses of steps 11..15 and the
+// final weights equal those of an uninterrupted 15-step run.
+func TestResume(t *testing.T) {
+	t.Parallel()
+	train, _ := mnistSlice(t)
+	opts := Options{Batch: 8, Seed: 3}
+	losses := func(tr *Trainer, steps int) []float64 {
+		var ls []float64
+		o := tr.opts
+		tr.opts.Steps = steps
+		defer func() { tr.opts = o }()
+		if err := tr.Fit(context.Background(), train, nil, func(p Progress) { ls = append(ls, p.Loss) }); err != nil {
+			t.Fatal(err)
+		}
+		return ls
+	}
+	full, err := New(mustPixelCNN(t, smallConfig()), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := losses(full, 15)
+
+	first, err := New(mustPixelCNN(t, smallConfig()), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	losses(first, 10)
+	st, err := first.AdamState()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The checkpoint: a graph of the same config carrying the written-back weights.
+	g2 := mustPixelCNN(t, smallConfig())
+	for name, w := range first.Weights() {
+		if err := g2.Init(name).SetConst(w); err != nil {
+			t.Fatal(err)
+		}
+	}
+	second, err := New(g2, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := second.SetAdamState(st); err != nil {
+		t.Fatal(err)
+	}
+	if second.Steps() != 10 || second.LR() != first.LR() {
+		t.Fatalf("resumed at step %d, lr %g; want 10, %g", second.Steps(), second.LR(), first.LR())
+	}
+	got := losses(second, 5)
+	t.Logf("uninterrupted steps 11..15: %.6f; resumed: %.6f", want[10:], got)
+	// Same data order, weights and moments: the same float32 computation, so
+	// the losses agree to rounding (they are in fact identical here).
+	allClose(t, "losses after resume", got, want[10:], 1e-6, 1e-6)
+	wf, ws := full.Weights(), second.Weights()
+	for name := range wf {
+		a, b := make([]float64, len(wf[name])), make([]float64, len(wf[name]))
+		for i := range a {
+			a[i], b[i] = float64(ws[name][i]), float64(wf[name][i])
+		}
+		allClose(t, name, a, b, 1e-6, 1e-5)
+	}
+	// Without the Adam state the next step differs (the state matters).
+	third, err := New(g2, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := third.SetAdamState(&AdamState{Step: 10}); err != nil {
+		t.Fatal(err)
+	}
+	losses(third, 5)
+	if w3 := third.Weights(); w3["in/B"][0] == ws["in/B"][0] {
+		t.Error("resuming without the Adam moments gave the same weights: the state is not used")
+	}
+}
+
+// TestNonFinite: a NaN input gives a NonFiniteError, leaves weights,
+// step count and Adam state untouched, and the next good step works.
+func TestNonFinite(t *testing.T) {
+	t.Parallel()
+	g := tinyGraph(t)
+	tr, err := New(g, Options{Batch: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	levels := randomLevels(1, 2*25, 3)
+	x := graph.NewFloat32([]int{2, 1, 5, 5}, nil)
+	for i, l := range levels {
+		x.F32[i] = float32(l) / 2
+	}
+	if _, err := tr.Step(x, levels); err != nil {
+		t.Fatal(err)
+	}
+	before := tr.Weights()
+	x.F32[7] = float32(math.NaN())
+	_, err = tr.Step(x, levels)
+	var nf *NonFiniteError
+	if !errors.As(err, &nf) || nf.What != "loss" || nf.Step != 1 {
+		t.Fatalf("got %v, want a NonFiniteError for the loss of step 2", err)
+	}
+	if tr.Steps() != 1 {
+		t.Errorf("steps = %d after a failed step, want 1", tr.Steps())
+	}
+	after := tr.Weights()
+	for k := range before {
+		for i := range before[k] {
+			if math.Float32bits(before[k][i]) != math.Float32bits(after[k][i]) {
+				t.Fatalf("%s[%d] changed by a failed step", k, i)
+			}
+		}
+	}
+	x.F32[7] = 0.5
+	loss, err := tr.Step(x, levels)
+	if err != nil || math.IsNaN(loss) {
+		t.Fatalf("step after a failed one: %g, %v", loss, err)
+	}
+	if err := tr.WriteBack(); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range g.Inits {
+		for _, f := range v.Const.F32 {
+			if math.IsNaN(float64(f)) {
+				t.Fatalf("%s holds NaN", v.Name)
+			}
+		}
+	}
+}
+
+// TestGlobalClip: the gradients are scaled together so that their global
+// norm is ClipNorm, keeping their directions.
+func TestGlobalClip(t *testing.T) {
+	t.Parallel()
+	tr, err := New(tinyGraph(t), Options{Batch: 2, ClipNorm: 1e-3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.setInput(randomLevels(2, 50, 3)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tr.forward(); err != nil {
+		t.Fatal(err)
+	}
+	gs, _ := tr.gradTensors()
+	first := append([]float32(nil), gs[0].Data().([]float32)...)
+	norm, err := tr.clipGrads()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if norm <= 1e-3 {
+		t.Fatalf("norm %g is already below the clip", norm)
+	}
+	var ss float64
+	for _, g := range gs {
+		for _, v := range g.Data().([]float32) {
+			ss += float64(v) * float64(v)
+		}
+	}
+	if got := math.Sqrt(ss); math.Abs(got-1e-3) > 1e-6 {
+		t.Errorf("clipped norm %g, want 1e-3", got)
+	}
+	scale := 1e-3 / (norm + 1e-6)
+	for i, v := range gs[0].Data().([]float32) {
+		if math.Abs(float64(v)-float64(first[i])*scale) > 1e-9 {
+			t.Fatalf("gradient %d: %g, want %g·%g", i, v, first[i], scale)
+		}
+	}
+}
+
+func TestUnsupported(t *testing.T) {
+	t.Parallel()
+	g := tinyGraph(t)
+	g.Nodes[0].Attrs = append(g.Nodes[0].Attrs, graph.Attr{Name: "foo", Type: graph.AttrInt, I: 1})
+	_, err := New(g, Options{})
+	var ue *UnsupportedError
+	if !errors.As(err, &ue) || ue.Node != "a" {
+		t.Fatalf("got %v, want an UnsupportedError naming node a", err)
+	}
+	g = tinyGraph(t)
+	g.Nodes[1].Op = "Sigmoid"
+	if _, err := New(g, Options{}); !errors.As(err, &ue) || ue.Op != "Sigmoid" {
+		t.Fatalf("got %v, want an UnsupportedError for Sigmoid", err)
+	}
+}
+
+func TestOptionsDefaults(t *testing.T) {
+	t.Parallel()
+	o, err := Options{}.withDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.LR != 1e-3 || o.Decay != 0.999995 || o.ClipNorm != 1 || o.Batch != 16 {
+		t.Errorf("defaults %+v", o)
+	}
+	tr, err := New(tinyGraph(t), Options{Batch: 1, LR: 0.01, Decay: 0.5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.steps = 3
+	if tr.LR() != 0.01*0.125 {
+		t.Errorf("LR after 3 steps %g, want %g", tr.LR(), 0.01*0.125)
+	}
+}
