@@ -62,12 +62,14 @@ func (d *decoder) attr(ap *onnxpb.AttributeProto, w Where) (graph.Attr, error) {
 			return a, err
 		}
 		a.T = t
-	case onnxpb.AttributeProto_UNDEFINED:
-		// proto2 keeps an unknown enum number as an unknown field: both
-		// a missing and an unknown type land here.
-		return a, formatErr(w, "attribute has a missing or unknown type")
-	default: // GRAPH, GRAPHS, TENSORS, SPARSE_TENSOR(S), TYPE_PROTO(S)
+	case onnxpb.AttributeProto_GRAPH, onnxpb.AttributeProto_GRAPHS, onnxpb.AttributeProto_TENSORS,
+		onnxpb.AttributeProto_SPARSE_TENSOR, onnxpb.AttributeProto_SPARSE_TENSORS,
+		onnxpb.AttributeProto_TYPE_PROTO, onnxpb.AttributeProto_TYPE_PROTOS:
 		return a, unsupportedErr(w, "attributes of type %v are not supported", ap.GetType())
+	case onnxpb.AttributeProto_UNDEFINED:
+		return a, formatErr(w, "attribute has no type")
+	default:
+		return a, formatErr(w, "attribute has an unknown type (%d)", int32(ap.GetType()))
 	}
 	return a, nil
 }

@@ -135,9 +135,6 @@ func (d *decoder) tensorData(tp *onnxpb.TensorProto, w Where, dt graph.DType, n,
 		w.Field = "raw_data"
 		return nil, formatErr(w, "tensor has both raw_data and %s", inline)
 	}
-	if nbytes > d.max-d.total {
-		return nil, unsupportedErr(w, "tensor data (%d bytes, dims %v) exceeds the %d-byte limit (DecodeOptions.MaxBytes)", nbytes, tp.GetDims(), d.max)
-	}
 	external := tp.GetDataLocation() == onnxpb.TensorProto_EXTERNAL
 	if !external && len(tp.GetExternalData()) > 0 {
 		w.Field = "external_data"
@@ -150,11 +147,7 @@ func (d *decoder) tensorData(tp *onnxpb.TensorProto, w Where, dt graph.DType, n,
 			w.Field = "data_location"
 			return nil, formatErr(w, "external tensor also has inline data")
 		}
-		b, err := d.external(tp, w, nbytes)
-		if err != nil {
-			return nil, err
-		}
-		raw = b
+		return d.external(tp, w, nbytes) // charges once the file's size is checked
 	case tp.RawData != nil:
 		if int64(len(tp.RawData)) != nbytes {
 			w.Field = "raw_data"
@@ -167,8 +160,20 @@ func (d *decoder) tensorData(tp *onnxpb.TensorProto, w Where, dt graph.DType, n,
 			return nil, formatErr(w, "%s holds %d values, but dims %v need %d", field, lens[field], tp.GetDims(), n)
 		}
 	}
-	d.total += nbytes
+	if err := d.charge(nbytes, tp, w); err != nil {
+		return nil, err
+	}
 	return raw, nil
+}
+
+// charge counts nbytes of tensor data against DecodeOptions.MaxBytes; it
+// runs after the data present has been checked and before any allocation.
+func (d *decoder) charge(nbytes int64, tp *onnxpb.TensorProto, w Where) error {
+	if nbytes > d.max-d.total {
+		return unsupportedErr(w, "tensor data (%d bytes, dims %v) exceeds the %d-byte limit (DecodeOptions.MaxBytes)", nbytes, tp.GetDims(), d.max)
+	}
+	d.total += nbytes
+	return nil
 }
 
 // halfToFloat32 converts an IEEE 754 binary16 value to float32, exactly.

@@ -81,6 +81,9 @@ func (d *decoder) external(tp *onnxpb.TensorProto, w Where, nbytes int64) ([]byt
 	if length > size-offset {
 		return nil, formatErr(w, "external data [%d, +%d) runs past the end of %q (%d bytes)", offset, length, loc, size)
 	}
+	if err := d.charge(nbytes, tp, w); err != nil {
+		return nil, err
+	}
 	buf := make([]byte, length)
 	if _, err := f.ReadAt(buf, offset); err != nil && !(errors.Is(err, io.EOF) && length == 0) {
 		return nil, fmt.Errorf("export: decode: read external data %q: %w", loc, err)
