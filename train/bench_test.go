@@ -13,15 +13,13 @@ import (
 //
 //	go test ./train -run - -bench TrainStep -cpu 1 -benchtime 5x
 func BenchmarkTrainStep(b *testing.B) {
-	small := graph.Config{Levels: 4, Channels: 1, Height: 28, Width: 28, Filters: 32, Hidden: 16,
-		Blocks: 3, Head: 32, FirstKernel: 7, BlockKernel: 3, Seed: 1}
 	for _, c := range []struct {
 		name  string
 		cfg   graph.Config
 		batch int
 	}{
 		{"seed", graph.DefaultConfig(), 16},
-		{"small", small, 16},
+		{"small", issueSmallConfig(), 16}, // filters 32, hidden 16, blocks 3, head 128
 	} {
 		b.Run(fmt.Sprintf("%s/batch=%d", c.name, c.batch), func(b *testing.B) {
 			if testing.Short() && c.name == "seed" {

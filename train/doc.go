@@ -4,9 +4,11 @@
 // Adam solver. It is the only pixelgraph package that imports gorgonia.
 //
 // Invariants:
-//   - Lowering is per op, one function each (lowerConv, lowerRelu, lowerAdd
-//     in lower.go); activations are NCHW, weights OIHW, no transposes between
-//     the IR and gorgonia. Unknown ops and attributes are errors.
+//   - Lowering is per op, one function each (lowerConv in conv.go, lowerRelu
+//     and lowerAdd in lower.go, dispatched by lowerNode), so replacing
+//     gorgonia's Conv2d by a custom gorgonia Op is a local change;
+//     activations are NCHW, weights OIHW, no transposes between the IR and
+//     gorgonia. Unknown ops and attributes are errors.
 //   - A masked conv computes with W ⊙ M, M a constant from graph.Mask, so the
 //     gradient of every masked tap is exactly 0; with Adam's zero-initialised
 //     moments the tap never moves from the 0 the IR holds.
@@ -21,6 +23,9 @@
 //   - A step whose loss or gradient norm is NaN or ±Inf returns a
 //     *NonFiniteError and changes nothing; weights reach the IR only through
 //     WriteBack (graph.Value.SetConst, which re-applies the masks).
+//   - Optimizer state (AdamState: step count and per-parameter moments by
+//     initializer name) travels beside the weights; WriteTo/ReadAdamState
+//     give it a deterministic binary form for checkpoints.
 //   - The library never prints; Fit reports through a callback and stops when
 //     its context is cancelled, after the current step.
 package train
