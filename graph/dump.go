@@ -137,7 +137,11 @@ func TensorSummary(t *Tensor) string {
 // NodeString is one line: "name = Op(in, ...) -> out attr=value ...".
 func NodeString(n *Node) string {
 	var sb strings.Builder
-	sb.WriteString(n.Name)
+	if n.Name == "" {
+		sb.WriteString("(unnamed)")
+	} else {
+		sb.WriteString(n.Name)
+	}
 	sb.WriteString(": ")
 	if n.Domain != "" {
 		sb.WriteString(n.Domain + ".")

@@ -109,3 +109,38 @@ func TestExportFailureKeepsOldFile(t *testing.T) {
 		t.Fatalf("existing file changed to %d bytes", len(b))
 	}
 }
+
+func TestInspect(t *testing.T) {
+	t.Parallel()
+	f := filepath.Join(t.TempDir(), "small.onnx")
+	if code, _, stderr := pg(t, "export", "-o", f, "--filters", "32", "--hidden", "16", "--blocks", "3", "--levels", "256"); code != 0 {
+		t.Fatal(stderr)
+	}
+	code, out, stderr := pg(t, "inspect", f)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{
+		"ir_version 8, producer \"pixelgraph\"",
+		"opset ai.onnx 13",
+		"pixels: float32[N,1,28,28]",
+		"logits: float32[N,256,28,28]",
+		"in/W: float32[32,1,7,7] mask A (24/49 taps live)",
+		"res02/b/W: float32[16,16,3,3] mask B (5/9 taps live)",
+		"ops: Add 3, Conv 13, Relu 11",
+		"parameters: 65536",
+		"receptive field (logits <- pixels): ",
+		", causal",
+		`pixelgraph.masks = {"in/W":"A","res00/b/W":"B","res01/b/W":"B","res02/b/W":"B"}`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("inspect output lacks %q", want)
+		}
+	}
+	if code, _, stderr := pg(t, "inspect", filepath.Join(t.TempDir(), "none.onnx")); code != 1 || !strings.Contains(stderr, "none.onnx") {
+		t.Errorf("missing file: exit %d, %q", code, stderr)
+	}
+	if code, _, _ := pg(t, "inspect"); code != 2 {
+		t.Errorf("no file: exit %d, want 2", code)
+	}
+}
