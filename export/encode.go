@@ -47,6 +47,11 @@ type Options struct {
 	// Opset is the default-domain opset to declare; 0 means the graph's own
 	// (an imported graph's), or DefaultOpset for built graphs.
 	Opset int
+	// Batch, when > 0, writes dim 0 of every graph input and output whose
+	// batch dimension is symbolic as this fixed size (runtimes that ignore
+	// symbolic dims, such as onnx-go, then see the real input shape). 0 keeps
+	// the symbolic "N".
+	Batch int
 }
 
 func (o *Options) opset(g *graph.Graph) int {
@@ -99,12 +104,19 @@ func ToProto(g *graph.Graph, opts *Options) (*onnxpb.ModelProto, error) {
 	if opset < MinOpset || opset > MaxOpset {
 		return nil, fmt.Errorf("export: opset %d is outside %d..%d", opset, MinOpset, MaxOpset)
 	}
+	batch := 0
+	if opts != nil {
+		batch = opts.Batch
+	}
+	if batch < 0 {
+		return nil, fmt.Errorf("export: batch %d must be >= 0", batch)
+	}
 	gp := &onnxpb.GraphProto{Name: proto.String(g.Name)}
 	for _, v := range g.Inputs {
-		gp.Input = append(gp.Input, valueInfo(v))
+		gp.Input = append(gp.Input, valueInfo(v, batch))
 	}
 	for _, v := range g.Outputs {
-		gp.Output = append(gp.Output, valueInfo(v))
+		gp.Output = append(gp.Output, valueInfo(v, batch))
 	}
 	for _, v := range g.Inits {
 		t, err := tensorProto(v.Name, v.Const)
@@ -135,13 +147,16 @@ func ToProto(g *graph.Graph, opts *Options) (*onnxpb.ModelProto, error) {
 	return m, nil
 }
 
-func valueInfo(v *graph.Value) *onnxpb.ValueInfoProto {
+// valueInfo describes v; batch > 0 fixes a symbolic dim 0 to that size.
+func valueInfo(v *graph.Value, batch int) *onnxpb.ValueInfoProto {
 	tt := &onnxpb.TypeProto_Tensor{ElemType: proto.Int32(int32(v.DType))}
 	if v.Shape != nil {
 		sh := &onnxpb.TensorShapeProto{Dim: []*onnxpb.TensorShapeProto_Dimension{}}
 		for i, d := range v.Shape {
 			dim := &onnxpb.TensorShapeProto_Dimension{}
 			switch {
+			case i == 0 && batch > 0 && d < 0:
+				dim.Value = &onnxpb.TensorShapeProto_Dimension_DimValue{DimValue: int64(batch)}
 			case i < len(v.DimNames) && v.DimNames[i] != "":
 				dim.Value = &onnxpb.TensorShapeProto_Dimension_DimParam{DimParam: v.DimNames[i]}
 			case d >= 0:

@@ -165,3 +165,26 @@ func TestEncodeRejects(t *testing.T) {
 		t.Error("a graph with a non-zero masked tap was encoded")
 	}
 }
+
+func TestEncodeFixedBatch(t *testing.T) {
+	t.Parallel()
+	g := mustPixelCNN(t, smallConfig())
+	m, err := ToProto(g, &Options{Batch: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, vi := range append(m.Graph.Input, m.Graph.Output...) {
+		d := vi.Type.GetTensorType().Shape.Dim[0]
+		if d.GetDimValue() != 7 || d.GetDimParam() != "" {
+			t.Errorf("%s: dim 0 = %v, want 7", vi.GetName(), d)
+		}
+	}
+	if _, err := ToProto(g, &Options{Batch: -1}); err == nil {
+		t.Error("batch -1 accepted")
+	}
+	// The default keeps the symbolic N.
+	m, _ = ToProto(g, nil)
+	if p := m.Graph.Input[0].Type.GetTensorType().Shape.Dim[0].GetDimParam(); p != "N" {
+		t.Errorf("default dim 0 param %q", p)
+	}
+}

@@ -13,7 +13,7 @@ import (
 func init() {
 	register(&command{
 		name:  "export",
-		args:  "-o FILE [--levels Q --filters F --hidden H --blocks B --head D --height H --width W --seed S --opset O]",
+		args:  "-o FILE [--levels Q --filters F --hidden H --blocks B --head D --height H --width W --seed S --opset O --batch B]",
 		short: "build a PixelCNN and write it as an ONNX file",
 		run:   runExport,
 	})
@@ -72,6 +72,7 @@ func runExport(ctx context.Context, e *env, args []string) error {
 	mf.register(fs)
 	out := fs.String("o", "", "output ONNX file (required)")
 	opset := fs.Int("opset", export.DefaultOpset, fmt.Sprintf("ONNX opset, %d..%d", minExportOpset, maxExportOpset))
+	batch := fs.Int("batch", 0, "write a fixed batch size instead of the symbolic N (for runtimes that ignore symbolic dims, e.g. onnx-go); 0 = symbolic")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -82,6 +83,9 @@ func runExport(ctx context.Context, e *env, args []string) error {
 	if *out == "" {
 		return usagef("-o FILE is required")
 	}
+	if *batch < 0 {
+		return usagef("--batch must be >= 0, got %d", *batch)
+	}
 	if *opset < minExportOpset || *opset > maxExportOpset {
 		return usagef("--opset must be in %d..%d, got %d", minExportOpset, maxExportOpset, *opset)
 	}
@@ -89,7 +93,7 @@ func runExport(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := export.WriteFile(*out, g, &export.Options{Opset: *opset}); err != nil {
+	if err := export.WriteFile(*out, g, &export.Options{Opset: *opset, Batch: *batch}); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stderr, "wrote %s: PixelCNN levels=%d filters=%d hidden=%d blocks=%d, %d parameters, opset %d\n",
