@@ -114,7 +114,11 @@ func structural(g *graph.Graph, r *Report) {
 	if errors.As(r.Cacheable, &ce) {
 		r.Structural = ce
 	}
-	rf, err := graph.Receptive(f, f.Outputs[0], in)
+	out := f.Outputs[0]
+	if t := softmaxTail(f); t != nil {
+		out = t
+	}
+	rf, err := graph.Receptive(f, out, in)
 	if err != nil {
 		if r.Structural == nil {
 			r.StructuralSkipped = err.Error()

@@ -9,7 +9,9 @@ import (
 )
 
 // GraphForward runs g with the Go runtime (compiled once, on first use),
-// feeding x to g's image input and returning its first output.
+// feeding x to g's image input and returning its first output. A graph
+// exported with a fixed batch B runs in chunks of B images, the last one
+// padded with zeros.
 func GraphForward(g *graph.Graph) Forward {
 	var prog *runtime.Program
 	return func(ctx context.Context, x []float32, n int) ([]float32, error) {
@@ -22,16 +24,33 @@ func GraphForward(g *graph.Graph) Forward {
 				return nil, err
 			}
 		}
-		shape := append([]int{n}, in.Shape[1:]...)
-		out, err := prog.Run(ctx, map[string]*graph.Tensor{in.Name: graph.NewFloat32(shape, x)})
-		if err != nil {
-			return nil, err
+		b := n
+		if in.Shape[0] > 0 {
+			b = in.Shape[0]
 		}
-		t := out[g.Outputs[0].Name]
-		if t == nil || t.DType != graph.Float32 {
-			return nil, fmt.Errorf("output %s is missing or not float32", g.Outputs[0].Name)
+		per := len(x) / n
+		var res []float32
+		for i := 0; i < n; i += b {
+			chunk := x[i*per : min(i+b, n)*per]
+			if len(chunk) < b*per {
+				chunk = append(append(make([]float32, 0, b*per), chunk...), make([]float32, b*per-len(chunk))...)
+			}
+			shape := append([]int{b}, in.Shape[1:]...)
+			out, err := prog.Run(ctx, map[string]*graph.Tensor{in.Name: graph.NewFloat32(shape, chunk)})
+			if err != nil {
+				return nil, err
+			}
+			t := out[g.Outputs[0].Name]
+			if t == nil || t.DType != graph.Float32 {
+				return nil, fmt.Errorf("output %s is missing or not float32", g.Outputs[0].Name)
+			}
+			if b == n {
+				return t.F32, nil
+			}
+			o := len(t.F32) / b
+			res = append(res, t.F32[:(min(i+b, n)-i)*o]...)
 		}
-		return t.F32, nil
+		return res, nil
 	}
 }
 

@@ -13,6 +13,7 @@ func naive(ctx context.Context, fwd Forward, geo Geometry, opts Options, known [
 	x := make([]float32, n*px) // (n, 1, H, W), zeros where not yet sampled
 	scale := 1 / float32(q-1)
 	start := rows * geo.W
+	buf := make([]float32, q)
 	for i := 0; i < n; i++ {
 		for p := 0; p < start; p++ {
 			l := known[i*px+p]
@@ -32,7 +33,11 @@ func naive(ctx context.Context, fwd Forward, geo Geometry, opts Options, known [
 			return nil, fmt.Errorf("forward pass returned %d logits, want %d (n=%d, q=%d, %dx%d)", len(logits), n*q*px, n, q, geo.H, geo.W)
 		}
 		for i := 0; i < n; i++ {
-			l, near := Categorical(logits[i*q*px+p:], px, q, opts.Temperature, u[i][p])
+			col, stride := logits[i*q*px+p:], px
+			if geo.Probs {
+				col, stride = logProbs(col, px, q, buf), 1
+			}
+			l, near := Categorical(col, stride, q, opts.Temperature, u[i][p])
 			if near {
 				res.NearBoundary = append(res.NearBoundary, i*px+p)
 			}

@@ -58,6 +58,9 @@ func compile(g *graph.Graph) (*plan, error) {
 		return nil, &UnsupportedError{Node: in.Name, Op: "input", Reason: fmt.Sprintf("need a (N,C,H,W) input with known C, H, W, got %s", in.TypeString())}
 	}
 	out := g.Outputs[0]
+	if t := softmaxTail(g); t != nil {
+		out = t
+	}
 	pl := &plan{h: in.Shape[2], w: in.Shape[3], inC: in.Shape[1], inName: in.Name}
 	pl.pixels = pl.h * pl.w
 	live := liveNodes(g, out, consts)

@@ -13,9 +13,13 @@ import (
 // the graph; tests wrap ONNX Runtime.
 type Forward func(ctx context.Context, x []float32, n int) (logits []float32, err error)
 
-// Geometry is what sampling needs to know about a model: image size and
-// levels q.
-type Geometry struct{ H, W, Q int }
+// Geometry is what sampling needs to know about a model: image size,
+// levels q, and whether the output holds probabilities (a trailing channel
+// softmax; the naive sampler then takes their log) rather than logits.
+type Geometry struct {
+	H, W, Q int
+	Probs   bool
+}
 
 // Options configure Sample and Complete. The zero value of each field is
 // its documented default.
@@ -67,7 +71,7 @@ func GeometryOf(g *graph.Graph) (Geometry, error) {
 	if in.Shape[1] != 1 {
 		return Geometry{}, fmt.Errorf("input %s has %d channels; sampling supports 1", in.Name, in.Shape[1])
 	}
-	geo := Geometry{H: in.Shape[2], W: in.Shape[3]}
+	geo := Geometry{H: in.Shape[2], W: in.Shape[3], Probs: softmaxTail(g) != nil}
 	out := g.Outputs[0]
 	switch {
 	case g.Config != nil && g.Config.Levels > 0:
