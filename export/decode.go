@@ -31,6 +31,18 @@ type DecodeOptions struct {
 	// MaxBytes caps the size of the model file and the total size of its
 	// tensor data (inline and external); 0 means DefaultMaxBytes.
 	MaxBytes int64
+	// MinOpset lowers the oldest default-domain opset accepted (0 means
+	// MinOpset, 7). Debian's libonnx-testdata pytorch-converted cases are
+	// opset 6, for instance; the caller then runs them with opset-6
+	// semantics, and Encode will not write such a graph back.
+	MinOpset int
+}
+
+func (o *DecodeOptions) minOpset() int64 {
+	if o == nil || o.MinOpset <= 0 {
+		return MinOpset
+	}
+	return int64(min(o.MinOpset, MinOpset))
 }
 
 func (o *DecodeOptions) maxBytes() int64 {
@@ -169,17 +181,17 @@ func (d *decoder) model(m *onnxpb.ModelProto) (*graph.Graph, error) {
 // Imports of other domains are fine as long as no node uses them.
 func (d *decoder) readOpset(imports []*onnxpb.OperatorSetIdProto) error {
 	found := false
-	for _, os := range imports {
-		if !isDefaultDomain(os.GetDomain()) {
+	for _, imp := range imports {
+		if !isDefaultDomain(imp.GetDomain()) {
 			continue
 		}
 		if found {
 			return formatErr(Where{Field: "opset_import"}, "default domain imported twice")
 		}
 		found = true
-		v := os.GetVersion()
-		if v < MinOpset || v > MaxOpset {
-			return unsupportedErr(Where{Field: "opset_import", Opset: clampInt(v)}, "default-domain opset %d is outside %d..%d", v, MinOpset, MaxOpset)
+		v := imp.GetVersion()
+		if lo := d.opts.minOpset(); v < lo || v > MaxOpset {
+			return unsupportedErr(Where{Field: "opset_import", Opset: clampInt(v)}, "default-domain opset %d is outside %d..%d", v, lo, MaxOpset)
 		}
 		d.opset = int(v)
 	}

@@ -156,6 +156,10 @@ func TestDecodeErrors(t *testing.T) {
 			i := (1*4+2)*9 + 2*3 + 2
 			binary.LittleEndian.PutUint32(tp.RawData[4*i:], math.Float32bits(0.5))
 		}, want: want{where: Where{Tensor: "res00/b/W"}, says: []string{"res00/b/W", "[1,2,2,2]", "0.5"}}},
+		{name: "mask on an empty tensor with huge kernel", break_: func(m *onnxpb.ModelProto) {
+			tp := initNamed(m, "in/W")
+			tp.Dims, tp.RawData = []int64{0, 1, 1e9 + 1, 1e9 + 1}, []byte{}
+		}, want: want{where: Where{Tensor: "in/W"}, says: []string{"empty"}}},
 		{name: "levels disagree", break_: func(m *onnxpb.ModelProto) { setMeta(m, MetaLevels, "16") },
 			want: want{where: Where{Field: "metadata_props[pixelgraph.levels]"}}},
 		{name: "bad config", break_: func(m *onnxpb.ModelProto) { setMeta(m, MetaConfig, `{"levels":1}`) },

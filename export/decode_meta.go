@@ -88,6 +88,10 @@ func restoreMasks(g *graph.Graph, js string) error {
 		if v == nil {
 			return formatErr(w, "mask %v names initializer %q, which the graph does not have", kind, name)
 		}
+		if kind != graph.MaskNone && v.Const.Len() == 0 {
+			// graph.Mask would allocate kh×kw taps for a tensor holding none.
+			return formatErr(w, "mask %v on an empty tensor %v", kind, v.TypeString())
+		}
 		v.Mask = kind
 		if err := graph.CheckMask(v); err != nil {
 			var tap *graph.MaskTapError

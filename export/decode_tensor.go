@@ -98,9 +98,11 @@ func (d *decoder) tensor(tp *onnxpb.TensorProto, w Where, toF32 bool) (*graph.Te
 	return t, nil
 }
 
-// numElements multiplies dims, refusing negative dims and overflow.
+// numElements multiplies dims, refusing negative dims and overflow. The
+// product of the non-zero dims must not overflow either, so an empty tensor
+// cannot carry dims whose partial products wrap around in later code.
 func numElements(dims []int64, w Where) (int64, error) {
-	n := int64(1)
+	n, nz := int64(1), int64(1)
 	for i, d := range dims {
 		if d < 0 {
 			return 0, formatErr(w, "dimension %d is negative (%d)", i, d)
@@ -108,9 +110,14 @@ func numElements(dims []int64, w Where) (int64, error) {
 		if int64(clampInt(d)) != d {
 			return 0, unsupportedErr(w, "dimension %d (%d) does not fit in an int", i, d)
 		}
-		if d != 0 && n > math.MaxInt64/d {
+		if d == 0 {
+			n = 0
+			continue
+		}
+		if nz > math.MaxInt64/d {
 			return 0, formatErr(w, "dims %v overflow a 64-bit element count", dims)
 		}
+		nz *= d
 		n *= d
 	}
 	return n, nil

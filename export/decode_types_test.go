@@ -1,7 +1,9 @@
 package export
 
 import (
+	"errors"
 	"math"
+	"os"
 	"slices"
 	"testing"
 
@@ -216,5 +218,24 @@ func TestDecodeForeignModel(t *testing.T) {
 	b, err := Marshal(g2, nil)
 	if err != nil || string(a) != string(b) {
 		t.Errorf("re-encoding is not stable (err %v)", err)
+	}
+}
+
+func TestDecodeMinOpset(t *testing.T) {
+	t.Parallel()
+	raw, err := os.ReadFile("testdata/fuzz/seeds/pytorch_Conv2d_depthwise.onnx") // IR 3, opset 6
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ue *UnsupportedError
+	if _, err := Unmarshal(raw, nil); !errors.As(err, &ue) || ue.Opset != 6 {
+		t.Errorf("opset 6 by default: %v", err)
+	}
+	g, err := Unmarshal(raw, &DecodeOptions{MinOpset: 6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.Opset != 6 || len(g.Nodes) != 1 || g.Nodes[0].Op != "Conv" || len(g.Inputs) != 1 {
+		t.Errorf("opset %d nodes %d inputs %d", g.Opset, len(g.Nodes), len(g.Inputs))
 	}
 }
