@@ -67,6 +67,9 @@ func compileConv(c *nodeCtx) (kernel, error) {
 			}
 		}
 	}
+	if x := c.n.Inputs[0]; x.Shape != nil && (len(x.Shape) < 3 || len(x.Shape) > 5) {
+		return nil, c.unsupported("", fmt.Sprintf("Conv on input %s (1 to 3 spatial dims are supported)", x.TypeString()))
+	}
 	k := &convKernel{attrs: a}
 	if w := c.constInput(1); w != nil {
 		if err := checkData(w, "weight W"); err != nil {
