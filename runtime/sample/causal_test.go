@@ -57,20 +57,32 @@ func TestProveRefusesLeaks(t *testing.T) {
 	}
 }
 
-func TestProveUnsupported(t *testing.T) {
-	t.Parallel()
-	g := mustPixelCNN(t, smallConfig(4, 6, 6, 1))
+// withSoftmax appends Softmax(axis) to g's output.
+func withSoftmax(g *graph.Graph, axis int64) *graph.Graph {
 	out := g.Outputs[0]
 	sm := &graph.Value{Name: "probs", DType: graph.Float32, Shape: out.Shape}
 	n := &graph.Node{Name: "softmax", Op: "Softmax", Inputs: []*graph.Value{out}, Outputs: []*graph.Value{sm},
-		Attrs: []graph.Attr{{Name: "axis", Type: graph.AttrInt, I: 1}}}
+		Attrs: []graph.Attr{{Name: "axis", Type: graph.AttrInt, I: axis}}}
 	sm.Producer = n
 	g.Nodes = append(g.Nodes, n)
 	g.Outputs = []*graph.Value{sm}
+	return g
+}
+
+func TestSoftmaxTail(t *testing.T) {
+	t.Parallel()
+	// Over the width: not a distribution over levels, refused.
+	g := withSoftmax(mustPixelCNN(t, smallConfig(4, 6, 6, 1)), -1)
 	var ue *UnsupportedError
 	if err := Prove(g); !errors.As(err, &ue) || ue.Node != "softmax" {
 		t.Fatalf("Prove = %v, want *UnsupportedError naming softmax", err)
 	}
+	// Over the levels: the samplers work on the logits before it.
+	g = withSoftmax(mustPixelCNN(t, smallConfig(4, 6, 6, 1)), 1)
+	if geo, err := GeometryOf(g); err != nil || !geo.Probs {
+		t.Fatalf("GeometryOf = %+v, %v; want Probs", geo, err)
+	}
+	checkCachedEqualsNaive(t, g, Options{N: 3, Seed: 3})
 }
 
 func TestCompletion(t *testing.T) {
