@@ -73,6 +73,10 @@ func restoreMasks(g *graph.Graph, js string) error {
 	if err := json.Unmarshal([]byte(js), &m); err != nil {
 		return &FormatError{Where: w, Msg: "bad masks JSON", Err: err}
 	}
+	inits := make(map[string]*graph.Value, len(g.Inits))
+	for _, v := range g.Inits {
+		inits[v.Name] = v
+	}
 	names := make([]string, 0, len(m))
 	for name := range m {
 		names = append(names, name)
@@ -84,7 +88,7 @@ func restoreMasks(g *graph.Graph, js string) error {
 		if err != nil {
 			return &FormatError{Where: w, Msg: "bad mask kind", Err: err}
 		}
-		v := g.Init(name)
+		v := inits[name]
 		if v == nil {
 			return formatErr(w, "mask %v names initializer %q, which the graph does not have", kind, name)
 		}
