@@ -98,7 +98,7 @@ func DecodeFile(path string, opts *DecodeOptions) (*graph.Graph, error) {
 //   - Graph inputs that are also initializers (IR < 4 files list them) are
 //     not inputs. Symbolic dims become -1 with their name in DimNames;
 //     unknown dims -1 with no name.
-//   - Initializers and tensor attributes: see decodeTensor for data types,
+//   - Initializers and tensor attributes: see decoder.tensor for data types
 //     and the float16/float64 conversions.
 //   - Our pixelgraph.* metadata restores Config and the mask kind of each
 //     masked weight; the hidden taps must be exactly zero. Other metadata

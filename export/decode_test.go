@@ -3,6 +3,7 @@ package export
 import (
 	"bytes"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/pixelgraph/pixelgraph/graph"
@@ -53,6 +54,33 @@ func TestDecodeRoundTrip(t *testing.T) {
 		if in.Name != graph.InputName || in.Shape[0] != -1 || in.DimNames[0] != graph.BatchDim {
 			t.Errorf("opset %d: input %s %v %v", opset, in.Name, in.Shape, in.DimNames)
 		}
+	}
+}
+
+// TestDecodeDump: the decoded graph prints like the built one (the dump
+// shows config-free structure, initializers with mask kinds, nodes).
+func TestDecodeDump(t *testing.T) {
+	t.Parallel()
+	g := mustPixelCNN(t, smallConfig())
+	raw, err := Marshal(g, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := Unmarshal(raw, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want, got bytes.Buffer
+	if err := graph.Dump(&want, g); err != nil {
+		t.Fatal(err)
+	}
+	if err := graph.Dump(&got, d); err != nil {
+		t.Fatal(err)
+	}
+	// Only the decoded graph knows its opset and producer.
+	gotS := strings.Replace(got.String(), "opset 13\nproducer pixelgraph\n", "", 1)
+	if want.String() != gotS {
+		t.Errorf("dump of the decoded graph differs:\n%s\nwant:\n%s", got.String(), want.String())
 	}
 }
 
