@@ -16,14 +16,19 @@ type Fuse struct {
 //
 // x is (N,C,H,W), wp is the packed weight (O, C·T) made by Pack, b is (O) or
 // nil, y is (N,O,OH,OW). Only live taps are gathered and multiplied. Work is
-// split into (image, band of output rows) units across Threads() goroutines.
+// split into (image, band of output rows) units across ws.Threads (default Threads()) goroutines.
 func (pl *ConvPlan) Forward(ws *Workspace, y, x, wp, b []float32, n int, f Fuse) {
 	pl.checkForward(y, x, wp, b, n)
-	j := &ws.fwd
-	*j = fwdJob{pl: pl, ws: ws, y: y, x: x, wp: wp, b: b, f: f}
-	bands := (pl.OH + pl.panelRows - 1) / pl.panelRows
-	workers := max(1, min(Threads(), n*bands))
+	threads := ws.threads()
+	rows := pl.panelRows
+	if n > 0 && n < threads { // fewer images than threads: cut images into bands
+		rows = min(rows, (pl.OH*n+threads-1)/threads)
+	}
+	bands := (pl.OH + rows - 1) / rows
+	workers := max(1, min(threads, n*bands))
 	ws.worker(workers - 1) // allocate every worker's slot before they start
+	j := &ws.fwd
+	*j = fwdJob{pl: pl, ws: ws, y: y, x: x, wp: wp, b: b, f: f, rows: rows, bands: bands}
 	parallelFor(n*bands, workers, j)
 	*j = fwdJob{} // drop references to the caller's slices
 }
@@ -34,14 +39,15 @@ type fwdJob struct {
 	y, x  []float32
 	wp, b []float32
 	f     Fuse
+	rows  int // output rows per band
+	bands int // bands per image
 }
 
 // run computes output rows [r0, r1) of one image: gather, one GEMM, epilogue.
 func (j *fwdJob) run(w, u int) {
 	pl := j.pl
-	bands := (pl.OH + pl.panelRows - 1) / pl.panelRows
-	i, r0 := u/bands, (u%bands)*pl.panelRows
-	r1 := min(r0+pl.panelRows, pl.OH)
+	i, r0 := u/j.bands, (u%j.bands)*j.rows
+	r1 := min(r0+j.rows, pl.OH)
 	hw, cols := pl.OH*pl.OW, (r1-r0)*pl.OW
 	x := j.x[i*pl.XSize() : (i+1)*pl.XSize()]
 	y := j.y[i*pl.YSize()+r0*pl.OW:]

@@ -78,7 +78,7 @@ func (c convCase) plan(t *testing.T) *ConvPlan {
 var fuses = []Fuse{{}, {ReluIn: true}, {ReluOut: true}, {ReluIn: true, Accumulate: true, ReluOut: true}, {Accumulate: true}}
 
 // withThreads runs f with SetThreads(n), restoring the setting after.
-func withThreads(t *testing.T, n int, f func()) {
+func withThreads(t testing.TB, n int, f func()) {
 	old := Threads()
 	SetThreads(n)
 	defer SetThreads(old)

@@ -1,10 +1,11 @@
 package kernels
 
-// im2col gathers output rows [r0, r1) of one image for the live taps:
+// im2colGo gathers output rows [r0, r1) of one image for the live taps:
 // col[(c·T+t), (oy-r0)·OW+ox] = x[c, oy·sh+iy0(t), ox·sw+ix0(t)], or 0 where
 // that pixel is padding; with relu, max(x, 0).
 // x is (C,H,W) of one image, col is (C·T, (r1-r0)·OW) packed.
-func (pl *ConvPlan) im2col(col, x []float32, r0, r1 int, relu bool) {
+// The cgo build runs stride-1 gathers in C (im2col_c.go).
+func (pl *ConvPlan) im2colGo(col, x []float32, r0, r1 int, relu bool) {
 	h, w, ow := pl.p.H, pl.p.W, pl.OW
 	ld := (r1 - r0) * ow
 	row := 0
@@ -26,7 +27,7 @@ func (pl *ConvPlan) im2col(col, x []float32, r0, r1 int, relu bool) {
 				if pl.sw == 1 {
 					s := src[g.lo+g.ix0 : g.hi+g.ix0]
 					if relu {
-						reluCopy(d[g.lo:g.hi], s)
+						reluGo(d[g.lo:g.hi], s)
 					} else {
 						copy(d[g.lo:g.hi], s)
 					}
@@ -44,9 +45,9 @@ func (pl *ConvPlan) im2col(col, x []float32, r0, r1 int, relu bool) {
 	}
 }
 
-// col2im is im2col's adjoint: it adds the gathered gradient back onto the
+// col2imGo is im2col's adjoint: it adds the gathered gradient back onto the
 // pixels it came from. dx is (C,H,W) of one image, dcol is (C·T, (r1-r0)·OW).
-func (pl *ConvPlan) col2im(dx, dcol []float32, r0, r1 int) {
+func (pl *ConvPlan) col2imGo(dx, dcol []float32, r0, r1 int) {
 	h, w, ow := pl.p.H, pl.p.W, pl.OW
 	ld := (r1 - r0) * ow
 	row := 0
@@ -66,7 +67,7 @@ func (pl *ConvPlan) col2im(dx, dcol []float32, r0, r1 int) {
 				s := src[(oy-r0)*ow+g.lo : (oy-r0)*ow+g.hi]
 				d := xc[iy*w : (iy+1)*w]
 				if pl.sw == 1 {
-					addTo(d[g.lo+g.ix0:g.hi+g.ix0], s)
+					addGo(d[g.lo+g.ix0:g.hi+g.ix0], s)
 					continue
 				}
 				for i, v := range s {

@@ -8,6 +8,11 @@ import "sync"
 // not allocate. The zero value is ready; a Workspace serves one call at a
 // time (use one per concurrent caller).
 type Workspace struct {
+	// Threads caps the goroutines of calls using this workspace; 0 means
+	// the package's Threads(). Callers that already run one workspace per
+	// goroutine (a batch split at the graph level) set 1.
+	Threads int
+
 	workers []workerBuf
 	fwd     fwdJob
 	bwd     bwdJob
@@ -29,6 +34,14 @@ func (ws *Workspace) worker(i int) *workerBuf {
 		ws.workers = append(ws.workers, workerBuf{})
 	}
 	return &ws.workers[i]
+}
+
+// threads is the number of goroutines a call with ws may use.
+func (ws *Workspace) threads() int {
+	if ws.Threads > 0 {
+		return ws.Threads
+	}
+	return Threads()
 }
 
 // job is one batch of independent units of work; run(w, u) does unit u on

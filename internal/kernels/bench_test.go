@@ -1,0 +1,116 @@
+package kernels
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/pixelgraph/pixelgraph/graph"
+)
+
+// Benchmarks run on one thread unless their name says otherwise. For
+// OpenBLAS's native kernel, unset the environment's override in the command:
+//
+//	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE go test -run '^$' -bench . ./internal/kernels/
+
+func BenchmarkSgemm(b *testing.B) {
+	b.Logf("backend: %s", Backend())
+	for _, s := range [][3]int{{128, 784, 576}, {64, 784, 320}, {64, 784, 128}, {128, 784, 64}} {
+		m, n, k := s[0], s[1], s[2]
+		for _, threads := range []int{1, 2} {
+			b.Run(fmt.Sprintf("%dx%dx%d/t%d", m, n, k, threads), func(b *testing.B) {
+				a, bb, c := randSlice(1, m*k), randSlice(2, k*n), make([]float32, m*n)
+				var cpu *cpuMeter
+				withThreads(b, threads, func() {
+					cpu = startCPU(b)
+					for b.Loop() {
+						Sgemm(false, false, m, n, k, 1, a, k, bb, n, 0, c, n)
+					}
+				})
+				gflop := 2 * float64(m*n*k) * float64(b.N) / 1e9
+				b.ReportMetric(gflop/b.Elapsed().Seconds(), "GFLOP/s")
+				cpu.report(gflop, "GFLOP/s")
+			})
+		}
+	}
+}
+
+// seedLayers are the conv shapes of graph.DefaultConfig at 28x28.
+var seedLayers = []struct {
+	name         string
+	in, out, k   int
+	mask         graph.MaskKind
+	reluIn, relu bool
+}{
+	{"7x7A_1to128", 1, 128, 7, graph.MaskA, false, false},
+	{"1x1_128to64", 128, 64, 1, graph.MaskNone, true, true},
+	{"3x3B_64to64", 64, 64, 3, graph.MaskB, false, true},
+	{"1x1_64to128", 64, 128, 1, graph.MaskNone, false, false},
+}
+
+func BenchmarkConv(b *testing.B) {
+	const n, hw = 16, 28
+	for _, l := range seedLayers {
+		for _, dir := range []string{"fwd", "bwd"} {
+			b.Run(fmt.Sprintf("%s/%s/batch%d", l.name, dir, n), func(b *testing.B) {
+				pl, err := NewConvPlan(ConvParams{In: l.in, Out: l.out, KH: l.k, KW: l.k, H: hw, W: hw,
+					Pads: [4]int{l.k / 2, l.k / 2, l.k / 2, l.k / 2}, Taps: LiveTaps(graph.Mask(l.mask, l.k, l.k))})
+				if err != nil {
+					b.Fatal(err)
+				}
+				x, y := randSlice(1, n*pl.XSize()), make([]float32, n*pl.YSize())
+				wp, bias := pl.Pack(nil, randSlice(2, pl.WSize())), randSlice(3, l.out)
+				dx, dwp, db := make([]float32, len(x)), make([]float32, len(wp)), make([]float32, l.out)
+				var ws Workspace
+				f := Fuse{ReluIn: l.reluIn, ReluOut: l.relu}
+				gemms := 1.0 // forward: one product; backward: dw and dx
+				cpu := startCPU(b)
+				withThreads(b, 1, func() {
+					for b.Loop() {
+						if dir == "fwd" {
+							pl.Forward(&ws, y, x, wp, bias, n, f)
+						} else {
+							gemms = 2
+							pl.Backward(&ws, dx, dwp, db, y, x, wp, n, l.reluIn)
+						}
+					}
+				})
+				gflop := gemms * 2 * float64(l.out*pl.K*pl.OH*pl.OW*n) * float64(b.N) / 1e9
+				b.ReportMetric(gflop/b.Elapsed().Seconds(), "GFLOP/s")
+				b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "img/s")
+				cpu.report(gflop, "GFLOP/s")
+				cpu.report(float64(n*b.N), "img/s")
+			})
+		}
+	}
+}
+
+// BenchmarkSeedForward is the whole seed model (graph.DefaultConfig, its own
+// initial weights) composed of this package's kernels: see seedNet.
+func BenchmarkSeedForward(b *testing.B) {
+	b.Logf("backend: %s", Backend())
+	cfg := graph.DefaultConfig()
+	s := newSeedNet(b, cfg)
+	for _, threads := range []int{1, 2} {
+		for _, bs := range [][2]int{{1, 1}, {16, 1}, {16, 2}, {16, 4}, {16, 16}} {
+			n, sub := bs[0], bs[1]
+			if n == 1 && threads > 1 {
+				continue
+			}
+			b.Run(fmt.Sprintf("batch%d/sub%d/t%d", n, sub, threads), func(b *testing.B) {
+				s.sub = sub
+				x := randSlice(1, n*cfg.Channels*cfg.Height*cfg.Width)
+				var cpu *cpuMeter
+				withThreads(b, threads, func() {
+					s.forward(x, n) // size the buffers
+					cpu = startCPU(b)
+					for b.Loop() {
+						s.forward(x, n)
+					}
+				})
+				b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "img/s")
+				b.ReportMetric(s.liveFlops()*float64(n*b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				cpu.report(float64(n*b.N), "img/s")
+			})
+		}
+	}
+}
