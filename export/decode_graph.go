@@ -120,7 +120,9 @@ func (d *decoder) nodes(g *graph.Graph, nps []*onnxpb.NodeProto) error {
 			}
 			v := d.values[in]
 			if v == nil {
-				if j, ok := later[in]; ok && j >= i {
+				if j, ok := later[in]; ok && j == i {
+					return formatErr(w, "input %d %q is the node's own output (a cycle)", k, in)
+				} else if ok && j > i {
 					return formatErr(w, "nodes are not topologically sorted: input %d %q is produced by node #%d %q, which comes later", k, in, j, nps[j].GetName())
 				}
 				return formatErr(w, "input %d %q is not defined", k, in)
