@@ -3,7 +3,12 @@ package sample
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
+
+	"github.com/pixelgraph/pixelgraph/export"
+	"github.com/pixelgraph/pixelgraph/internal/testenv"
 )
 
 // TestCachedMatchesORTNaive drives the reference sampler with ONNX Runtime
@@ -18,7 +23,7 @@ func TestCachedMatchesORTNaive(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				opts := Options{N: 3, Seed: seed}
+				opts := Options{N: 3, Seed: seed, Temperature: 1 / float64(seed%3+1)}
 				ref, err := NaiveSample(context.Background(), ortForward(t, g, geo), geo, opts)
 				if err != nil {
 					t.Fatal(err)
@@ -32,6 +37,14 @@ func TestCachedMatchesORTNaive(t *testing.T) {
 					t.Fatalf("ran %v", got.Method)
 				}
 				if flips := compareImages(t, "cached vs ORT naive", got, ref); flips != 0 {
+					t.Errorf("%d boundary flips (expected 0 for these fixed seeds)", flips)
+				}
+				opts.Method = Naive
+				goNaive, err := Sample(context.Background(), g, opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if flips := compareImages(t, "Go naive vs ORT naive", goNaive, ref); flips != 0 {
 					t.Errorf("%d boundary flips (expected 0 for these fixed seeds)", flips)
 				}
 				t.Logf("levels of image 0: %v", got.Levels[:20])
@@ -57,5 +70,51 @@ func TestPlanLogitsMatchORT(t *testing.T) {
 			t.Fatal(err)
 		}
 		allClose(t, fmt.Sprintf("q=%d logits", q), pl.forward(x, 5), want, 1e-4, 1e-4)
+	}
+}
+
+// TestTorchFixturesORTNaive replays the draws through ONNX Runtime on the
+// torch.onnx files themselves and compares with the Go cached sampler.
+func TestTorchFixturesORTNaive(t *testing.T) {
+	for _, name := range []string{"opset13_dynamic", "opset13_unfolded", "opset11_softmax", "opset17_softmax"} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join("..", "..", "testdata", "torch", name, "model.onnx")
+			g, err := export.DecodeFile(path, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			model, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			geo, err := GeometryOf(g)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := testenv.NewORTSession(t, model, testenv.ORTOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			fwd := func(ctx context.Context, x []float32, n int) ([]float32, error) {
+				out, err := s.Run(testenv.Float32("pixels", []int64{int64(n), 1, int64(geo.H), int64(geo.W)}, x))
+				if err != nil {
+					return nil, err
+				}
+				return out[0].Data, nil
+			}
+			for _, seed := range []uint64{4, 5} {
+				ref, err := NaiveSample(context.Background(), fwd, geo, Options{N: 3, Seed: seed})
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := Sample(context.Background(), g, Options{N: 3, Seed: seed, Method: Cached})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if flips := compareImages(t, "cached vs ORT naive", got, ref); flips != 0 {
+					t.Errorf("%d boundary flips (expected 0 for these fixed seeds)", flips)
+				}
+			}
+		})
 	}
 }

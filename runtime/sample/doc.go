@@ -30,7 +30,11 @@
 //     first, then mask B, 1x1 or pointwise layers). Supported ops: Conv
 //     (stride 1, group 1, size-preserving pads, any dilation), Relu,
 //     Sigmoid, Tanh, Identity, and Add/Sub/Mul/Div of activations or with a
-//     constant broadcast over channels or positions. Anything else is a
+//     constant broadcast over channels or positions; a trailing channel
+//     softmax (Softmax axis 1 at opset >= 13, or Transpose → Softmax(last
+//     axis) → inverse Transpose) is recognized, the plan stops at the
+//     logits and the naive sampler takes the log of the probabilities, so
+//     both draw from softmax(logits/T). Anything else is a
 //     *UnsupportedError, a leak a *CausalityError naming node, tap and
 //     offset; Method Auto then falls back to Naive and says why.
 //   - The library never prints: progress goes to Options.Progress and

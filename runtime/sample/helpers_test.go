@@ -29,14 +29,19 @@ func mustPixelCNN(t testing.TB, c graph.Config) *graph.Graph {
 	return g
 }
 
-// ortForward wraps an ONNX Runtime session on g's ONNX encoding.
+// ortForward wraps an ONNX Runtime session (one thread) on g's ONNX encoding.
 func ortForward(t testing.TB, g *graph.Graph, geo Geometry) Forward {
+	t.Helper()
+	return ortForwardOpts(t, g, geo, testenv.ORTOptions{})
+}
+
+func ortForwardOpts(t testing.TB, g *graph.Graph, geo Geometry, opts testenv.ORTOptions) Forward {
 	t.Helper()
 	model, err := export.Marshal(g, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := testenv.NewORTSession(t, model, testenv.ORTOptions{})
+	s, err := testenv.NewORTSession(t, model, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,6 +87,7 @@ func compareImages(t *testing.T, what string, a, b *Result) int {
 			break
 		}
 	}
+	t.Logf("%s: %d+%d draws within %g of a CDF boundary, %d flipped", what, len(a.NearBoundary), len(b.NearBoundary), BoundaryEps, flips)
 	return flips
 }
 
