@@ -52,10 +52,14 @@ func broadcastStrides(s, out []int) []int {
 }
 
 // broadcast2 computes out[i] = f(a[ia], b[ib]) over the broadcast shape os
-// of as and bs.
-func broadcast2[T any](a, b []T, as, bs, os []int, f func(x, y T) T) []T {
+// of as and bs, into dst when it is not nil (it must have the output's
+// length; every element is written).
+func broadcast2[T any](dst, a, b []T, as, bs, os []int, f func(x, y T) T) []T {
 	n := graph.NumElements(os)
-	out := make([]T, n)
+	out := dst
+	if out == nil {
+		out = make([]T, n)
+	}
 	if n == 0 {
 		return out
 	}
@@ -110,7 +114,7 @@ func broadcast2[T any](a, b []T, as, bs, os []int, f func(x, y T) T) []T {
 // of ss).
 func expandTo[T any](src []T, ss, os []int) []T {
 	var zero [1]T
-	return broadcast2(src, zero[:], ss, nil, os, func(x, _ T) T { return x })
+	return broadcast2(nil, src, zero[:], ss, nil, os, func(x, _ T) T { return x })
 }
 
 // canBroadcastTo reports whether shape s broadcasts to shape to without

@@ -244,7 +244,7 @@ func (a *convAttrs) geometry(x, w, b *graph.Tensor) (*convGeom, []int, error) {
 	return g, outShape, nil
 }
 
-func (k *convKernel) run(ins []*graph.Tensor) (*graph.Tensor, error) {
+func (k *convKernel) run(rc *runCtx, ins []*graph.Tensor) (*graph.Tensor, error) {
 	x, w := ins[0], ins[1]
 	var b *graph.Tensor
 	if len(ins) > 2 {
@@ -260,7 +260,7 @@ func (k *convKernel) run(ins []*graph.Tensor) (*graph.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := newTensor(x.DType, shape)
+	out := rc.newTensor(x.DType, shape)
 	switch x.DType {
 	case graph.Float32:
 		p := k.packed32

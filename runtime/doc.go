@@ -25,9 +25,12 @@
 //     type and bool in I64 holding values in the range of the declared type.
 //     Integer arithmetic wraps as the declared type does (uint8 200+100 = 44)
 //     and integer Div truncates toward zero like C.
-//   - Kernels never write to their inputs. Returned outputs never share
-//     memory with the caller's inputs, the graph's initializers or each
-//     other, so callers may modify them.
+//   - Kernels never write to their inputs. Within a Run, the float32 buffer
+//     of a value is recycled for a later node once the value and every view
+//     of it (Reshape, Flatten, Squeeze, Unsqueeze, Identity) are dead; inputs,
+//     initializers and anything reaching an output are never recycled.
+//     Returned outputs never share memory with the caller's inputs, the
+//     graph's initializers or each other, so callers may modify them.
 //   - Float32 Conv, Gemm and MatMul accumulate in float32 (single precision
 //     SGEMM behind sgemm in sgemm.go); the conformance tolerance is
 //     |got-ref| <= 1e-7 + 1e-3*|ref|.

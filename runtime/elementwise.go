@@ -31,7 +31,7 @@ func compileBinary(op binOp) func(c *nodeCtx) (kernel, error) {
 			axis = c.int("axis", math.MinInt64)
 		}
 		opset := c.opset
-		return func(ins []*graph.Tensor) (*graph.Tensor, error) {
+		return func(rc *runCtx, ins []*graph.Tensor) (*graph.Tensor, error) {
 			a, b := ins[0], ins[1]
 			if err := checkData(a, "input A"); err != nil {
 				return nil, err
@@ -46,7 +46,7 @@ func compileBinary(op binOp) func(c *nodeCtx) (kernel, error) {
 				}
 				b = view(b, bs)
 			}
-			return applyBinary(op, a, b)
+			return applyBinary(rc, op, a, b)
 		}, nil
 	}
 }
@@ -88,7 +88,7 @@ func legacyBroadcast(as, bs []int, on bool, axis int64) ([]int, error) {
 }
 
 // applyBinary applies op elementwise with numpy broadcasting.
-func applyBinary(op binOp, a, b *graph.Tensor) (*graph.Tensor, error) {
+func applyBinary(rc *runCtx, op binOp, a, b *graph.Tensor) (*graph.Tensor, error) {
 	if a.DType != b.DType {
 		return nil, fmt.Errorf("input dtypes differ: %v and %v", a.DType, b.DType)
 	}
@@ -102,12 +102,12 @@ func applyBinary(op binOp, a, b *graph.Tensor) (*graph.Tensor, error) {
 	out := &graph.Tensor{DType: a.DType, Shape: os}
 	switch a.DType {
 	case graph.Float32:
-		out.F32 = broadcast2(a.F32, b.F32, a.Shape, b.Shape, os, floatOp[float32](op))
+		out.F32 = broadcast2(rc.f32(graph.NumElements(os)), a.F32, b.F32, a.Shape, b.Shape, os, floatOp[float32](op))
 	case graph.Float64:
-		out.F64 = broadcast2(a.F64, b.F64, a.Shape, b.Shape, os, floatOp[float64](op))
+		out.F64 = broadcast2(nil, a.F64, b.F64, a.Shape, b.Shape, os, floatOp[float64](op))
 	default:
 		f, divZero := intOp(op, a.DType)
-		out.I64 = broadcast2(a.I64, b.I64, a.Shape, b.Shape, os, f)
+		out.I64 = broadcast2(nil, a.I64, b.I64, a.Shape, b.Shape, os, f)
 		if *divZero {
 			return nil, errIntDivZero
 		}
@@ -181,7 +181,7 @@ const (
 func compileUnary(op unaryOp) func(c *nodeCtx) (kernel, error) {
 	return func(c *nodeCtx) (kernel, error) {
 		c.legacyConsumedInputs()
-		return func(ins []*graph.Tensor) (*graph.Tensor, error) {
+		return func(rc *runCtx, ins []*graph.Tensor) (*graph.Tensor, error) {
 			x := ins[0]
 			if err := checkData(x, "input X"); err != nil {
 				return nil, err
@@ -189,14 +189,14 @@ func compileUnary(op unaryOp) func(c *nodeCtx) (kernel, error) {
 			out := &graph.Tensor{DType: x.DType, Shape: append([]int{}, x.Shape...)}
 			switch {
 			case x.DType == graph.Float32:
-				out.F32 = make([]float32, len(x.F32))
+				out.F32 = rc.f32(len(x.F32)) // recycled: write every element
 				switch op {
 				case opRelu:
 					for i, v := range x.F32 {
-						if v > 0 {
+						if v > 0 || v != v { // NaN stays NaN
 							out.F32[i] = v
-						} else if v != v { // NaN stays NaN
-							out.F32[i] = v
+						} else {
+							out.F32[i] = 0
 						}
 					}
 				case opSigmoid:

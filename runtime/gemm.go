@@ -21,7 +21,7 @@ func compileGemm(c *nodeCtx) (kernel, error) {
 	if c.opset < 11 && (len(c.n.Inputs) < 3 || c.n.Inputs[2] == nil) {
 		return nil, c.errf("input C is required before opset 11")
 	}
-	return func(ins []*graph.Tensor) (*graph.Tensor, error) {
+	return func(rc *runCtx, ins []*graph.Tensor) (*graph.Tensor, error) {
 		a, b := ins[0], ins[1]
 		var cT *graph.Tensor
 		if len(ins) > 2 {
@@ -105,7 +105,7 @@ func compileGemm(c *nodeCtx) (kernel, error) {
 // compileMatMul: numpy matmul. 1-D A is promoted to (1,K) and 1-D B to
 // (K,1), the promoted dim removed from the result; leading dims broadcast.
 func compileMatMul(c *nodeCtx) (kernel, error) {
-	return func(ins []*graph.Tensor) (*graph.Tensor, error) {
+	return func(rc *runCtx, ins []*graph.Tensor) (*graph.Tensor, error) {
 		a, b := ins[0], ins[1]
 		if err := checkData(a, "input A"); err != nil {
 			return nil, err

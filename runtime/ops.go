@@ -8,8 +8,9 @@ import (
 )
 
 // kernel runs one compiled node on its inputs (nil for an omitted optional
-// input) and returns its single output. It must not modify its inputs.
-type kernel func(ins []*graph.Tensor) (*graph.Tensor, error)
+// input) and returns its single output. It must not modify its inputs. It
+// may take its output buffer from rc (recycled, not zeroed).
+type kernel func(rc *runCtx, ins []*graph.Tensor) (*graph.Tensor, error)
 
 // opDef describes one supported op.
 type opDef struct {

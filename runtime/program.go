@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 
 	"github.com/pixelgraph/pixelgraph/graph"
 )
@@ -45,7 +46,7 @@ type step struct {
 	fn   kernel
 	in   []int // -1 for an omitted optional input
 	out  int
-	free []int // slots whose last reader is this step
+	free []int // root slots recycled after this step (their last reader)
 }
 
 type outputSlot struct {
@@ -99,7 +100,15 @@ func Compile(g *graph.Graph) (*Program, error) {
 		borrowed[s] = true
 		p.consts = append(p.consts, constSlot{v.Const, s})
 	}
-	lastUse := map[int]int{}
+	// Every slot has a root: the slot that owns its memory (a view's root is
+	// its input's root). A root is recycled after the last step that reads
+	// it or any of its views, unless it is borrowed (input, initializer,
+	// Constant) or reaches a graph output.
+	root := make([]int, p.nslots, p.nslots+len(g.Nodes))
+	for s := range root {
+		root[s] = s
+	}
+	end := map[int]int{} // root -> index of the last step touching it
 	for i, n := range g.Nodes {
 		if opset < 1 || opset > MaxOpset {
 			return nil, &UnsupportedError{Node: n.Name, Op: n.Op, Domain: n.Domain, Opset: opset,
@@ -117,27 +126,35 @@ func Compile(g *graph.Graph) (*Program, error) {
 			}
 			s := slots[in]
 			st.in = append(st.in, s)
-			lastUse[s] = i
+			end[root[s]] = i
 		}
 		st.out = newSlot(n.Outputs[0])
-		if def.view || def.constant {
-			borrowed[st.out] = true
+		r := st.out
+		if def.view {
+			r = root[st.in[0]]
 		}
+		// Views and Constant data are copied before they are returned.
+		borrowed[st.out] = def.view || def.constant
+		root = append(root, r)
+		end[r] = max(end[r], i)
 		p.steps = append(p.steps, st)
 	}
-	isOut := map[int]bool{}
+	keep := map[int]bool{} // roots that reach a graph output
 	seen := map[int]bool{}
 	for _, v := range g.Outputs {
 		s := slots[v]
-		isOut[s] = true
+		keep[root[s]] = true
 		// A value listed twice as output is returned twice: copy the second.
 		p.outputs = append(p.outputs, outputSlot{name: v.Name, slot: s, borrowed: borrowed[s] || seen[s]})
 		seen[s] = true
 	}
-	for s, i := range lastUse {
-		if !isOut[s] && !borrowed[s] {
-			p.steps[i].free = append(p.steps[i].free, s)
+	for r, i := range end {
+		if !keep[r] && !borrowed[r] {
+			p.steps[i].free = append(p.steps[i].free, r)
 		}
+	}
+	for i := range p.steps {
+		sort.Ints(p.steps[i].free)
 	}
 	return p, nil
 }
@@ -156,6 +173,7 @@ func (p *Program) Run(ctx context.Context, inputs map[string]*graph.Tensor) (map
 	for _, c := range p.consts {
 		slots[c.slot] = c.t
 	}
+	rc := &runCtx{}
 	ins := make([]*graph.Tensor, 0, 8)
 	for _, st := range p.steps {
 		if err := ctx.Err(); err != nil {
@@ -169,7 +187,7 @@ func (p *Program) Run(ctx context.Context, inputs map[string]*graph.Tensor) (map
 			}
 			ins = append(ins, slots[s])
 		}
-		out, err := st.fn(ins)
+		out, err := st.fn(rc, ins)
 		if err != nil {
 			var ue *UnsupportedError
 			if errors.As(err, &ue) {
@@ -179,6 +197,7 @@ func (p *Program) Run(ctx context.Context, inputs map[string]*graph.Tensor) (map
 		}
 		slots[st.out] = out
 		for _, s := range st.free {
+			rc.release(slots[s])
 			slots[s] = nil
 		}
 	}
@@ -232,10 +251,15 @@ func (p *Program) checkInputs(inputs map[string]*graph.Tensor) error {
 			}
 		}
 	}
+	var unknown []string
 	for name := range inputs {
 		if !declared[name] {
-			return &InputError{Input: name, Msg: "not an input of the graph"}
+			unknown = append(unknown, name)
 		}
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		return &InputError{Input: unknown[0], Msg: "not an input of the graph"}
 	}
 	return nil
 }

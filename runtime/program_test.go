@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -183,5 +184,43 @@ func TestProgramConcurrentRuns(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestBufferRecycling: a dead value's buffer is reused by later nodes, but
+// never while a view of it (Reshape) is still to be read or is an output.
+func TestBufferRecycling(t *testing.T) {
+	t.Parallel()
+	x := f32([]int{2, 3}, -3, -2, -1, 1, 2, 3)
+	xv := &graph.Value{Name: "x", DType: graph.Float32, Shape: []int{2, 3}}
+	shape := &graph.Value{Name: "shape", DType: graph.Int64, Shape: []int{2}, Const: i64([]int{2}, 3, 2)}
+	g := &graph.Graph{Name: "recycle", Opset: 13, Inputs: []*graph.Value{xv}, Inits: []*graph.Value{shape}}
+	node := func(op string, ins ...*graph.Value) *graph.Value {
+		n := &graph.Node{Name: op + fmt.Sprint(len(g.Nodes)), Op: op, Inputs: ins}
+		v := &graph.Value{Name: n.Name, Producer: n}
+		n.Outputs = []*graph.Value{v}
+		g.Nodes = append(g.Nodes, n)
+		return v
+	}
+	a := node("Relu", xv)                               // [0 0 0 1 2 3]
+	view := node("Reshape", a, shape)                   // a's buffer, read at the very end
+	outView := node("Reshape", node("Relu", xv), shape) // graph output, a view
+	_ = node("Sigmoid", xv)                             // dead value: recycled at once
+	b := node("Relu", node("Sub", xv, xv))              // zeros, same size as a
+	c := node("Add", b, node("Tanh", b))                // more same-size buffers
+	sum := node("Add", node("Reshape", c, shape), view)
+	g.Outputs = []*graph.Value{sum, outView}
+	p, err := Compile(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ {
+		got, err := p.Run(context.Background(), map[string]*graph.Tensor{"x": x})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := f32([]int{3, 2}, 0, 0, 0, 1, 2, 3)
+		expectClose(t, got[sum.Name], want)
+		expectClose(t, got[outView.Name], want)
 	}
 }

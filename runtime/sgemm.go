@@ -20,6 +20,10 @@ func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 	if k == 0 {
 		for i := 0; i < m; i++ {
 			row := c[i*ldc : i*ldc+n]
+			if beta == 0 {
+				clear(row) // C may hold garbage (recycled buffer): never 0·NaN
+				continue
+			}
 			for j := range row {
 				row[j] *= beta
 			}
@@ -37,6 +41,10 @@ func dgemm(transA, transB bool, m, n, k int, alpha float64, a []float64, lda int
 	if k == 0 {
 		for i := 0; i < m; i++ {
 			row := c[i*ldc : i*ldc+n]
+			if beta == 0 {
+				clear(row) // C may hold garbage (recycled buffer): never 0·NaN
+				continue
+			}
 			for j := range row {
 				row[j] *= beta
 			}

@@ -32,7 +32,7 @@ func compileReshape(c *nodeCtx) (kernel, error) {
 	if c.opset >= 14 {
 		allowZero = c.int("allowzero", 0) != 0
 	}
-	return func(ins []*graph.Tensor) (*graph.Tensor, error) {
+	return func(rc *runCtx, ins []*graph.Tensor) (*graph.Tensor, error) {
 		x := ins[0]
 		if err := checkData(x, "input data"); err != nil {
 			return nil, err
@@ -101,7 +101,7 @@ func reshapeDims(in []int, spec []int64, allowZero bool) ([]int, error) {
 // [-r, r], default 1.
 func compileFlatten(c *nodeCtx) (kernel, error) {
 	axisAttr := c.int("axis", 1)
-	return func(ins []*graph.Tensor) (*graph.Tensor, error) {
+	return func(rc *runCtx, ins []*graph.Tensor) (*graph.Tensor, error) {
 		x := ins[0]
 		if err := checkData(x, "input"); err != nil {
 			return nil, err
@@ -128,7 +128,7 @@ func axesSource(c *nodeCtx) (attr []int64, fromInput bool) {
 
 func compileSqueeze(c *nodeCtx) (kernel, error) {
 	attrAxes, fromInput := axesSource(c)
-	return func(ins []*graph.Tensor) (*graph.Tensor, error) {
+	return func(rc *runCtx, ins []*graph.Tensor) (*graph.Tensor, error) {
 		x := ins[0]
 		if err := checkData(x, "input data"); err != nil {
 			return nil, err
@@ -177,7 +177,7 @@ func compileUnsqueeze(c *nodeCtx) (kernel, error) {
 		}
 		return nil, c.errf("input axes is required from opset 13")
 	}
-	return func(ins []*graph.Tensor) (*graph.Tensor, error) {
+	return func(rc *runCtx, ins []*graph.Tensor) (*graph.Tensor, error) {
 		x := ins[0]
 		if err := checkData(x, "input data"); err != nil {
 			return nil, err
@@ -216,7 +216,7 @@ func compileUnsqueeze(c *nodeCtx) (kernel, error) {
 }
 
 func compileIdentity(c *nodeCtx) (kernel, error) {
-	return func(ins []*graph.Tensor) (*graph.Tensor, error) {
+	return func(rc *runCtx, ins []*graph.Tensor) (*graph.Tensor, error) {
 		if err := checkData(ins[0], "input"); err != nil {
 			return nil, err
 		}
@@ -228,7 +228,7 @@ func compileIdentity(c *nodeCtx) (kernel, error) {
 // reversed dims.
 func compileTranspose(c *nodeCtx) (kernel, error) {
 	permAttr := c.ints("perm")
-	return func(ins []*graph.Tensor) (*graph.Tensor, error) {
+	return func(rc *runCtx, ins []*graph.Tensor) (*graph.Tensor, error) {
 		x := ins[0]
 		if err := checkData(x, "input"); err != nil {
 			return nil, err
@@ -323,7 +323,7 @@ func compileConcat(c *nodeCtx) (kernel, error) {
 			return nil, c.errf("input %d is missing", i)
 		}
 	}
-	return func(ins []*graph.Tensor) (*graph.Tensor, error) {
+	return func(rc *runCtx, ins []*graph.Tensor) (*graph.Tensor, error) {
 		first := ins[0]
 		for i, t := range ins {
 			if err := checkData(t, fmt.Sprintf("input %d", i)); err != nil {
@@ -427,5 +427,5 @@ func compileConstant(c *nodeCtx) (kernel, error) {
 	if count != 1 {
 		return nil, c.errf("want exactly one value attribute, got %d", count)
 	}
-	return func([]*graph.Tensor) (*graph.Tensor, error) { return t, nil }, nil
+	return func(*runCtx, []*graph.Tensor) (*graph.Tensor, error) { return t, nil }, nil
 }

@@ -19,7 +19,7 @@ func compileSoftmax(logOut bool) func(c *nodeCtx) (kernel, error) {
 			def = 1
 		}
 		axisAttr := c.int("axis", def)
-		return func(ins []*graph.Tensor) (*graph.Tensor, error) {
+		return func(rc *runCtx, ins []*graph.Tensor) (*graph.Tensor, error) {
 			x := ins[0]
 			if err := checkData(x, "input"); err != nil {
 				return nil, err
