@@ -32,13 +32,15 @@ const (
 	conformanceAtol = 1e-7
 )
 
-// TestConformance runs every ONNX backend node test whose model uses only
-// claimed ops (Ops), plus the Conv cases of pytorch-converted, through the
-// runtime and compares with the reference outputs.
+// TestConformance runs every ONNX backend test whose model uses only claimed
+// ops (Ops) through the runtime and compares with the reference outputs:
+// node/* (opsets 11..16), and pytorch-converted/*, pytorch-operator/* and
+// simple/* (opset 6 and 9 files, with the legacy broadcast attributes), which
+// include the Conv cases of pytorch-converted.
 func TestConformance(t *testing.T) {
 	root := testenv.BackendTestData(t) // fails with "apt-get install libonnx-testdata" when missing
 	var dirs []string
-	for _, pat := range []string{"node/*", "pytorch-converted/test_Conv*"} {
+	for _, pat := range []string{"node/*", "pytorch-converted/*", "pytorch-operator/*", "simple/*"} {
 		m, err := filepath.Glob(filepath.Join(root, pat))
 		if err != nil {
 			t.Fatal(err)

@@ -53,7 +53,7 @@ func compileBinary(op binOp) func(c *nodeCtx) (kernel, error) {
 
 // legacyBroadcast maps B's shape onto A's rank for the opset < 7 rules:
 // without broadcast the shapes must be equal; with it, B's dims match A's
-// starting at axis (default len(A)-len(B)).
+// (or are 1) starting at axis (default len(A)-len(B)).
 func legacyBroadcast(as, bs []int, on bool, axis int64) ([]int, error) {
 	if !on {
 		if !sameShape(as, bs) {
@@ -79,7 +79,9 @@ func legacyBroadcast(as, bs []int, on bool, axis int64) ([]int, error) {
 		out[i] = 1
 	}
 	for i, d := range bs {
-		if d != as[int(start)+i] {
+		// Size-1 dims of B stretch (PyTorch exports rely on it, and the
+		// suite's references agree).
+		if d != as[int(start)+i] && d != 1 {
 			return nil, fmt.Errorf("B of shape %v does not match A of shape %v at axis %d", bs, as, start)
 		}
 		out[int(start)+i] = d

@@ -46,6 +46,8 @@ func TestBinaryBroadcast(t *testing.T) {
 		{"opset 6 broadcast at axis 1", "Add", 6, []graph.Attr{attrInt("broadcast", 1), attrInt("axis", 1)},
 			f32([]int{2, 3, 2}, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1), f32([]int{3}, 10, 20, 30),
 			f32([]int{2, 3, 2}, 10, 10, 20, 20, 30, 30, 11, 11, 21, 21, 31, 31)},
+		{"opset 6 broadcast with a size-1 dim in B", "Add", 6, []graph.Attr{attrInt("broadcast", 1)},
+			f32([]int{2, 3}, 0, 0, 0, 1, 1, 1), f32([]int{2, 1}, 10, 20), f32([]int{2, 3}, 10, 10, 10, 21, 21, 21)},
 		{"opset 6 broadcast suffix", "Sub", 6, []graph.Attr{attrInt("broadcast", 1)},
 			f32([]int{2, 2}, 5, 6, 7, 8), f32([]int{2}, 1, 2), f32([]int{2, 2}, 4, 4, 6, 6)},
 		{"opset 5 consumed_inputs", "Mul", 5, []graph.Attr{attrInts("consumed_inputs", 0, 0)},
