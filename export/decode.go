@@ -195,9 +195,8 @@ func (d *decoder) readOpset(imports []*onnxpb.OperatorSetIdProto) error {
 		}
 		d.opset = int(v)
 	}
-	if !found {
-		return formatErr(Where{Field: "opset_import"}, "no default-domain opset_import")
-	}
+	// Without a default-domain import d.opset stays 0: valid when every
+	// node is of another domain (each is then unsupported, by name).
 	return nil
 }
 

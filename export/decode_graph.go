@@ -112,6 +112,9 @@ func (d *decoder) nodes(g *graph.Graph, nps []*onnxpb.NodeProto) error {
 		if !isDefaultDomain(np.GetDomain()) {
 			return unsupportedErr(w, "domain %q is not supported (only the default ONNX domain)", np.GetDomain())
 		}
+		if d.opset == 0 {
+			return formatErr(w, "node of the default domain, but the model imports no default-domain opset")
+		}
 		n := &graph.Node{Name: np.GetName(), Op: np.GetOpType()}
 		for k, in := range np.GetInput() {
 			if in == "" {
@@ -163,7 +166,18 @@ func setType(v *graph.Value, vi *onnxpb.ValueInfoProto, w Where) error {
 		if tp.GetValue() == nil {
 			return nil
 		}
-		return unsupportedErr(w, "value %q is not a dense tensor (%T)", vi.GetName(), tp.GetValue())
+		kind := "not a dense tensor"
+		switch tp.GetValue().(type) {
+		case *onnxpb.TypeProto_SequenceType:
+			kind = "a sequence"
+		case *onnxpb.TypeProto_MapType:
+			kind = "a map"
+		case *onnxpb.TypeProto_OptionalType:
+			kind = "an optional"
+		case *onnxpb.TypeProto_SparseTensorType:
+			kind = "a sparse tensor"
+		}
+		return unsupportedErr(w, "value %q is %s; only dense tensors are supported", vi.GetName(), kind)
 	}
 	et := tt.TensorType.GetElemType()
 	if et < 0 || et > int32(maxDType) {

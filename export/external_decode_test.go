@@ -59,7 +59,7 @@ func TestDecodeExternalData(t *testing.T) {
 	cases := []struct {
 		name   string
 		edit   func(tp *onnxpb.TensorProto, data []byte) []byte // edits the first initializer
-		errSay string                                            // "" = must load
+		errSay string                                           // "" = must load
 	}{
 		{name: "as written"},
 		{name: "in a subfolder", edit: func(tp *onnxpb.TensorProto, data []byte) []byte {
