@@ -151,6 +151,9 @@ func (d *decoder) close() {
 }
 
 func (d *decoder) model(m *onnxpb.ModelProto) (*graph.Graph, error) {
+	if m == nil {
+		return nil, formatErr(Where{}, "no model")
+	}
 	if m.IrVersion == nil {
 		return nil, formatErr(Where{Field: "ir_version"}, "missing ir_version")
 	}

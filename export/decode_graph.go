@@ -8,7 +8,7 @@ import (
 )
 
 // weightOps are the ops whose initializer inputs are converted to float32
-// when stored as float64 (see decodeTensor).
+// when stored as float64 (see decoder.tensor).
 var weightOps = map[string]bool{"Conv": true, "Gemm": true, "MatMul": true}
 
 // graph fills g from gp: initializers, inputs, nodes, then outputs.
