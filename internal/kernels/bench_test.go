@@ -14,7 +14,7 @@ import (
 
 func BenchmarkSgemm(b *testing.B) {
 	b.Logf("backend: %s", Backend())
-	for _, s := range [][3]int{{128, 784, 576}, {64, 784, 320}, {64, 784, 128}, {128, 784, 64}} {
+	for _, s := range [][3]int{{128, 784, 576}, {64, 784, 320}, {64, 784, 128}, {128, 784, 64}, {64, 3136, 320}, {64, 3136, 128}, {128, 3136, 64}, {64, 12544, 128}} {
 		m, n, k := s[0], s[1], s[2]
 		for _, threads := range []int{1, 2} {
 			b.Run(fmt.Sprintf("%dx%dx%d/t%d", m, n, k, threads), func(b *testing.B) {
