@@ -84,6 +84,26 @@ func TestDecodeDump(t *testing.T) {
 	}
 }
 
+// TestDecodeRoundTripFixedBatch: a file exported with a fixed batch keeps
+// it through import and export without options.
+func TestDecodeRoundTripFixedBatch(t *testing.T) {
+	t.Parallel()
+	a, err := Marshal(mustPixelCNN(t, smallConfig()), &Options{Batch: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := Unmarshal(a, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in := d.Inputs[0]; in.Shape[0] != 3 || in.DimNames != nil {
+		t.Errorf("input %v", in.TypeString())
+	}
+	if b, err := Marshal(d, nil); err != nil || !bytes.Equal(a, b) {
+		t.Errorf("fixed-batch export → import → export changed the bytes (%v)", err)
+	}
+}
+
 func TestDecodeNil(t *testing.T) {
 	t.Parallel()
 	_, err := Unmarshal(nil, nil)
