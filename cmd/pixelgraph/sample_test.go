@@ -148,3 +148,13 @@ func TestSampleUsageErrors(t *testing.T) {
 		t.Error("a failed sample left its output behind")
 	}
 }
+
+func TestSampleHelp(t *testing.T) {
+	t.Parallel()
+	for _, cmd := range []string{"sample", "complete", "audit"} {
+		code, stdout, _ := pg(t, cmd, "-h")
+		if code != 0 || !strings.Contains(stdout, "usage: pixelgraph "+cmd) || !strings.Contains(stdout, "no progress on stderr") {
+			t.Errorf("%s -h: exit %d, stdout %q", cmd, code, stdout)
+		}
+	}
+}
