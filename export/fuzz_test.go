@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/pixelgraph/pixelgraph/graph"
+	"github.com/pixelgraph/pixelgraph/internal/onnxpb"
 )
 
 // Seeds of FuzzDecode: testdata/fuzz/seeds holds small models copied from
@@ -104,6 +105,56 @@ func FuzzUnmarshalTensor(f *testing.F) {
 		}
 		if t2.Check() != nil || t2.DType != tt.DType || len(t2.Shape) != len(tt.Shape) {
 			t.Fatalf("tensor changed: %v %v → %v %v", tt.DType, tt.Shape, t2.DType, t2.Shape)
+		}
+	})
+}
+
+// FuzzDecodeMetadata mutates our pixelgraph.* metadata of a tiny model
+// (config JSON, levels, mask map, one extra entry), where byte-level
+// mutation of the whole file rarely reaches.
+func FuzzDecodeMetadata(f *testing.F) {
+	g, err := graph.PixelCNN(tinyConfig())
+	if err != nil {
+		f.Fatal(err)
+	}
+	base, err := ToProto(g, nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	meta := map[string]string{}
+	for _, kv := range base.MetadataProps {
+		meta[kv.GetKey()] = kv.GetValue()
+	}
+	f.Add(meta[MetaConfig], meta[MetaLevels], meta[MetaMasks], "pixelgraph.train.step", "1")
+	f.Add(`{"levels":256}`, "256", `{"in/W":"B","res00/b/W":"A"}`, MetaMasks, "{}")
+	f.Add("null", "x", `{"in/B":"A"}`, "", "")
+	f.Fuzz(func(t *testing.T, config, levels, masks, key, value string) {
+		m := proto.Clone(base).(*onnxpb.ModelProto)
+		set := map[string]string{MetaConfig: config, MetaLevels: levels, MetaMasks: masks}
+		for _, kv := range m.MetadataProps {
+			if v, ok := set[kv.GetKey()]; ok {
+				kv.Value = proto.String(v)
+			}
+		}
+		m.MetadataProps = append(m.MetadataProps, &onnxpb.StringStringEntryProto{Key: proto.String(key), Value: proto.String(value)})
+		b, err := proto.Marshal(m)
+		if err != nil {
+			return // e.g. invalid UTF-8 in a string field
+		}
+		g, err := Unmarshal(b, nil)
+		if err != nil {
+			return
+		}
+		a, err := Marshal(g, nil)
+		if err != nil {
+			t.Fatalf("decoded graph does not encode: %v", err)
+		}
+		g2, err := Unmarshal(a, nil)
+		if err != nil {
+			t.Fatalf("re-encoded graph does not decode: %v", err)
+		}
+		if c, err := Marshal(g2, nil); err != nil || !bytes.Equal(a, c) {
+			t.Fatalf("decode → encode is not stable (%v)", err)
 		}
 	})
 }
