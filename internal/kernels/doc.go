@@ -35,6 +35,23 @@
 //     overwrites dx, dw, db. Shape mismatches panic with both shapes: they
 //     are programming errors, as in gonum's blas.
 //
+// # Use from runtime and train
+//
+// Runtime (inference): per Conv node and input size, once: NewConvPlan with
+// Taps = LiveTaps(graph.Mask(W.Mask, kh, kw)) (or LiveTapsOf(W) for an
+// imported weight without mask metadata), then wp := plan.Pack(nil, W). Per
+// run: plan.Forward(ws, y, x, wp, B, n, fuse), fusing a Relu that feeds the
+// conv (ReluIn), a Relu that follows it (ReluOut) and an Add of the output
+// into a residual buffer (Accumulate). Cut big batches into chunks of 1-4
+// images that run the whole graph each, one chunk per goroutine with
+// Workspace{Threads: 1}: activations then stay in L2 from layer to layer
+// (see seedNet in seed_test.go).
+//
+// Train (a gorgonia Op): pack the current W every step (plan.Pack into a
+// reused slice; cheap), Forward in Do, and in the gradient
+// Backward(ws, dx, dwp, db, dy, x, wp, n, reluIn) then Unpack(dW, dwp):
+// masked taps of dW come out exactly 0, so W stays masked under any solver.
+//
 // Benchmarks (BenchmarkSgemm, BenchmarkConv, BenchmarkSeedForward) report
 // GFLOP/s and images/s; docs/BENCHMARKS.md records the figures and commands.
 package kernels
