@@ -24,6 +24,7 @@ type Progress struct {
 	BitsPerDim      float64 // last batch
 	EpochBitsPerDim float64 // mean over this epoch's batches so far (in this Fit)
 	LR              float64 // learning rate of the last step
+	GradNorm        float64 // global gradient norm of the last step, before clipping
 
 	ImagesPerSec float64       // images trained per second in this Fit
 	Elapsed      time.Duration // since Fit started
@@ -97,7 +98,7 @@ func (t *Trainer) Fit(ctx context.Context, train, test *dataset.Images, progress
 			p.Images += b
 			p.Loss, p.NatsPerImage, p.BitsPerDim = loss, loss*float64(hw), loss/math.Ln2
 			p.EpochBitsPerDim = epochNats / float64(epochN) / math.Ln2
-			p.LR = lr
+			p.LR, p.GradNorm = lr, t.norm
 			p.Elapsed = time.Since(start)
 			p.ImagesPerSec = float64(p.Images) / p.Elapsed.Seconds()
 			p.EpochEnd = k == spe-1

@@ -22,7 +22,8 @@ type Trainer struct {
 	solver *G.AdamSolver
 	model  []G.ValueGrad // the params' nodes, for the solver
 	grads  []tensor.Tensor
-	steps  int // optimizer steps taken (including resumed ones)
+	steps  int     // optimizer steps taken (including resumed ones)
+	norm   float64 // global gradient norm of the last step, before clipping
 }
 
 // New lowers g (a PixelCNN: one grey image input (N,1,H,W), one logits
@@ -79,6 +80,10 @@ func (t *Trainer) Levels() int { return t.q }
 
 // Steps returns the number of optimizer steps taken, resumed ones included.
 func (t *Trainer) Steps() int { return t.steps }
+
+// GradNorm returns the global gradient norm of the last applied step,
+// before clipping.
+func (t *Trainer) GradNorm() float64 { return t.norm }
 
 // LR returns the learning rate of the next step: LR·Decay^Steps.
 func (t *Trainer) LR() float64 { return t.opts.LR * math.Pow(t.opts.Decay, float64(t.steps)) }
@@ -150,7 +155,7 @@ func (t *Trainer) step() (float64, error) {
 		t.zeroGrads()
 		return loss, err
 	}
-	_ = norm
+	t.norm = norm
 	G.WithLearnRate(t.LR())(t.solver)
 	if err := t.solver.Step(t.model); err != nil {
 		return loss, fmt.Errorf("train: adam: %w", err)
