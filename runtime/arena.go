@@ -8,6 +8,15 @@ import "github.com/pixelgraph/pixelgraph/graph"
 // overwrite every element.
 type runCtx struct {
 	free map[int][][]float32 // by length
+	nthr int                 // goroutines this run may use; 0 means Threads()
+}
+
+// threads is the goroutine budget of the run.
+func (rc *runCtx) threads() int {
+	if rc != nil && rc.nthr > 0 {
+		return rc.nthr
+	}
+	return Threads()
 }
 
 // f32 returns a float32 buffer of length n, recycled when one is free.

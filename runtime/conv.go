@@ -83,16 +83,28 @@ func compileConv(c *nodeCtx) (kernel, error) {
 		}
 		switch w.DType {
 		case graph.Float32:
-			k.packed32 = packWeights(w.F32, w.Shape, a.group, true)
+			var b *graph.Tensor // nil when absent
+			bConst := true      // false for a bias fed at run time: the generic path
+			if len(c.n.Inputs) > 2 && c.n.Inputs[2] != nil {
+				b, bConst = c.n.Inputs[2].Const, c.n.Inputs[2].Const != nil
+			}
+			if bConst {
+				k.fast = newFastConv(a, w, b)
+			}
+			if k.fast == nil {
+				k.packed32 = packWeights(w.F32, w.Shape, a.group, true)
+			}
 		case graph.Float64:
 			k.packed64 = packWeights(w.F64, w.Shape, a.group, true)
 		}
 	}
+	c.state = k
 	return k.run, nil
 }
 
 type convKernel struct {
 	attrs    convAttrs
+	fast     *fastConv        // 2-D float32, constant W (and B), group 1: the shared kernels
 	packed32 *packed[float32] // for a constant float32 W
 	packed64 *packed[float64]
 	pool32   sync.Pool // *[]float32 im2col buffers
@@ -101,9 +113,9 @@ type convKernel struct {
 
 // convGeom is the geometry of one Conv call, lifted to 3 spatial dims.
 type convGeom struct {
-	n, c, o, group, cg, og int
-	in, k, out             [3]int
-	stride, dil, padB      [3]int
+	n, c, o, group, cg, og  int
+	in, k, out              [3]int
+	stride, dil, padB, padE [3]int
 }
 
 func (g *convGeom) inPlane() int  { return g.in[0] * g.in[1] * g.in[2] }
@@ -191,7 +203,7 @@ func (a *convAttrs) geometry(x, w, b *graph.Tensor) (*convGeom, []int, error) {
 			}
 			out = (in+pb+pe-ek)/st + 1
 		}
-		g.in[j], g.k[j], g.out[j], g.stride[j], g.dil[j], g.padB[j] = in, k, out, st, d, pb
+		g.in[j], g.k[j], g.out[j], g.stride[j], g.dil[j], g.padB[j], g.padE[j] = in, k, out, st, d, pb, pe
 		outShape = append(outShape, out)
 	}
 	return g, outShape, nil
@@ -212,6 +224,9 @@ func (k *convKernel) run(rc *runCtx, ins []*graph.Tensor) (*graph.Tensor, error)
 	g, shape, err := k.attrs.geometry(x, w, b)
 	if err != nil {
 		return nil, err
+	}
+	if k.fast != nil && x.DType == graph.Float32 && len(x.Shape) == 4 {
+		return k.fast.run(rc, x)
 	}
 	out := rc.newTensor(x.DType, shape)
 	switch x.DType {

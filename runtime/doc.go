@@ -31,14 +31,29 @@
 //     initializers and anything reaching an output are never recycled.
 //     Returned outputs never share memory with the caller's inputs, the
 //     graph's initializers or each other, so callers may modify them.
-//   - Float32 Conv, Gemm and MatMul accumulate in float32 (single precision
-//     SGEMM behind sgemm in sgemm.go); the conformance tolerance is
+//   - Float32 Conv, Gemm and MatMul accumulate in float32 (the shared
+//     kernels' SGEMM, internal/kernels: OpenBLAS through cgo, gonum with
+//     CGO_ENABLED=0); the conformance tolerance is
 //     |got-ref| <= 1e-7 + 1e-3*|ref|.
-//   - Conv skips im2col rows whose constant weights are exactly zero for every
-//     output channel of a group (the masked taps of a PixelCNN). The result
-//     equals the dense product except where an input at such a tap is Inf or
-//     NaN (dense would give NaN there). Weights fed at run time are never
-//     pruned.
+//   - A 2-D float32 Conv with constant weights (and bias) and group 1 runs on
+//     the kernels' ConvPlan (fastconv.go): its live taps are the taps whose
+//     weight is non-zero for some output and input channel, the weight is
+//     packed once, and a plan is cached per input size. Other Convs (1-D,
+//     3-D, grouped, float64, weights fed at run time) run the generic
+//     im2col + GEMM, which skips im2col rows whose constant weights are zero
+//     for every output channel of a group. Either way a masked PixelCNN tap
+//     costs nothing, and the result equals the dense product except where an
+//     input at a skipped tap is Inf or NaN (dense would give NaN there).
+//     Weights fed at run time are never pruned.
+//   - Graphs made only of such Convs, Relu and same-shape Add, with one NCHW
+//     float32 input (graph.PixelCNN), run as a chain (chain.go): the batch is
+//     cut into chunks of 1-4 images, each chunk runs the whole graph in its
+//     own goroutine on buffers reused across Runs, Relus are fused into the
+//     neighbouring convs where that is bit-exact, and a Run allocates only
+//     its outputs (plus a few words). Results are bit-identical to the
+//     node-by-node path (TestChainFusedEqualsUnfused).
+//   - A Run keeps at most Options.Threads (default: SetThreads, else
+//     GOMAXPROCS) goroutines busy.
 //   - A Program is immutable after Compile and safe for concurrent Run calls.
 //     ctx is checked between nodes; a cancelled run returns ctx.Err().
 //   - The package never prints.

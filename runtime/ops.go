@@ -61,47 +61,48 @@ func Ops() []string {
 	return names
 }
 
-// compileNode validates n at opset and returns its kernel.
-func compileNode(n *graph.Node, opset int) (kernel, opDef, error) {
+// compileNode validates n at opset and returns its kernel and the state its
+// compile function left in nodeCtx.state (for the Conv fast path).
+func compileNode(n *graph.Node, opset int) (kernel, any, opDef, error) {
 	unsupported := func(attr, reason string) error {
 		return &UnsupportedError{Node: n.Name, Op: n.Op, Domain: n.Domain, Opset: opset, Attr: attr, Reason: reason}
 	}
 	if n.Domain != "" && n.Domain != "ai.onnx" {
-		return nil, opDef{}, unsupported("", "op outside the default ONNX domain")
+		return nil, nil, opDef{}, unsupported("", "op outside the default ONNX domain")
 	}
 	def, ok := ops[n.Op]
 	if !ok {
-		return nil, opDef{}, unsupported("", "")
+		return nil, nil, opDef{}, unsupported("", "")
 	}
 	nin := len(n.Inputs)
 	for nin > 0 && n.Inputs[nin-1] == nil { // trailing omitted optionals
 		nin--
 	}
 	if nin < def.minIn || (def.maxIn >= 0 && nin > def.maxIn) {
-		return nil, def, &NodeError{Node: n.Name, Op: n.Op, Err: fmt.Errorf("%d inputs, want %s", nin, arity(def.minIn, def.maxIn))}
+		return nil, nil, def, &NodeError{Node: n.Name, Op: n.Op, Err: fmt.Errorf("%d inputs, want %s", nin, arity(def.minIn, def.maxIn))}
 	}
 	for i := 0; i < def.minIn; i++ {
 		if n.Inputs[i] == nil {
-			return nil, def, &NodeError{Node: n.Name, Op: n.Op, Err: fmt.Errorf("required input %d is missing", i)}
+			return nil, nil, def, &NodeError{Node: n.Name, Op: n.Op, Err: fmt.Errorf("required input %d is missing", i)}
 		}
 	}
 	if len(n.Outputs) != 1 || n.Outputs[0] == nil {
-		return nil, def, unsupported("", fmt.Sprintf("%d outputs (only single-output nodes are supported)", len(n.Outputs)))
+		return nil, nil, def, unsupported("", fmt.Sprintf("%d outputs (only single-output nodes are supported)", len(n.Outputs)))
 	}
 	c := &nodeCtx{n: n, opset: opset, used: map[string]bool{}}
 	fn, err := def.compile(c)
 	if err != nil {
-		return nil, def, err
+		return nil, nil, def, err
 	}
 	if c.err != nil {
-		return nil, def, c.err
+		return nil, nil, def, c.err
 	}
 	for _, a := range n.Attrs {
 		if !c.used[a.Name] {
-			return nil, def, unsupported(a.Name, "")
+			return nil, nil, def, unsupported(a.Name, "")
 		}
 	}
-	return fn, def, nil
+	return fn, c.state, def, nil
 }
 
 func arity(lo, hi int) string {
@@ -121,6 +122,7 @@ type nodeCtx struct {
 	opset int
 	used  map[string]bool
 	err   error
+	state any // what the kernel closes over, when Compile needs it (*convKernel)
 }
 
 func (c *nodeCtx) fail(err error) {

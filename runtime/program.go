@@ -29,6 +29,8 @@ type Program struct {
 	consts  []constSlot
 	steps   []step
 	outputs []outputSlot
+	opts    Options
+	chain   *chain // the fast path, or nil (see chain.go)
 }
 
 type inputSlot struct {
@@ -42,11 +44,12 @@ type constSlot struct {
 }
 
 type step struct {
-	node *graph.Node
-	fn   kernel
-	in   []int // -1 for an omitted optional input
-	out  int
-	free []int // root slots recycled after this step (their last reader)
+	node  *graph.Node
+	fn    kernel
+	state any   // the kernel's compiled state, for the chain (see step.conv)
+	in    []int // -1 for an omitted optional input
+	out   int
+	free  []int // root slots recycled after this step (their last reader)
 }
 
 type outputSlot struct {
@@ -70,7 +73,10 @@ func (p *Program) Opset() int { return p.opset }
 // Compile checks that every node of g is supported at g's opset and prepares
 // it to run. Errors for unsupported ops, opsets or attributes are
 // *UnsupportedError; invalid attribute values are *NodeError.
-func Compile(g *graph.Graph) (*Program, error) {
+func Compile(g *graph.Graph) (*Program, error) { return CompileWith(g, Options{}) }
+
+// CompileWith is Compile with options.
+func CompileWith(g *graph.Graph, opts Options) (*Program, error) {
 	if g == nil {
 		return nil, errors.New("runtime: nil graph")
 	}
@@ -81,7 +87,7 @@ func Compile(g *graph.Graph) (*Program, error) {
 	if opset == 0 {
 		opset = DefaultOpset
 	}
-	p := &Program{g: g, opset: opset}
+	p := &Program{g: g, opset: opset, opts: opts}
 	slots := map[*graph.Value]int{}
 	borrowed := map[int]bool{}
 	newSlot := func(v *graph.Value) int {
@@ -114,11 +120,11 @@ func Compile(g *graph.Graph) (*Program, error) {
 			return nil, &UnsupportedError{Node: n.Name, Op: n.Op, Domain: n.Domain, Opset: opset,
 				Reason: fmt.Sprintf("opset %d (supported: 1..%d)", opset, MaxOpset)}
 		}
-		fn, def, err := compileNode(n, opset)
+		fn, state, def, err := compileNode(n, opset)
 		if err != nil {
 			return nil, err
 		}
-		st := step{node: n, fn: fn}
+		st := step{node: n, fn: fn, state: state}
 		for _, in := range n.Inputs {
 			if in == nil {
 				st.in = append(st.in, -1)
@@ -156,6 +162,7 @@ func Compile(g *graph.Graph) (*Program, error) {
 	for i := range p.steps {
 		sort.Ints(p.steps[i].free)
 	}
+	p.chain = compileChain(g, p.steps, !opts.NoFusion)
 	return p, nil
 }
 
@@ -166,6 +173,11 @@ func (p *Program) Run(ctx context.Context, inputs map[string]*graph.Tensor) (map
 	if err := p.checkInputs(inputs); err != nil {
 		return nil, err
 	}
+	if p.chain != nil {
+		if res, ok, err := p.runChain(ctx, inputs[p.inputs[0].v.Name]); ok {
+			return res, err
+		}
+	}
 	slots := make([]*graph.Tensor, p.nslots)
 	for _, in := range p.inputs {
 		slots[in.slot] = inputs[in.v.Name]
@@ -173,7 +185,7 @@ func (p *Program) Run(ctx context.Context, inputs map[string]*graph.Tensor) (map
 	for _, c := range p.consts {
 		slots[c.slot] = c.t
 	}
-	rc := &runCtx{}
+	rc := &runCtx{nthr: p.opts.Threads}
 	ins := make([]*graph.Tensor, 0, 8)
 	for _, st := range p.steps {
 		if err := ctx.Err(); err != nil {

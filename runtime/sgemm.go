@@ -3,10 +3,13 @@ package runtime
 import (
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
+
+	"github.com/pixelgraph/pixelgraph/internal/kernels"
 )
 
-// This file is the one place that calls a BLAS. A faster SGEMM (OpenBLAS
-// through cgo) replaces the body of sgemm without touching its callers.
+// This file is the one place that calls a BLAS: float32 products go to the
+// shared kernels' Sgemm (OpenBLAS through cgo, or gonum with CGO_ENABLED=0,
+// parallel over kernels.Threads() goroutines); float64 ones to gonum.
 
 var blasImpl gonum.Implementation // pure Go; parallel for large matrices
 
@@ -30,7 +33,7 @@ func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 		}
 		return
 	}
-	blasImpl.Sgemm(trans(transA), trans(transB), m, n, k, alpha, a, max(lda, 1), b, max(ldb, 1), beta, c, max(ldc, 1))
+	kernels.Sgemm(transA, transB, m, n, k, alpha, a, max(lda, 1), b, max(ldb, 1), beta, c, max(ldc, 1))
 }
 
 // dgemm is sgemm for float64.

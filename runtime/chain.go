@@ -1,0 +1,296 @@
+package runtime
+
+import (
+	"sync"
+
+	"github.com/pixelgraph/pixelgraph/graph"
+	"github.com/pixelgraph/pixelgraph/internal/kernels"
+)
+
+// A chain is the fast path for graphs made only of 2-D Convs the kernels run
+// (fastConv), Relu and same-shape Add of activations, with one NCHW float32
+// input: graph.PixelCNN and the like. Every op of such a graph works image
+// by image, so a Run cuts the batch into chunks of 1-4 images and runs the
+// whole graph on each chunk in its own goroutine, with its own activations
+// and kernels.Workspace{Threads: 1}: a chunk's activations stay in L2 from
+// layer to layer. Activation buffers are assigned at compile time by
+// liveness and reused across Runs (chainState), so a Run in steady state
+// allocates only its outputs.
+//
+// Fusion, decided at Compile, only where the result is bit-identical to
+// running each node alone:
+//   - Conv → Relu: the conv clamps its output (kernels.Fuse.ReluOut) when the
+//     Relu is the conv output's only consumer and the conv output is no graph
+//     output. max(v+b, 0) is what the two passes compute.
+//   - Relu → Conv: a Relu whose every consumer is a fast Conv is never
+//     materialized; the convs gather relu(x) (Fuse.ReluIn).
+//   - Add is computed in place into an operand that dies at the Add. It is
+//     not fused into the conv producing the other operand (Fuse.Accumulate):
+//     the kernels would round (h + W·x) + b where the graph says
+//     h + (W·x + b), which differs in the last bit.
+type chain struct {
+	ops    []chainOp
+	nvals  int
+	input  int   // value id of the graph input
+	output []int // value id of each graph output
+	fused  bool
+
+	mu    sync.Mutex
+	specs map[[3]int]*chainSpec // by input image shape (C,H,W); nil: not chainable
+}
+
+type chainKind uint8
+
+const (
+	chainConv chainKind = iota
+	chainRelu
+	chainAdd
+)
+
+// chainOp is one pass over a chunk: a conv (with its fusion), a Relu or an
+// Add. in and out are value ids; an aliased value (a Relu fused into the
+// conv before it) shares its producer's id.
+type chainOp struct {
+	kind chainKind
+	node *graph.Node
+	conv *fastConv
+	fuse kernels.Fuse
+	in   [2]int // in[1] for Add only
+	out  int
+}
+
+// compileChain returns the chain of p's graph, or nil when some node or the
+// graph's inputs and outputs fall outside it.
+func compileChain(g *graph.Graph, steps []step, fuse bool) *chain {
+	if len(g.Inputs) != 1 || len(g.Outputs) == 0 {
+		return nil
+	}
+	in := g.Inputs[0]
+	if in.DType != graph.Float32 || len(in.Shape) != 4 {
+		return nil
+	}
+	users := map[*graph.Value][]*graph.Node{}
+	for _, n := range g.Nodes {
+		for _, v := range n.Inputs {
+			if v != nil {
+				users[v] = append(users[v], n)
+			}
+		}
+	}
+	isOut := map[*graph.Value]bool{}
+	for _, v := range g.Outputs {
+		if isOut[v] || v == in {
+			return nil // duplicate output, or the input as an output: the generic path copies
+		}
+		isOut[v] = true
+	}
+	c := &chain{fused: fuse, specs: map[[3]int]*chainSpec{}}
+	id := map[*graph.Value]int{}
+	newID := func(v *graph.Value) int {
+		id[v] = c.nvals
+		c.nvals++
+		return id[v]
+	}
+	c.input = newID(in)
+	reluOf := map[*graph.Value]*graph.Value{} // unmaterialized relu(v) -> v
+	producer := map[int]int{}                 // value id -> index of the conv op writing it
+	act := func(v *graph.Value) (int, bool) {
+		i, ok := id[v]
+		return i, ok && v.Const == nil
+	}
+	for i, n := range g.Nodes {
+		switch n.Op {
+		case "Conv":
+			ck, ok := steps[i].conv()
+			if !ok || ck.fast == nil {
+				return nil
+			}
+			x := n.Inputs[0]
+			op := chainOp{kind: chainConv, node: n, conv: ck.fast}
+			if src, ok := reluOf[x]; ok {
+				x, op.fuse.ReluIn = src, true
+			}
+			xi, ok := act(x)
+			if !ok {
+				return nil
+			}
+			op.in[0] = xi
+			op.out = newID(n.Outputs[0])
+			producer[op.out] = len(c.ops)
+			c.ops = append(c.ops, op)
+		case "Relu":
+			x, y := n.Inputs[0], n.Outputs[0]
+			xi, ok := act(x)
+			if _, fused := reluOf[x]; !ok || fused {
+				return nil // relu(relu(x)) of an unmaterialized value: keep it simple
+			}
+			if pi, ok := producer[xi]; fuse && ok && len(users[x]) == 1 && !isOut[x] {
+				c.ops[pi].fuse.ReluOut = true // Conv → Relu
+				id[y] = xi
+				delete(producer, xi)
+				continue
+			}
+			if fuse && !isOut[y] && len(users[y]) > 0 && allConvInputs(users[y], y) {
+				reluOf[y] = x // Relu → Conv
+				continue
+			}
+			c.ops = append(c.ops, chainOp{kind: chainRelu, node: n, in: [2]int{xi}, out: newID(y)})
+		case "Add":
+			a, okA := act(n.Inputs[0])
+			b, okB := act(n.Inputs[1])
+			if !okA || !okB {
+				return nil
+			}
+			c.ops = append(c.ops, chainOp{kind: chainAdd, node: n, in: [2]int{a, b}, out: newID(n.Outputs[0])})
+		default:
+			return nil
+		}
+	}
+	for _, v := range g.Outputs {
+		i, ok := id[v]
+		if !ok {
+			return nil
+		}
+		c.output = append(c.output, i)
+	}
+	return c
+}
+
+// allConvInputs reports whether every user reads v only as a Conv's input X.
+func allConvInputs(users []*graph.Node, v *graph.Value) bool {
+	for _, u := range users {
+		if u.Op != "Conv" || u.Inputs[0] != v {
+			return false
+		}
+		for _, w := range u.Inputs[1:] {
+			if w == v {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// conv returns the step's Conv kernel state.
+func (s *step) conv() (*convKernel, bool) {
+	ck, ok := s.state.(*convKernel)
+	return ck, ok
+}
+
+// chainSpec is a chain specialized to one input image shape: a plan per
+// conv, and each value's buffer. Buffers hold `size` floats per image; a
+// chunk of n images uses the first n·size of each.
+type chainSpec struct {
+	c       *chain
+	plans   []*kernels.ConvPlan // per op (nil for Relu, Add)
+	buf     []int               // per value id: buffer index, or bufInput, or bufOutput-k
+	size    []int               // per buffer: floats per image
+	vsize   []int               // per value id: floats per image
+	outDims [][3]int            // per graph output: (C,H,W) of one image
+
+	mu   sync.Mutex
+	free []*chainState // idle states, reused by later Runs
+}
+
+const bufInput = -1
+
+func bufOutput(k int) int { return -2 - k }
+
+// spec returns the chain specialized to input images of shape (C,H,W), or
+// nil when a shape does not fit (an Add that broadcasts, a conv that rejects
+// the size): the generic path then runs, and reports any error.
+func (c *chain) spec(dims [3]int) *chainSpec {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s, ok := c.specs[dims]; ok {
+		return s
+	}
+	s := c.specialize(dims)
+	c.specs[dims] = s
+	return s
+}
+
+func (c *chain) specialize(dims [3]int) *chainSpec {
+	shape := make([][3]int, c.nvals)
+	shape[c.input] = dims
+	s := &chainSpec{c: c, plans: make([]*kernels.ConvPlan, len(c.ops)), vsize: make([]int, c.nvals)}
+	last := make([]int, c.nvals) // value id -> last op reading it
+	for i := range last {
+		last[i] = -1
+	}
+	for i, op := range c.ops {
+		x := shape[op.in[0]]
+		switch op.kind {
+		case chainConv:
+			pl, out, err := op.conv.plan(x[0], x[1], x[2])
+			if err != nil {
+				return nil
+			}
+			s.plans[i], shape[op.out] = pl, out
+		case chainRelu:
+			shape[op.out] = x
+		case chainAdd:
+			if shape[op.in[1]] != x {
+				return nil
+			}
+			shape[op.out] = x
+			last[op.in[1]] = i
+		}
+		last[op.in[0]] = i
+	}
+	for v, d := range shape {
+		s.vsize[v] = d[0] * d[1] * d[2]
+	}
+	// Assign buffers in op order: an op's output takes a free buffer of its
+	// size (or an Add/Relu input dying here, in place); inputs dying at the op
+	// are freed after it.
+	s.buf = make([]int, c.nvals)
+	for v := range s.buf {
+		s.buf[v] = -1e9
+	}
+	s.buf[c.input] = bufInput
+	for k, v := range c.output {
+		s.buf[v] = bufOutput(k)
+		s.outDims = append(s.outDims, shape[v])
+	}
+	owned := func(v int) bool { return s.buf[v] >= 0 }
+	var free []int
+	for i, op := range c.ops {
+		if s.buf[op.out] == -1e9 {
+			b := -1
+			if op.kind != chainConv { // elementwise: in place into a dying operand
+				for _, v := range op.in[:1+int(op.kind-chainRelu)] {
+					if owned(v) && last[v] == i && s.vsize[v] == s.vsize[op.out] {
+						b = s.buf[v]
+						last[v] = -2 // its buffer now belongs to op.out
+						break
+					}
+				}
+			}
+			for j := 0; b < 0 && j < len(free); j++ {
+				if s.size[free[j]] == s.vsize[op.out] {
+					b = free[j]
+					free = append(free[:j], free[j+1:]...)
+				}
+			}
+			if b < 0 {
+				b = len(s.size)
+				s.size = append(s.size, s.vsize[op.out])
+			}
+			s.buf[op.out] = b
+		}
+		ins := op.in[:1]
+		if op.kind == chainAdd && op.in[1] != op.in[0] {
+			ins = op.in[:2]
+		}
+		for _, v := range ins {
+			if owned(v) && last[v] == i {
+				free = append(free, s.buf[v])
+			}
+		}
+		if owned(op.out) && last[op.out] == -1 { // nobody reads it
+			free = append(free, s.buf[op.out])
+		}
+	}
+	return s
+}

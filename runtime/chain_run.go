@@ -1,0 +1,158 @@
+package runtime
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+
+	"github.com/pixelgraph/pixelgraph/graph"
+	"github.com/pixelgraph/pixelgraph/internal/kernels"
+)
+
+// maxChunk is the most images a chunk holds: the kernels' seed benchmark ran
+// best with 1-4 images per chunk (their activations stay in L2).
+const maxChunk = 4
+
+// chainState is the memory of one goroutine running chunks of a chainSpec:
+// every activation buffer, sized for sub images, and the kernels' scratch.
+// States are kept by their spec and reused by later Runs.
+type chainState struct {
+	sub   int
+	arena []float32
+	bufs  [][]float32
+	ws    kernels.Workspace
+}
+
+// get returns an idle state with room for sub images.
+func (s *chainSpec) get(sub int) *chainState {
+	s.mu.Lock()
+	var st *chainState
+	if k := len(s.free); k > 0 {
+		st, s.free = s.free[k-1], s.free[:k-1]
+	}
+	s.mu.Unlock()
+	if st == nil {
+		st = &chainState{bufs: make([][]float32, len(s.size))}
+	}
+	if st.sub < sub {
+		total := 0
+		for _, n := range s.size {
+			total += n * sub
+		}
+		st.arena, st.sub = make([]float32, total), sub
+		off := 0
+		for b, n := range s.size {
+			st.bufs[b] = st.arena[off : off+n*sub : off+n*sub]
+			off += n * sub
+		}
+	}
+	return st
+}
+
+func (s *chainSpec) put(st *chainState) {
+	s.mu.Lock()
+	s.free = append(s.free, st)
+	s.mu.Unlock()
+}
+
+// chunking returns images per chunk, chunks, goroutines and the kernels'
+// threads per goroutine for n images and a budget of t threads: at least one
+// chunk per thread while chunks hold up to maxChunk images; a batch too small
+// to give every thread a chunk leaves the spare threads to the convs (bands
+// of output rows).
+func chunking(n, t int) (sub, chunks, workers, wsThreads int) {
+	sub = min(max((n+t-1)/t, 1), maxChunk)
+	chunks = (n + sub - 1) / sub
+	workers = max(1, min(t, chunks))
+	return sub, chunks, workers, max(1, t/workers)
+}
+
+// runChain runs the chain on x (N,C,H,W). ok is false when the chain does
+// not apply to x's shape; the generic path then runs.
+func (p *Program) runChain(ctx context.Context, x *graph.Tensor) (res map[string]*graph.Tensor, ok bool, err error) {
+	n := x.Shape[0]
+	if n == 0 || len(x.Shape) != 4 {
+		return nil, false, nil
+	}
+	s := p.chain.spec([3]int{x.Shape[1], x.Shape[2], x.Shape[3]})
+	if s == nil {
+		return nil, false, nil
+	}
+	outs := make([]*graph.Tensor, len(s.outDims))
+	res = make(map[string]*graph.Tensor, len(outs))
+	for k, d := range s.outDims {
+		outs[k] = graph.NewFloat32([]int{n, d[0], d[1], d[2]}, nil)
+		res[p.outputs[k].name] = outs[k]
+	}
+	sub, chunks, workers, wsThreads := chunking(n, p.opts.threads())
+	if workers == 1 {
+		st := s.get(sub)
+		st.ws.Threads = wsThreads
+		for c := 0; c < chunks && ctx.Err() == nil; c++ {
+			s.runChunk(ctx, st, x.F32, outs, c*sub, min((c+1)*sub, n))
+		}
+		s.put(st)
+	} else {
+		var wg sync.WaitGroup
+		var next atomic.Int32
+		work := func() {
+			st := s.get(sub)
+			st.ws.Threads = wsThreads
+			for c := int(next.Add(1)) - 1; c < chunks && ctx.Err() == nil; c = int(next.Add(1)) - 1 {
+				s.runChunk(ctx, st, x.F32, outs, c*sub, min((c+1)*sub, n))
+			}
+			s.put(st)
+		}
+		wg.Add(workers - 1)
+		for w := 1; w < workers; w++ {
+			go func() {
+				defer wg.Done()
+				work()
+			}()
+		}
+		work()
+		wg.Wait()
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, true, err
+	}
+	return res, true, nil
+}
+
+// runChunk runs every op on images [i0, i1) of x into outs, stopping early
+// when ctx is done.
+func (s *chainSpec) runChunk(ctx context.Context, st *chainState, x []float32, outs []*graph.Tensor, i0, i1 int) {
+	nc := i1 - i0
+	for i := range s.c.ops {
+		if ctx.Err() != nil {
+			return
+		}
+		op := &s.c.ops[i]
+		y, a := s.slice(st, x, outs, op.out, i0, i1), s.slice(st, x, outs, op.in[0], i0, i1)
+		switch op.kind {
+		case chainConv:
+			s.plans[i].Forward(&st.ws, y, a, op.conv.wp, op.conv.bias, nc, op.fuse)
+		case chainRelu:
+			kernels.Relu(y, a)
+		case chainAdd:
+			b := s.slice(st, x, outs, op.in[1], i0, i1)
+			for j := range y {
+				y[j] = a[j] + b[j]
+			}
+		}
+	}
+}
+
+// slice returns value v's data for images [i0, i1): the caller's input, a
+// graph output or a buffer of st.
+func (s *chainSpec) slice(st *chainState, x []float32, outs []*graph.Tensor, v, i0, i1 int) []float32 {
+	sz := s.vsize[v]
+	switch b := s.buf[v]; {
+	case b == bufInput:
+		return x[i0*sz : i1*sz]
+	case b >= 0:
+		return st.bufs[b][:(i1-i0)*sz]
+	default:
+		return outs[-2-b].F32[i0*sz : i1*sz]
+	}
+}
