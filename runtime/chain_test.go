@@ -109,3 +109,33 @@ func TestChainAllocs(t *testing.T) {
 		}
 	}
 }
+
+// TestAddF32 checks the chain's Add against the plain loop, in place and
+// not, at lengths around the cgo cutoff and the unrolling.
+func TestAddF32(t *testing.T) {
+	t.Parallel()
+	for _, n := range []int{0, 1, 7, 8, 9, 63, 64, 65, 1000} {
+		a, b := make([]float32, n), make([]float32, n)
+		for i := range a {
+			a[i], b[i] = float32(i)*0.37-3, float32(n-i)*1.13
+		}
+		want := make([]float32, n)
+		for i := range want {
+			want[i] = a[i] + b[i]
+		}
+		for _, f := range []struct {
+			name string
+			add  func(y, a, b []float32)
+		}{{"addF32", addF32}, {"addF32Go", addF32Go}} {
+			y := make([]float32, n)
+			f.add(y, a, b)
+			inPlace := append([]float32{}, a...)
+			f.add(inPlace, inPlace, b)
+			for i := range want {
+				if y[i] != want[i] || inPlace[i] != want[i] {
+					t.Fatalf("%s, n=%d: [%d] = %g (in place %g), want %g", f.name, n, i, y[i], inPlace[i], want[i])
+				}
+			}
+		}
+	}
+}
