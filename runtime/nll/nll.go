@@ -1,0 +1,183 @@
+// Package nll computes the negative log-likelihood of images under a
+// PixelCNN with the Go runtime: per-pixel softmax cross-entropy over the q
+// levels of the logits (N,q,H,W), reported as nats per image and bits per
+// dimension (nats per pixel / ln 2), the paper's units.
+package nll
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"github.com/pixelgraph/pixelgraph/dataset"
+	"github.com/pixelgraph/pixelgraph/graph"
+	"github.com/pixelgraph/pixelgraph/runtime"
+)
+
+// Result is a negative log-likelihood over a set of images.
+type Result struct {
+	NatsPerImage float64 `json:"nats_per_image"`
+	BitsPerDim   float64 `json:"bits_per_dim"`
+	Images       int     `json:"images"`
+}
+
+// Levels returns q for g: from its PixelCNN config when present, else the
+// channel count of its first output (logits (N,q,H,W) of a foreign file).
+func Levels(g *graph.Graph) (int, error) {
+	if g.Config != nil {
+		return g.Config.Levels, nil
+	}
+	if len(g.Outputs) == 0 || len(g.Outputs[0].Shape) != 4 || g.Outputs[0].Shape[1] < 2 {
+		return 0, fmt.Errorf("cannot tell the levels: first output is not (N,q,H,W) with q >= 2")
+	}
+	return g.Outputs[0].Shape[1], nil
+}
+
+// OutputKind says what a graph's first output holds.
+type OutputKind int
+
+const (
+	Logits   OutputKind = iota // unnormalized scores
+	Probs                      // a channel Softmax
+	LogProbs                   // a channel LogSoftmax
+)
+
+// Kind looks at the node producing g's first output, through Transpose and
+// Identity nodes (torch.onnx wraps a channel softmax in Transposes at
+// opset 11), for a trailing Softmax or LogSoftmax.
+func Kind(g *graph.Graph) OutputKind {
+	v := g.Outputs[0]
+	for v != nil && v.Producer != nil {
+		switch v.Producer.Op {
+		case "Softmax":
+			return Probs
+		case "LogSoftmax":
+			return LogProbs
+		case "Transpose", "Identity":
+			v = v.Producer.Inputs[0]
+		default:
+			return Logits
+		}
+	}
+	return Logits
+}
+
+// SumKind is Sum for any OutputKind: for Probs it takes -log p, for
+// LogProbs -lp, for Logits the log-softmax.
+func SumKind(kind OutputKind, y []float32, target []uint8, n, q, hw int) float64 {
+	if kind == Logits {
+		return Sum(y, target, n, q, hw)
+	}
+	total := 0.0
+	for i := 0; i < n; i++ {
+		for p := 0; p < hw; p++ {
+			v := float64(y[i*q*hw+int(target[i*hw+p])*hw+p])
+			if kind == Probs {
+				v = math.Log(v)
+			}
+			total -= v
+		}
+	}
+	return total
+}
+
+// Sum returns the total NLL in nats of n images whose quantized levels are
+// target (n·H·W values) under logits (n,q,H,W), computed stably
+// (log-sum-exp with the maximum subtracted) in float64.
+func Sum(logits []float32, target []uint8, n, q, hw int) float64 {
+	total := 0.0
+	for i := 0; i < n; i++ {
+		base := i * q * hw
+		for p := 0; p < hw; p++ {
+			m := math.Inf(-1)
+			for c := 0; c < q; c++ {
+				m = math.Max(m, float64(logits[base+c*hw+p]))
+			}
+			s := 0.0
+			for c := 0; c < q; c++ {
+				s += math.Exp(float64(logits[base+c*hw+p]) - m)
+			}
+			t := int(target[i*hw+p])
+			total += m + math.Log(s) - float64(logits[base+t*hw+p])
+		}
+	}
+	return total
+}
+
+// Options configures Evaluate; zero values are the defaults.
+type Options struct {
+	Batch    int                   // images per forward pass; default 16
+	Limit    int                   // the first Limit images; 0 = all
+	Progress func(done, total int) // called after each batch (may be nil)
+}
+
+// Evaluate runs g on images (quantized to q levels, fed as level/(q-1)) and
+// returns the mean NLL. The input is g's first input, the logits its first output.
+func Evaluate(ctx context.Context, g *graph.Graph, images *dataset.Images, opts Options) (Result, error) {
+	q, err := Levels(g)
+	if err != nil {
+		return Result{}, err
+	}
+	if err := dataset.CheckLevels(q); err != nil {
+		return Result{}, err
+	}
+	in, out := g.Inputs[0], g.Outputs[0]
+	if len(in.Shape) != 4 || in.Shape[1] != 1 || in.Shape[2] != images.H || in.Shape[3] != images.W {
+		return Result{}, fmt.Errorf("model input %s is %s; images are %dx%d grey", in.Name, in.TypeString(), images.H, images.W)
+	}
+	kind := Kind(g)
+	prog, err := runtime.Compile(g)
+	if err != nil {
+		return Result{}, err
+	}
+	n := images.N
+	if opts.Limit > 0 && opts.Limit < n {
+		n = opts.Limit
+	}
+	if n == 0 {
+		return Result{}, fmt.Errorf("no images to evaluate")
+	}
+	b := opts.Batch
+	if b <= 0 {
+		b = 16
+	}
+	if in.Shape[0] > 0 {
+		b = in.Shape[0] // a fixed-batch file
+	}
+	hw := images.H * images.W
+	levels := make([]uint8, b*hw)
+	x := make([]float32, b*hw)
+	total := 0.0
+	for i := 0; i < n; i += b {
+		m := min(b, n-i)
+		if in.Shape[0] > 0 && m != b {
+			// A fixed-batch file cannot take a short last batch: pad with
+			// the first images and count only the real ones.
+			for j := m; j < b; j++ {
+				copy(levels[j*hw:], levels[:hw])
+			}
+		}
+		for j := 0; j < m; j++ {
+			dataset.Quantize(levels[j*hw:(j+1)*hw], images.Image(i+j), q)
+		}
+		rows := b
+		if in.Shape[0] <= 0 {
+			rows = m
+		}
+		dataset.Scale(x[:rows*hw], levels[:rows*hw], q)
+		outs, err := prog.Run(ctx, map[string]*graph.Tensor{in.Name: graph.NewFloat32([]int{rows, 1, images.H, images.W}, x[:rows*hw])})
+		if err != nil {
+			return Result{}, err
+		}
+		y := outs[out.Name]
+		if y == nil || y.DType != graph.Float32 || len(y.Shape) != 4 || y.Shape[1] != q || y.Shape[2]*y.Shape[3] != hw {
+			return Result{}, fmt.Errorf("output %s is not float32 (N,%d,%d,%d)", out.Name, q, images.H, images.W)
+		}
+		total += SumKind(kind, y.F32, levels, m, q, hw)
+		if opts.Progress != nil {
+			opts.Progress(i+m, n)
+		}
+	}
+	perImage := total / float64(n)
+	return Result{NatsPerImage: perImage, BitsPerDim: perImage / float64(hw) / math.Ln2, Images: n}, nil
+}
