@@ -24,6 +24,9 @@ import (
 //     output. max(v+b, 0) is what the two passes compute.
 //   - Relu → Conv: a Relu whose every consumer is a fast Conv is never
 //     materialized; the convs gather relu(x) (Fuse.ReluIn).
+//   - Add → Relu: the Add also writes relu(h) in the same pass (into the
+//     buffer of its dying operand), so the 1x1 conv that reads relu(h) reads
+//     it directly instead of copying relu(h) into an im2col panel.
 //   - Add is computed in place into an operand that dies at the Add. It is
 //     not fused into the conv producing the other operand (Fuse.Accumulate):
 //     the kernels would round (h + W·x) + b where the graph says
@@ -57,6 +60,7 @@ type chainOp struct {
 	fuse kernels.Fuse
 	in   [2]int // in[1] for Add only
 	out  int
+	relu int // Add only: value id of relu(out) written in the same pass, or -1
 }
 
 // compileChain returns the chain of p's graph, or nil when some node or the
@@ -94,6 +98,7 @@ func compileChain(g *graph.Graph, steps []step, fuse bool) *chain {
 	c.input = newID(in)
 	reluOf := map[*graph.Value]*graph.Value{} // unmaterialized relu(v) -> v
 	producer := map[int]int{}                 // value id -> index of the conv op writing it
+	adder := map[int]int{}                    // value id -> index of the Add op writing it
 	act := func(v *graph.Value) (int, bool) {
 		i, ok := id[v]
 		return i, ok && v.Const == nil
@@ -106,7 +111,7 @@ func compileChain(g *graph.Graph, steps []step, fuse bool) *chain {
 				return nil
 			}
 			x := n.Inputs[0]
-			op := chainOp{kind: chainConv, node: n, conv: ck.fast}
+			op := chainOp{kind: chainConv, node: n, conv: ck.fast, relu: -1}
 			if src, ok := reluOf[x]; ok {
 				x, op.fuse.ReluIn = src, true
 			}
@@ -130,18 +135,24 @@ func compileChain(g *graph.Graph, steps []step, fuse bool) *chain {
 				delete(producer, xi)
 				continue
 			}
+			if ai, ok := adder[xi]; fuse && ok && c.ops[ai].relu < 0 {
+				c.ops[ai].relu = newID(y) // Add → Relu
+				continue
+			}
 			if fuse && !isOut[y] && len(users[y]) > 0 && allConvInputs(users[y], y) {
 				reluOf[y] = x // Relu → Conv
 				continue
 			}
-			c.ops = append(c.ops, chainOp{kind: chainRelu, node: n, in: [2]int{xi}, out: newID(y)})
+			c.ops = append(c.ops, chainOp{kind: chainRelu, node: n, in: [2]int{xi}, out: newID(y), relu: -1})
 		case "Add":
 			a, okA := act(n.Inputs[0])
 			b, okB := act(n.Inputs[1])
 			if !okA || !okB {
 				return nil
 			}
-			c.ops = append(c.ops, chainOp{kind: chainAdd, node: n, in: [2]int{a, b}, out: newID(n.Outputs[0])})
+			op := chainOp{kind: chainAdd, node: n, in: [2]int{a, b}, out: newID(n.Outputs[0]), relu: -1}
+			adder[op.out] = len(c.ops)
+			c.ops = append(c.ops, op)
 		default:
 			return nil
 		}
@@ -235,6 +246,9 @@ func (c *chain) specialize(dims [3]int) *chainSpec {
 			}
 			shape[op.out] = x
 			last[op.in[1]] = i
+			if op.relu >= 0 {
+				shape[op.relu] = x
+			}
 		}
 		last[op.in[0]] = i
 	}
@@ -256,28 +270,35 @@ func (c *chain) specialize(dims [3]int) *chainSpec {
 	owned := func(v int) bool { return s.buf[v] >= 0 }
 	var free []int
 	for i, op := range c.ops {
-		if s.buf[op.out] == -1e9 {
+		outs := []int{op.out}
+		if op.relu >= 0 {
+			outs = append(outs, op.relu)
+		}
+		for _, o := range outs {
+			if s.buf[o] != -1e9 {
+				continue // the graph's input or an output
+			}
 			b := -1
 			if op.kind != chainConv { // elementwise: in place into a dying operand
 				for _, v := range op.in[:1+int(op.kind-chainRelu)] {
-					if owned(v) && last[v] == i && s.vsize[v] == s.vsize[op.out] {
+					if owned(v) && last[v] == i && s.vsize[v] == s.vsize[o] {
 						b = s.buf[v]
-						last[v] = -2 // its buffer now belongs to op.out
+						last[v] = -2 // its buffer now belongs to o
 						break
 					}
 				}
 			}
 			for j := 0; b < 0 && j < len(free); j++ {
-				if s.size[free[j]] == s.vsize[op.out] {
+				if s.size[free[j]] == s.vsize[o] {
 					b = free[j]
 					free = append(free[:j], free[j+1:]...)
 				}
 			}
 			if b < 0 {
 				b = len(s.size)
-				s.size = append(s.size, s.vsize[op.out])
+				s.size = append(s.size, s.vsize[o])
 			}
-			s.buf[op.out] = b
+			s.buf[o] = b
 		}
 		ins := op.in[:1]
 		if op.kind == chainAdd && op.in[1] != op.in[0] {
@@ -288,8 +309,10 @@ func (c *chain) specialize(dims [3]int) *chainSpec {
 				free = append(free, s.buf[v])
 			}
 		}
-		if owned(op.out) && last[op.out] == -1 { // nobody reads it
-			free = append(free, s.buf[op.out])
+		for _, o := range outs {
+			if owned(o) && last[o] == -1 { // nobody reads it
+				free = append(free, s.buf[o])
+			}
 		}
 	}
 	return s

@@ -135,7 +135,12 @@ func (s *chainSpec) runChunk(ctx context.Context, st *chainState, x []float32, o
 		case chainRelu:
 			kernels.Relu(y, a)
 		case chainAdd:
-			addF32(y, a, s.slice(st, x, outs, op.in[1], i0, i1))
+			b := s.slice(st, x, outs, op.in[1], i0, i1)
+			if op.relu >= 0 {
+				addReluF32(y, s.slice(st, x, outs, op.relu, i0, i1), a, b)
+			} else {
+				addF32(y, a, b)
+			}
 		}
 	}
 }
@@ -166,5 +171,15 @@ func addF32Go(y, a, b []float32) {
 	}
 	for ; j < len(y); j++ {
 		y[j] = a[j] + b[j]
+	}
+}
+
+// addReluF32Go sets y = a + b and r = max(y, 0); y and r may each be a or b.
+func addReluF32Go(y, r, a, b []float32) {
+	r, a, b = r[:len(y)], a[:len(y)], b[:len(y)]
+	for j := range y {
+		v := a[j] + b[j]
+		y[j] = v
+		r[j] = max(v, 0)
 	}
 }

@@ -111,8 +111,9 @@ func TestChainAllocs(t *testing.T) {
 	}
 }
 
-// TestAddF32 checks the chain's Add against the plain loop, in place and
-// not, at lengths around the cgo cutoff and the unrolling.
+// TestAddF32 checks the chain's Add (and Add with its Relu) against the
+// plain loop, in place and not, at lengths around the cgo cutoff and the
+// unrolling.
 func TestAddF32(t *testing.T) {
 	t.Parallel()
 	for _, n := range []int{0, 1, 7, 8, 9, 63, 64, 65, 1000} {
@@ -135,6 +136,18 @@ func TestAddF32(t *testing.T) {
 			for i := range want {
 				if y[i] != want[i] || inPlace[i] != want[i] {
 					t.Fatalf("%s, n=%d: [%d] = %g (in place %g), want %g", f.name, n, i, y[i], inPlace[i], want[i])
+				}
+			}
+		}
+		for _, f := range []struct {
+			name string
+			add  func(y, r, a, b []float32)
+		}{{"addReluF32", addReluF32}, {"addReluF32Go", addReluF32Go}} {
+			y, r := append([]float32{}, a...), append([]float32{}, b...)
+			f.add(y, r, y, r) // the chain's case: both outputs over dying operands
+			for i := range want {
+				if y[i] != want[i] || r[i] != max(want[i], 0) {
+					t.Fatalf("%s, n=%d: [%d] = %g, relu %g; want %g, %g", f.name, n, i, y[i], r[i], want[i], max(want[i], 0))
 				}
 			}
 		}
