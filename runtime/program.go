@@ -19,8 +19,10 @@ const DefaultOpset = 13
 const MaxOpset = 22
 
 // Program is a graph prepared for repeated runs: ops, opsets and attributes
-// are validated and constant weights packed once. It is immutable and safe for
-// concurrent use.
+// are validated and constant weights packed once. It is safe for concurrent
+// use: what it learns at run time (conv plans per input size, the chain's
+// buffers, kept for reuse: about one set of activations for up to 4 images
+// per goroutine that ran it) is guarded.
 type Program struct {
 	g       *graph.Graph
 	opset   int
