@@ -1,0 +1,50 @@
+package main
+
+import (
+	"fmt"
+	"image/color"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+)
+
+// plotLoss draws bits/dim per step (and a running mean over 50 steps) to a PNG.
+func plotLoss(path string, bits []float64, firstStep int) error {
+	if len(bits) == 0 {
+		return fmt.Errorf("--plot: no steps to draw")
+	}
+	p := plot.New()
+	p.Title.Text = "PixelCNN training loss"
+	p.X.Label.Text = "step"
+	p.Y.Label.Text = "bits/dim (batch)"
+	raw := make(plotter.XYs, len(bits))
+	mean := make(plotter.XYs, len(bits))
+	const window = 50
+	sum := 0.0
+	for i, b := range bits {
+		raw[i].X, raw[i].Y = float64(firstStep+i+1), b
+		sum += b
+		if i >= window {
+			sum -= bits[i-window]
+		}
+		mean[i].X, mean[i].Y = raw[i].X, sum/float64(min(i+1, window))
+	}
+	l1, err := plotter.NewLine(raw)
+	if err != nil {
+		return err
+	}
+	l1.Color = plotterGrey
+	l2, err := plotter.NewLine(mean)
+	if err != nil {
+		return err
+	}
+	l2.Width = vg.Points(2)
+	p.Add(plotter.NewGrid(), l1, l2)
+	p.Legend.Add("batch", l1)
+	p.Legend.Add(fmt.Sprintf("mean of %d", window), l2)
+	p.Legend.Top = true
+	return p.Save(8*vg.Inch, 4*vg.Inch, path)
+}
+
+var plotterGrey = color.Gray{Y: 170}
