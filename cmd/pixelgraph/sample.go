@@ -183,6 +183,7 @@ func writeGrid(path string, img image.Image) error {
 type pixelProgress struct {
 	w     io.Writer
 	what  string
+	unit  string // what done and total count; "pixels" when empty
 	quiet bool
 	tty   bool
 	start time.Time
@@ -207,16 +208,20 @@ func (p *pixelProgress) update(done, total int) {
 	if p.quiet || total <= 0 {
 		return
 	}
+	unit := p.unit
+	if unit == "" {
+		unit = "pixels"
+	}
 	if p.tty {
 		const width = 30
 		k := done * width / total
-		fmt.Fprintf(p.w, "\r%s [%s%s] %d/%d pixels %v", p.what, strings.Repeat("#", k), strings.Repeat(".", width-k),
-			done, total, time.Since(p.start).Round(100*time.Millisecond))
+		fmt.Fprintf(p.w, "\r%s [%s%s] %d/%d %s %v", p.what, strings.Repeat("#", k), strings.Repeat(".", width-k),
+			done, total, unit, time.Since(p.start).Round(100*time.Millisecond))
 		p.drawn = true
 		return
 	}
 	if done >= p.next || done == total {
-		fmt.Fprintf(p.w, "%s: %d/%d pixels, %v\n", p.what, done, total, time.Since(p.start).Round(time.Millisecond))
+		fmt.Fprintf(p.w, "%s: %d/%d %s, %v\n", p.what, done, total, unit, time.Since(p.start).Round(time.Millisecond))
 		p.next = done + max(1, total/8)
 	}
 }

