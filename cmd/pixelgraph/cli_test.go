@@ -144,3 +144,15 @@ func TestInspect(t *testing.T) {
 		t.Errorf("no file: exit %d, want 2", code)
 	}
 }
+
+func TestHelpListsFlags(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ cmd, flag string }{
+		{"export", "-levels"}, {"train", "-resume"}, {"eval", "-limit"}, {"run", "-i"}, {"sample", "-method"},
+	} {
+		code, out, _ := pg(t, "help", c.cmd)
+		if code != 0 || !strings.Contains(out, c.flag) {
+			t.Errorf("help %s: exit %d, output lacks %s:\n%s", c.cmd, code, c.flag, out)
+		}
+	}
+}

@@ -54,9 +54,8 @@ func run(ctx context.Context, e *env, args []string) int {
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		if len(args) > 1 {
 			if c, ok := commands[args[1]]; ok {
-				fs := newFlagSet(c, e)
-				fs.SetOutput(e.stdout)
-				_ = fs.Parse([]string{"-h"})
+				// The command prints its usage and flags for -h.
+				_ = c.run(ctx, &env{stdout: e.stdout, stderr: e.stdout}, []string{"-h"})
 				return 0
 			}
 		}
@@ -117,11 +116,14 @@ func newFlagSet(c *command, e *env) *flag.FlagSet {
 // parseFlags parses args; a bad flag is a usage error (exit 2), -h is not.
 // Flags may come before or after positional arguments.
 func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	out := fs.Output()
 	fs.SetOutput(io.Discard)
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
+				fs.SetOutput(out)
+				fs.Usage()
 				return nil, err
 			}
 			return nil, &usageError{strings.TrimSpace(err.Error())}
