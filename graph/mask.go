@@ -103,20 +103,33 @@ func kernelDims(v *Value) (kh, kw int, ok bool) {
 	return s[2], s[3], true
 }
 
+// maskOf returns v's mask grid and kernel width, checking that v is a
+// float32 OIHW weight with an odd kernel. For an empty weight it returns a
+// nil grid (nothing to mask, and no kh×kw allocation for made-up dims).
+func maskOf(v *Value) (m []float32, kw int, err error) {
+	kh, kw, ok := kernelDims(v)
+	if !ok || v.Const.DType != Float32 {
+		return nil, 0, fmt.Errorf("%s: mask %v needs a float32 OIHW weight, got %v", v.Name, v.Mask, v.TypeString())
+	}
+	if kh%2 == 0 || kw%2 == 0 {
+		return nil, 0, fmt.Errorf("%s: mask %v needs an odd kernel, got %dx%d", v.Name, v.Mask, kh, kw)
+	}
+	if len(v.Const.F32) == 0 {
+		return nil, kw, nil
+	}
+	return Mask(v.Mask, kh, kw), kw, nil
+}
+
 // ApplyMask multiplies v's mask into its data, so hidden taps become exactly
 // 0 (also turning -0 into +0). It does nothing for MaskNone.
 func ApplyMask(v *Value) error {
 	if v.Mask == MaskNone {
 		return nil
 	}
-	kh, kw, ok := kernelDims(v)
-	if !ok || v.Const.DType != Float32 {
-		return fmt.Errorf("%s: mask %v needs a float32 OIHW weight, got %v", v.Name, v.Mask, v.TypeString())
+	m, _, err := maskOf(v)
+	if err != nil {
+		return err
 	}
-	if kh%2 == 0 || kw%2 == 0 {
-		return fmt.Errorf("%s: mask %v needs an odd kernel, got %dx%d", v.Name, v.Mask, kh, kw)
-	}
-	m := Mask(v.Mask, kh, kw)
 	w := v.Const.F32
 	for i := range w {
 		if m[i%len(m)] == 0 {
@@ -144,14 +157,10 @@ func CheckMask(v *Value) error {
 	if v.Mask == MaskNone {
 		return nil
 	}
-	kh, kw, ok := kernelDims(v)
-	if !ok || v.Const.DType != Float32 {
-		return fmt.Errorf("%s: mask %v needs a float32 OIHW weight, got %v", v.Name, v.Mask, v.TypeString())
+	m, kw, err := maskOf(v)
+	if err != nil {
+		return err
 	}
-	if kh%2 == 0 || kw%2 == 0 {
-		return fmt.Errorf("%s: mask %v needs an odd kernel, got %dx%d", v.Name, v.Mask, kh, kw)
-	}
-	m := Mask(v.Mask, kh, kw)
 	in := v.Const.Shape[1]
 	for i, w := range v.Const.F32 {
 		tap := i % len(m)
