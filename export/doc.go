@@ -10,4 +10,12 @@
 //   - model-level metadata_props under pixelgraph.* (version, config,
 //     levels, input scaling, which initializer carries which mask);
 //   - the same graph always encodes to the same bytes.
+//
+// Decode reads IR versions 3..10 and opsets 7..21 (DecodeOptions.MinOpset
+// lowers the floor) from any exporter. It restores our Config and mask kinds
+// from pixelgraph.* metadata and verifies the zero pattern; it checks every
+// declared tensor size against the bytes present before allocating, and
+// reads external data only from inside the model's folder. Errors are
+// *FormatError (not valid ONNX) or *UnsupportedError (valid, outside what we
+// run). For our files, Encode(Decode(Encode(g))) gives the same bytes.
 package export
