@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/pixelgraph/pixelgraph/graph"
+	"github.com/pixelgraph/pixelgraph/internal/kernels"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -87,6 +88,16 @@ func (l *lowered) lowerConv(n *graph.Node, ins []*G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
+	var b *G.Node
+	if len(ins) == 3 && ins[2] != nil {
+		b = ins[2]
+		if b.Shape().Dims() != 1 || b.Shape()[0] != ws[0] {
+			return nil, &UnsupportedError{n.Name, n.Op, fmt.Sprintf("bias %v does not match %d output channels", b.Shape(), ws[0])}
+		}
+	}
+	if l.kernels {
+		return l.lowerKConv(n, x, w, b, a)
+	}
 	if wv.Mask != graph.MaskNone {
 		if w, err = l.masked(n, wv, w); err != nil {
 			return nil, err
@@ -96,15 +107,47 @@ func (l *lowered) lowerConv(n *graph.Node, ins []*G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, &UnsupportedError{n.Name, n.Op, "gorgonia Conv2d: " + err.Error()}
 	}
-	if len(ins) == 3 && ins[2] != nil {
-		b := ins[2]
-		if b.Shape().Dims() != 1 || b.Shape()[0] != ws[0] {
-			return nil, &UnsupportedError{n.Name, n.Op, fmt.Sprintf("bias %v does not match %d output channels", b.Shape(), ws[0])}
-		}
+	if b != nil {
 		// B (O) broadcast to (N,O,H',W') along axes 0, 2, 3.
 		if y, err = G.BroadcastAdd(y, b, nil, []byte{0, 2, 3}); err != nil {
 			return nil, &UnsupportedError{n.Name, n.Op, "bias: " + err.Error()}
 		}
+	}
+	return y, nil
+}
+
+// lowerKConv is lowerConv on internal/kernels: one kconv op computing
+// conv(reluIn?(x), W ⊙ M) + B, M given by the plan's live taps
+// (kernels.LiveTaps of graph.Mask), a Relu feeding x fused when fusedRelus
+// found one.
+func (l *lowered) lowerKConv(n *graph.Node, x, w, b *G.Node, a convAttrs) (*G.Node, error) {
+	wv := n.Inputs[1]
+	xs, ws := x.Shape(), w.Shape()
+	p := kernels.ConvParams{
+		In: ws[1], Out: ws[0], KH: ws[2], KW: ws[3], H: xs[2], W: xs[3],
+		Stride:   [2]int{a.strides[0], a.strides[1]},
+		Dilation: [2]int{a.dilations[0], a.dilations[1]},
+		Pads:     [4]int{a.pads[0], a.pads[1], a.pads[2], a.pads[3]},
+	}
+	if wv.Mask != graph.MaskNone {
+		if p.KH%2 == 0 || p.KW%2 == 0 {
+			return nil, &UnsupportedError{n.Name, n.Op, fmt.Sprintf("mask %v needs an odd kernel, got %dx%d", wv.Mask, p.KH, p.KW)}
+		}
+		p.Taps = kernels.LiveTaps(graph.Mask(wv.Mask, p.KH, p.KW))
+	}
+	reluIn := l.reluOf[n.Inputs[0]] != nil
+	needDx := x != l.input
+	k, err := newKConv(n.Name, p, xs[0], reluIn, b != nil, needDx, l.ws)
+	if err != nil {
+		return nil, &UnsupportedError{n.Name, n.Op, err.Error()}
+	}
+	children := G.Nodes{x, w}
+	if b != nil {
+		children = append(children, b)
+	}
+	y, err := G.ApplyOp(kconvOp{k, kconvForward}, children...)
+	if err != nil {
+		return nil, &UnsupportedError{n.Name, n.Op, "kernels conv: " + err.Error()}
 	}
 	return y, nil
 }

@@ -5,21 +5,35 @@
 //
 // Invariants:
 //   - Lowering is per op, one function each (lowerConv in conv.go, lowerRelu
-//     and lowerAdd in lower.go, dispatched by lowerNode), so replacing
-//     gorgonia's Conv2d by a custom gorgonia Op is a local change;
-//     activations are NCHW, weights OIHW, no transposes between the IR and
-//     gorgonia. Unknown ops and attributes are errors.
-//   - A masked conv computes with W ⊙ M, M a constant from graph.Mask, so the
-//     gradient of every masked tap is exactly 0; with Adam's zero-initialised
-//     moments the tap never moves from the 0 the IR holds.
+//     and lowerAdd in lower.go, dispatched by lowerNode); activations are
+//     NCHW, weights OIHW, no transposes between the IR and gorgonia. Unknown
+//     ops and attributes are errors.
+//   - Options.Conv picks the conv implementation. ConvKernels (default,
+//     float32): each Conv is a kconvOp (kconv.go), a gorgonia Op whose Do
+//     calls internal/kernels and whose SymDiff adds three gradient ops (x, W,
+//     B) that call kernels' Backward; a Relu read only by convs is fused into
+//     them (Fuse.ReluIn); residual Adds and the loss are our ops too
+//     (kloss.go). Each op owns its output buffer and returns it at every
+//     step. ConvGorgonia: gorgonia's Conv2d of W ⊙ M and its elementwise
+//     loss, for comparison; float64 (gradient checks) always uses it.
+//     Gorgonia's graph, symbolic autodiff, tape machine and Adam do the
+//     training either way.
+//   - A masked conv computes with W ⊙ M, so the gradient of every masked tap
+//     is exactly 0: under gorgonia M is a constant from graph.Mask; under the
+//     kernels the plan holds the mask's live taps only and Unpack writes dead
+//     taps of dW as 0. With Adam's zero-initialised moments a masked tap
+//     never moves from the 0 the IR holds.
 //   - The loss is the mean per-pixel softmax cross-entropy over the q levels
 //     (logits (N,q,H,W), softmax along axis 1, max-subtracted), in nats;
 //     it is reported as nats/image and bits/dim = nats per pixel / ln 2.
+//     Fused (nllOp), its gradient is (softmax − onehot)/(N·H·W).
 //   - Gradients are clipped by their global L2 norm (over all parameters)
 //     before gorgonia's Adam step; the learning rate of step k (from 0) is
 //     LR·Decay^k.
 //   - The same graph, options and data give the same weights: shuffling
-//     is drawn from Options.Seed and the epoch, nothing else.
+//     is drawn from Options.Seed and the epoch, nothing else, and the
+//     kernels' weight gradients are summed over fixed chunks of images in a
+//     fixed order, whatever the number of threads.
 //   - A step whose loss or gradient norm is NaN or ±Inf returns a
 //     *NonFiniteError and changes nothing; weights reach the IR only through
 //     WriteBack (graph.Value.SetConst, which re-applies the masks).

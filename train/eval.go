@@ -41,7 +41,7 @@ func newEvaluator(g *graph.Graph, batch int, withLogits bool) (*evaluator, error
 	if err != nil {
 		return nil, err
 	}
-	l, err := lower(g, batch, tensor.Float32)
+	l, err := lower(g, batch, tensor.Float32, ConvKernels)
 	if err != nil {
 		return nil, err
 	}

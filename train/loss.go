@@ -29,19 +29,36 @@ func levelsOf(g *graph.Graph) (int, error) {
 }
 
 // nllGraph adds the loss to a lowered graph: onehot (N,q,H,W) holds the
-// targets, nll (N,H,W) is each pixel's negative log-likelihood in nats, and
-// cost is its mean, the scalar gorgonia differentiates.
+// targets, nll (N,H,W) is each pixel's negative log-likelihood in nats (nil
+// when the loss is fused), and cost is its mean, the scalar gorgonia
+// differentiates.
 type nllGraph struct {
 	onehot *G.Node
 	nll    *G.Node
 	cost   *G.Node
 }
 
-// addLoss computes, per pixel, logsumexp(z) − z[target] along axis 1 of
+// addLoss adds the loss: under the kernels one fused nllOp, else gorgonia's
+// elementwise graph (addLossGorgonia).
+func addLoss(l *lowered) (*nllGraph, error) {
+	if !l.kernels {
+		return addLossGorgonia(l)
+	}
+	s := l.output.Shape()
+	oh := G.NewTensor(l.eg, l.dt, 4, G.WithShape(s...), G.WithName("targets/onehot"),
+		G.WithValue(tensor.New(tensor.Of(l.dt), tensor.WithShape(s...))))
+	cost, err := G.ApplyOp(newNLLOp("loss", l.dt, s), l.output, oh)
+	if err != nil {
+		return nil, fmt.Errorf("train: loss: %w", err)
+	}
+	return &nllGraph{onehot: oh, cost: cost}, nil
+}
+
+// addLossGorgonia computes, per pixel, logsumexp(z) − z[target] along axis 1 of
 // the logits z (N,q,H,W), stably: with m = max over the q levels,
 // logsumexp(z) − z[t] = log Σ exp(z − m) − (z[t] − m). The gradient through
 // m is 1 − Σ softmax = 0 up to rounding.
-func addLoss(l *lowered) (*nllGraph, error) {
+func addLossGorgonia(l *lowered) (*nllGraph, error) {
 	z := l.output
 	s := z.Shape()
 	wrap := func(what string, err error) error { return fmt.Errorf("train: loss %s: %w", what, err) }

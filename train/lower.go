@@ -17,6 +17,14 @@ type lowered struct {
 	output *G.Node      // (N,q·C,H,W), the graph's only output
 	params []*param     // the initializers the nodes use, in g.Inits order
 	values map[*graph.Value]*G.Node
+
+	// kernels is set when convs, residual Adds and the loss run as our own
+	// ops on internal/kernels (Options.Conv "kernels", float32 only); ws is
+	// their shared scratch memory. reluOf maps the output of a Relu fused
+	// into the convs that read it (Fuse.ReluIn) to the Relu's input.
+	kernels bool
+	ws      *kworkspaces
+	reluOf  map[*graph.Value]*graph.Value
 }
 
 // param is a trainable initializer and its gorgonia variable.
@@ -25,9 +33,11 @@ type param struct {
 	node *G.Node
 }
 
-// lower builds the expression graph of g for batch images in dtype dt. The
-// initializers become variables holding a copy of their IR data.
-func lower(g *graph.Graph, batch int, dt tensor.Dtype) (*lowered, error) {
+// lower builds the expression graph of g for batch images in dtype dt with
+// the conv implementation conv (ConvKernels or ConvGorgonia; float64 always
+// uses gorgonia's, the kernels being float32). The initializers become
+// variables holding a copy of their IR data.
+func lower(g *graph.Graph, batch int, dt tensor.Dtype, conv string) (*lowered, error) {
 	if len(g.Inputs) != 1 || len(g.Outputs) != 1 {
 		return nil, &UnsupportedError{Msg: fmt.Sprintf("need one input and one output, got %d and %d", len(g.Inputs), len(g.Outputs))}
 	}
@@ -36,6 +46,10 @@ func lower(g *graph.Graph, batch int, dt tensor.Dtype) (*lowered, error) {
 		return nil, &UnsupportedError{Msg: fmt.Sprintf("input %s must be (N,C,H,W) with fixed C, H, W, got %s", in.Name, in.TypeString())}
 	}
 	l := &lowered{eg: G.NewGraph(), dt: dt, values: map[*graph.Value]*G.Node{}}
+	if conv == ConvKernels && dt == tensor.Float32 {
+		l.kernels, l.ws = true, &kworkspaces{}
+		l.reluOf = fusedRelus(g)
+	}
 	shape := []int{batch, in.Shape[1], in.Shape[2], in.Shape[3]}
 	l.input = G.NewTensor(l.eg, dt, 4, G.WithShape(shape...), G.WithName(in.Name),
 		G.WithValue(tensor.New(tensor.Of(dt), tensor.WithShape(shape...))))
@@ -86,10 +100,16 @@ func (l *lowered) lowerNode(n *graph.Node) error {
 	if len(n.Outputs) != 1 {
 		return &UnsupportedError{n.Name, n.Op, fmt.Sprintf("%d outputs, want 1", len(n.Outputs))}
 	}
+	if n.Op == "Relu" && l.reluOf[n.Outputs[0]] != nil {
+		return nil // fused into the convs that read it
+	}
 	ins := make([]*G.Node, len(n.Inputs))
 	for i, v := range n.Inputs {
 		if v == nil {
 			continue
+		}
+		if i == 0 && n.Op == "Conv" && l.reluOf[v] != nil {
+			v = l.reluOf[v] // conv(relu(x)) reads x and applies the Relu itself
 		}
 		x, ok := l.values[v]
 		if !ok {
@@ -105,7 +125,7 @@ func (l *lowered) lowerNode(n *graph.Node) error {
 	case "Relu":
 		out, err = lowerRelu(n, ins)
 	case "Add":
-		out, err = lowerAdd(n, ins)
+		out, err = l.lowerAdd(n, ins)
 	default:
 		return &UnsupportedError{n.Name, n.Op, "op is not supported for training (Conv, Relu and Add are)"}
 	}
@@ -146,8 +166,40 @@ func lowerRelu(n *graph.Node, ins []*G.Node) (*G.Node, error) {
 	return G.Rectify(ins[0])
 }
 
-// lowerAdd: y = a + b, same shapes (the DSL does not broadcast).
-func lowerAdd(n *graph.Node, ins []*G.Node) (*G.Node, error) {
+// fusedRelus finds the Relus whose every reader is a Conv reading it as its
+// input x (and that are not graph outputs): those convs apply the Relu
+// themselves (kernels.Fuse.ReluIn, and reluIn in the backward), so the
+// Relu's output is never stored. It maps each such output to its input.
+func fusedRelus(g *graph.Graph) map[*graph.Value]*graph.Value {
+	fusable := map[*graph.Value]bool{}
+	for _, n := range g.Nodes {
+		if n.Op == "Relu" && n.Domain == "" && len(n.Inputs) == 1 && n.Inputs[0] != nil &&
+			len(n.Outputs) == 1 && len(n.Attrs) == 0 {
+			fusable[n.Outputs[0]] = true
+		}
+	}
+	for _, v := range g.Outputs {
+		delete(fusable, v)
+	}
+	for _, n := range g.Nodes {
+		for i, v := range n.Inputs {
+			if fusable[v] && (n.Op != "Conv" || i != 0) {
+				delete(fusable, v)
+			}
+		}
+	}
+	m := map[*graph.Value]*graph.Value{}
+	for _, n := range g.Nodes {
+		if n.Op == "Relu" && fusable[n.Outputs[0]] {
+			m[n.Outputs[0]] = n.Inputs[0]
+		}
+	}
+	return m
+}
+
+// lowerAdd: y = a + b, same shapes (the DSL does not broadcast); an addOp
+// with its own buffer under the kernels.
+func (l *lowered) lowerAdd(n *graph.Node, ins []*G.Node) (*G.Node, error) {
 	if err := checkArity(n, ins, 2, 2); err != nil {
 		return nil, err
 	}
@@ -156,6 +208,10 @@ func lowerAdd(n *graph.Node, ins []*G.Node) (*G.Node, error) {
 	}
 	if !ins[0].Shape().Eq(ins[1].Shape()) {
 		return nil, &UnsupportedError{n.Name, n.Op, fmt.Sprintf("shapes %v and %v differ (broadcasting is not supported)", ins[0].Shape(), ins[1].Shape())}
+	}
+	if l.kernels {
+		op := &addOp{name: n.Name, y: tensor.New(tensor.Of(l.dt), tensor.WithShape(ins[0].Shape()...))}
+		return G.ApplyOp(op, ins[0], ins[1])
 	}
 	return G.Add(ins[0], ins[1])
 }

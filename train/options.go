@@ -16,7 +16,18 @@ type Options struct {
 	Beta1    float64 // Adam β1; default 0.9
 	Beta2    float64 // Adam β2; default 0.999
 	Eps      float64 // Adam ε; default 1e-8
+	// Conv selects how convs run: ConvKernels (default) as pixelgraph's own
+	// gorgonia ops on internal/kernels (live taps only, fused ReLU, fused
+	// loss, buffers reused across steps), or ConvGorgonia as gorgonia's
+	// Conv2d of W ⊙ M with its elementwise loss, kept for comparison.
+	Conv string
 }
+
+// Values of Options.Conv.
+const (
+	ConvKernels  = "kernels"
+	ConvGorgonia = "gorgonia"
+)
 
 // Defaults of Options.
 const (
@@ -49,7 +60,12 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Eps == 0 {
 		o.Eps = 1e-8
 	}
+	if o.Conv == "" {
+		o.Conv = ConvKernels
+	}
 	switch {
+	case o.Conv != ConvKernels && o.Conv != ConvGorgonia:
+		return o, fmt.Errorf("train: Conv must be %q or %q, got %q", ConvKernels, ConvGorgonia, o.Conv)
 	case o.LR < 0:
 		return o, fmt.Errorf("train: LR must be > 0, got %g", o.LR)
 	case o.Decay < 0 || o.Decay > 1:

@@ -39,7 +39,7 @@ func newTrainer(g *graph.Graph, opts Options, dt tensor.Dtype) (*Trainer, error)
 	if err != nil {
 		return nil, err
 	}
-	l, err := lower(g, opts.Batch, dt)
+	l, err := lower(g, opts.Batch, dt, opts.Conv)
 	if err != nil {
 		return nil, err
 	}
