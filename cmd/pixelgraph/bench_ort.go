@@ -1,0 +1,104 @@
+//go:build cgo
+
+package main
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/pixelgraph/pixelgraph/graph"
+	ort "github.com/yalue/onnxruntime_go"
+)
+
+var ortInit struct {
+	once sync.Once
+	lib  string
+	err  error
+}
+
+// initORT loads libonnxruntime from lib and initializes the environment,
+// once per process (a process that initialized it already keeps its own).
+func initORT(lib string) error {
+	ortInit.once.Do(func() {
+		ortInit.lib = lib
+		if ort.IsInitialized() {
+			return
+		}
+		ort.SetSharedLibraryPath(lib)
+		if err := ort.InitializeEnvironment(ort.WithLogLevelError()); err != nil {
+			ortInit.err = fmt.Errorf("initializing ONNX Runtime from %s: %w", lib, err)
+		}
+	})
+	return ortInit.err
+}
+
+// ortEngine is an ONNX Runtime CPU session with intra-op threads = --threads
+// and one inter-op thread; tensors are kept per batch size.
+type ortEngine struct {
+	sess    *ort.DynamicAdvancedSession
+	cfg     graph.Config
+	version string
+	in, out map[int]*ort.Tensor[float32]
+}
+
+func newORTEngine(lib string, model []byte, threads int, cfg graph.Config) (forwardEngine, error) {
+	if err := initORT(lib); err != nil {
+		return nil, err
+	}
+	so, err := ort.NewSessionOptions()
+	if err != nil {
+		return nil, fmt.Errorf("onnxruntime: session options: %w", err)
+	}
+	defer so.Destroy()
+	if err := so.SetIntraOpNumThreads(threads); err != nil {
+		return nil, fmt.Errorf("onnxruntime: SetIntraOpNumThreads(%d): %w", threads, err)
+	}
+	if err := so.SetInterOpNumThreads(1); err != nil {
+		return nil, fmt.Errorf("onnxruntime: SetInterOpNumThreads(1): %w", err)
+	}
+	sess, err := ort.NewDynamicAdvancedSessionWithONNXData(model, []string{graph.InputName}, []string{graph.OutputName}, so)
+	if err != nil {
+		return nil, fmt.Errorf("onnxruntime: creating session: %w", err)
+	}
+	return &ortEngine{sess: sess, cfg: cfg, version: "onnxruntime " + ort.GetVersion(),
+		in: map[int]*ort.Tensor[float32]{}, out: map[int]*ort.Tensor[float32]{}}, nil
+}
+
+func (o *ortEngine) Version() string { return o.version }
+
+func (o *ortEngine) Forward(x []float32, n int) ([]float32, error) {
+	c := o.cfg
+	in, ok := o.in[n]
+	if !ok {
+		var err error
+		if in, err = ort.NewEmptyTensor[float32](ort.NewShape(int64(n), int64(c.Channels), int64(c.Height), int64(c.Width))); err != nil {
+			return nil, err
+		}
+		out, err := ort.NewEmptyTensor[float32](ort.NewShape(int64(n), int64(c.Levels*c.Channels), int64(c.Height), int64(c.Width)))
+		if err != nil {
+			in.Destroy()
+			return nil, err
+		}
+		o.in[n], o.out[n] = in, out
+	}
+	d := in.GetData()
+	if len(x) != len(d) {
+		return nil, fmt.Errorf("onnxruntime: input of %d floats for %d images, want %d", len(x), n, len(d))
+	}
+	copy(d, x)
+	out := o.out[n]
+	if err := o.sess.Run([]ort.Value{in}, []ort.Value{out}); err != nil {
+		return nil, fmt.Errorf("onnxruntime: %w", err)
+	}
+	return out.GetData(), nil
+}
+
+func (o *ortEngine) Close() error {
+	for _, t := range o.in {
+		t.Destroy()
+	}
+	for _, t := range o.out {
+		t.Destroy()
+	}
+	return o.sess.Destroy()
+}
