@@ -10,12 +10,24 @@ import (
 // TestGradientCheck compares gorgonia's gradients of the loss with central
 // finite differences, in float64, on a tiny graph with a mask-A and a
 // mask-B conv, for every parameter element; masked taps must have a
-// gradient of exactly 0.
+// gradient of exactly 0. In float64 convs are gorgonia's; the default
+// options check the fused loss (nllOp), ConvGorgonia gorgonia's elementwise
+// one. TestKernelsGradientsMatchFloat64 carries the check over to the
+// float32 kernels.
 func TestGradientCheck(t *testing.T) {
 	t.Parallel()
+	for _, conv := range []string{ConvKernels, ConvGorgonia} {
+		t.Run(conv, func(t *testing.T) {
+			t.Parallel()
+			gradientCheck(t, conv)
+		})
+	}
+}
+
+func gradientCheck(t *testing.T, conv string) {
 	g := tinyGraph(t)
 	const n, q = 2, 3
-	tr, err := newTrainer(g, Options{Batch: n}, tensor.Float64)
+	tr, err := newTrainer(g, Options{Batch: n, Conv: conv}, tensor.Float64)
 	if err != nil {
 		t.Fatal(err)
 	}

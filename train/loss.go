@@ -38,10 +38,10 @@ type nllGraph struct {
 	cost   *G.Node
 }
 
-// addLoss adds the loss: under the kernels one fused nllOp, else gorgonia's
-// elementwise graph (addLossGorgonia).
+// addLoss adds the loss: one fused nllOp (ConvKernels, float32 or float64),
+// else gorgonia's elementwise graph (addLossGorgonia).
 func addLoss(l *lowered) (*nllGraph, error) {
-	if !l.kernels {
+	if !l.fusedLoss {
 		return addLossGorgonia(l)
 	}
 	s := l.output.Shape()

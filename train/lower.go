@@ -22,8 +22,9 @@ type lowered struct {
 	// ops on internal/kernels (Options.Conv "kernels", float32 only); ws is
 	// their shared scratch memory. reluOf maps the output of a Relu fused
 	// into the convs that read it (Fuse.ReluIn) to the Relu's input.
-	kernels bool
-	ws      *kworkspaces
+	kernels   bool
+	fusedLoss bool // nllOp (kloss.go); set with ConvKernels in float32 and float64
+	ws        *kworkspaces
 	reluOf  map[*graph.Value]*graph.Value
 }
 
@@ -46,6 +47,7 @@ func lower(g *graph.Graph, batch int, dt tensor.Dtype, conv string) (*lowered, e
 		return nil, &UnsupportedError{Msg: fmt.Sprintf("input %s must be (N,C,H,W) with fixed C, H, W, got %s", in.Name, in.TypeString())}
 	}
 	l := &lowered{eg: G.NewGraph(), dt: dt, values: map[*graph.Value]*G.Node{}}
+	l.fusedLoss = conv == ConvKernels
 	if conv == ConvKernels && dt == tensor.Float32 {
 		l.kernels, l.ws = true, &kworkspaces{}
 		l.reluOf = fusedRelus(g)
