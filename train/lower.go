@@ -25,7 +25,7 @@ type lowered struct {
 	kernels   bool
 	fusedLoss bool // nllOp (kloss.go); set with ConvKernels in float32 and float64
 	ws        *kworkspaces
-	reluOf  map[*graph.Value]*graph.Value
+	reluOf    map[*graph.Value]*graph.Value
 }
 
 // param is a trainable initializer and its gorgonia variable.
