@@ -137,17 +137,29 @@ func (l *lowered) lowerKConv(n *graph.Node, x, w, b *G.Node, a convAttrs) (*G.No
 	}
 	reluIn := l.reluOf[n.Inputs[0]] != nil
 	needDx := x != l.input
-	k, err := newKConv(n.Name, p, xs[0], reluIn, b != nil, needDx, l.ws)
-	if err != nil {
-		return nil, &UnsupportedError{n.Name, n.Op, err.Error()}
-	}
 	children := G.Nodes{x, w}
 	if b != nil {
 		children = append(children, b)
 	}
+	k, err := newKConv(n.Name, p, xs[0], reluIn, b != nil, needDx, l.ws)
+	if err != nil {
+		return nil, &UnsupportedError{n.Name, n.Op, err.Error()}
+	}
+	// A residual Add of this conv's output and r, r already computed and of
+	// the output's shape: fuse it (y = conv + B + r).
+	var add *graph.Node
+	if fa, ok := l.addOf[n.Outputs[0]]; ok {
+		if r := l.values[fa.other]; r != nil && r.Shape().Eq(k.y.Shape()) {
+			children = append(children, r)
+			k.resid, add = true, fa.add
+		}
+	}
 	y, err := G.ApplyOp(kconvOp{k, kconvForward}, children...)
 	if err != nil {
 		return nil, &UnsupportedError{n.Name, n.Op, "kernels conv: " + err.Error()}
+	}
+	if add != nil {
+		l.fusedAdd[add] = y
 	}
 	return y, nil
 }

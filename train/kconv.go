@@ -17,7 +17,10 @@ import (
 // kconv is one masked conv of the graph run by internal/kernels, shared by
 // its forward op and its three gradient ops (w.r.t. x, W and B):
 //
-//	y = conv(reluIn?(x), W ⊙ M) + B   x (N,C,H,W), W (O,C,kh,kw), B (O), y (N,O,OH,OW)
+//	y = conv(reluIn?(x), W ⊙ M) + B [+ r]   x (N,C,H,W), W (O,C,kh,kw), B (O), y and r (N,O,OH,OW)
+//
+// r is the other input of a residual Add fused into the conv (its gradient
+// is dy, passed on without a node).
 //
 // M is implicit: the plan's live taps are the mask's ones, so dead taps
 // are never read and their gradient (Unpack) is exactly 0. Every op owns
@@ -30,6 +33,7 @@ type kconv struct {
 	n      int  // batch
 	reluIn bool // convolve relu(x): a Relu fused into this conv
 	bias   bool
+	resid  bool // a residual Add fused: y = conv(...) + B + r
 	needDx bool // x is computed (not the graph input): its gradient is wanted
 	ws     *kworkspaces
 
@@ -107,10 +111,14 @@ var (
 func (op kconvOp) Arity() int {
 	switch op.kind {
 	case kconvForward:
+		n := 2
 		if op.k.bias {
-			return 3
+			n++
 		}
-		return 2
+		if op.k.resid {
+			n++
+		}
+		return n
 	case kconvGradB:
 		return 1
 	}
@@ -123,10 +131,14 @@ func (op kconvOp) Type() hm.Type {
 	t1 := G.TensorType{Dims: 1, Of: a}
 	switch op.kind {
 	case kconvForward:
+		ts := []hm.Type{t4, t4}
 		if op.k.bias {
-			return hm.NewFnType(t4, t4, t1, t4)
+			ts = append(ts, t1)
 		}
-		return hm.NewFnType(t4, t4, t4)
+		if op.k.resid {
+			ts = append(ts, t4)
+		}
+		return hm.NewFnType(append(ts, t4)...)
 	case kconvGradB:
 		return hm.NewFnType(t4, t1)
 	}
@@ -155,7 +167,7 @@ func (op kconvOp) Do(vals ...G.Value) (G.Value, error) {
 	if len(vals) != op.Arity() {
 		return nil, fmt.Errorf("%v: %d inputs, want %d", op, len(vals), op.Arity())
 	}
-	var f [3][]float32
+	var f [4][]float32
 	for i, v := range vals {
 		d, ok := v.Data().([]float32)
 		if !ok {
@@ -171,8 +183,12 @@ func (op kconvOp) Do(vals ...G.Value) (G.Value, error) {
 		if k.bias {
 			b = f[2]
 		}
+		y := out.Float32s()
+		if k.resid {
+			copy(y, f[len(vals)-1])
+		}
 		k.wp = k.plan.Pack(k.wp, f[1])
-		k.plan.Forward(&k.ws.all, out.Float32s(), f[0], k.wp, b, k.n, kernels.Fuse{ReluIn: k.reluIn})
+		k.plan.Forward(&k.ws.all, y, f[0], k.wp, b, k.n, kernels.Fuse{ReluIn: k.reluIn, Accumulate: k.resid})
 	case kconvGradX:
 		k.wp = k.plan.Pack(k.wp, f[1])
 		k.plan.Backward(&k.ws.all, out.Float32s(), nil, nil, f[2], f[0], k.wp, k.n, k.reluIn)
@@ -238,7 +254,7 @@ func (k *kconv) gradW(dw, dy, x []float32) {
 }
 
 func (op kconvOp) DiffWRT(inputs int) []bool {
-	return []bool{op.k.needDx, true, true}[:inputs]
+	return []bool{op.k.needDx, true, true, true}[:inputs]
 }
 
 // SymDiff returns the gradient nodes of x (nil when x is the graph input),
@@ -264,6 +280,9 @@ func (op kconvOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error)
 			return nil, err
 		}
 	}
+	if k.resid {
+		r[len(r)-1] = grad // ∂y/∂r is the identity
+	}
 	return r, nil
 }
 
@@ -285,6 +304,9 @@ func (op kconvOp) String() string {
 	s := kconvKindName[op.kind] + "{" + op.k.name
 	if op.k.reluIn {
 		s += ", reluIn"
+	}
+	if op.k.resid {
+		s += ", +r"
 	}
 	return s + "}"
 }

@@ -26,6 +26,16 @@ type lowered struct {
 	fusedLoss bool // nllOp (kloss.go); set with ConvKernels in float32 and float64
 	ws        *kworkspaces
 	reluOf    map[*graph.Value]*graph.Value
+	// addOf maps the output of a conv read only by a residual Add to that
+	// Add; fusedAdd maps an Add fused into its conv to the conv's node.
+	addOf    map[*graph.Value]fusableAdd
+	fusedAdd map[*graph.Node]*G.Node
+}
+
+// fusableAdd is an Add node and its input other than the conv's output.
+type fusableAdd struct {
+	add   *graph.Node
+	other *graph.Value
 }
 
 // param is a trainable initializer and its gorgonia variable.
@@ -51,6 +61,7 @@ func lower(g *graph.Graph, batch int, dt tensor.Dtype, conv string) (*lowered, e
 	if conv == ConvKernels && dt == tensor.Float32 {
 		l.kernels, l.ws = true, &kworkspaces{}
 		l.reluOf = fusedRelus(g)
+		l.addOf, l.fusedAdd = fusableAdds(g), map[*graph.Node]*G.Node{}
 	}
 	shape := []int{batch, in.Shape[1], in.Shape[2], in.Shape[3]}
 	l.input = G.NewTensor(l.eg, dt, 4, G.WithShape(shape...), G.WithName(in.Name),
@@ -104,6 +115,10 @@ func (l *lowered) lowerNode(n *graph.Node) error {
 	}
 	if n.Op == "Relu" && l.reluOf[n.Outputs[0]] != nil {
 		return nil // fused into the convs that read it
+	}
+	if y := l.fusedAdd[n]; y != nil {
+		l.values[n.Outputs[0]] = y // computed by the conv it was fused into
+		return nil
 	}
 	ins := make([]*G.Node, len(n.Inputs))
 	for i, v := range n.Inputs {
@@ -194,6 +209,43 @@ func fusedRelus(g *graph.Graph) map[*graph.Value]*graph.Value {
 	for _, n := range g.Nodes {
 		if n.Op == "Relu" && fusable[n.Outputs[0]] {
 			m[n.Outputs[0]] = n.Inputs[0]
+		}
+	}
+	return m
+}
+
+// fusableAdds finds the Adds (no attributes, two distinct inputs) one of
+// whose inputs is a Conv output read by nothing else and not a graph
+// output: the conv can add the other input itself (kernels.Fuse.Accumulate)
+// and the sum is stored once. The second input is preferred (PixelCNN's
+// h + block(h)).
+func fusableAdds(g *graph.Graph) map[*graph.Value]fusableAdd {
+	readers := map[*graph.Value]int{}
+	for _, n := range g.Nodes {
+		for _, v := range n.Inputs {
+			readers[v]++
+		}
+	}
+	for _, v := range g.Outputs {
+		readers[v]++
+	}
+	convOut := map[*graph.Value]bool{}
+	for _, n := range g.Nodes {
+		if n.Op == "Conv" && len(n.Outputs) == 1 {
+			convOut[n.Outputs[0]] = true
+		}
+	}
+	m := map[*graph.Value]fusableAdd{}
+	for _, n := range g.Nodes {
+		if n.Op != "Add" || n.Domain != "" || len(n.Attrs) > 0 || len(n.Inputs) != 2 || len(n.Outputs) != 1 ||
+			n.Inputs[0] == nil || n.Inputs[1] == nil || n.Inputs[0] == n.Inputs[1] {
+			continue
+		}
+		for _, i := range []int{1, 0} {
+			if v := n.Inputs[i]; convOut[v] && readers[v] == 1 {
+				m[v] = fusableAdd{add: n, other: n.Inputs[1-i]}
+				break
+			}
 		}
 	}
 	return m
