@@ -24,7 +24,7 @@ func runAudit(ctx context.Context, e *env, args []string) error {
 	structOnly := fs.Bool("structural-only", false, "skip the perturbation check (one forward pass per 16 input pixels)")
 	batch := fs.Int("batch", 16, "perturbed images per forward pass")
 	quiet := fs.Bool("q", false, "no progress on stderr")
-	pos, err := parseOrHelp(fs, e, args)
+	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}

@@ -27,7 +27,7 @@ func runComplete(ctx context.Context, e *env, args []string) error {
 	k := fs.Int("samples", 3, "completions per digit")
 	first := fs.Int("first", 0, "index of the first test digit")
 	data := fs.String("data", "", "directory with the MNIST IDX files (default: "+dataset.Module+" in the module cache)")
-	pos, err := parseOrHelp(fs, e, args)
+	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"image"
@@ -84,7 +83,7 @@ func runSample(ctx context.Context, e *env, args []string) error {
 	n := fs.Int("n", 16, "images to sample")
 	raw := fs.String("raw", "", "also write the sampled levels as an ONNX TensorProto \"levels\": int64 [N,1,H,W], values 0..q-1")
 	fs.IntVar(&sf.cols, "cols", 0, "images per grid row (default ceil(sqrt(N)))")
-	pos, err := parseOrHelp(fs, e, args)
+	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
@@ -156,17 +155,6 @@ func nearNote(r *sample.Result) string {
 		return ""
 	}
 	return fmt.Sprintf(" (%d draws within %g of a CDF boundary)", len(r.NearBoundary), sample.BoundaryEps)
-}
-
-// parseOrHelp is parseFlags that prints the usage and flags to stdout on -h
-// (parseFlags discards the flag package's output).
-func parseOrHelp(fs *flag.FlagSet, e *env, args []string) ([]string, error) {
-	pos, err := parseFlags(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		fs.SetOutput(e.stdout)
-		fs.Usage()
-	}
-	return pos, err
 }
 
 // writeGrid encodes img as PNG and writes it atomically.
