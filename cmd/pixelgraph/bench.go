@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -42,7 +43,7 @@ func init() {
 }
 
 // pytorchBench is the PyTorch twin of train.Trainer.Step, run as
-// `python3 - CONFIG BATCH THREADS BUDGET` with the script on stdin.
+// `python3 -c SCRIPT CONFIG BATCH THREADS BUDGET --serve`.
 //
 //go:embed testdata/pytorch_bench.py
 var pytorchBench []byte
@@ -88,14 +89,17 @@ type benchLine struct {
 	// pixels (forward passes) times H·W.
 	ExtrapolatedFrom int     `json:"extrapolated_from_pixels,omitempty"`
 	PeakRSSMB        float64 `json:"peak_rss_mb,omitempty"`
-	Config           string  `json:"config,omitempty"`
-	Levels           int     `json:"levels,omitempty"`
-	Batch            int     `json:"batch,omitempty"`
-	Threads          int     `json:"threads,omitempty"`
-	Backend          string  `json:"backend,omitempty"` // SGEMM of the Go kernels
-	Version          string  `json:"version,omitempty"` // ONNX Runtime's or PyTorch's
-	Load1            float64 `json:"load1,omitempty"`   // 1-minute load average when the bench started
-	Error            string  `json:"error,omitempty"`
+	// StartRSSMB: the process's RSS when the bench started (after a GC),
+	// which PeakRSSMB includes.
+	StartRSSMB float64 `json:"start_rss_mb,omitempty"`
+	Config     string  `json:"config,omitempty"`
+	Levels     int     `json:"levels,omitempty"`
+	Batch      int     `json:"batch,omitempty"`
+	Threads    int     `json:"threads,omitempty"`
+	Backend    string  `json:"backend,omitempty"` // SGEMM of the Go kernels
+	Version    string  `json:"version,omitempty"` // ONNX Runtime's or PyTorch's
+	Load1      float64 `json:"load1,omitempty"`   // 1-minute load average when the bench started
+	Error      string  `json:"error,omitempty"`
 }
 
 type benchFlags struct {
@@ -191,10 +195,14 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	var ortEng forwardEngine
 	if (run[benchForward] || run[benchSample16]) && ortErr == nil {
 		ortEng, ortErr = newORTEngine(ortLib, model, f.threads, cfg)
+	}
+	closeORT := func() {
 		if ortEng != nil {
-			defer ortEng.Close()
+			ortEng.Close()
+			ortEng = nil
 		}
 	}
+	defer closeORT()
 
 	if run[benchForward] {
 		if err := b.forward(ortEng, ortErr); err != nil {
@@ -207,11 +215,9 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	if run[benchTrain] {
+		closeORT() // not part of training's memory
 		if err := b.train(); err != nil {
 			return err
-		}
-		if !f.noPytorch {
-			b.pytorch()
 		}
 	}
 	if !f.asJSON {
@@ -442,41 +448,113 @@ func sum(d []time.Duration) time.Duration {
 }
 
 // train times train.Trainer.Step (forward, backward, gradient clip, Adam)
-// on a fixed random batch; the peak RSS is the process's from the start of
-// this bench.
+// on a fixed random batch and, unless --no-pytorch, the same step in
+// PyTorch (testdata/pytorch_bench.py in a subprocess), alternating one step
+// of each per round so that both meet the same machine load. gorgonia's
+// peak RSS is this process's from the start of the bench (after a GC and the
+// ONNX Runtime session closed); PyTorch's is its own process's.
 func (b *benchRun) train() error {
 	n := b.f.batch
-	l := b.start(benchTrain, "gorgonia", n)
+	gl := b.start(benchTrain, "gorgonia", n)
+	pl := gl
+	pl.Engine = "pytorch"
 	goruntime.GC()
 	debug.FreeOSMemory()
 	reset := bench.ResetPeakRSS()
+	gl.StartRSSMB = float64(bench.RSS()) / (1 << 20)
+	var py *pytorchStepper
+	var pyErr error
+	if !b.f.noPytorch {
+		py, pyErr = b.startPytorch() // imports torch while gorgonia warms up
+		if py != nil {
+			defer py.close()
+		}
+	}
 	tr, err := train.New(b.g, train.Options{Batch: n, Seed: 1})
 	if err != nil {
 		return err
 	}
 	lv, x := b.levels(n, 2)
-	r, err := bench.Measure(b.opts, func() error {
+	gStep := func() error {
 		if err := b.ctx.Err(); err != nil {
 			return err
 		}
 		_, err := tr.Step(x, lv)
 		return err
-	})
-	if err != nil {
+	}
+	if err := gStep(); err != nil { // warm-up
 		return err
 	}
-	rates(&l, r, n)
-	if reset || len(b.lines) == 0 {
-		l.PeakRSSMB = float64(bench.PeakRSS()) / (1 << 20)
+	if py != nil {
+		if pl.Version, pyErr = py.ready(); pyErr != nil {
+			py.close()
+			py = nil
+		}
 	}
-	b.emit(l)
+	var gw, gc, pw, pc []time.Duration
+	var spent time.Duration
+	budget := b.f.budget
+	if py != nil {
+		budget *= 2 // the budget is per engine
+	}
+	for round := 0; round < 1000 && (round < 3 || spent < budget); round++ {
+		for k := range 2 {
+			if (k == 0) == (round%2 == 0) {
+				c0, t0 := bench.CPUTime(), time.Now()
+				if err := gStep(); err != nil {
+					return err
+				}
+				w := time.Since(t0)
+				gw, gc = append(gw, w), append(gc, bench.CPUTime()-c0)
+				spent += w
+			} else if py != nil {
+				w, c, err := py.step()
+				if err != nil {
+					pyErr = err
+					py.close()
+					py = nil
+					continue
+				}
+				pw, pc = append(pw, w), append(pc, c)
+				spent += w
+			}
+		}
+	}
+	rates(&gl, bench.Result{Reps: len(gw), Median: bench.Median(gw), CPUMed: bench.Median(gc)}, n)
+	if reset {
+		gl.PeakRSSMB = float64(bench.PeakRSS()) / (1 << 20)
+	}
+	b.emit(gl)
+	if b.f.noPytorch {
+		return nil
+	}
+	if pyErr == nil && py != nil {
+		pl.PeakRSSMB, pyErr = py.finish()
+	}
+	if pyErr != nil {
+		b.emitError(pl, pyErr)
+		return nil
+	}
+	rates(&pl, bench.Result{Reps: len(pw), Median: bench.Median(pw), CPUMed: bench.Median(pc)}, n)
+	b.emit(pl)
 	return nil
 }
 
-// pytorch runs the embedded PyTorch script on the same model, batch and
-// threads, and emits its line; any failure becomes an error line.
-func (b *benchRun) pytorch() {
-	l := b.start(benchTrain, "pytorch", b.f.batch)
+// pytorchStepper drives testdata/pytorch_bench.py --serve: one line "step"
+// in, one line {"wall","cpu"} out.
+type pytorchStepper struct {
+	py     string
+	cmd    *exec.Cmd
+	in     io.WriteCloser
+	out    *bufio.Scanner
+	stderr *bytes.Buffer
+	closed bool
+	// finished: the script printed its peak RSS and exits by itself.
+	finished bool
+}
+
+// startPytorch starts the script on the run's model, batch and threads.
+func (b *benchRun) startPytorch() (*pytorchStepper, error) {
 	py := b.f.python
 	if py == "" {
 		py = os.Getenv("PIXELGRAPH_PYTHON")
@@ -486,39 +564,111 @@ func (b *benchRun) pytorch() {
 	}
 	cj, err := json.Marshal(b.cfg)
 	if err != nil {
-		b.emitError(l, err)
-		return
+		return nil, err
 	}
-	cmd := exec.CommandContext(b.ctx, py, "-", string(cj), strconv.Itoa(b.f.batch), strconv.Itoa(b.f.threads),
-		strconv.FormatFloat(b.f.budget.Seconds(), 'g', -1, 64))
-	cmd.Stdin = bytes.NewReader(pytorchBench)
+	cmd := exec.CommandContext(b.ctx, py, "-c", string(pytorchBench), string(cj), strconv.Itoa(b.f.batch), strconv.Itoa(b.f.threads),
+		strconv.FormatFloat(b.f.budget.Seconds(), 'g', -1, 64), "--serve")
 	// One thread pool of the size asked for, whatever the environment says.
 	cmd.Env = append(os.Environ(), "OMP_NUM_THREADS="+strconv.Itoa(b.f.threads), "MKL_NUM_THREADS="+strconv.Itoa(b.f.threads))
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		msg := strings.TrimSpace(stderr.String())
-		if i := strings.LastIndexByte(msg, '\n'); i >= 0 {
-			msg = msg[i+1:] // the exception, not the traceback
+	s := &pytorchStepper{py: py, cmd: cmd, stderr: &bytes.Buffer{}}
+	cmd.Stderr = s.stderr
+	if s.in, err = cmd.StdinPipe(); err != nil {
+		return nil, err
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	s.out = bufio.NewScanner(out)
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("%s: %w", py, err)
+	}
+	return s, nil
+}
+
+// failed describes the script's failure: the exception line of its stderr.
+func (s *pytorchStepper) failed(err error) error {
+	msg := strings.TrimSpace(s.stderr.String())
+	if i := strings.LastIndexByte(msg, '\n'); i >= 0 {
+		msg = msg[i+1:] // the exception, not the traceback
+	}
+	if msg != "" {
+		return fmt.Errorf("%s: %v: %s", s.py, err, msg)
+	}
+	return fmt.Errorf("%s: %w", s.py, err)
+}
+
+// read decodes the script's next output line into v.
+func (s *pytorchStepper) read(v any) error {
+	if !s.out.Scan() {
+		err := s.out.Err()
+		if err == nil {
+			err = io.ErrUnexpectedEOF
 		}
-		b.emitError(l, fmt.Errorf("%s: %v: %s", py, err, msg))
+		return s.failed(err)
+	}
+	line := s.out.Bytes()
+	if err := json.Unmarshal(line, v); err != nil {
+		return s.failed(fmt.Errorf("printed %q: %w", line, err))
+	}
+	return nil
+}
+
+// ready waits for the warm-up step and returns torch's version; a script
+// that cannot import torch prints an error line instead.
+func (s *pytorchStepper) ready() (string, error) {
+	var r struct {
+		Ready   bool   `json:"ready"`
+		Version string `json:"version"`
+		Error   string `json:"error"`
+	}
+	if err := s.read(&r); err != nil {
+		return "", err
+	}
+	if !r.Ready {
+		return "", fmt.Errorf("%s: %s", s.py, r.Error)
+	}
+	return r.Version, nil
+}
+
+func (s *pytorchStepper) step() (wall, cpu time.Duration, err error) {
+	if _, err := io.WriteString(s.in, "step\n"); err != nil {
+		return 0, 0, s.failed(err)
+	}
+	var r struct{ Wall, CPU float64 }
+	if err := s.read(&r); err != nil {
+		return 0, 0, err
+	}
+	sec := func(v float64) time.Duration { return time.Duration(v * float64(time.Second)) }
+	return sec(r.Wall), sec(r.CPU), nil
+}
+
+// finish ends the script and returns its peak RSS in MB.
+func (s *pytorchStepper) finish() (float64, error) {
+	if _, err := io.WriteString(s.in, "done\n"); err != nil {
+		return 0, s.failed(err)
+	}
+	var r struct {
+		PeakRSSMB float64 `json:"peak_rss_mb"`
+	}
+	err := s.read(&r)
+	s.finished = err == nil
+	s.close()
+	return r.PeakRSSMB, err
+}
+
+// close ends the script: after finish it has exited by itself; otherwise
+// (an error, or the bench stopped early) it is killed.
+func (s *pytorchStepper) close() {
+	if s.closed {
 		return
 	}
-	var got benchLine
-	var last string
-	sc := bufio.NewScanner(&stdout)
-	for sc.Scan() {
-		if s := strings.TrimSpace(sc.Text()); s != "" {
-			last = s
-		}
+	s.closed = true
+	s.in.Close()
+	if s.cmd.ProcessState == nil && !s.finished {
+		s.cmd.Process.Kill()
 	}
-	if err := json.Unmarshal([]byte(last), &got); err != nil || got.Bench != benchTrain || got.Engine != "pytorch" {
-		b.emitError(l, fmt.Errorf("%s printed %q, not a pytorch train line", py, last))
-		return
-	}
-	l.ImgPerS, l.CPUImgPerS, l.Reps, l.PeakRSSMB, l.Version, l.Error =
-		got.ImgPerS, got.CPUImgPerS, got.Reps, got.PeakRSSMB, got.Version, got.Error
-	b.emit(l)
+	_ = s.cmd.Wait()
 }
 
 // watchRSS aborts the process when its RSS passes --max-rss-mb: gorgonia

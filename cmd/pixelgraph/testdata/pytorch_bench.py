@@ -5,15 +5,28 @@ residual blocks x + c(relu(b(relu(a(relu(x)))))) with a: 1x1 2h->h,
 b: masked B kxk h->h, c: 1x1 h->2h; head relu -> 1x1 -> relu -> 1x1 -> 1x1
 to q), per-pixel cross-entropy, global grad-norm clip 1.0 and Adam (lr 1e-3),
 as train.Trainer.Step does, and times forward + backward + clip + Adam step
-on random levels. Prints one JSON line:
+on a fixed batch of random levels, with torch.set_num_threads(THREADS).
 
-  {"bench":"train","engine":"pytorch","img_per_s":...,"cpu_img_per_s":...,,"reps":...,"peak_rss_mb":...,"version":...}
+usage: python3 pytorch_bench.py CONFIG BATCH THREADS BUDGET_SECONDS [--serve]
 
-peak_rss_mb is this python process's peak RSS (getrusage ru_maxrss).
+CONFIG is graph.Config as JSON ({"levels":4,"channels":1,"height":28,
+"width":28,"filters":128,"hidden":64,"blocks":15,"head":128,
+"first_kernel":7,"block_kernel":3,...}).
 
-usage: python3 pytorch_bench.py '{"levels":4,"channels":1,"height":28,
-  "width":28,"filters":128,"hidden":64,"blocks":15,"head":128,
-  "first_kernel":7,"block_kernel":3}' BATCH THREADS BUDGET_SECONDS [MIN_REPS]
+Alone, it warms up, repeats the step until BUDGET seconds (at least 3
+times) and prints one JSON line:
+
+  {"bench":"train","engine":"pytorch","img_per_s":...,"cpu_img_per_s":...,
+   "reps":...,"peak_rss_mb":...,"version":...}
+
+With --serve (how `pixelgraph bench` runs it, so that its steps alternate
+with gorgonia's under the same machine load) it warms up, prints
+{"ready":true,"version":...}, then for each line "step" on stdin runs one
+step and prints {"wall":s,"cpu":s}; on "done" or EOF it prints
+{"peak_rss_mb":...} and exits.
+
+peak_rss_mb is this process's VmHWM (/proc/self/status); ru_maxrss is not
+used because after a vfork-style exec it includes the parent's peak.
 """
 import json
 import resource
@@ -32,7 +45,8 @@ def main():
         return 0
     cfg = json.loads(sys.argv[1])
     batch, threads, budget = int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
-    min_reps = int(sys.argv[5]) if len(sys.argv) > 5 else 3
+    serve = "--serve" in sys.argv[5:]
+    min_reps = 3
     torch.set_num_threads(threads)
     torch.manual_seed(1)
 
@@ -103,14 +117,38 @@ def main():
         opt.step()
         return loss.item()
 
-    step()  # warm-up
-    walls, cpus, spent = [], [], 0.0
-    while len(walls) < min_reps or (spent < budget and len(walls) < 1000):
+    def peak_rss_mb():
+        try:
+            with open("/proc/self/status") as f:
+                for line in f:
+                    if line.startswith("VmHWM:"):
+                        return int(line.split()[1]) / 1024.0
+        except OSError:
+            pass
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+    def timed_step():
         c0, t0 = time.process_time(), time.perf_counter()
         step()
-        w = time.perf_counter() - t0
+        return time.perf_counter() - t0, time.process_time() - c0
+
+    step()  # warm-up
+    version = "torch " + torch.__version__
+    if serve:
+        print(json.dumps({"ready": True, "version": version}), flush=True)
+        for cmd in sys.stdin:
+            if cmd.strip() != "step":
+                break
+            w, c = timed_step()
+            print(json.dumps({"wall": w, "cpu": c}), flush=True)
+        print(json.dumps({"peak_rss_mb": peak_rss_mb()}), flush=True)
+        return 0
+
+    walls, cpus, spent = [], [], 0.0
+    while len(walls) < min_reps or (spent < budget and len(walls) < 1000):
+        w, c = timed_step()
         walls.append(w)
-        cpus.append(time.process_time() - c0)
+        cpus.append(c)
         spent += w
 
     def median(v):
@@ -121,8 +159,7 @@ def main():
     wm, cm = median(walls), median(cpus)
     line = {"bench": "train", "engine": "pytorch", "img_per_s": batch / wm,
             "reps": len(walls), "batch": batch, "threads": threads,
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
-            "version": "torch " + torch.__version__}
+            "peak_rss_mb": peak_rss_mb(), "version": version}
     if cm > 0:
         line["cpu_img_per_s"] = batch / cm
     print(json.dumps(line))
