@@ -149,7 +149,7 @@ func (l *lowered) lowerKConv(n *graph.Node, x, w, b *G.Node, a convAttrs) (*G.No
 	// the output's shape: fuse it (y = conv + B + r).
 	var add *graph.Node
 	if fa, ok := l.addOf[n.Outputs[0]]; ok {
-		if r := l.values[fa.other]; r != nil && r.Shape().Eq(k.y.Shape()) {
+		if r := l.values[fa.other]; r != nil && r.Shape().Eq(k.y.shape) {
 			children = append(children, r)
 			k.resid, add = true, fa.add
 		}

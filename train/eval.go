@@ -49,6 +49,9 @@ func newEvaluator(g *graph.Graph, batch int, withLogits bool) (*evaluator, error
 	if err != nil {
 		return nil, err
 	}
+	if err := assignBuffers(l.eg, l.output, loss.cost); err != nil {
+		return nil, fmt.Errorf("train: buffers: %w", err)
+	}
 	e := &evaluator{l: l, loss: loss, q: q}
 	if withLogits {
 		G.Read(l.output, &e.logits)

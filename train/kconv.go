@@ -37,10 +37,10 @@ type kconv struct {
 	needDx bool // x is computed (not the graph input): its gradient is wanted
 	ws     *kworkspaces
 
-	wp, dwp   []float32     // packed W and its gradient (O, C·T)
-	parts     [][]float32   // dwp of each chunk of images (gradW)
-	y, dx, dw *tensor.Dense // owned outputs
-	db        *tensor.Dense
+	wp, dwp   []float32   // packed W and its gradient (O, C·T)
+	parts     [][]float32 // dwp of each chunk of images (gradW)
+	y, dx, dw outBuf      // outputs of the forward, gradX and gradW ops
+	db        outBuf
 }
 
 // kconvKind selects what a kconvOp computes.
@@ -76,17 +76,11 @@ func newKConv(name string, p kernels.ConvParams, n int, reluIn, bias, needDx boo
 		return nil, err
 	}
 	k := &kconv{name: name, plan: pl, n: n, reluIn: reluIn, bias: bias, needDx: needDx, ws: ws}
-	dense := func(shape ...int) *tensor.Dense {
-		return tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(shape...))
-	}
-	k.y = dense(n, p.Out, pl.OH, pl.OW)
-	k.dw = dense(p.Out, p.In, p.KH, p.KW)
-	if needDx {
-		k.dx = dense(n, p.In, p.H, p.W)
-	}
-	if bias {
-		k.db = dense(p.Out)
-	}
+	f32 := tensor.Float32
+	k.y = outBuf{dt: f32, shape: tensor.Shape{n, p.Out, pl.OH, pl.OW}}
+	k.dw = outBuf{dt: f32, shape: tensor.Shape{p.Out, p.In, p.KH, p.KW}}
+	k.dx = outBuf{dt: f32, shape: tensor.Shape{n, p.In, p.H, p.W}}
+	k.db = outBuf{dt: f32, shape: tensor.Shape{p.Out}}
 	k.wp = make([]float32, pl.PackedSize())
 	k.dwp = make([]float32, pl.PackedSize())
 	k.parts = make([][]float32, min(n, gradWChunks))
@@ -146,20 +140,20 @@ func (op kconvOp) Type() hm.Type {
 }
 
 func (op kconvOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
-	return op.out().Shape().Clone(), nil
+	return op.buf().shape.Clone(), nil
 }
 
-// out is the op's owned output.
-func (op kconvOp) out() *tensor.Dense {
+// buf is the op's output buffer.
+func (op kconvOp) buf() *outBuf {
 	switch op.kind {
 	case kconvGradX:
-		return op.k.dx
+		return &op.k.dx
 	case kconvGradW:
-		return op.k.dw
+		return &op.k.dw
 	case kconvGradB:
-		return op.k.db
+		return &op.k.db
 	}
-	return op.k.y
+	return &op.k.y
 }
 
 func (op kconvOp) Do(vals ...G.Value) (G.Value, error) {
@@ -176,7 +170,7 @@ func (op kconvOp) Do(vals ...G.Value) (G.Value, error) {
 		f[i] = d
 	}
 	k.ws.all.Threads = runtime.GOMAXPROCS(0)
-	out := op.out()
+	out := op.buf().get()
 	switch op.kind {
 	case kconvForward:
 		var b []float32

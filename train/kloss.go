@@ -21,7 +21,7 @@ import (
 type nllOp struct {
 	name string
 	dt   tensor.Dtype
-	grad *tensor.Dense // owned output of the gradient op, (N,q,H,W)
+	grad outBuf // output of the gradient op, (N,q,H,W)
 }
 
 type nllGradOp struct{ *nllOp }
@@ -32,7 +32,7 @@ var (
 )
 
 func newNLLOp(name string, dt tensor.Dtype, shape tensor.Shape) *nllOp {
-	return &nllOp{name: name, dt: dt, grad: tensor.New(tensor.Of(dt), tensor.WithShape(shape...))}
+	return &nllOp{name: name, dt: dt, grad: outBuf{dt: dt, shape: shape.Clone()}}
 }
 
 func (op *nllOp) Arity() int { return 2 }
@@ -105,22 +105,23 @@ func (op nllGradOp) Type() hm.Type {
 	return hm.NewFnType(t4, t4, a, t4)
 }
 func (op nllGradOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
-	return op.grad.Shape().Clone(), nil
+	return op.grad.shape.Clone(), nil
 }
 
 func (op nllGradOp) Do(vals ...G.Value) (G.Value, error) {
 	z, oh := vals[0], vals[1]
 	g := scalar(vals[2])
 	s := z.Shape()
+	dz := op.grad.get()
 	switch zd := z.Data().(type) {
 	case []float32:
-		nllGrad(op.grad.Float32s(), zd, oh.Data().([]float32), s[0], s[1], s[2]*s[3], g)
+		nllGrad(dz.Float32s(), zd, oh.Data().([]float32), s[0], s[1], s[2]*s[3], g)
 	case []float64:
-		nllGrad(op.grad.Float64s(), zd, oh.Data().([]float64), s[0], s[1], s[2]*s[3], g)
+		nllGrad(dz.Float64s(), zd, oh.Data().([]float64), s[0], s[1], s[2]*s[3], g)
 	default:
 		return nil, fmt.Errorf("%v: logits are %T, want float32 or float64", op, z.Data())
 	}
-	return op.grad, nil
+	return dz, nil
 }
 
 // nllGrad writes dz = (softmax(z) − onehot)·g/(n·hw) along the q levels.
@@ -162,19 +163,20 @@ func (op nllGradOp) String() string { return "NLLGrad{" + op.name + "}" }
 // its gradient passes the incoming one to both inputs unchanged (no node).
 type addOp struct {
 	name string
-	y    *tensor.Dense
+	y    outBuf
 }
 
 var _ G.SDOp = (*addOp)(nil)
 
 func (op *addOp) Arity() int { return 2 }
 func (op *addOp) Type() hm.Type {
-	t := G.TensorType{Dims: op.y.Dims(), Of: hm.TypeVariable('a')}
+	t := G.TensorType{Dims: len(op.y.shape), Of: hm.TypeVariable('a')}
 	return hm.NewFnType(t, t, t)
 }
-func (op *addOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return op.y.Shape().Clone(), nil }
+func (op *addOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return op.y.shape.Clone(), nil }
 func (op *addOp) Do(vals ...G.Value) (G.Value, error) {
-	switch y := op.y.Data().(type) {
+	out := op.y.get()
+	switch y := out.Data().(type) {
 	case []float32:
 		a, b := vals[0].Data().([]float32), vals[1].Data().([]float32)
 		for i := range y {
@@ -186,7 +188,7 @@ func (op *addOp) Do(vals ...G.Value) (G.Value, error) {
 			y[i] = a[i] + b[i]
 		}
 	}
-	return op.y, nil
+	return out, nil
 }
 func (op *addOp) DiffWRT(int) []bool { return []bool{true, true} }
 func (op *addOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {

@@ -264,7 +264,7 @@ func (l *lowered) lowerAdd(n *graph.Node, ins []*G.Node) (*G.Node, error) {
 		return nil, &UnsupportedError{n.Name, n.Op, fmt.Sprintf("shapes %v and %v differ (broadcasting is not supported)", ins[0].Shape(), ins[1].Shape())}
 	}
 	if l.kernels {
-		op := &addOp{name: n.Name, y: tensor.New(tensor.Of(l.dt), tensor.WithShape(ins[0].Shape()...))}
+		op := &addOp{name: n.Name, y: outBuf{dt: l.dt, shape: ins[0].Shape().Clone()}}
 		return G.ApplyOp(op, ins[0], ins[1])
 	}
 	return G.Add(ins[0], ins[1])

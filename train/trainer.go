@@ -61,6 +61,9 @@ func newTrainer(g *graph.Graph, opts Options, dt tensor.Dtype) (*Trainer, error)
 	if _, err := G.Grad(loss.cost, nodes...); err != nil {
 		return nil, fmt.Errorf("train: gradient: %w", err)
 	}
+	if err := assignBuffers(l.eg, l.output, loss.cost); err != nil {
+		return nil, fmt.Errorf("train: buffers: %w", err)
+	}
 	t := &Trainer{
 		g: g, opts: opts, q: q, h: g.Inputs[0].Shape[2], w: g.Inputs[0].Shape[3],
 		l: l, loss: loss,
