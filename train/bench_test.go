@@ -13,6 +13,9 @@ import (
 // Run single-threaded as the speed issue measures:
 //
 //	go test ./train -run - -bench TrainStep -cpu 1 -benchtime 5x
+//
+// Options.Conv is the default (the kernels); docs/BENCHMARKS.md "Training"
+// has the figures beside PyTorch's.
 func BenchmarkTrainStep(b *testing.B) {
 	for _, c := range []struct {
 		name  string
@@ -20,6 +23,7 @@ func BenchmarkTrainStep(b *testing.B) {
 		batch int
 	}{
 		{"seed", graph.DefaultConfig(), 16},
+		{"seed", graph.DefaultConfig(), 64},
 		{"small", issueSmallConfig(), 16}, // filters 32, hidden 16, blocks 3, head 128
 	} {
 		b.Run(fmt.Sprintf("%s/batch=%d", c.name, c.batch), func(b *testing.B) {
