@@ -12,10 +12,14 @@
 //     float32): each Conv is a kconvOp (kconv.go), a gorgonia Op whose Do
 //     calls internal/kernels and whose SymDiff adds three gradient ops (x, W,
 //     B) that call kernels' Backward; a Relu read only by convs is fused into
-//     them (Fuse.ReluIn); residual Adds and the loss are our ops too
-//     (kloss.go). Each op owns its output buffer and returns it at every
-//     step. ConvGorgonia: gorgonia's Conv2d of W ⊙ M and its elementwise
-//     loss, for comparison; float64 (gradient checks) always uses it.
+//     them (Fuse.ReluIn), an Add reading a conv read by nothing else is fused
+//     into that conv (Fuse.Accumulate); other Adds and the loss are our ops
+//     too (kloss.go). Each op writes all of an output buffer that is reused
+//     at every step; values whose lifetimes in the tape's order do not
+//     overlap share one (assignBuffers, buffers.go). ConvGorgonia: gorgonia's
+//     Conv2d of W ⊙ M and its elementwise loss, for comparison. Float64
+//     (gradient checks) always uses gorgonia's convs, with the fused loss
+//     unless ConvGorgonia.
 //     Gorgonia's graph, symbolic autodiff, tape machine and Adam do the
 //     training either way.
 //   - A masked conv computes with W ⊙ M, so the gradient of every masked tap
