@@ -31,14 +31,10 @@ import (
 
 func init() {
 	register(&command{
-		name: "bench",
-		args: "[--config seed|small|tiny] [--levels Q] [--batch B] [--threads T] [--ort LIBPATH] [--budget D] [--only LIST] [--no-pytorch] [--json]",
-		short: "time forward (Go vs ONNX Runtime), a training step (gorgonia vs PyTorch) and sampling 16 images (cached vs ORT's naive loop) in one run;\n" +
-			"figures are medians of repetitions after a warm-up; --json prints one object per line:\n" +
-			`{"bench":"forward|train|sample16","engine":…,"img_per_s"|"seconds":…,"cpu_…":…,"reps":N,…}` + "\n" +
-			"cpu_* figures divide by the process's CPU time instead of wall time (robust to a loaded machine); peak_rss_mb is\n" +
-			"the process-wide peak RSS (VmHWM) from the start of that bench (PyTorch: its own process's ru_maxrss)",
-		run: runBench,
+		name:  "bench",
+		args:  "[--config seed|small|tiny] [--levels Q] [--batch B] [--threads T] [--ort LIBPATH] [--budget D] [--only LIST] [--no-pytorch] [--json]",
+		short: "time forward (Go vs ONNX Runtime), a training step (gorgonia vs PyTorch) and sampling 16 images (cached vs ORT naive) in one run",
+		run:   runBench,
 	})
 }
 
@@ -131,7 +127,11 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	fs.BoolVar(&f.noPytorch, "no-pytorch", false, "skip the PyTorch training step")
 	fs.StringVar(&f.python, "python", "", "python with torch for the PyTorch step (default: $PIXELGRAPH_PYTHON, else /usr/bin/python3)")
 	fs.IntVar(&f.maxRSSMB, "max-rss-mb", 0, "abort (exit 1) when this process's RSS exceeds this many MB; 0 = 90% of MemAvailable at start, < 0 = no limit")
-	fs.BoolVar(&f.asJSON, "json", false, "one JSON object per line instead of a table")
+	fs.BoolVar(&f.asJSON, "json", false, "one JSON object per line instead of a table: "+
+		`{"bench":"forward|train|sample16","engine":…,"img_per_s"|"seconds":…,"cpu_img_per_s"|"cpu_seconds":…,"reps":N,…}; `+
+		"figures are medians of repetitions after a warm-up; cpu_* divide by the process's CPU time instead of wall time "+
+		"(robust to a loaded machine); peak_rss_mb is the process-wide peak RSS (VmHWM) from the start of the train bench, "+
+		"start_rss_mb what the process held then (PyTorch: its own process's VmHWM)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
