@@ -105,7 +105,7 @@ func printUsage(w io.Writer) {
 // newFlagSet returns a flag set whose parse errors become usage errors.
 func newFlagSet(c *command, e *env) *flag.FlagSet {
 	fs := flag.NewFlagSet("pixelgraph "+c.name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
+	fs.SetOutput(e.stdout) // only -h prints through it: usage and flags on stdout
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: pixelgraph %s %s\n\n%s\n\nflags:\n", c.name, c.args, c.short)
 		fs.PrintDefaults()
