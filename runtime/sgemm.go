@@ -21,16 +21,7 @@ func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 		return
 	}
 	if k == 0 {
-		for i := 0; i < m; i++ {
-			row := c[i*ldc : i*ldc+n]
-			if beta == 0 {
-				clear(row) // C may hold garbage (recycled buffer): never 0·NaN
-				continue
-			}
-			for j := range row {
-				row[j] *= beta
-			}
-		}
+		scaleRows(c, m, n, ldc, beta)
 		return
 	}
 	kernels.Sgemm(transA, transB, m, n, k, alpha, a, max(lda, 1), b, max(ldb, 1), beta, c, max(ldc, 1))
@@ -42,19 +33,25 @@ func dgemm(transA, transB bool, m, n, k int, alpha float64, a []float64, lda int
 		return
 	}
 	if k == 0 {
-		for i := 0; i < m; i++ {
-			row := c[i*ldc : i*ldc+n]
-			if beta == 0 {
-				clear(row) // C may hold garbage (recycled buffer): never 0·NaN
-				continue
-			}
-			for j := range row {
-				row[j] *= beta
-			}
-		}
+		scaleRows(c, m, n, ldc, beta)
 		return
 	}
 	blasImpl.Dgemm(trans(transA), trans(transB), m, n, k, alpha, a, max(lda, 1), b, max(ldb, 1), beta, c, max(ldc, 1))
+}
+
+// scaleRows sets C = beta·C for an empty product (k = 0); with beta = 0 it
+// clears C, which may hold garbage from a recycled buffer (never 0·NaN).
+func scaleRows[T float32 | float64](c []T, m, n, ldc int, beta T) {
+	for i := 0; i < m; i++ {
+		row := c[i*ldc : i*ldc+n]
+		if beta == 0 {
+			clear(row)
+			continue
+		}
+		for j := range row {
+			row[j] *= beta
+		}
+	}
 }
 
 func trans(t bool) blas.Transpose {
