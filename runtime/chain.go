@@ -9,7 +9,10 @@ import (
 
 // A chain is the fast path for graphs made only of 2-D Convs the kernels run
 // (fastConv), Relu and same-shape Add of activations, with one NCHW float32
-// input: graph.PixelCNN and the like. Every op of such a graph works image
+// input: graph.PixelCNN and the like. Where kernels.HasDirect (AVX-512), its
+// activations are kept channels-last and its convs run the direct kernel
+// (kernels.ForwardNHWC: no im2col); a multi-channel input or output is
+// transposed once per chunk. Options.NoDirect keeps NCHW and im2col + SGEMM. Every op of such a graph works image
 // by image, so a Run cuts the batch into chunks of 1-4 images and runs the
 // whole graph on each chunk in its own goroutine, with its own activations
 // and kernels.Workspace{Threads: 1}: a chunk's activations stay in L2 from
@@ -37,6 +40,7 @@ type chain struct {
 	input  int   // value id of the graph input
 	output []int // value id of each graph output
 	fused  bool
+	direct bool // channels-last activations, convs by kernels.ForwardNHWC
 
 	mu    sync.Mutex
 	specs map[[3]int]*chainSpec // by input image shape (C,H,W); nil: not chainable
@@ -65,7 +69,7 @@ type chainOp struct {
 
 // compileChain returns the chain of p's graph, or nil when some node or the
 // graph's inputs and outputs fall outside it.
-func compileChain(g *graph.Graph, steps []step, fuse bool) *chain {
+func compileChain(g *graph.Graph, steps []step, fuse, direct bool) *chain {
 	if len(g.Inputs) != 1 || len(g.Outputs) == 0 {
 		return nil
 	}
@@ -88,7 +92,7 @@ func compileChain(g *graph.Graph, steps []step, fuse bool) *chain {
 		}
 		isOut[v] = true
 	}
-	c := &chain{fused: fuse, specs: map[[3]int]*chainSpec{}}
+	c := &chain{fused: fuse, direct: direct, specs: map[[3]int]*chainSpec{}}
 	id := map[*graph.Value]int{}
 	newID := func(v *graph.Value) int {
 		id[v] = c.nvals
@@ -199,6 +203,16 @@ type chainSpec struct {
 	vsize   []int               // per value id: floats per image
 	outDims [][3]int            // per graph output: (C,H,W) of one image
 
+	// Channels-last (c.direct): wd holds each conv's weight packed by
+	// kernels.PackDirect; an input or output image of more than one channel
+	// lives in a buffer of its own (inBuf, outVal) and is transposed from or
+	// to the caller's NCHW tensor, once per chunk (one channel: the same
+	// memory either way, used in place).
+	wd     [][]float32 // per op (nil for Relu, Add)
+	inBuf  int         // buffer of the transposed input, or -1
+	inC    int         // input channels
+	outVal []int       // per graph output: its value id when it is transposed at the end, else -1
+
 	mu   sync.Mutex
 	free []*chainState // idle states, reused by later Runs
 }
@@ -224,7 +238,8 @@ func (c *chain) spec(dims [3]int) *chainSpec {
 func (c *chain) specialize(dims [3]int) *chainSpec {
 	shape := make([][3]int, c.nvals)
 	shape[c.input] = dims
-	s := &chainSpec{c: c, plans: make([]*kernels.ConvPlan, len(c.ops)), vsize: make([]int, c.nvals)}
+	s := &chainSpec{c: c, plans: make([]*kernels.ConvPlan, len(c.ops)), vsize: make([]int, c.nvals),
+		wd: make([][]float32, len(c.ops))}
 	last := make([]int, c.nvals) // value id -> last op reading it
 	for i := range last {
 		last[i] = -1
@@ -238,6 +253,9 @@ func (c *chain) specialize(dims [3]int) *chainSpec {
 				return nil
 			}
 			s.plans[i], shape[op.out] = pl, out
+			if c.direct {
+				s.wd[i] = op.conv.direct(pl)
+			}
 		case chainRelu:
 			shape[op.out] = x
 		case chainAdd:
@@ -263,9 +281,21 @@ func (c *chain) specialize(dims [3]int) *chainSpec {
 		s.buf[v] = -1e9
 	}
 	s.buf[c.input] = bufInput
+	s.inBuf, s.inC = -1, dims[0]
+	if c.direct && dims[0] > 1 {
+		s.inBuf = len(s.size)
+		s.size = append(s.size, s.vsize[c.input])
+		s.buf[c.input] = s.inBuf
+	}
 	for k, v := range c.output {
-		s.buf[v] = bufOutput(k)
 		s.outDims = append(s.outDims, shape[v])
+		s.outVal = append(s.outVal, -1)
+		if c.direct && shape[v][0] > 1 {
+			s.outVal[k] = v
+			last[v] = len(c.ops) // never freed: read by the final transpose
+			continue
+		}
+		s.buf[v] = bufOutput(k)
 	}
 	owned := func(v int) bool { return s.buf[v] >= 0 }
 	var free []int

@@ -123,6 +123,10 @@ func (p *Program) runChain(ctx context.Context, x *graph.Tensor) (res map[string
 // when ctx is done.
 func (s *chainSpec) runChunk(ctx context.Context, st *chainState, x []float32, outs []*graph.Tensor, i0, i1 int) {
 	nc := i1 - i0
+	if s.inBuf >= 0 { // NCHW → NHWC
+		sz := s.vsize[s.c.input]
+		nchwToNHWC(st.bufs[s.inBuf][:nc*sz], x[i0*sz:i1*sz], nc, s.inC)
+	}
 	for i := range s.c.ops {
 		if ctx.Err() != nil {
 			return
@@ -131,7 +135,11 @@ func (s *chainSpec) runChunk(ctx context.Context, st *chainState, x []float32, o
 		y, a := s.slice(st, x, outs, op.out, i0, i1), s.slice(st, x, outs, op.in[0], i0, i1)
 		switch op.kind {
 		case chainConv:
-			s.plans[i].Forward(&st.ws, y, a, op.conv.wp, op.conv.bias, nc, op.fuse)
+			if s.c.direct {
+				s.plans[i].ForwardNHWC(&st.ws, y, a, s.wd[i], op.conv.bias, nc, op.fuse)
+			} else {
+				s.plans[i].Forward(&st.ws, y, a, op.conv.wp, op.conv.bias, nc, op.fuse)
+			}
 		case chainRelu:
 			kernels.Relu(y, a)
 		case chainAdd:
@@ -140,6 +148,45 @@ func (s *chainSpec) runChunk(ctx context.Context, st *chainState, x []float32, o
 				addReluF32(y, s.slice(st, x, outs, op.relu, i0, i1), a, b)
 			} else {
 				addF32(y, a, b)
+			}
+		}
+	}
+	s.finish(st, outs, i0, i1)
+}
+
+// finish transposes the chunk's channels-last outputs into the caller's
+// NCHW tensors.
+func (s *chainSpec) finish(st *chainState, outs []*graph.Tensor, i0, i1 int) {
+	for k, v := range s.outVal {
+		if v >= 0 {
+			sz := s.vsize[v]
+			nhwcToNCHW(outs[k].F32[i0*sz:i1*sz], st.bufs[s.buf[v]][:(i1-i0)*sz], i1-i0, s.outDims[k][0])
+		}
+	}
+}
+
+// nchwToNHWC transposes n images of c channels from x into y.
+func nchwToNHWC(y, x []float32, n, c int) {
+	hw := len(x) / max(1, n*c)
+	for i := range n {
+		xi, yi := x[i*c*hw:(i+1)*c*hw], y[i*c*hw:(i+1)*c*hw]
+		for ci := range c {
+			for p, v := range xi[ci*hw : (ci+1)*hw] {
+				yi[p*c+ci] = v
+			}
+		}
+	}
+}
+
+// nhwcToNCHW is nchwToNHWC's inverse.
+func nhwcToNCHW(y, x []float32, n, c int) {
+	hw := len(x) / max(1, n*c)
+	for i := range n {
+		xi, yi := x[i*c*hw:(i+1)*c*hw], y[i*c*hw:(i+1)*c*hw]
+		for ci := range c {
+			row := yi[ci*hw : (ci+1)*hw]
+			for p := range row {
+				row[p] = xi[p*c+ci]
 			}
 		}
 	}

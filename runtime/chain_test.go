@@ -21,9 +21,11 @@ func chainConfigs() map[string]graph.Config {
 // TestChainFusedEqualsUnfused runs small PixelCNNs three ways: the chain
 // with fusion, the chain without (every Relu and Add its own pass) and the
 // generic node-by-node path. Fusion only moves exact operations (max(v, 0)
-// before or after the same float32 sums), and all three use the same conv
-// kernels on the same data, so the logits must be bit-identical, at every
-// batch size and thread count (batches are cut into chunks differently).
+// before or after the same float32 sums), so with the same conv kernels
+// the logits must be bit-identical, at every batch size and thread count
+// (batches are cut into chunks differently): all three with the NCHW
+// kernels, fused and unfused with the direct channels-last kernel (which
+// then agree with the generic path to float32 rounding).
 func TestChainFusedEqualsUnfused(t *testing.T) {
 	t.Parallel()
 	for name, cfg := range chainConfigs() {
@@ -31,12 +33,16 @@ func TestChainFusedEqualsUnfused(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, threads := range []int{1, 2, 3} {
-			fused, err := CompileWith(g, Options{Threads: threads})
+		for _, c := range []struct {
+			threads int
+			direct  bool
+		}{{1, false}, {2, false}, {3, false}, {1, true}, {2, true}, {3, true}} {
+			threads := c.threads
+			fused, err := CompileWith(g, Options{Threads: threads, NoDirect: !c.direct})
 			if err != nil {
 				t.Fatal(err)
 			}
-			unfused, err := CompileWith(g, Options{Threads: threads, NoFusion: true})
+			unfused, err := CompileWith(g, Options{Threads: threads, NoFusion: true, NoDirect: !c.direct})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -56,12 +62,22 @@ func TestChainFusedEqualsUnfused(t *testing.T) {
 				t.Errorf("%s: unfused chain has %d ops, want one per node (%d)", name, got, want)
 			}
 			for _, n := range []int{1, 2, 5, 9} {
-				t.Run(fmt.Sprintf("%s/threads=%d/batch=%d", name, threads, n), func(t *testing.T) {
+				t.Run(fmt.Sprintf("%s/threads=%d/batch=%d/direct=%v", name, threads, n, fused.chain.direct), func(t *testing.T) {
 					x := graph.NewFloat32([]int{n, cfg.Channels, cfg.Height, cfg.Width}, nil)
 					for i := range x.F32 {
 						x.F32[i] = float32((i*7919)%cfg.Levels) / float32(cfg.Levels-1)
 					}
 					want := forward(t, generic, x)
+					if fused.chain.direct {
+						// the direct kernel sums in another order than the
+						// generic path's SGEMM: compare fused and unfused
+						// with each other, bit for bit, and with the generic
+						// path to float32 rounding
+						if err := allClose(forward(t, fused, x), want, 1e-5, 1e-5); err != nil {
+							t.Fatalf("direct: %v", err)
+						}
+						want = forward(t, unfused, x)
+					}
 					for _, p := range []*Program{fused, unfused} {
 						if err := allClose(forward(t, p, x), want, 0, 0); err != nil {
 							t.Fatalf("fusion %v: %v", p.chain.fused, err)
@@ -248,31 +264,40 @@ func TestChainGeneralGraph(t *testing.T) {
 	c3 := node("Conv", []graph.Attr{attrInts("pads", 1, 1, 1, 1), attrInts("dilations", 1, 1)}, r2, cst("w3", w3), cst("b3", randF32(r, 4)))
 	sum := node("Add", nil, c3, c2)
 	g.Outputs = []*graph.Value{sum, r1}
-	p, err := CompileWith(g, Options{Threads: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if p.chain == nil {
-		t.Fatal("graph did not compile to a chain")
-	}
 	generic, err := CompileWith(g, Options{Threads: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
 	generic.chain = nil
-	for _, shape := range [][]int{{3, 3, 9, 8}, {5, 3, 6, 11}, {2, 3, 1, 1}, {0, 3, 4, 4}} {
-		in := map[string]*graph.Tensor{"x": randF32(r, shape...)}
-		got, err := p.Run(context.Background(), in)
+	// The NCHW chain runs the generic path's kernels: bit-identical. The
+	// channels-last chain (transposed 3-channel input and 4-channel outputs)
+	// sums in another order: float32 rounding.
+	for _, direct := range []bool{false, true} {
+		p, err := CompileWith(g, Options{Threads: 2, NoDirect: !direct})
 		if err != nil {
 			t.Fatal(err)
 		}
-		want, err := generic.Run(context.Background(), in)
-		if err != nil {
-			t.Fatal(err)
+		if p.chain == nil {
+			t.Fatal("graph did not compile to a chain")
 		}
-		for _, v := range g.Outputs {
-			if err := allClose(got[v.Name], want[v.Name], 0, 0); err != nil {
-				t.Errorf("input %v, output %s: %v", shape, v.Name, err)
+		tol := 0.0
+		if p.chain.direct {
+			tol = 1e-5
+		}
+		for _, shape := range [][]int{{3, 3, 9, 8}, {5, 3, 6, 11}, {2, 3, 1, 1}, {0, 3, 4, 4}} {
+			in := map[string]*graph.Tensor{"x": randF32(r, shape...)}
+			got, err := p.Run(context.Background(), in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := generic.Run(context.Background(), in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, v := range g.Outputs {
+				if err := allClose(got[v.Name], want[v.Name], tol, tol); err != nil {
+					t.Errorf("direct %v, input %v, output %s: %v", p.chain.direct, shape, v.Name, err)
+				}
 			}
 		}
 	}

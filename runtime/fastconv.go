@@ -23,6 +23,9 @@ type fastConv struct {
 	packOnce sync.Once
 	wp       []float32 // packed weight, set by the first plan
 
+	directOnce sync.Once
+	wd         []float32 // weight packed for kernels.ForwardNHWC, set by the first direct
+
 	mu    sync.Mutex
 	plans map[[2]int]*kernels.ConvPlan
 }
@@ -77,6 +80,13 @@ func (f *fastConv) plan(c, h, w int) (*kernels.ConvPlan, [3]int, error) {
 	f.packOnce.Do(func() { f.wp = pl.Pack(nil, f.w.F32) })
 	f.plans[key] = pl
 	return pl, out, nil
+}
+
+// direct returns the weight packed for pl.ForwardNHWC (the same for every
+// plan of f: it depends on the taps and channels only).
+func (f *fastConv) direct(pl *kernels.ConvPlan) []float32 {
+	f.directOnce.Do(func() { f.wd = pl.PackDirect(nil, f.w.F32) })
+	return f.wd
 }
 
 // workspaces recycles the kernels' scratch memory of the generic path.

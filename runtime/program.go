@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/pixelgraph/pixelgraph/internal/kernels"
 	"sort"
 
 	"github.com/pixelgraph/pixelgraph/graph"
@@ -164,7 +165,7 @@ func CompileWith(g *graph.Graph, opts Options) (*Program, error) {
 	for i := range p.steps {
 		sort.Ints(p.steps[i].free)
 	}
-	p.chain = compileChain(g, p.steps, !opts.NoFusion)
+	p.chain = compileChain(g, p.steps, !opts.NoFusion, kernels.HasDirect() && !opts.NoDirect)
 	return p, nil
 }
 

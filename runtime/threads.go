@@ -40,6 +40,11 @@ type Options struct {
 	// into a neighbouring Conv. Fusion is exact, so results are identical;
 	// the option exists to check that and to measure what fusion saves.
 	NoFusion bool
+	// NoDirect keeps the chain's activations NCHW with im2col + SGEMM convs
+	// (kernels.Forward) on CPUs where the direct channels-last kernel
+	// (kernels.ForwardNHWC, AVX-512) would run. Results agree to float32
+	// rounding, not bit for bit: the sums run in another order.
+	NoDirect bool
 }
 
 // threads resolves o.Threads.

@@ -50,7 +50,7 @@ var seedLayers = []struct {
 func BenchmarkConv(b *testing.B) {
 	const n, hw = 16, 28
 	for _, l := range seedLayers {
-		for _, dir := range []string{"fwd", "bwd"} {
+		for _, dir := range []string{"fwd", "bwd", "nhwc"} {
 			b.Run(fmt.Sprintf("%s/%s/batch%d", l.name, dir, n), func(b *testing.B) {
 				pl, err := NewConvPlan(ConvParams{In: l.in, Out: l.out, KH: l.k, KW: l.k, H: hw, W: hw,
 					Pads: [4]int{l.k / 2, l.k / 2, l.k / 2, l.k / 2}, Taps: LiveTaps(graph.Mask(l.mask, l.k, l.k))})
@@ -60,15 +60,19 @@ func BenchmarkConv(b *testing.B) {
 				x, y := randSlice(1, n*pl.XSize()), make([]float32, n*pl.YSize())
 				wp, bias := pl.Pack(nil, randSlice(2, pl.WSize())), randSlice(3, l.out)
 				dx, dwp, db := make([]float32, len(x)), make([]float32, len(wp)), make([]float32, l.out)
+				wd := pl.PackDirect(nil, randSlice(2, pl.WSize()))
 				var ws Workspace
 				f := Fuse{ReluIn: l.reluIn, ReluOut: l.relu}
 				gemms := 1.0 // forward: one product; backward: dw and dx
 				cpu := startCPU(b)
 				withThreads(b, 1, func() {
 					for b.Loop() {
-						if dir == "fwd" {
+						switch dir {
+						case "fwd":
 							pl.Forward(&ws, y, x, wp, bias, n, f)
-						} else {
+						case "nhwc":
+							pl.ForwardNHWC(&ws, y, x, wd, bias, n, f)
+						default:
 							gemms = 2
 							pl.Backward(&ws, dx, dwp, db, y, x, wp, n, l.reluIn)
 						}
@@ -90,27 +94,37 @@ func BenchmarkSeedForward(b *testing.B) {
 	b.Logf("backend: %s", Backend())
 	cfg := graph.DefaultConfig()
 	s := newSeedNet(b, cfg)
-	for _, threads := range []int{1, 2} {
-		for _, bs := range [][2]int{{1, 1}, {16, 1}, {16, 2}, {16, 4}, {16, 16}} {
-			n, sub := bs[0], bs[1]
-			if n == 1 && threads > 1 {
-				continue
-			}
-			b.Run(fmt.Sprintf("batch%d/sub%d/t%d", n, sub, threads), func(b *testing.B) {
-				s.sub = sub
-				x := randSlice(1, n*cfg.Channels*cfg.Height*cfg.Width)
-				var cpu *cpuMeter
-				withThreads(b, threads, func() {
-					s.forward(x, n) // size the buffers
-					cpu = startCPU(b)
-					for b.Loop() {
-						s.forward(x, n)
-					}
+	layouts := []bool{false}
+	if HasDirect() {
+		layouts = append(layouts, true)
+	}
+	for _, nhwc := range layouts {
+		for _, threads := range []int{1, 2} {
+			for _, bs := range [][2]int{{1, 1}, {16, 1}, {16, 2}, {16, 4}, {16, 16}} {
+				n, sub := bs[0], bs[1]
+				if n == 1 && threads > 1 {
+					continue
+				}
+				layout := "nchw"
+				if nhwc {
+					layout = "nhwc"
+				}
+				b.Run(fmt.Sprintf("%s/batch%d/sub%d/t%d", layout, n, sub, threads), func(b *testing.B) {
+					s.sub, s.nhwc = sub, nhwc
+					x := randSlice(1, n*cfg.Channels*cfg.Height*cfg.Width)
+					var cpu *cpuMeter
+					withThreads(b, threads, func() {
+						s.forward(x, n) // size the buffers
+						cpu = startCPU(b)
+						for b.Loop() {
+							s.forward(x, n)
+						}
+					})
+					b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "img/s")
+					b.ReportMetric(s.liveFlops()*float64(n*b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+					cpu.report(float64(n*b.N), "img/s")
 				})
-				b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "img/s")
-				b.ReportMetric(s.liveFlops()*float64(n*b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-				cpu.report(float64(n*b.N), "img/s")
-			})
+			}
 		}
 	}
 }

@@ -35,6 +35,17 @@
 //     overwrites dx, dw, db. Shape mismatches panic with both shapes: they
 //     are programming errors, as in gonum's blas.
 //
+// # Channels-last direct convolution
+//
+// ForwardNHWC is Forward for activations stored (N,H,W,C), with the weight
+// packed once by PackDirect. On amd64 CPUs with AVX-512 (cgo build) it runs
+// a direct kernel (nhwc_c.go): tiles of 6 output pixels by 64 output
+// channels in registers, each input value broadcast from where it lies (a
+// zero row where a tap falls in the padding), the weight in L1-sized
+// blocks; no im2col, no packing of activations, bias and ReLUs in the
+// epilogue. Elsewhere it is a plain Go loop (HasDirect reports which). The
+// Go runtime's chain uses it when HasDirect; training stays NCHW.
+//
 // # Use from runtime and train
 //
 // Runtime (inference): per Conv node and input size, once: NewConvPlan with

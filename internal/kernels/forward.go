@@ -81,6 +81,15 @@ func (pl *ConvPlan) gather(wb *workerBuf, x []float32, r0, r1 int, relu bool) ([
 }
 
 func (pl *ConvPlan) checkForward(y, x, wp, b []float32, n int) {
+	pl.checkShapes(y, x, b, n)
+	if len(wp) != pl.PackedSize() {
+		panic(fmt.Sprintf("kernels: packed weight has %d elements, (O,K)=(%d,%d) needs %d (use Pack)",
+			len(wp), pl.p.Out, pl.K, pl.PackedSize()))
+	}
+}
+
+// checkShapes panics unless x, y and b fit the plan and n images.
+func (pl *ConvPlan) checkShapes(y, x, b []float32, n int) {
 	switch {
 	case n < 0:
 		panic(fmt.Sprintf("kernels: batch %d < 0", n))
@@ -90,9 +99,6 @@ func (pl *ConvPlan) checkForward(y, x, wp, b []float32, n int) {
 	case len(y) != n*pl.YSize():
 		panic(fmt.Sprintf("kernels: y has %d elements, (N,O,OH,OW)=(%d,%d,%d,%d) needs %d",
 			len(y), n, pl.p.Out, pl.OH, pl.OW, n*pl.YSize()))
-	case len(wp) != pl.PackedSize():
-		panic(fmt.Sprintf("kernels: packed weight has %d elements, (O,K)=(%d,%d) needs %d (use Pack)",
-			len(wp), pl.p.Out, pl.K, pl.PackedSize()))
 	case b != nil && len(b) != pl.p.Out:
 		panic(fmt.Sprintf("kernels: bias has %d elements, want O=%d", len(b), pl.p.Out))
 	}

@@ -12,8 +12,8 @@ import (
 
 // convLayer is one conv of a model: plan, packed weight, bias.
 type convLayer struct {
-	pl    *ConvPlan
-	wp, b []float32
+	pl        *ConvPlan
+	wp, wd, b []float32 // wd: packed for ForwardNHWC
 }
 
 // newConvLayer reads node n's weight and bias from the graph and plans the
@@ -27,7 +27,7 @@ func newConvLayer(t testing.TB, g *graph.Graph, name string, h, w int) convLayer
 	if err != nil {
 		t.Fatal(err)
 	}
-	return convLayer{pl: pl, wp: pl.Pack(nil, W.Const.F32), b: B.Const.F32}
+	return convLayer{pl: pl, wp: pl.Pack(nil, W.Const.F32), wd: pl.PackDirect(nil, W.Const.F32), b: B.Const.F32}
 }
 
 // seedNet is graph.PixelCNN composed of this package's kernels, with every
@@ -46,15 +46,16 @@ type seedNet struct {
 	in                 convLayer
 	a, b, c            []convLayer
 	out1, out2, logits convLayer
-	sub                int // images per chunk; 0: the whole batch
+	sub                int  // images per chunk; 0: the whole batch
+	nhwc               bool // activations channels-last, convs by ForwardNHWC
 	workers            []*seedWorker
 	out                []float32
 }
 
 // seedWorker is one goroutine's activations, sized for one chunk.
 type seedWorker struct {
-	h, t1, t2, y1, y2 []float32
-	ws                Workspace
+	h, t1, t2, y1, y2, y3 []float32
+	ws                    Workspace
 }
 
 func newSeedNet(t testing.TB, cfg graph.Config) *seedNet {
@@ -128,6 +129,22 @@ func (s *seedNet) chain(w *seedWorker, out, x []float32, n int) {
 	w.y1 = grow(w.y1, n*cfg.Head*hw)
 	w.y2 = grow(w.y2, n*cfg.Head*hw)
 	conv := func(l convLayer, y, x []float32, f Fuse) { l.pl.Forward(&w.ws, y, x, l.wp, l.b, n, f) }
+	if s.nhwc { // x (N,1,H,W) is also (N,H,W,1); the logits are transposed back at the end
+		conv = func(l convLayer, y, x []float32, f Fuse) { l.pl.ForwardNHWC(&w.ws, y, x, l.wd, l.b, n, f) }
+		w.y3 = grow(w.y3, len(out))
+		logits := out
+		defer func() {
+			q := s.logits.pl.p.Out
+			for i := range n {
+				for p := range hw {
+					for c := range q {
+						logits[(i*q+c)*hw+p] = w.y3[(i*hw+p)*q+c]
+					}
+				}
+			}
+		}()
+		out = w.y3
+	}
 	conv(s.in, w.h, x, Fuse{})
 	for i := range s.a {
 		conv(s.a[i], w.t1, w.h, Fuse{ReluIn: true, ReluOut: true})
@@ -205,16 +222,18 @@ func TestSeedNetMatchesGraph(t *testing.T) {
 	want := interpret(t, g, f64(x), n)
 	for _, threads := range []int{1, 2} {
 		for _, sub := range []int{0, 1} {
-			withThreads(t, threads, func() {
-				s := newSeedNet(t, cfg)
-				s.sub = sub
-				got := s.forward(x, n)
-				for i := range want {
-					if d := math.Abs(float64(got[i]) - want[i]); d > 1e-4 {
-						t.Fatalf("threads %d, sub %d: logits[%d] = %g, want %g", threads, sub, i, got[i], want[i])
+			for _, nhwc := range []bool{false, true} {
+				withThreads(t, threads, func() {
+					s := newSeedNet(t, cfg)
+					s.sub, s.nhwc = sub, nhwc
+					got := s.forward(x, n)
+					for i := range want {
+						if d := math.Abs(float64(got[i]) - want[i]); d > 1e-4 {
+							t.Fatalf("threads %d, sub %d, nhwc %v: logits[%d] = %g, want %g", threads, sub, nhwc, i, got[i], want[i])
+						}
 					}
-				}
-			})
+				})
+			}
 		}
 	}
 }

@@ -15,6 +15,8 @@ type Workspace struct {
 
 	workers []workerBuf
 	fwd     fwdJob
+	nhwc    nhwcJob
+	zeros   []float32 // never written: the padding row of the direct kernel
 	bwd     bwdJob
 }
 

@@ -1,0 +1,153 @@
+package kernels
+
+import "fmt"
+
+// Channels-last (NHWC) forward convolution without im2col.
+//
+// ForwardNHWC is Forward for activations stored channels-last: x is
+// (N,H,W,C) and y is (N,OH,OW,O). On CPUs with AVX-512 (cgo build, amd64) it
+// runs a direct kernel (nhwc_c.go) that reads the input where it lies and the
+// weight packed once by PackDirect, so no im2col panel and no copy of the
+// activations is made; elsewhere it runs directBandGo, a plain loop with the
+// same definition. HasDirect reports which.
+
+// HasDirect reports whether ForwardNHWC runs the AVX-512 kernel; without it,
+// ForwardNHWC is a plain Go loop, correct but many times slower than Forward.
+func HasDirect() bool { return hasDirectAsm }
+
+// noDirectAsm makes ForwardNHWC run directBandGo (tests set it).
+var noDirectAsm bool
+
+// directPanel is the width, in output channels, of one panel of a
+// direct-packed weight: 4 vectors of 16.
+const directPanel = 64
+
+// DirectPackedSize is the element count of a weight packed by PackDirect:
+// O rounded up to 16, times C·T.
+func (pl *ConvPlan) DirectPackedSize() int { return (pl.p.Out + 15) &^ 15 * pl.K }
+
+// PackDirect copies the live taps of w (O,C,KH,KW) into dst in the layout of
+// ForwardNHWC: panels of 64 output channels (the last one rounded up to 16,
+// zero-padded), each (T·C, width) with row k = t·C + c, t the index of the
+// live tap. dst is reused when it has the capacity.
+func (pl *ConvPlan) PackDirect(dst, w []float32) []float32 {
+	if len(w) != pl.WSize() {
+		panic(fmt.Sprintf("kernels.PackDirect: weight has %d elements, (O,C,KH,KW)=(%d,%d,%d,%d) needs %d",
+			len(w), pl.p.Out, pl.p.In, pl.p.KH, pl.p.KW, pl.WSize()))
+	}
+	dst = grow(dst, pl.DirectPackedSize())
+	o, c, kk := pl.p.Out, pl.p.In, pl.p.KH*pl.p.KW
+	opad := (o + 15) &^ 15
+	i := 0
+	for o0 := 0; o0 < opad; o0 += directPanel {
+		pw := min(directPanel, opad-o0)
+		for _, tap := range pl.p.Taps {
+			for ci := 0; ci < c; ci++ {
+				for j := 0; j < pw; j++ {
+					v := float32(0)
+					if oc := o0 + j; oc < o {
+						v = w[(oc*c+ci)*kk+tap]
+					}
+					dst[i] = v
+					i++
+				}
+			}
+		}
+	}
+	return dst
+}
+
+// ForwardNHWC computes, for n images stored channels-last,
+//
+//	y = reluOut(conv(reluIn(x), w) + b [+ y])
+//
+// x is (N,H,W,C), wd the weight packed by PackDirect, b is (O) or nil, y is
+// (N,OH,OW,O). With Accumulate the old y starts each sum: y is
+// y + Σ x·w, in increasing (tap, channel) order, then + b. Work is split into
+// (image, band of output pixels) units across ws.Threads goroutines; the
+// result does not depend on the split.
+func (pl *ConvPlan) ForwardNHWC(ws *Workspace, y, x, wd, b []float32, n int, f Fuse) {
+	pl.checkShapes(y, x, b, n)
+	if len(wd) != pl.DirectPackedSize() {
+		panic(fmt.Sprintf("kernels: direct-packed weight has %d elements, want %d (use PackDirect)",
+			len(wd), pl.DirectPackedSize()))
+	}
+	threads := ws.threads()
+	hw := pl.OH * pl.OW
+	bands := 1
+	if n > 0 && n < threads {
+		bands = min((threads+n-1)/n, hw)
+	}
+	ws.zeros = grow(ws.zeros, pl.p.In) // never written: stays zero
+	j := &ws.nhwc
+	*j = nhwcJob{pl: pl, ws: ws, y: y, x: x, wd: wd, b: b, f: f, bands: bands}
+	parallelFor(n*bands, min(threads, n*bands), j)
+	*j = nhwcJob{}
+}
+
+type nhwcJob struct {
+	pl       *ConvPlan
+	ws       *Workspace
+	y, x, wd []float32
+	b        []float32
+	f        Fuse
+	bands    int
+}
+
+func (j *nhwcJob) run(_, u int) {
+	pl := j.pl
+	i, band := u/j.bands, u%j.bands
+	hw := pl.OH * pl.OW
+	// bands of whole 6-pixel tiles, the last one shorter
+	per := ((hw+j.bands-1)/j.bands + 5) / 6 * 6
+	p0, p1 := min(band*per, hw), min((band+1)*per, hw)
+	x := j.x[i*pl.XSize() : (i+1)*pl.XSize()]
+	y := j.y[i*pl.YSize() : (i+1)*pl.YSize()]
+	if len(pl.taps) == 0 || noDirectAsm || !pl.directBand(y, x, j.wd, j.b, j.ws.zeros, p0, p1, j.f) {
+		pl.directBandGo(y, x, j.wd, j.b, p0, p1, j.f)
+	}
+}
+
+// directBandGo is the definition of the direct kernel, for output pixels
+// [p0, p1) of one image x (H,W,C) into y (OH·OW, O).
+func (pl *ConvPlan) directBandGo(y, x, wd, b []float32, p0, p1 int, f Fuse) {
+	c, o := pl.p.In, pl.p.Out
+	opad := (o + 15) &^ 15
+	for p := p0; p < p1; p++ {
+		oy, ox := p/pl.OW, p%pl.OW
+		yp := y[p*o : (p+1)*o]
+		for oc := 0; oc < o; oc++ {
+			o0 := oc / directPanel * directPanel
+			pw := min(directPanel, opad-o0)
+			var w []float32 // panel column of oc: w[k·pw]
+			if pl.K > 0 {
+				w = wd[o0*pl.K+oc-o0:]
+			}
+			s := float32(0)
+			if f.Accumulate {
+				s = yp[oc]
+			}
+			for t, g := range pl.taps {
+				iy, ix := oy*pl.sh+g.iy0, ox*pl.sw+g.ix0
+				in := iy >= 0 && iy < pl.p.H && ix >= 0 && ix < pl.p.W
+				for ci := range c {
+					v := float32(0) // padding: multiplied like any input, as the kernel does
+					if in {
+						v = x[(iy*pl.p.W+ix)*c+ci]
+					}
+					if f.ReluIn {
+						v = max(v, 0)
+					}
+					s += v * w[(t*c+ci)*pw]
+				}
+			}
+			if b != nil {
+				s += b[oc]
+			}
+			if f.ReluOut {
+				s = max(s, 0)
+			}
+			yp[oc] = s
+		}
+	}
+}

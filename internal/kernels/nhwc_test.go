@@ -1,0 +1,129 @@
+package kernels
+
+import (
+	"fmt"
+	"testing"
+)
+
+// toNHWC and toNCHW transpose n images between the two layouts.
+func toNHWC(x []float32, n, c, h, w int) []float32 {
+	y := make([]float32, len(x))
+	for i := range n {
+		for ci := range c {
+			for p := range h * w {
+				y[(i*h*w+p)*c+ci] = x[(i*c+ci)*h*w+p]
+			}
+		}
+	}
+	return y
+}
+
+func toNCHW(x []float32, n, c, h, w int) []float32 {
+	y := make([]float32, len(x))
+	for i := range n {
+		for ci := range c {
+			for p := range h * w {
+				y[(i*c+ci)*h*w+p] = x[(i*h*w+p)*c+ci]
+			}
+		}
+	}
+	return y
+}
+
+// nhwcCases adds to convCases the sizes where the direct kernel changes
+// path: output channels across 16-lane vectors and 64-channel panels,
+// reductions across 64-index blocks, pixel counts that leave a partial
+// 6-pixel tile, and the seed model's layers.
+func nhwcCases() []convCase {
+	cases := convCases()
+	add := func(name string, in, out, k, h, w, pad int, taps []int) {
+		cases = append(cases, convCase{name: name, p: ConvParams{In: in, Out: out, KH: k, KW: k, H: h, W: w,
+			Pads: [4]int{pad, pad, pad, pad}, Taps: taps}})
+	}
+	add("1x1/o17", 20, 17, 1, 5, 7, 0, nil)
+	add("1x1/o64/c130", 130, 64, 1, 4, 5, 0, nil)
+	add("1x1/o70", 9, 70, 1, 3, 5, 0, nil)
+	add("1x1/o130/c128", 128, 130, 1, 3, 3, 0, nil)
+	add("3x3/B/c64/o64", 64, 64, 3, 7, 7, 1, []int{0, 1, 2, 3, 4})
+	add("3x3/B/c67/o4", 67, 4, 3, 5, 6, 1, []int{0, 1, 2, 3, 4})
+	add("7x7/A/c1/o128", 1, 128, 7, 9, 8, 3, []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23})
+	return cases
+}
+
+// TestForwardNHWC checks the direct kernel (and its Go definition) against
+// the float64 reference, for every geometry, fusion, batch and thread count
+// of TestForward; the weight's dead taps are NaN, so reading one fails.
+func TestForwardNHWC(t *testing.T) {
+	impls := []bool{true} // noDirectAsm
+	if HasDirect() {
+		impls = append(impls, false)
+	}
+	for ci, c := range nhwcCases() {
+		for _, n := range []int{1, 3} {
+			for fi, f := range fuses {
+				for _, threads := range []int{1, 3} {
+					for _, goOnly := range impls {
+						name := fmt.Sprintf("%s/n%d/%+v/t%d/go=%v", c.name, n, f, threads, goOnly)
+						t.Run(name, func(t *testing.T) {
+							pl := c.plan(t)
+							p := pl.Params()
+							seed := uint64(100*ci + 10*fi + n)
+							x := randSlice(seed, n*pl.XSize())
+							w := randSlice(seed+1, pl.WSize())
+							zeroDead(w, p.KH*p.KW, p.Taps)
+							b := randSlice(seed+2, p.Out)
+							y0 := randSlice(seed+3, n*pl.YSize())
+							want, s := refConv(p, pl.OH, pl.OW, f64(x), f64(w), f64(b), f64(y0), n, f)
+							y := toNHWC(y0, n, p.Out, pl.OH, pl.OW)
+							wd := pl.PackDirect(nil, deadNaN(w, p.KH*p.KW, p.Taps))
+							var ws Workspace
+							ws.Threads = threads
+							old := noDirectAsm
+							noDirectAsm = goOnly
+							defer func() { noDirectAsm = old }()
+							pl.ForwardNHWC(&ws, y, toNHWC(x, n, p.In, p.H, p.W), wd, b, n, f)
+							closeTo(t, "y", toNCHW(y, n, p.Out, pl.OH, pl.OW), want, s, pl.K)
+						})
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestForwardNHWCSplitInvariant: the same images give bit-identical outputs
+// whatever the number of threads (bands of pixels) — each output's sum runs
+// in one fixed order.
+func TestForwardNHWCSplitInvariant(t *testing.T) {
+	c := convCase{p: ConvParams{In: 64, Out: 64, KH: 3, KW: 3, H: 28, W: 28, Pads: [4]int{1, 1, 1, 1}, Taps: []int{0, 1, 2, 3, 4}}}
+	pl := c.plan(t)
+	x := randSlice(1, pl.XSize())
+	wd := pl.PackDirect(nil, randSlice(2, pl.WSize()))
+	b := randSlice(3, 64)
+	var ref []float32
+	for _, threads := range []int{1, 2, 3, 7} {
+		y := make([]float32, pl.YSize())
+		pl.ForwardNHWC(&Workspace{Threads: threads}, y, x, wd, b, 1, Fuse{ReluOut: true})
+		if ref == nil {
+			ref = y
+			continue
+		}
+		for i := range y {
+			if y[i] != ref[i] {
+				t.Fatalf("threads %d: y[%d] = %g, want %g (1 thread)", threads, i, y[i], ref[i])
+			}
+		}
+	}
+}
+
+func TestForwardNHWCSteadyStateAllocs(t *testing.T) {
+	c := convCase{p: ConvParams{In: 8, Out: 16, KH: 3, KW: 3, H: 6, W: 6, Pads: [4]int{1, 1, 1, 1}}}
+	pl := c.plan(t)
+	x, y := randSlice(1, 2*pl.XSize()), make([]float32, 2*pl.YSize())
+	wd := pl.PackDirect(nil, randSlice(2, pl.WSize()))
+	ws := Workspace{Threads: 1}
+	pl.ForwardNHWC(&ws, y, x, wd, nil, 2, Fuse{})
+	if a := testing.AllocsPerRun(10, func() { pl.ForwardNHWC(&ws, y, x, wd, nil, 2, Fuse{}) }); a != 0 {
+		t.Errorf("ForwardNHWC allocates %v times per call in steady state", a)
+	}
+}
