@@ -30,10 +30,12 @@ import (
 //   - Add → Relu: the Add also writes relu(h) in the same pass (into the
 //     buffer of its dying operand), so the 1x1 conv that reads relu(h) reads
 //     it directly instead of copying relu(h) into an im2col panel.
-//   - Add is computed in place into an operand that dies at the Add. It is
-//     not fused into the conv producing the other operand (Fuse.Accumulate):
-//     the kernels would round (h + W·x) + b where the graph says
-//     h + (W·x + b), which differs in the last bit.
+//   - Add is computed in place into an operand that dies at the Add. With
+//     the NCHW kernels it is not fused into the conv producing the other
+//     operand: kernels.Forward's Accumulate rounds (h + W·x) + b where the
+//     graph says h + (W·x + b), which differs in the last bit. The direct
+//     kernel rounds (W·x + b) + h, the graph's own operations, so a chain
+//     with c.direct fuses it (see residual): the conv writes into h's buffer.
 type chain struct {
 	ops    []chainOp
 	nvals  int
@@ -65,6 +67,7 @@ type chainOp struct {
 	in   [2]int // in[1] for Add only
 	out  int
 	relu int // Add only: value id of relu(out) written in the same pass, or -1
+	acc  int // Conv only: value id the conv adds its output to, in place (a fused residual Add), or -1
 }
 
 // compileChain returns the chain of p's graph, or nil when some node or the
@@ -84,6 +87,10 @@ func compileChain(g *graph.Graph, steps []step, fuse, direct bool) *chain {
 				users[v] = append(users[v], n)
 			}
 		}
+	}
+	pos := map[*graph.Node]int{} // node -> index in g.Nodes
+	for i, n := range g.Nodes {
+		pos[n] = i
 	}
 	isOut := map[*graph.Value]bool{}
 	for _, v := range g.Outputs {
@@ -115,7 +122,7 @@ func compileChain(g *graph.Graph, steps []step, fuse, direct bool) *chain {
 				return nil
 			}
 			x := n.Inputs[0]
-			op := chainOp{kind: chainConv, node: n, conv: ck.fast, relu: -1}
+			op := chainOp{kind: chainConv, node: n, conv: ck.fast, relu: -1, acc: -1}
 			if src, ok := reluOf[x]; ok {
 				x, op.fuse.ReluIn = src, true
 			}
@@ -147,14 +154,22 @@ func compileChain(g *graph.Graph, steps []step, fuse, direct bool) *chain {
 				reluOf[y] = x // Relu → Conv
 				continue
 			}
-			c.ops = append(c.ops, chainOp{kind: chainRelu, node: n, in: [2]int{xi}, out: newID(y), relu: -1})
+			c.ops = append(c.ops, chainOp{kind: chainRelu, node: n, in: [2]int{xi}, out: newID(y), relu: -1, acc: -1})
 		case "Add":
 			a, okA := act(n.Inputs[0])
 			b, okB := act(n.Inputs[1])
 			if !okA || !okB {
 				return nil
 			}
-			op := chainOp{kind: chainAdd, node: n, in: [2]int{a, b}, out: newID(n.Outputs[0]), relu: -1}
+			if fuse && direct {
+				if pi, h, ok := residual(c, n, pos, users, isOut, producer, a, b); ok {
+					// Conv → Add: the conv adds its output to h in place
+					c.ops[pi].fuse.Accumulate, c.ops[pi].acc = true, h
+					id[n.Outputs[0]] = c.ops[pi].out
+					continue
+				}
+			}
+			op := chainOp{kind: chainAdd, node: n, in: [2]int{a, b}, out: newID(n.Outputs[0]), relu: -1, acc: -1}
 			adder[op.out] = len(c.ops)
 			c.ops = append(c.ops, op)
 		default:
@@ -169,6 +184,40 @@ func compileChain(g *graph.Graph, steps []step, fuse, direct bool) *chain {
 		c.output = append(c.output, i)
 	}
 	return c
+}
+
+// residual reports whether Add node n of values a and b can be fused into
+// the conv producing one of them (the direct kernel's Accumulate: the
+// conv's sums plus bias, plus h, bit for bit the Add), writing into the
+// buffer of the other, h, in place. It returns the conv's op index and h.
+// The conv output must be read by this Add only, and neither it nor the
+// sum be a graph output,
+// its conv not fused with an Add already; h must be an activation the chain
+// owns (not the graph input, not an output) that no node reads after the
+// conv, nor the conv itself.
+func residual(c *chain, n *graph.Node, pos map[*graph.Node]int, users map[*graph.Value][]*graph.Node,
+	isOut map[*graph.Value]bool, producer map[int]int, a, b int) (int, int, bool) {
+	for k, cv := range [2]int{a, b} {
+		h, hv, cvv := [2]int{b, a}[k], n.Inputs[1-k], n.Inputs[k]
+		pi, ok := producer[cv]
+		if !ok || cv == h || h == c.input || isOut[hv] || isOut[cvv] || isOut[n.Outputs[0]] || len(users[cvv]) != 1 {
+			continue
+		}
+		op := &c.ops[pi]
+		if op.fuse.Accumulate || op.in[0] == h {
+			continue
+		}
+		later := false
+		for _, u := range users[hv] {
+			if u != n && pos[u] >= pos[op.node] {
+				later = true
+			}
+		}
+		if !later {
+			return pi, h, true
+		}
+	}
+	return 0, 0, false
 }
 
 // allConvInputs reports whether every user reads v only as a Conv's input X.
@@ -253,6 +302,12 @@ func (c *chain) specialize(dims [3]int) *chainSpec {
 				return nil
 			}
 			s.plans[i], shape[op.out] = pl, out
+			if op.acc >= 0 {
+				if shape[op.acc] != out {
+					return nil // the Add would broadcast
+				}
+				last[op.acc] = i
+			}
 			if c.direct {
 				s.wd[i] = op.conv.direct(pl)
 			}
@@ -309,6 +364,13 @@ func (c *chain) specialize(dims [3]int) *chainSpec {
 				continue // the graph's input or an output
 			}
 			b := -1
+			if op.acc >= 0 { // fused residual: in place into h, which dies here
+				if !owned(op.acc) || last[op.acc] != i {
+					return nil
+				}
+				b = s.buf[op.acc]
+				last[op.acc] = -2 // its buffer now belongs to o
+			}
 			if op.kind != chainConv { // elementwise: in place into a dying operand
 				for _, v := range op.in[:1+int(op.kind-chainRelu)] {
 					if owned(v) && last[v] == i && s.vsize[v] == s.vsize[o] {

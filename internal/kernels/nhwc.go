@@ -62,10 +62,12 @@ func (pl *ConvPlan) PackDirect(dst, w []float32) []float32 {
 //	y = reluOut(conv(reluIn(x), w) + b [+ y])
 //
 // x is (N,H,W,C), wd the weight packed by PackDirect, b is (O) or nil, y is
-// (N,OH,OW,O). With Accumulate the old y starts each sum: y is
-// y + Σ x·w, in increasing (tap, channel) order, then + b. Work is split into
-// (image, band of output pixels) units across ws.Threads goroutines; the
-// result does not depend on the split.
+// (N,OH,OW,O). Each output is Σ x·w in increasing (tap, channel) order,
+// then + b, then (Accumulate) + the old y, then the ReLU: with Accumulate,
+// bit for bit a Conv followed by an Add (Forward instead adds the old y
+// before the bias). Work is split into (image, band of output pixels)
+// units across ws.Threads goroutines; the result does not depend on the
+// split.
 func (pl *ConvPlan) ForwardNHWC(ws *Workspace, y, x, wd, b []float32, n int, f Fuse) {
 	pl.checkShapes(y, x, b, n)
 	if len(wd) != pl.DirectPackedSize() {
@@ -124,9 +126,6 @@ func (pl *ConvPlan) directBandGo(y, x, wd, b []float32, p0, p1 int, f Fuse) {
 				w = wd[o0*pl.K+oc-o0:]
 			}
 			s := float32(0)
-			if f.Accumulate {
-				s = yp[oc]
-			}
 			for t, g := range pl.taps {
 				iy, ix := oy*pl.sh+g.iy0, ox*pl.sw+g.ix0
 				in := iy >= 0 && iy < pl.p.H && ix >= 0 && ix < pl.p.W
@@ -143,6 +142,9 @@ func (pl *ConvPlan) directBandGo(y, x, wd, b []float32, p0, p1 int, f Fuse) {
 			}
 			if b != nil {
 				s += b[oc]
+			}
+			if f.Accumulate {
+				s += yp[oc]
 			}
 			if f.ReluOut {
 				s = max(s, 0)
