@@ -93,6 +93,7 @@ type benchLine struct {
 	Batch      int     `json:"batch,omitempty"`
 	Threads    int     `json:"threads,omitempty"`
 	Backend    string  `json:"backend,omitempty"` // SGEMM of the Go kernels
+	Conv       string  `json:"conv,omitempty"`    // the Go runtime's conv kernel (forward)
 	Version    string  `json:"version,omitempty"` // ONNX Runtime's or PyTorch's
 	Load1      float64 `json:"load1,omitempty"`   // 1-minute load average when the bench started
 	Error      string  `json:"error,omitempty"`
@@ -131,7 +132,8 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		`{"bench":"forward|train|sample16","engine":…,"img_per_s"|"seconds":…,"cpu_img_per_s"|"cpu_seconds":…,"reps":N,…}; `+
 		"figures are medians of repetitions after a warm-up; cpu_* divide by the process's CPU time instead of wall time "+
 		"(robust to a loaded machine); peak_rss_mb is the process-wide peak RSS (VmHWM) from the start of the train bench, "+
-		"start_rss_mb what the process held then (PyTorch: its own process's VmHWM)")
+		"start_rss_mb what the process held then (PyTorch: its own process's VmHWM); "+
+		"backend is the Go kernels' SGEMM, conv the Go runtime's conv kernel")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -180,7 +182,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	if !f.asJSON {
 		fmt.Fprintf(e.stdout, "pixelgraph bench: config %s (filters %d, hidden %d, blocks %d, head %d, %dx%d, q=%d), batch %d, threads %d, budget %v\n",
 			f.config, cfg.Filters, cfg.Hidden, cfg.Blocks, cfg.Head, cfg.Height, cfg.Width, cfg.Levels, f.batch, f.threads, f.budget)
-		fmt.Fprintf(e.stdout, "Go kernels: %s\n\n", kernels.Backend())
+		fmt.Fprintf(e.stdout, "Go kernels: %s; runtime convs: %s\n\n", kernels.Backend(), convKernel())
 		fmt.Fprintf(e.stdout, "%-9s %-10s %10s %10s %12s %12s %5s %9s %6s  %s\n",
 			"bench", "engine", "img/s", "seconds", "cpu-img/s", "cpu-seconds", "reps", "peak MB", "load1", "note")
 	}
@@ -279,6 +281,9 @@ func (b *benchRun) emit(l benchLine) {
 		if l.ExtrapolatedFrom > 0 {
 			parts = append(parts, fmt.Sprintf("extrapolated from %d pixels", l.ExtrapolatedFrom))
 		}
+		if l.Conv != "" {
+			parts = append(parts, l.Conv)
+		}
 		if l.Backend != "" {
 			parts = append(parts, l.Backend)
 		}
@@ -320,12 +325,20 @@ func (b *benchRun) levels(n int, seed uint64) ([]uint8, *graph.Tensor) {
 	return lv, x
 }
 
+// convKernel names the conv kernel of the Go runtime's chain.
+func convKernel() string {
+	if kernels.HasDirect() {
+		return "direct channels-last (AVX-512)"
+	}
+	return "im2col + SGEMM"
+}
+
 // forward times the Go runtime's and ONNX Runtime's forward pass of a
 // batch, interleaved (one of each per round).
 func (b *benchRun) forward(ortEng forwardEngine, ortErr error) error {
 	n := b.f.batch
 	goLine := b.start(benchForward, "go", n)
-	goLine.Backend = kernels.Backend()
+	goLine.Backend, goLine.Conv = kernels.Backend(), convKernel()
 	ortLine := b.start(benchForward, "ort", n)
 	p, err := runtime.CompileWith(b.g, runtime.Options{Threads: b.f.threads})
 	if err != nil {
