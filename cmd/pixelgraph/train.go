@@ -279,13 +279,15 @@ func loadCheckpoint(path string, stderr io.Writer, quiet bool) (*graph.Graph, *t
 	return g, st, nil
 }
 
-// trainProgress draws a live bar on a terminal, one line per epoch otherwise.
+// trainProgress draws a live bar on a terminal; otherwise (a log file) it
+// writes a line every 30 s and one per epoch.
 type trainProgress struct {
 	w                       io.Writer
 	quiet, tty              bool
 	batch, stepLimit, start int
 	last                    time.Time
 	drawn                   bool
+	interval                time.Duration // between lines on a non-terminal; 0 means 30 s
 }
 
 func (p *trainProgress) step(s train.Progress) {
@@ -304,17 +306,17 @@ func (p *trainProgress) step(s train.Progress) {
 				bar[i] = '.'
 			}
 		}
-		left := s.EpochSteps - s.EpochStep // to the end of the epoch or of --steps
-		if p.stepLimit > 0 {
-			left = min(left, p.start+p.stepLimit-s.Step)
-		}
-		eta := time.Duration(0)
-		if s.ImagesPerSec > 0 {
-			eta = time.Duration(float64(left*p.batch) / s.ImagesPerSec * float64(time.Second))
-		}
 		fmt.Fprintf(p.w, "\repoch %d [%s] step %d  %.0f img/s  loss %.4f bits/dim  ETA %s   ",
-			s.Epoch, bar, s.Step, s.ImagesPerSec, s.EpochBitsPerDim, eta.Round(time.Second))
+			s.Epoch, bar, s.Step, s.ImagesPerSec, s.EpochBitsPerDim, p.eta(s).Round(time.Second))
 		p.drawn = true
+	}
+	if !p.tty && !s.EpochEnd && !s.Done && time.Since(p.last) >= p.every() {
+		// a log file: one plain line every 30 s, so long epochs show progress
+		if !p.last.IsZero() {
+			fmt.Fprintf(p.w, "epoch %d step %d (%d/%d of the epoch): loss %.4f bits/dim, %.0f img/s, ETA %s\n",
+				s.Epoch, s.Step, s.EpochStep, s.EpochSteps, s.EpochBitsPerDim, s.ImagesPerSec, p.eta(s).Round(time.Second))
+		}
+		p.last = time.Now()
 	}
 	if s.EpochEnd || s.Done {
 		if p.drawn {
@@ -328,6 +330,26 @@ func (p *trainProgress) step(s train.Progress) {
 		fmt.Fprintf(p.w, "epoch %d step %d: train %.4f bits/dim%s, %.1f img/s, %s\n",
 			s.Epoch, s.Step, s.EpochBitsPerDim, test, s.ImagesPerSec, s.Elapsed.Round(time.Second))
 	}
+}
+
+// eta is the time to the end of the epoch or of --steps at the current speed.
+func (p *trainProgress) eta(s train.Progress) time.Duration {
+	left := s.EpochSteps - s.EpochStep
+	if p.stepLimit > 0 {
+		left = min(left, p.start+p.stepLimit-s.Step)
+	}
+	if s.ImagesPerSec <= 0 {
+		return 0
+	}
+	return time.Duration(float64(left*p.batch) / s.ImagesPerSec * float64(time.Second))
+}
+
+// every is the interval between progress lines when stderr is not a terminal.
+func (p *trainProgress) every() time.Duration {
+	if p.interval > 0 {
+		return p.interval
+	}
+	return 30 * time.Second
 }
 
 func (p *trainProgress) finish() {

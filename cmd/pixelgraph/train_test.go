@@ -5,9 +5,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pixelgraph/pixelgraph/export"
 	"github.com/pixelgraph/pixelgraph/graph"
+	"github.com/pixelgraph/pixelgraph/train"
 )
 
 var tinyModel = []string{"--filters", "8", "--hidden", "4", "--blocks", "1", "--head", "8", "--data", "../../testdata/mnist"}
@@ -86,5 +88,35 @@ func TestTrainUsage(t *testing.T) {
 		if code != c.code || !strings.Contains(stderr, c.want) {
 			t.Errorf("%v: exit %d, %q; want %d containing %q", c.args, code, stderr, c.code, c.want)
 		}
+	}
+}
+
+// TestTrainProgressLog: with stderr not a terminal, progress comes as plain
+// lines (one per interval, none before the first interval) and one per
+// epoch, never a carriage return.
+func TestTrainProgressLog(t *testing.T) {
+	var buf strings.Builder
+	p := &trainProgress{w: &buf, batch: 16, interval: time.Nanosecond}
+	for step := 1; step <= 4; step++ {
+		p.step(train.Progress{Epoch: 1, Step: step, EpochStep: step, EpochSteps: 4, EpochBitsPerDim: 0.5,
+			ImagesPerSec: 100, EpochEnd: step == 4})
+		time.Sleep(time.Millisecond)
+	}
+	p.finish()
+	out := buf.String()
+	if strings.Contains(out, "\r") {
+		t.Errorf("carriage return in a log: %q", out)
+	}
+	for _, want := range []string{
+		"epoch 1 step 2 (2/4 of the epoch): loss 0.5000 bits/dim, 100 img/s, ETA 0s\n",
+		"epoch 1 step 3 (3/4 of the epoch)",
+		"epoch 1 step 4: train 0.5000 bits/dim",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("progress lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "step 1 (") {
+		t.Errorf("a line before the first interval:\n%s", out)
 	}
 }
