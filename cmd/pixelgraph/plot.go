@@ -44,6 +44,20 @@ func plotLoss(path string, bits []float64, firstStep int) error {
 	p.Legend.Add("batch", l1)
 	p.Legend.Add(fmt.Sprintf("mean of %d", window), l2)
 	p.Legend.Top = true
+	// The first steps fall from ~log2(q) to a fraction of it, flattening the
+	// rest of the curve into one line: frame the running mean after its
+	// first 5% of steps, and say in the title how high the clipped start was.
+	lo, hi, top := mean[0].Y, 0.0, 0.0
+	for i, m := range mean {
+		lo, top = min(lo, raw[i].Y, m.Y), max(top, raw[i].Y)
+		if i >= len(mean)/20 {
+			hi = max(hi, m.Y)
+		}
+	}
+	if hi *= 1.5; len(bits) >= 100 && top > hi {
+		p.Y.Min, p.Y.Max = lo*0.95, hi
+		p.Title.Text += fmt.Sprintf(" (clipped: the first steps reach %.3g)", top)
+	}
 	return p.Save(8*vg.Inch, 4*vg.Inch, path)
 }
 
