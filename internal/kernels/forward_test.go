@@ -92,25 +92,36 @@ func TestForward(t *testing.T) {
 				for _, threads := range []int{1, 3} {
 					name := fmt.Sprintf("%s/n%d/%+v/t%d", c.name, n, f, threads)
 					t.Run(name, func(t *testing.T) {
-						pl := c.plan(t)
-						p := pl.Params()
-						seed := uint64(100*ci + 10*fi + n)
-						x := randSlice(seed, n*pl.XSize())
-						w := randSlice(seed+1, pl.WSize())
-						zeroDead(w, p.KH*p.KW, p.Taps)
-						b := randSlice(seed+2, p.Out)
-						y0 := randSlice(seed+3, n*pl.YSize())
-						want, s := refConv(p, pl.OH, pl.OW, f64(x), f64(w), f64(b), f64(y0), n, f)
-						y := append([]float32(nil), y0...)
-						wp := pl.Pack(nil, deadNaN(w, p.KH*p.KW, p.Taps))
+						d := newConvData(t, c, uint64(100*ci+10*fi+n), n, f)
+						pl, p := d.pl, d.pl.Params()
+						y := append([]float32(nil), d.y0...)
+						wp := pl.Pack(nil, deadNaN(d.w, p.KH*p.KW, p.Taps))
 						var ws Workspace
-						withThreads(t, threads, func() { pl.Forward(&ws, y, x, wp, b, n, f) })
-						closeTo(t, "y", y, want, s, pl.K)
+						withThreads(t, threads, func() { pl.Forward(&ws, y, d.x, wp, d.b, n, f) })
+						closeTo(t, "y", y, d.want, d.s, pl.K)
 					})
 				}
 			}
 		}
 	}
+}
+
+// convData is one test case's plan, random operands (dead taps of w zero)
+// and float64 reference output with its bound's sums of |terms|.
+type convData struct {
+	pl          *ConvPlan
+	x, w, b, y0 []float32
+	want, s     []float64
+}
+
+func newConvData(t *testing.T, c convCase, seed uint64, n int, f Fuse) convData {
+	pl := c.plan(t)
+	p := pl.Params()
+	d := convData{pl: pl, x: randSlice(seed, n*pl.XSize()), w: randSlice(seed+1, pl.WSize()),
+		b: randSlice(seed+2, p.Out), y0: randSlice(seed+3, n*pl.YSize())}
+	zeroDead(d.w, p.KH*p.KW, p.Taps)
+	d.want, d.s = refConv(p, pl.OH, pl.OW, f64(d.x), f64(d.w), f64(d.b), f64(d.y0), n, f)
+	return d
 }
 
 // TestForwardNoBias covers b == nil on a masked conv.

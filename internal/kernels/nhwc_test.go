@@ -65,24 +65,15 @@ func TestForwardNHWC(t *testing.T) {
 					for _, goOnly := range impls {
 						name := fmt.Sprintf("%s/n%d/%+v/t%d/go=%v", c.name, n, f, threads, goOnly)
 						t.Run(name, func(t *testing.T) {
-							pl := c.plan(t)
-							p := pl.Params()
-							seed := uint64(100*ci + 10*fi + n)
-							x := randSlice(seed, n*pl.XSize())
-							w := randSlice(seed+1, pl.WSize())
-							zeroDead(w, p.KH*p.KW, p.Taps)
-							b := randSlice(seed+2, p.Out)
-							y0 := randSlice(seed+3, n*pl.YSize())
-							want, s := refConv(p, pl.OH, pl.OW, f64(x), f64(w), f64(b), f64(y0), n, f)
-							y := toNHWC(y0, n, p.Out, pl.OH, pl.OW)
-							wd := pl.PackDirect(nil, deadNaN(w, p.KH*p.KW, p.Taps))
-							var ws Workspace
-							ws.Threads = threads
+							d := newConvData(t, c, uint64(100*ci+10*fi+n), n, f)
+							pl, p := d.pl, d.pl.Params()
+							y := toNHWC(d.y0, n, p.Out, pl.OH, pl.OW)
+							wd := pl.PackDirect(nil, deadNaN(d.w, p.KH*p.KW, p.Taps))
 							old := noDirectAsm
 							noDirectAsm = goOnly
 							defer func() { noDirectAsm = old }()
-							pl.ForwardNHWC(&ws, y, toNHWC(x, n, p.In, p.H, p.W), wd, b, n, f)
-							closeTo(t, "y", toNCHW(y, n, p.Out, pl.OH, pl.OW), want, s, pl.K)
+							pl.ForwardNHWC(&Workspace{Threads: threads}, y, toNHWC(d.x, n, p.In, p.H, p.W), wd, d.b, n, f)
+							closeTo(t, "y", toNCHW(y, n, p.Out, pl.OH, pl.OW), d.want, d.s, pl.K)
 						})
 					}
 				}
