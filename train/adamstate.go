@@ -17,6 +17,9 @@ type AdamState struct {
 	M, V map[string][]float32
 }
 
+// Each parameter has its own AdamSolver (Trainer.solvers), whose cache holds
+// that parameter's moments alone.
+//
 // gorgonia v0.9.18's AdamSolver keeps its step count and moments in
 // unexported fields (iter int; cache []*dualValue, whose embedded Value is
 // the mean and field d the variance) and has no accessor. adamFields reaches
@@ -55,23 +58,31 @@ func moments(dv reflect.Value) (m, v reflect.Value) {
 // AdamState returns a copy of the optimizer state. Before the first step the
 // moments are absent (nil maps) and Step is the resumed step count.
 func (t *Trainer) AdamState() (*AdamState, error) {
-	iter, cache, err := adamFields(t.solver)
-	if err != nil {
-		return nil, err
-	}
 	st := &AdamState{Step: t.steps}
-	if *iter != 0 && *iter != t.steps {
-		// the solver counts its own steps from 0 after a resume; we keep both in sync.
-		return nil, fmt.Errorf("train: adam step %d differs from trainer step %d", *iter, t.steps)
-	}
-	if cache.Len() == 0 {
-		return st, nil
-	}
-	st.M = map[string][]float32{}
-	st.V = map[string][]float32{}
 	for i, p := range t.l.params {
-		dv := cache.Index(i)
-		if dv.IsNil() {
+		iter, cache, err := adamFields(t.solvers[i])
+		if err != nil {
+			return nil, err
+		}
+		if *iter != 0 && *iter != t.steps {
+			// a solver counts its own steps from 0 after a resume; we keep them in sync.
+			return nil, fmt.Errorf("train: adam step %d of %s differs from trainer step %d", *iter, p.v.Name, t.steps)
+		}
+		if cache.Len() == 0 {
+			if st.M != nil {
+				return nil, fmt.Errorf("train: adam has no state for %s", p.v.Name)
+			}
+			continue
+		}
+		if st.M == nil {
+			if i > 0 {
+				return nil, fmt.Errorf("train: adam has no state for %s", t.l.params[0].v.Name)
+			}
+			st.M = map[string][]float32{}
+			st.V = map[string][]float32{}
+		}
+		dv := cache.Index(0)
+		if cache.Len() != 1 || dv.IsNil() {
 			return nil, fmt.Errorf("train: adam has no state for %s", p.v.Name)
 		}
 		m, v := moments(dv)
@@ -97,18 +108,20 @@ func (t *Trainer) SetAdamState(st *AdamState) error {
 	if st == nil || st.Step < 0 {
 		return fmt.Errorf("train: invalid adam state")
 	}
-	iter, cache, err := adamFields(t.solver)
-	if err != nil {
-		return err
+	iters := make([]*int, len(t.solvers))
+	caches := make([]reflect.Value, len(t.solvers))
+	for i, s := range t.solvers {
+		var err error
+		if iters[i], caches[i], err = adamFields(s); err != nil {
+			return err
+		}
 	}
-	if st.M == nil && st.V == nil {
-		*iter = st.Step
-		cache.Set(reflect.Zero(cache.Type()))
-		t.steps = st.Step
-		return nil
-	}
-	newCache := reflect.MakeSlice(cache.Type(), len(t.l.params), len(t.l.params))
+	news := make([]reflect.Value, len(t.solvers))
 	for i, p := range t.l.params {
+		news[i] = reflect.Zero(caches[i].Type())
+		if st.M == nil && st.V == nil {
+			continue
+		}
 		ms, vs := st.M[p.v.Name], st.V[p.v.Name]
 		n := len(p.v.Const.F32)
 		if len(ms) != n || len(vs) != n {
@@ -119,19 +132,22 @@ func (t *Trainer) SetAdamState(st *AdamState) error {
 		vt := tensor.New(tensor.Of(t.l.dt), tensor.WithShape(shape...))
 		copyIn(mt, ms)
 		copyIn(vt, vs)
-		dv := reflect.New(cache.Type().Elem().Elem())
+		dv := reflect.New(caches[i].Type().Elem().Elem())
 		m, v := moments(dv)
 		m.Set(reflect.ValueOf(G.Value(mt)))
 		v.Set(reflect.ValueOf(G.Value(vt)))
-		newCache.Index(i).Set(dv)
+		news[i] = reflect.MakeSlice(caches[i].Type(), 1, 1)
+		news[i].Index(0).Set(dv)
 	}
 	for name := range st.M {
 		if t.g.Init(name) == nil {
 			return fmt.Errorf("train: adam state for %s, which the graph does not have", name)
 		}
 	}
-	cache.Set(newCache)
-	*iter = st.Step
+	for i := range t.solvers {
+		caches[i].Set(news[i])
+		*iters[i] = st.Step
+	}
 	t.steps = st.Step
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"runtime"
 	"testing"
 
 	"github.com/pixelgraph/pixelgraph/graph"
@@ -151,6 +152,56 @@ func TestSameSeedSameWeights(t *testing.T) {
 	}
 	if same(a, c) {
 		t.Error("different seeds, same weights")
+	}
+}
+
+// TestThreadsSameWeights: the same steps at GOMAXPROCS 1 and 2 give
+// bit-identical losses, gradient norms, weights and Adam moments (the
+// kernels' dW chunks, the parallel bias sums, residual gradients, clip and
+// Adam update do the same float operations in the same order whatever the
+// number of threads). Not parallel: it sets GOMAXPROCS.
+func TestThreadsSameWeights(t *testing.T) {
+	run := func(procs int) ([]float64, map[string][]float32, *AdamState) {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		tr, err := New(mustPixelCNN(t, smallConfig()), Options{Batch: 8})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var trace []float64
+		for s := 0; s < 4; s++ {
+			loss, err := tr.stepLevels(randomLevels(uint64(s), 8*28*28, tr.q))
+			if err != nil {
+				t.Fatal(err)
+			}
+			trace = append(trace, loss, tr.GradNorm())
+		}
+		st, err := tr.AdamState()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return trace, tr.Weights(), st
+	}
+	l1, w1, s1 := run(1)
+	l2, w2, s2 := run(2)
+	for i := range l1 {
+		if math.Float64bits(l1[i]) != math.Float64bits(l2[i]) {
+			t.Fatalf("loss/norm %d: %v at 1 thread, %v at 2", i, l1[i], l2[i])
+		}
+	}
+	for _, c := range []struct {
+		what string
+		a, b map[string][]float32
+	}{{"weights", w1, w2}, {"adam m", s1.M, s2.M}, {"adam v", s1.V, s2.V}} {
+		if len(c.a) != len(c.b) || len(c.a) == 0 {
+			t.Fatalf("%s: %d and %d parameters", c.what, len(c.a), len(c.b))
+		}
+		for name, a := range c.a {
+			for i := range a {
+				if math.Float32bits(a[i]) != math.Float32bits(c.b[name][i]) {
+					t.Fatalf("%s of %s[%d]: %v at 1 thread, %v at 2", c.what, name, i, a[i], c.b[name][i])
+				}
+			}
+		}
 	}
 }
 
