@@ -161,7 +161,51 @@ func (l *lowered) lowerKConv(n *graph.Node, x, w, b *G.Node, a convAttrs) (*G.No
 	if add != nil {
 		l.fusedAdd[add] = y
 	}
+	l.kconvs = append(l.kconvs, kconvUse{node: y, k: k, x: x, r: children[len(children)-1]})
 	return y, nil
+}
+
+// kconvUse is a kconv's forward node and its input nodes x and r (the
+// residual; meaningful when k.resid).
+type kconvUse struct {
+	node, x, r *G.Node
+	k          *kconv
+}
+
+// pairResiduals lets a conv with a fused residual r hand r's gradient to
+// the conv that reads r as its x, when those two are r's only readers: the
+// latter's gradX op adds it into its dx, so r's two gradient terms are
+// summed there (in parallel, one float add per element, as gorgonia's sum
+// would) instead of by a gorgonia Add that autodiff would insert, run on
+// one thread and give a buffer of its own. In the PixelCNN this is every
+// block: h feeds the block's first conv (through a fused Relu) and its
+// last conv's residual.
+func (l *lowered) pairResiduals() {
+	byNode := map[*G.Node]kconvUse{}
+	for _, u := range l.kconvs {
+		byNode[u.node] = u
+	}
+	for _, c := range l.kconvs {
+		if !c.k.resid || c.r == l.output || c.r == l.input {
+			continue
+		}
+		var readers []*G.Node
+		for it := l.eg.To(c.r.ID()); it.Next(); {
+			readers = append(readers, it.Node().(*G.Node))
+		}
+		if len(readers) != 2 {
+			continue
+		}
+		other := readers[0]
+		if other == c.node {
+			other = readers[1]
+		}
+		a, ok := byNode[other]
+		if !ok || a.k == c.k || a.x != c.r || (a.k.resid && a.r == c.r) || !a.k.needDx {
+			continue
+		}
+		c.k.residTo = a.k
+	}
 }
 
 // masked returns W ⊙ M with M (O,C,kh,kw) the mask of wv repeated over O and C.

@@ -14,9 +14,13 @@
 //     B) that call kernels' Backward; a Relu read only by convs is fused into
 //     them (Fuse.ReluIn), an Add reading a conv read by nothing else is fused
 //     into that conv (Fuse.Accumulate); other Adds and the loss are our ops
-//     too (kloss.go). Each op writes all of an output buffer that is reused
-//     at every step; values whose lifetimes in the tape's order do not
-//     overlap share one (assignBuffers, buffers.go). ConvGorgonia: gorgonia's
+//     too (kloss.go). When a fused residual r is read by one other conv
+//     only, as its x (a PixelCNN block's h), that conv's gradX op adds r's
+//     gradient into its dx (pairResiduals), so autodiff inserts no Add of
+//     its own. gradW also sums dy's rows per image for gradB (which reads
+//     gradW's output to run after it). Each op writes all of an output
+//     buffer that is reused at every step; values whose lifetimes in the
+//     tape's order do not overlap share one (assignBuffers, buffers.go). ConvGorgonia: gorgonia's
 //     Conv2d of W ⊙ M and its elementwise loss, for comparison. Float64
 //     (gradient checks) always uses gorgonia's convs, with the fused loss
 //     unless ConvGorgonia.
@@ -37,7 +41,14 @@
 //   - The same graph, options and data give the same weights: shuffling
 //     is drawn from Options.Seed and the epoch, nothing else, and the
 //     kernels' weight gradients are summed over fixed chunks of images in a
-//     fixed order, whatever the number of threads.
+//     fixed order, whatever the number of threads. Work spread over
+//     goroutines outside the kernels (bias sums, residual copies and sums,
+//     the clip's scaling, Adam; parallel.go) computes each value with the
+//     same operations in the same order whatever the split.
+//   - Each parameter has its own gorgonia AdamSolver, and the solvers step
+//     in parallel (one parameter per task): Adam's update of a parameter
+//     reads nothing else. The global norm's sum of squares stays one serial
+//     chain in parameter order.
 //   - A step whose loss or gradient norm is NaN or ±Inf returns a
 //     *NonFiniteError and changes nothing; weights reach the IR only through
 //     WriteBack (graph.Value.SetConst, which re-applies the masks).

@@ -37,10 +37,19 @@ type kconv struct {
 	needDx bool // x is computed (not the graph input): its gradient is wanted
 	ws     *kworkspaces
 
+	// residTo (a conv with resid) is the other reader of r, which reads it
+	// as its x: r's gradient goes to that conv's gradX op instead of to
+	// gorgonia (pairResiduals). dres (on that conv) is then the gradient
+	// node it adds into dx, set by residTo's owner's SymDiff.
+	residTo  *kconv
+	dres     *G.Node
+	gradXSet bool // SymDiff built the gradX op (dres must be set before)
+
 	wp, dwp   []float32   // packed W and its gradient (O, C·T)
 	parts     [][]float32 // dwp of each chunk of images (gradW)
 	y, dx, dw outBuf      // outputs of the forward, gradX and gradW ops
 	db        outBuf
+	sums      []float32 // (N,O): Σ over pixels of dy per image and channel, written by gradW for gradB
 }
 
 // kconvKind selects what a kconvOp computes.
@@ -50,7 +59,7 @@ const (
 	kconvForward kconvKind = iota // (x, W[, B]) → y
 	kconvGradX                    // (x, W, dy) → dx
 	kconvGradW                    // (x, W, dy) → dW, dead taps exactly 0
-	kconvGradB                    // (dy) → dB
+	kconvGradB                    // (dy, dW) → dB; dW only orders it after gradW, which sums dy's rows
 )
 
 var kconvKindName = [...]string{"KConv", "KConvGradX", "KConvGradW", "KConvGradB"}
@@ -81,6 +90,9 @@ func newKConv(name string, p kernels.ConvParams, n int, reluIn, bias, needDx boo
 	k.dw = outBuf{dt: f32, shape: tensor.Shape{p.Out, p.In, p.KH, p.KW}}
 	k.dx = outBuf{dt: f32, shape: tensor.Shape{n, p.In, p.H, p.W}}
 	k.db = outBuf{dt: f32, shape: tensor.Shape{p.Out}}
+	if bias {
+		k.sums = make([]float32, n*p.Out)
+	}
 	k.wp = make([]float32, pl.PackedSize())
 	k.dwp = make([]float32, pl.PackedSize())
 	k.parts = make([][]float32, min(n, gradWChunks))
@@ -114,7 +126,11 @@ func (op kconvOp) Arity() int {
 		}
 		return n
 	case kconvGradB:
-		return 1
+		return 2
+	case kconvGradX:
+		if op.k.dres != nil {
+			return 4 // x, W, dy, and the residual's gradient to add
+		}
 	}
 	return 3
 }
@@ -134,9 +150,13 @@ func (op kconvOp) Type() hm.Type {
 		}
 		return hm.NewFnType(append(ts, t4)...)
 	case kconvGradB:
-		return hm.NewFnType(t4, t1)
+		return hm.NewFnType(t4, t4, t1)
 	}
-	return hm.NewFnType(t4, t4, t4, t4)
+	ts := make([]hm.Type, op.Arity()+1)
+	for i := range ts {
+		ts[i] = t4
+	}
+	return hm.NewFnType(ts...)
 }
 
 func (op kconvOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
@@ -179,27 +199,32 @@ func (op kconvOp) Do(vals ...G.Value) (G.Value, error) {
 		}
 		y := out.Float32s()
 		if k.resid {
-			copy(y, f[len(vals)-1])
+			r := f[len(vals)-1]
+			forRanges(len(y), 16, 1, func(lo, hi int) { copy(y[lo:hi], r[lo:hi]) })
 		}
 		k.wp = k.plan.Pack(k.wp, f[1])
 		k.plan.Forward(&k.ws.all, y, f[0], k.wp, b, k.n, kernels.Fuse{ReluIn: k.reluIn, Accumulate: k.resid})
 	case kconvGradX:
 		k.wp = k.plan.Pack(k.wp, f[1])
-		k.plan.Backward(&k.ws.all, out.Float32s(), nil, nil, f[2], f[0], k.wp, k.n, k.reluIn)
+		dx := out.Float32s()
+		k.plan.Backward(&k.ws.all, dx, nil, nil, f[2], f[0], k.wp, k.n, k.reluIn)
+		if k.dres != nil {
+			dr := f[3]
+			forRanges(len(dx), 16, 1, func(lo, hi int) {
+				d, r := dx[lo:hi], dr[lo:hi]
+				for i := range d {
+					d[i] += r[i]
+				}
+			})
+		}
 	case kconvGradW:
 		k.gradW(out.Float32s(), f[2], f[0])
 	case kconvGradB:
-		// dB[o] = Σ over images and pixels of dy[n,o,:,:], dy (N,O,OH,OW)
+		// dB[o] = Σ over images i, in order, of sums[i,o] (gradW's row sums of dy)
 		db := out.Float32s()
 		clear(db)
-		hw := k.plan.OH * k.plan.OW
-		dy := f[0]
 		for i := 0; i < k.n; i++ {
-			for o := range db {
-				var s float32
-				for _, v := range dy[(i*len(db)+o)*hw : (i*len(db)+o+1)*hw] {
-					s += v
-				}
+			for o, s := range k.sums[i*len(db) : (i+1)*len(db)] {
 				db[o] += s
 			}
 		}
@@ -223,6 +248,10 @@ func (k *kconv) gradW(dw, dy, x []float32) {
 		for c := int(next.Add(1)) - 1; c < chunks; c = int(next.Add(1)) - 1 {
 			lo, hi := c*k.n/chunks, (c+1)*k.n/chunks
 			k.plan.Backward(ws, nil, k.parts[c], nil, dy[lo*ys:hi*ys], x[lo*xs:hi*xs], k.wp, hi-lo, k.reluIn)
+			if k.bias { // the chunk's dy was just read: sum its rows for gradB while it is in cache
+				o := k.plan.Params().Out
+				rowSums(k.sums[lo*o:hi*o], dy[lo*ys:hi*ys], k.plan.OH*k.plan.OW)
+			}
 		}
 	}
 	if threads <= 1 {
@@ -238,17 +267,54 @@ func (k *kconv) gradW(dw, dy, x []float32) {
 		}
 		wg.Wait()
 	}
-	copy(k.dwp, k.parts[0])
-	for _, p := range k.parts[1:] {
-		for i, v := range p {
-			k.dwp[i] += v
+	forRanges(len(k.dwp), 16, len(k.parts), func(lo, hi int) {
+		d := k.dwp[lo:hi]
+		copy(d, k.parts[0][lo:hi])
+		for _, p := range k.parts[1:] {
+			for i, v := range p[lo:hi] {
+				d[i] += v
+			}
 		}
-	}
+	})
 	k.plan.Unpack(dw, k.dwp)
 }
 
+// rowSums writes sums[r] = Σ over p of dy[r·hw+p] for every row r of dy,
+// each summed in pixel order by a plain float32 chain: bit for bit what
+// summing one row at a time gives; four rows run at once so that their four
+// dependency chains overlap in the CPU.
+func rowSums(sums, dy []float32, hw int) {
+	r := 0
+	for ; r+4 <= len(sums); r += 4 {
+		r0 := dy[r*hw : (r+1)*hw]
+		r1 := dy[(r+1)*hw : (r+2)*hw]
+		r2 := dy[(r+2)*hw : (r+3)*hw]
+		r3 := dy[(r+3)*hw : (r+4)*hw]
+		r1, r2, r3 = r1[:len(r0)], r2[:len(r0)], r3[:len(r0)]
+		var s0, s1, s2, s3 float32
+		for p, v := range r0 {
+			s0 += v
+			s1 += r1[p]
+			s2 += r2[p]
+			s3 += r3[p]
+		}
+		sums[r], sums[r+1], sums[r+2], sums[r+3] = s0, s1, s2, s3
+	}
+	for ; r < len(sums); r++ {
+		var s float32
+		for _, v := range dy[r*hw : (r+1)*hw] {
+			s += v
+		}
+		sums[r] = s
+	}
+}
+
 func (op kconvOp) DiffWRT(inputs int) []bool {
-	return []bool{op.k.needDx, true, true, true}[:inputs]
+	d := []bool{op.k.needDx, true, true, true}[:inputs]
+	if op.k.resid && op.k.residTo != nil {
+		d[inputs-1] = false // r's gradient goes to residTo's gradX
+	}
+	return d
 }
 
 // SymDiff returns the gradient nodes of x (nil when x is the graph input),
@@ -261,20 +327,35 @@ func (op kconvOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error)
 	x, w := inputs[0], inputs[1]
 	r := make(G.Nodes, len(inputs))
 	var err error
+	if k.resid && k.residTo != nil {
+		// residTo reads r as x, so it precedes this conv and autodiff
+		// reaches it later: its gradX has not been built yet.
+		if k.residTo.gradXSet || k.residTo.dres != nil {
+			return nil, fmt.Errorf("%v: the gradient of its residual input comes too late for %s", op, k.residTo.name)
+		}
+		k.residTo.dres = grad
+	}
 	if k.needDx {
-		if r[0], err = G.ApplyOp(kconvOp{k, kconvGradX}, x, w, grad); err != nil {
+		in := G.Nodes{x, w, grad}
+		if k.dres != nil {
+			in = append(in, k.dres)
+		}
+		if r[0], err = G.ApplyOp(kconvOp{k, kconvGradX}, in...); err != nil {
 			return nil, err
 		}
+		k.gradXSet = true
 	}
 	if r[1], err = G.ApplyOp(kconvOp{k, kconvGradW}, x, w, grad); err != nil {
 		return nil, err
 	}
 	if k.bias {
-		if r[2], err = G.ApplyOp(kconvOp{k, kconvGradB}, grad); err != nil {
+		// gradB reads gradW's output only to run after it: gradW leaves
+		// the row sums of dy that dB adds up in k.sums.
+		if r[2], err = G.ApplyOp(kconvOp{k, kconvGradB}, grad, r[1]); err != nil {
 			return nil, err
 		}
 	}
-	if k.resid {
+	if k.resid && k.residTo == nil {
 		r[len(r)-1] = grad // ∂y/∂r is the identity
 	}
 	return r, nil

@@ -12,7 +12,8 @@ import (
 // the loss and every parameter gradient of the float64 gorgonia lowering,
 // which TestGradientCheck checks against finite differences; dead taps are
 // exactly 0. tiny has a fused Relu, an unfused one and a residual Add; small
-// is a PixelCNN with its head.
+// is a PixelCNN with its head, whose residual gradients are summed by the
+// blocks' first convs (pairResiduals).
 func TestKernelsGradientsMatchFloat64(t *testing.T) {
 	t.Parallel()
 	for _, c := range []struct {
@@ -37,6 +38,23 @@ func TestKernelsGradientsMatchFloat64(t *testing.T) {
 			}
 			if ref.l.kernels || !ker.l.kernels {
 				t.Fatalf("kernels in use: float64 %v, float32 %v; want false, true", ref.l.kernels, ker.l.kernels)
+			}
+			if c.name == "small" { // every block's h + block(h) sums its gradient in a gradX op
+				paired := 0
+				for _, u := range ker.l.kconvs {
+					if u.k.residTo != nil {
+						paired++
+					}
+				}
+				adds := 0
+				for _, n := range ker.l.eg.AllNodes() {
+					if n.Op() != nil && n.Op().String() == "+" {
+						adds++
+					}
+				}
+				if paired != smallConfig().Blocks || adds != 0 {
+					t.Errorf("%d residual gradients summed by gradX ops, %d gorgonia Adds; want %d, 0", paired, adds, smallConfig().Blocks)
+				}
 			}
 			levels := randomLevels(9, n*c.hw, ref.q)
 			grads := func(tr *Trainer) (float64, [][]float64) {

@@ -30,6 +30,7 @@ type lowered struct {
 	// Add; fusedAdd maps an Add fused into its conv to the conv's node.
 	addOf    map[*graph.Value]fusableAdd
 	fusedAdd map[*graph.Node]*G.Node
+	kconvs   []kconvUse // every kconv's forward, in lowering order (pairResiduals)
 }
 
 // fusableAdd is an Add node and its input other than the conv's output.
@@ -101,6 +102,9 @@ func lower(g *graph.Graph, batch int, dt tensor.Dtype, conv string) (*lowered, e
 		return nil, &UnsupportedError{Msg: "output " + g.Outputs[0].Name + " is not computed"}
 	}
 	l.output = out
+	if l.kernels {
+		l.pairResiduals()
+	}
 	return l, nil
 }
 
