@@ -130,7 +130,8 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	fs.IntVar(&f.maxRSSMB, "max-rss-mb", 0, "abort (exit 1) when this process's RSS exceeds this many MB; 0 = 90% of MemAvailable at start, < 0 = no limit")
 	fs.BoolVar(&f.asJSON, "json", false, "one JSON object per line instead of a table: "+
 		`{"bench":"forward|train|sample16","engine":…,"img_per_s"|"seconds":…,"cpu_img_per_s"|"cpu_seconds":…,"reps":N,…}; `+
-		"figures are medians of repetitions after a warm-up; cpu_* divide by the process's CPU time instead of wall time "+
+		"figures are medians of repetitions after a warm-up (engines alternate run by run, with a 100 ms untimed pause before each, "+
+		"$PIXELGRAPH_BENCH_GAP); cpu_* divide by the process's CPU time instead of wall time "+
 		"(robust to a loaded machine); peak_rss_mb is the process-wide peak RSS (VmHWM) from the start of the train bench, "+
 		"start_rss_mb what the process held then (PyTorch: its own process's VmHWM); "+
 		"backend is the Go kernels' SGEMM, conv the Go runtime's conv kernel")
@@ -325,6 +326,20 @@ func (b *benchRun) levels(n int, seed uint64) ([]uint8, *graph.Tensor) {
 	return lv, x
 }
 
+// gap is the untimed pause before each timed run of interleaved engines
+// ($PIXELGRAPH_BENCH_GAP overrides it): ORT's intra-op threads (and
+// PyTorch's OpenMP threads) spin-wait for a while after a call, and without
+// a pause they took a core from the Go run that followed. Measured here
+// (forward, batch 16, 2 threads): Go 158-171 img/s with no gap, 173-181
+// with 20 ms, 197 with 100 ms, 196-199 with ORT's spinning turned off;
+// ORT itself 150-167 in every case.
+func gap() time.Duration {
+	if d, err := time.ParseDuration(os.Getenv("PIXELGRAPH_BENCH_GAP")); err == nil {
+		return d
+	}
+	return 100 * time.Millisecond
+}
+
 // convKernel names the conv kernel of the Go runtime's chain.
 func convKernel() string {
 	if kernels.HasDirect() {
@@ -370,6 +385,7 @@ func (b *benchRun) forward(ortEng forwardEngine, ortErr error) error {
 	}
 	opts := b.opts
 	opts.Budget *= 2 // the budget is per engine
+	opts.Gap = gap()
 	rs, err := bench.Interleave(opts, runGo, runORT)
 	if err != nil {
 		return err
@@ -510,8 +526,10 @@ func (b *benchRun) train() error {
 	if py != nil {
 		budget *= 2 // the budget is per engine
 	}
+	pause := gap()
 	for round := 0; round < 1000 && (round < 3 || spent < budget); round++ {
 		for k := range 2 {
+			time.Sleep(pause) // see gap: the other engine's threads wind down
 			if (k == 0) == (round%2 == 0) {
 				c0, t0 := bench.CPUTime(), time.Now()
 				if err := gStep(); err != nil {

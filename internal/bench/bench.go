@@ -23,6 +23,11 @@ type Options struct {
 	MinReps int           // timed runs at least; 0 means 3
 	MaxReps int           // timed runs at most; 0 means 1000
 	Budget  time.Duration // keep repeating while the timed runs took less
+	// Gap is an untimed pause before each timed run of Interleave, so that
+	// what one engine leaves running (ONNX Runtime's and OpenMP's worker
+	// threads spin-wait after a call) does not run during the next engine's
+	// timed run, nor count in its CPU time.
+	Gap time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -85,6 +90,9 @@ func Interleave(o Options, fs ...func() error) ([]Result, error) {
 			i := k
 			if round%2 == 1 {
 				i = len(fs) - 1 - k
+			}
+			if o.Gap > 0 {
+				time.Sleep(o.Gap)
 			}
 			c0, t0 := CPUTime(), time.Now()
 			if err := fs[i](); err != nil {
