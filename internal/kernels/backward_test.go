@@ -157,8 +157,10 @@ func TestBackward(t *testing.T) {
 	for ci, c := range convCases() {
 		for _, n := range []int{1, 3} {
 			for _, reluIn := range []bool{false, true} {
-				for _, threads := range []int{1, 3} {
-					t.Run(fmt.Sprintf("%s/n%d/reluIn=%v/t%d", c.name, n, reluIn, threads), func(t *testing.T) {
+				for _, tt := range gemmImpls(3) {
+					threads := tt.threads
+					t.Run(fmt.Sprintf("%s/n%d/reluIn=%v/t%d/openblas=%v", c.name, n, reluIn, threads, tt.openblas), func(t *testing.T) {
+						defer useOpenBLAS(tt.openblas)()
 						pl := c.plan(t)
 						p := pl.Params()
 						seed := uint64(1000 + 10*ci + n)

@@ -29,6 +29,10 @@ func (pl *ConvPlan) Forward(ws *Workspace, y, x, wp, b []float32, n int, f Fuse)
 	ws.worker(workers - 1) // allocate every worker's slot before they start
 	j := &ws.fwd
 	*j = fwdJob{pl: pl, ws: ws, y: y, x: x, wp: wp, b: b, f: f, rows: rows, bands: bands}
+	if hasDirectAsm && !noDirectAsm { // the weight packed once per call for packedGemm
+		ws.apack = packA(ws.apack, wp, false, pl.p.Out, pl.K, pl.K)
+		j.ap = ws.apack
+	}
 	parallelFor(n*bands, workers, j)
 	*j = fwdJob{} // drop references to the caller's slices
 }
@@ -38,6 +42,7 @@ type fwdJob struct {
 	ws    *Workspace
 	y, x  []float32
 	wp, b []float32
+	ap    []float32 // wp packed for packedGemm, or nil: OpenBLAS
 	f     Fuse
 	rows  int // output rows per band
 	bands int // bands per image
@@ -51,6 +56,15 @@ func (j *fwdJob) run(w, u int) {
 	hw, cols := pl.OH*pl.OW, (r1-r0)*pl.OW
 	x := j.x[i*pl.XSize() : (i+1)*pl.XSize()]
 	y := j.y[i*pl.YSize()+r0*pl.OW:]
+	if j.ap != nil { // fused epilogue; a pointwise conv reads relu(x) in place
+		reluB := pl.pointwise && j.f.ReluIn
+		col, ldcol := x[r0*pl.OW:], hw
+		if !pl.pointwise {
+			col, ldcol = pl.gather(j.ws.worker(w), x, r0, r1, j.f.ReluIn)
+		}
+		packedGemm(pl.p.Out, cols, pl.K, j.ap, col, ldcol, y, hw, j.b, j.f.Accumulate, j.f.ReluOut, reluB)
+		return
+	}
 	col, ldcol := pl.gather(j.ws.worker(w), x, r0, r1, j.f.ReluIn)
 	beta := float32(0)
 	if j.f.Accumulate {

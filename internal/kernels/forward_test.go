@@ -89,9 +89,11 @@ func TestForward(t *testing.T) {
 	for ci, c := range convCases() {
 		for _, n := range []int{1, 3} {
 			for fi, f := range fuses {
-				for _, threads := range []int{1, 3} {
-					name := fmt.Sprintf("%s/n%d/%+v/t%d", c.name, n, f, threads)
+				for _, tt := range gemmImpls(3) {
+					threads := tt.threads
+					name := fmt.Sprintf("%s/n%d/%+v/t%d/openblas=%v", c.name, n, f, threads, tt.openblas)
 					t.Run(name, func(t *testing.T) {
+						defer useOpenBLAS(tt.openblas)()
 						d := newConvData(t, c, uint64(100*ci+10*fi+n), n, f)
 						pl, p := d.pl, d.pl.Params()
 						y := append([]float32(nil), d.y0...)
@@ -104,6 +106,30 @@ func TestForward(t *testing.T) {
 			}
 		}
 	}
+}
+
+// gemmImpl is one way Forward and Backward run their products.
+type gemmImpl struct {
+	threads  int
+	openblas bool // OpenBLAS (or gonum) instead of packedGemm
+}
+
+// gemmImpls lists 1 and maxThreads threads with OpenBLAS, and with
+// packedGemm where the CPU has it.
+func gemmImpls(maxThreads int) []gemmImpl {
+	im := []gemmImpl{{1, true}, {maxThreads, true}}
+	if HasDirect() {
+		im = append(im, gemmImpl{1, false}, gemmImpl{maxThreads, false})
+	}
+	return im
+}
+
+// useOpenBLAS makes the kernels skip the AVX-512 kernels (or not) and
+// returns the function that restores the setting.
+func useOpenBLAS(on bool) func() {
+	old := noDirectAsm
+	noDirectAsm = on
+	return func() { noDirectAsm = old }
 }
 
 // convData is one test case's plan, random operands (dead taps of w zero)

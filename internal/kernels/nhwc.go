@@ -15,7 +15,8 @@ import "fmt"
 // ForwardNHWC is a plain Go loop, correct but many times slower than Forward.
 func HasDirect() bool { return hasDirectAsm }
 
-// noDirectAsm makes ForwardNHWC run directBandGo (tests set it).
+// noDirectAsm makes ForwardNHWC run directBandGo, and Forward and Backward
+// OpenBLAS (or gonum) instead of packedGemm (tests set it).
 var noDirectAsm bool
 
 // directPanel is the width, in output channels, of one panel of a

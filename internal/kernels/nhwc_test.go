@@ -69,9 +69,7 @@ func TestForwardNHWC(t *testing.T) {
 							pl, p := d.pl, d.pl.Params()
 							y := toNHWC(d.y0, n, p.Out, pl.OH, pl.OW)
 							wd := pl.PackDirect(nil, deadNaN(d.w, p.KH*p.KW, p.Taps))
-							old := noDirectAsm
-							noDirectAsm = goOnly
-							defer func() { noDirectAsm = old }()
+							defer useOpenBLAS(goOnly)()
 							pl.ForwardNHWC(&Workspace{Threads: threads}, y, toNHWC(d.x, n, p.In, p.H, p.W), wd, d.b, n, f)
 							closeTo(t, "y", toNCHW(y, n, p.Out, pl.OH, pl.OW), d.want, d.s, pl.K)
 						})

@@ -17,6 +17,7 @@ type Workspace struct {
 	fwd     fwdJob
 	nhwc    nhwcJob
 	zeros   []float32 // never written: the padding row of the direct kernel
+	apack   []float32 // the weight packed for packedGemm (Forward: wp; Backward: wpᵀ), per call
 	bwd     bwdJob
 }
 
