@@ -2,11 +2,11 @@ package runtime
 
 import (
 	"context"
-	"sync"
 	"sync/atomic"
 
 	"github.com/pixelgraph/pixelgraph/graph"
 	"github.com/pixelgraph/pixelgraph/internal/kernels"
+	"github.com/pixelgraph/pixelgraph/internal/par"
 )
 
 // maxChunk is the most images a chunk holds: the kernels' seed benchmark ran
@@ -93,25 +93,15 @@ func (p *Program) runChain(ctx context.Context, x *graph.Tensor) (res map[string
 		}
 		s.put(st)
 	} else {
-		var wg sync.WaitGroup
 		var next atomic.Int32
-		work := func() {
+		par.Do(workers, func() {
 			st := s.get(sub)
 			st.ws.Threads = wsThreads
 			for c := int(next.Add(1)) - 1; c < chunks && ctx.Err() == nil; c = int(next.Add(1)) - 1 {
 				s.runChunk(ctx, st, x.F32, outs, c*sub, min((c+1)*sub, n))
 			}
 			s.put(st)
-		}
-		wg.Add(workers - 1)
-		for w := 1; w < workers; w++ {
-			go func() {
-				defer wg.Done()
-				work()
-			}()
-		}
-		work()
-		wg.Wait()
+		})
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, true, err

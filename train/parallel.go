@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/pixelgraph/pixelgraph/internal/par"
 	"gorgonia.org/tensor"
 )
 
@@ -25,21 +26,11 @@ func forEach(n int, f func(i int)) {
 		return
 	}
 	var next atomic.Int64
-	work := func() {
+	par.Do(workers, func() {
 		for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
 			f(i)
 		}
-	}
-	var wg sync.WaitGroup
-	wg.Add(workers - 1)
-	for w := 1; w < workers; w++ {
-		go func() {
-			defer wg.Done()
-			work()
-		}()
-	}
-	work()
-	wg.Wait()
+	})
 }
 
 // minRange is the least work (elements of a streaming loop) worth a
