@@ -45,7 +45,7 @@ func (pl *ConvPlan) Backward(ws *Workspace, dx, dwp, db, dy, x, wp []float32, n 
 	}
 	j := &ws.bwd
 	*j = bwdJob{pl: pl, ws: ws, dx: dx, dy: dy, x: x, wp: wp, reluIn: reluIn}
-	if dx != nil && hasDirectAsm && !noDirectAsm { // wpᵀ packed once per call for packedGemm
+	if dx != nil && useAsm() { // wpᵀ packed once per call for packedGemm
 		ws.apack = packA(ws.apack, wp, true, pl.K, pl.p.Out, pl.K)
 		j.apT = ws.apack
 	}
@@ -89,7 +89,9 @@ func (j *bwdJob) run(w, i int) {
 	if j.dx != nil {
 		dx = j.dx[i*pl.XSize() : (i+1)*pl.XSize()]
 		if pl.pointwise { // dx (C, HW) = wpᵀ (C, O) · dy (O, HW)
-			if j.apT == nil || !packedGemm(pl.K, hw, o, j.apT, dy, hw, dx, hw, nil, false, false, false) {
+			if j.apT != nil {
+				packedGemm(pl.K, hw, o, j.apT, dy, hw, dx, hw, nil, false, false, false)
+			} else {
 				sgemm(true, false, pl.K, hw, o, 1, j.wp, pl.K, dy, hw, 0, dx, hw)
 			}
 		} else {
@@ -106,7 +108,9 @@ func (j *bwdJob) run(w, i int) {
 		}
 		if dx != nil && !pl.pointwise { // dcol (K, cols) = wpᵀ (K, O) · dy[:, band]
 			wb.dcol = grow(wb.dcol, pl.K*cols)
-			if j.apT == nil || !packedGemm(pl.K, cols, o, j.apT, dyb, hw, wb.dcol, cols, nil, false, false, false) {
+			if j.apT != nil {
+				packedGemm(pl.K, cols, o, j.apT, dyb, hw, wb.dcol, cols, nil, false, false, false)
+			} else {
 				sgemm(true, false, pl.K, cols, o, 1, j.wp, pl.K, dyb, hw, 0, wb.dcol, cols)
 			}
 			pl.col2im(dx, wb.dcol, r0, r1)

@@ -29,7 +29,7 @@ func (pl *ConvPlan) Forward(ws *Workspace, y, x, wp, b []float32, n int, f Fuse)
 	ws.worker(workers - 1) // allocate every worker's slot before they start
 	j := &ws.fwd
 	*j = fwdJob{pl: pl, ws: ws, y: y, x: x, wp: wp, b: b, f: f, rows: rows, bands: bands}
-	if hasDirectAsm && !noDirectAsm { // the weight packed once per call for packedGemm
+	if useAsm() { // the weight packed once per call for packedGemm
 		ws.apack = packA(ws.apack, wp, false, pl.p.Out, pl.K, pl.K)
 		j.ap = ws.apack
 	}

@@ -55,7 +55,7 @@ void pg_gtile(const int RELUB, long k, const float *restrict ap, const float *re
 	}
 }
 
-// pg_gemm: ap is a packed by pg_pack, [ceil(m/8)][k][8].
+// pg_gemm: ap is packed by packA (Go), [ceil(m/8)][k][8].
 __attribute__((target("avx512f,fma")))
 static void pg_gemm(long m, long n, long k, const float *ap, const float *b, long ldb,
 		float *c, long ldc, const float *bias, int acc, int relu, int reluB) {
@@ -76,14 +76,10 @@ static void pg_gemm(long m, long n, long k, const float *ap, const float *b, lon
 import "C"
 
 // packedGemm computes c (m,n; ldc) = relu?((ap·relu?(b) [+ c]) + bias) for
-// ap from packA and b (k,n; ldb) row-major; it reports false, doing
-// nothing, without AVX-512.
-func packedGemm(m, n, k int, ap, b []float32, ldb int, c []float32, ldc int, bias []float32, acc, relu, reluB bool) bool {
-	if !hasDirectAsm || noDirectAsm {
-		return false
-	}
+// ap from packA and b (k,n; ldb) row-major (callers check useAsm).
+func packedGemm(m, n, k int, ap, b []float32, ldb int, c []float32, ldc int, bias []float32, acc, relu, reluB bool) {
 	if m == 0 || n == 0 {
-		return true
+		return
 	}
 	_ = ap[(m+gemmMR-1)/gemmMR*gemmMR*k-1]
 	_ = c[(m-1)*ldc+n-1]
@@ -101,5 +97,4 @@ func packedGemm(m, n, k int, ap, b []float32, ldb int, c []float32, ldc int, bia
 	}
 	C.pg_gemm(C.long(m), C.long(n), C.long(k), fp(ap), bb, C.long(ldb), fp(c), C.long(ldc), bp,
 		cbool(acc), cbool(relu), cbool(reluB))
-	return true
 }

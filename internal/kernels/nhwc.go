@@ -19,6 +19,9 @@ func HasDirect() bool { return hasDirectAsm }
 // OpenBLAS (or gonum) instead of packedGemm (tests set it).
 var noDirectAsm bool
 
+// useAsm reports whether the AVX-512 kernels (directBand, packedGemm) run.
+func useAsm() bool { return hasDirectAsm && !noDirectAsm }
+
 // directPanel is the width, in output channels, of one panel of a
 // direct-packed weight: 4 vectors of 16.
 const directPanel = 64
@@ -106,7 +109,9 @@ func (j *nhwcJob) run(_, u int) {
 	p0, p1 := min(band*per, hw), min((band+1)*per, hw)
 	x := j.x[i*pl.XSize() : (i+1)*pl.XSize()]
 	y := j.y[i*pl.YSize() : (i+1)*pl.YSize()]
-	if len(pl.taps) == 0 || noDirectAsm || !pl.directBand(y, x, j.wd, j.b, j.ws.zeros, p0, p1, j.f) {
+	if len(pl.taps) > 0 && useAsm() {
+		pl.directBand(y, x, j.wd, j.b, j.ws.zeros, p0, p1, j.f)
+	} else {
 		pl.directBandGo(y, x, j.wd, j.b, p0, p1, j.f)
 	}
 }

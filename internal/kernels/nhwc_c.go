@@ -51,7 +51,7 @@ void pg_dtile(const int NV, const int RELUIN, const float *x, long H, long W, lo
 	for (long k = 0; k < k1;) {
 		long t = k / C, c0 = k - t * C, n = C - c0 < k1 - k ? C - c0 : k1 - k;
 		const float *px[PG_R];
-		pg_geo(px, x, H, W, C, sh, sw, tg[2 * t], tg[2 * t + 1], c0, oy, ox, rows, z);
+		pg_geo(px, x, H, W, C, sh, sw, tg[4 * t], tg[4 * t + 1], c0, oy, ox, rows, z);
 		const float *p0 = px[0], *p1 = px[1], *p2 = px[2], *p3 = px[3], *p4 = px[4], *p5 = px[5];
 		const float *wk = w + k * pw;
 		for (long j = 0; j < n; j++, wk += pw) {
@@ -86,7 +86,8 @@ void pg_dtile(const int NV, const int RELUIN, const float *x, long H, long W, lo
 // pg_direct computes output pixels [p0, p1) (raster order) of one image:
 // y (OH·OW, O) = relu?((conv(relu?(x)) + bias) [+ y]), x (H, W, C), the packed
 // weight wd in panels of 64 output channels, [panel][T·C][pw], pw = the
-// panel's width rounded up to 16; tg holds iy0, ix0 per tap; z holds C zeros.
+// panel's width rounded up to 16; tg holds iy0, ix0, lo, hi per tap (the plan's
+// cgeo; lo and hi unused here); z holds C zeros.
 __attribute__((target("avx512f,fma")))
 static void pg_direct(const float *x, long H, long W, long C, float *y, long OW, long O,
 		long p0, long p1, long sh, long sw, const float *wd, long T, const long *tg,
@@ -128,12 +129,11 @@ import "unsafe"
 
 var hasDirectAsm = C.pg_has_avx512() != 0
 
-// directBand is the AVX-512 kernel for output pixels [p0, p1) of one image;
-// see directBandGo for the definition. It reports false when the CPU lacks
-// AVX-512 (the caller then runs directBandGo).
-func (pl *ConvPlan) directBand(y, x, wd, b, zeros []float32, p0, p1 int, f Fuse) bool {
-	if !hasDirectAsm || p0 >= p1 {
-		return hasDirectAsm
+// directBand is the AVX-512 kernel for output pixels [p0, p1) of one image
+// (callers check useAsm); see directBandGo for the definition.
+func (pl *ConvPlan) directBand(y, x, wd, b, zeros []float32, p0, p1 int, f Fuse) {
+	if p0 >= p1 {
+		return
 	}
 	pr := &pl.p
 	_ = x[pr.In*pr.H*pr.W-1]
@@ -147,8 +147,7 @@ func (pl *ConvPlan) directBand(y, x, wd, b, zeros []float32, p0, p1 int, f Fuse)
 	}
 	C.pg_direct(fp(x), C.long(pr.H), C.long(pr.W), C.long(pr.In), fp(y), C.long(pl.OW), C.long(pr.Out),
 		C.long(p0), C.long(p1), C.long(pl.sh), C.long(pl.sw), fp(wd), C.long(len(pl.taps)),
-		(*C.long)(unsafe.Pointer(&pl.dgeo[0])), bp, cbool(f.Accumulate), cbool(f.ReluOut), cbool(f.ReluIn), fp(zeros))
-	return true
+		(*C.long)(unsafe.Pointer(&pl.cgeo[0])), bp, cbool(f.Accumulate), cbool(f.ReluOut), cbool(f.ReluIn), fp(zeros))
 }
 
 func cbool(b bool) C.int {

@@ -4,10 +4,11 @@ package kernels
 
 const hasDirectAsm = false
 
-// directBand reports that no assembly kernel is linked in.
-func (pl *ConvPlan) directBand(y, x, wd, b, zeros []float32, p0, p1 int, f Fuse) bool { return false }
+// directBand and packedGemm are never called: useAsm is false.
+func (pl *ConvPlan) directBand(y, x, wd, b, zeros []float32, p0, p1 int, f Fuse) {
+	panic("kernels: no AVX-512 kernel in this build")
+}
 
-// packedGemm reports that no assembly kernel is linked in.
-func packedGemm(m, n, k int, ap, b []float32, ldb int, c []float32, ldc int, bias []float32, acc, relu, reluB bool) bool {
-	return false
+func packedGemm(m, n, k int, ap, b []float32, ldb int, c []float32, ldc int, bias []float32, acc, relu, reluB bool) {
+	panic("kernels: no AVX-512 kernel in this build")
 }

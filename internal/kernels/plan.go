@@ -32,7 +32,6 @@ type ConvPlan struct {
 	pointwise  bool     // 1x1, stride 1, no pads: im2col is the image itself
 	panelRows  int      // output rows per unit of work (cache-sized im2col panels)
 	cgeo       []int64  // iy0, ix0, lo, hi of each tap, for the C gathers
-	dgeo       []int64  // iy0, ix0 of each tap, for the direct (NHWC) kernel
 	sh, sw     int
 	dh, dw     int
 	padT, padL int
@@ -92,7 +91,6 @@ func NewConvPlan(p ConvParams) (*ConvPlan, error) {
 		g := pl.geometry(t, p.KW, p.W)
 		pl.taps = append(pl.taps, g)
 		pl.cgeo = append(pl.cgeo, int64(g.iy0), int64(g.ix0), int64(g.lo), int64(g.hi))
-		pl.dgeo = append(pl.dgeo, int64(g.iy0), int64(g.ix0))
 	}
 	pl.p = p
 	pl.K = p.In * len(p.Taps)
