@@ -12,13 +12,13 @@ import (
 // input: graph.PixelCNN and the like. Where kernels.HasDirect (AVX-512), its
 // activations are kept channels-last and its convs run the direct kernel
 // (kernels.ForwardNHWC: no im2col); a multi-channel input or output is
-// transposed once per chunk. Options.NoDirect keeps NCHW and im2col + SGEMM. Every op of such a graph works image
-// by image, so a Run cuts the batch into chunks of 1-4 images and runs the
-// whole graph on each chunk in its own goroutine, with its own activations
-// and kernels.Workspace{Threads: 1}: a chunk's activations stay in L2 from
-// layer to layer. Activation buffers are assigned at compile time by
-// liveness and reused across Runs (chainState), so a Run in steady state
-// allocates only its outputs.
+// transposed once per chunk. Options.NoDirect keeps NCHW and im2col + SGEMM.
+// Every op of such a graph works image by image, so a Run cuts the batch
+// into chunks of 1-4 images and runs the whole graph on each chunk in its
+// own goroutine, with its own activations and kernels.Workspace{Threads: 1}:
+// a chunk's activations stay in L2 from layer to layer. Activation buffers
+// are assigned at compile time by liveness and reused across Runs
+// (chainState), so a Run in steady state allocates only its outputs.
 //
 // Fusion, decided at Compile, only where the result is bit-identical to
 // running each node alone:
@@ -190,11 +190,10 @@ func compileChain(g *graph.Graph, steps []step, fuse, direct bool) *chain {
 // the conv producing one of them (the direct kernel's Accumulate: the
 // conv's sums plus bias, plus h, bit for bit the Add), writing into the
 // buffer of the other, h, in place. It returns the conv's op index and h.
-// The conv output must be read by this Add only, and neither it nor the
-// sum be a graph output,
-// its conv not fused with an Add already; h must be an activation the chain
-// owns (not the graph input, not an output) that no node reads after the
-// conv, nor the conv itself.
+// The conv output must be read by this Add only, neither it nor the sum be
+// a graph output, and its conv not be fused with an Add already; h must be
+// an activation the chain owns (not the graph input, not an output) that no
+// node reads after the conv, nor the conv itself.
 func residual(c *chain, n *graph.Node, pos map[*graph.Node]int, users map[*graph.Value][]*graph.Node,
 	isOut map[*graph.Value]bool, producer map[int]int, a, b int) (int, int, bool) {
 	for k, cv := range [2]int{a, b} {

@@ -115,7 +115,7 @@ func (s *chainSpec) runChunk(ctx context.Context, st *chainState, x []float32, o
 	nc := i1 - i0
 	if s.inBuf >= 0 { // NCHW → NHWC
 		sz := s.vsize[s.c.input]
-		nchwToNHWC(st.bufs[s.inBuf][:nc*sz], x[i0*sz:i1*sz], nc, s.inC)
+		transposeImages(st.bufs[s.inBuf][:nc*sz], x[i0*sz:i1*sz], nc, s.inC, sz/s.inC)
 	}
 	for i := range s.c.ops {
 		if ctx.Err() != nil {
@@ -150,33 +150,22 @@ func (s *chainSpec) finish(st *chainState, outs []*graph.Tensor, i0, i1 int) {
 	for k, v := range s.outVal {
 		if v >= 0 {
 			sz := s.vsize[v]
-			nhwcToNCHW(outs[k].F32[i0*sz:i1*sz], st.bufs[s.buf[v]][:(i1-i0)*sz], i1-i0, s.outDims[k][0])
+			c := s.outDims[k][0] // NHWC → NCHW
+			transposeImages(outs[k].F32[i0*sz:i1*sz], st.bufs[s.buf[v]][:(i1-i0)*sz], i1-i0, sz/c, c)
 		}
 	}
 }
 
-// nchwToNHWC transposes n images of c channels from x into y.
-func nchwToNHWC(y, x []float32, n, c int) {
-	hw := len(x) / max(1, n*c)
+// transposeImages writes each of n images of x, a (rows, cols) matrix, into
+// y as its (cols, rows) transpose: NCHW → NHWC with rows = C, cols = H·W,
+// and back with rows = H·W, cols = C.
+func transposeImages(y, x []float32, n, rows, cols int) {
+	sz := rows * cols
 	for i := range n {
-		xi, yi := x[i*c*hw:(i+1)*c*hw], y[i*c*hw:(i+1)*c*hw]
-		for ci := range c {
-			for p, v := range xi[ci*hw : (ci+1)*hw] {
-				yi[p*c+ci] = v
-			}
-		}
-	}
-}
-
-// nhwcToNCHW is nchwToNHWC's inverse.
-func nhwcToNCHW(y, x []float32, n, c int) {
-	hw := len(x) / max(1, n*c)
-	for i := range n {
-		xi, yi := x[i*c*hw:(i+1)*c*hw], y[i*c*hw:(i+1)*c*hw]
-		for ci := range c {
-			row := yi[ci*hw : (ci+1)*hw]
-			for p := range row {
-				row[p] = xi[p*c+ci]
+		xi, yi := x[i*sz:(i+1)*sz], y[i*sz:(i+1)*sz]
+		for r := range rows {
+			for c, v := range xi[r*cols : (r+1)*cols] {
+				yi[c*rows+r] = v
 			}
 		}
 	}

@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/pixelgraph/pixelgraph/internal/kernels"
 	"sort"
 
 	"github.com/pixelgraph/pixelgraph/graph"
+	"github.com/pixelgraph/pixelgraph/internal/kernels"
 )
 
 // DefaultOpset is the opset a graph with Opset 0 (built by pixelgraph, not
