@@ -18,15 +18,8 @@ import (
 // forEach calls f(i) for every i in [0, n) on up to GOMAXPROCS goroutines,
 // the caller's included, handing out indices in increasing order.
 func forEach(n int, f func(i int)) {
-	workers := min(runtime.GOMAXPROCS(0), n)
-	if workers <= 1 {
-		for i := 0; i < n; i++ {
-			f(i)
-		}
-		return
-	}
 	var next atomic.Int64
-	par.Do(workers, func() {
+	par.Do(min(runtime.GOMAXPROCS(0), n), func() { // one worker: inline
 		for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
 			f(i)
 		}
