@@ -5,28 +5,28 @@ import (
 	"testing"
 )
 
-// toNHWC and toNCHW transpose n images between the two layouts.
-func toNHWC(x []float32, n, c, h, w int) []float32 {
-	y := make([]float32, len(x))
+// transposeInto writes each of n images of x, a (rows, cols) matrix, into
+// y as its (cols, rows) transpose; toNHWC and toNCHW are its two uses.
+func transposeInto(y, x []float32, n, rows, cols int) {
+	sz := rows * cols
 	for i := range n {
-		for ci := range c {
-			for p := range h * w {
-				y[(i*h*w+p)*c+ci] = x[(i*c+ci)*h*w+p]
+		for r := range rows {
+			for c := range cols {
+				y[i*sz+c*rows+r] = x[i*sz+r*cols+c]
 			}
 		}
 	}
+}
+
+func toNHWC(x []float32, n, c, h, w int) []float32 {
+	y := make([]float32, len(x))
+	transposeInto(y, x, n, c, h*w)
 	return y
 }
 
 func toNCHW(x []float32, n, c, h, w int) []float32 {
 	y := make([]float32, len(x))
-	for i := range n {
-		for ci := range c {
-			for p := range h * w {
-				y[(i*c+ci)*h*w+p] = x[(i*h*w+p)*c+ci]
-			}
-		}
-	}
+	transposeInto(y, x, n, h*w, c)
 	return y
 }
 

@@ -133,16 +133,7 @@ func (s *seedNet) chain(w *seedWorker, out, x []float32, n int) {
 		conv = func(l convLayer, y, x []float32, f Fuse) { l.pl.ForwardNHWC(&w.ws, y, x, l.wd, l.b, n, f) }
 		w.y3 = grow(w.y3, len(out))
 		logits := out
-		defer func() {
-			q := s.logits.pl.p.Out
-			for i := range n {
-				for p := range hw {
-					for c := range q {
-						logits[(i*q+c)*hw+p] = w.y3[(i*hw+p)*q+c]
-					}
-				}
-			}
-		}()
+		defer transposeInto(logits, w.y3, n, hw, s.logits.pl.p.Out)
 		out = w.y3
 	}
 	conv(s.in, w.h, x, Fuse{})
