@@ -9,37 +9,23 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
 	"testing"
 
 	ort "github.com/yalue/onnxruntime_go"
 	"google.golang.org/protobuf/encoding/protowire"
-)
 
-var (
-	ortOnce    sync.Once
-	ortInitErr error
-	ortLibUsed string
+	"github.com/pixelgraph/pixelgraph/internal/ortlib"
 )
 
 // InitORT loads libonnxruntime (see ORTLibrary) and initializes the ONNX
-// Runtime environment, once per process. If that failed, every call fails the
-// test with the recorded error.
+// Runtime environment, once per process (ortlib.Init, which pixelgraph
+// bench shares). If that failed, every call fails the test with the
+// recorded error.
 func InitORT(t testing.TB) {
 	t.Helper()
-	lib := ORTLibrary(t) // may skip/fail; resolved outside the Once on purpose
-	ortOnce.Do(func() {
-		ortLibUsed = lib
-		if ort.IsInitialized() {
-			return // initialized by someone else in this process
-		}
-		ort.SetSharedLibraryPath(lib)
-		if err := ort.InitializeEnvironment(ort.WithLogLevelError()); err != nil {
-			ortInitErr = fmt.Errorf("initializing ONNX Runtime from %s: %w", lib, err)
-		}
-	})
-	if ortInitErr != nil {
-		t.Fatal(ortInitErr)
+	lib := ORTLibrary(t) // may skip/fail before anything is loaded
+	if err := ortlib.Init(lib); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -16,9 +16,6 @@ import (
 	"testing"
 )
 
-// ortLibUsed is the library InitORT loaded; never set without cgo.
-var ortLibUsed string
-
 // errNoCgo is returned by the session methods; NewORTSession never returns a
 // session in this build, so only a zero ORTSession can report it.
 var errNoCgo = errors.New("ONNX Runtime is not available in a CGO_ENABLED=0 build")

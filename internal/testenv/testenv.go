@@ -17,12 +17,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/pixelgraph/pixelgraph/internal/ortlib"
 )
 
 // Environment variables read by this package.
 const (
 	// EnvORTLib overrides the path of libonnxruntime.
-	EnvORTLib = "PIXELGRAPH_ORT_LIB"
+	EnvORTLib = ortlib.EnvLib
 	// EnvNoInterop set to 1 turns "missing tool" failures into skips
 	// (developer opt-out; ignored when CI=true).
 	EnvNoInterop = "PIXELGRAPH_NO_INTEROP"
@@ -32,7 +34,7 @@ const (
 
 // ORTLibRelPath is where scripts/install-test-deps.sh puts libonnxruntime,
 // relative to the module root.
-const ORTLibRelPath = ".deps/ort/node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1"
+const ORTLibRelPath = ortlib.RelPath
 
 // ORTNpmVersion is the onnxruntime-node version the install script installs.
 const ORTNpmVersion = "1.30.0"
@@ -98,34 +100,16 @@ func ModuleRoot() (string, error) {
 	}
 }
 
-// findORTLibrary returns the library path without touching a testing.TB.
-func findORTLibrary() (string, error) {
-	if p := os.Getenv(EnvORTLib); p != "" {
-		if fi, err := os.Stat(p); err != nil || fi.IsDir() {
-			return "", fmt.Errorf("%s=%s does not name a file", EnvORTLib, p)
-		}
-		return p, nil
-	}
-	root, err := ModuleRoot()
-	if err != nil {
-		return "", err
-	}
-	p := filepath.Join(root, ORTLibRelPath)
-	if fi, err := os.Stat(p); err != nil || fi.IsDir() {
-		return "", fmt.Errorf("%s not found (and %s is not set)", p, EnvORTLib)
-	}
-	return p, nil
-}
-
-// ORTLibrary returns the path of libonnxruntime: $PIXELGRAPH_ORT_LIB if set,
-// else <module root>/.deps/ort/.../libonnxruntime.so.1 as installed by
-// scripts/install-test-deps.sh. When it is missing the test fails (or skips,
-// see Unavailable).
+// ORTLibrary returns the path of libonnxruntime as ortlib.Find finds it:
+// $PIXELGRAPH_ORT_LIB if set, else .deps/ort/.../libonnxruntime.so.1 as
+// installed by scripts/install-test-deps.sh, under the package's directory
+// or a parent up to the module root. When it is missing the test fails (or
+// skips, see Unavailable).
 func ORTLibrary(t testing.TB) string {
 	t.Helper()
-	p, err := findORTLibrary()
+	p, err := ortlib.Find()
 	if err != nil {
-		if os.Getenv(EnvORTLib) != "" {
+		if !errors.Is(err, ortlib.ErrNotFound) {
 			// An explicit but wrong path is a configuration error: never skip.
 			t.Fatalf("ONNX Runtime library: %v", err)
 		}

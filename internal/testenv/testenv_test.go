@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/pixelgraph/pixelgraph/internal/ortlib"
 )
 
 // fakeTB records Fatal/Skip instead of ending the real test.
@@ -147,7 +149,7 @@ func TestORTLibraryMissing(t *testing.T) {
 
 func TestInitORTAndVersion(t *testing.T) {
 	v := ORTVersion(t)
-	t.Logf("ONNX Runtime %s from %s", v, ortLibUsed)
+	t.Logf("ONNX Runtime %s from %s", v, ortlib.Loaded())
 	if !strings.HasPrefix(v, "1.") {
 		t.Errorf("ORT version %q", v)
 	}
