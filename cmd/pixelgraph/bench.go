@@ -1,21 +1,12 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	_ "embed"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"os"
-	"os/exec"
-	"path/filepath"
 	goruntime "runtime"
-	"runtime/debug"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -24,9 +15,8 @@ import (
 	"github.com/pixelgraph/pixelgraph/graph"
 	"github.com/pixelgraph/pixelgraph/internal/bench"
 	"github.com/pixelgraph/pixelgraph/internal/kernels"
+	"github.com/pixelgraph/pixelgraph/internal/ortlib"
 	"github.com/pixelgraph/pixelgraph/runtime"
-	"github.com/pixelgraph/pixelgraph/runtime/sample"
-	"github.com/pixelgraph/pixelgraph/train"
 )
 
 func init() {
@@ -38,22 +28,12 @@ func init() {
 	})
 }
 
-// pytorchBench is the PyTorch twin of train.Trainer.Step, run as
-// `python3 -c SCRIPT CONFIG BATCH THREADS BUDGET --serve`.
-//
-//go:embed testdata/pytorch_bench.py
-var pytorchBench []byte
-
 // Bench names and the engines each runs.
 const (
 	benchForward  = "forward"
 	benchTrain    = "train"
 	benchSample16 = "sample16"
 )
-
-// ortLibRel is where scripts/install-test-deps.sh puts libonnxruntime,
-// relative to the module root.
-const ortLibRel = ".deps/ort/node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1"
 
 // benchConfigs are the models --config names.
 var benchConfigs = map[string]func() graph.Config{
@@ -72,47 +52,12 @@ var benchConfigs = map[string]func() graph.Config{
 	},
 }
 
-// benchLine is one measurement, one JSON object per line.
-type benchLine struct {
-	Bench      string  `json:"bench"`
-	Engine     string  `json:"engine"`
-	ImgPerS    float64 `json:"img_per_s,omitempty"`
-	Seconds    float64 `json:"seconds,omitempty"`
-	CPUImgPerS float64 `json:"cpu_img_per_s,omitempty"`
-	CPUSeconds float64 `json:"cpu_seconds,omitempty"`
-	Reps       int     `json:"reps,omitempty"`
-	// ExtrapolatedFrom: Seconds is the median pass time of this many timed
-	// pixels (forward passes) times H·W.
-	ExtrapolatedFrom int     `json:"extrapolated_from_pixels,omitempty"`
-	PeakRSSMB        float64 `json:"peak_rss_mb,omitempty"`
-	// StartRSSMB: the process's RSS when the bench started (after a GC),
-	// which PeakRSSMB includes.
-	StartRSSMB float64 `json:"start_rss_mb,omitempty"`
-	Config     string  `json:"config,omitempty"`
-	Levels     int     `json:"levels,omitempty"`
-	Batch      int     `json:"batch,omitempty"`
-	Threads    int     `json:"threads,omitempty"`
-	Backend    string  `json:"backend,omitempty"` // SGEMM of the Go kernels
-	Conv       string  `json:"conv,omitempty"`    // the Go runtime's conv kernel (forward)
-	Version    string  `json:"version,omitempty"` // ONNX Runtime's or PyTorch's
-	Load1      float64 `json:"load1,omitempty"`   // 1-minute load average when the bench started
-	Error      string  `json:"error,omitempty"`
-}
-
 type benchFlags struct {
 	config, ort, only, python string
 	levels, batch, threads    int
 	budget                    time.Duration
 	noPytorch, asJSON         bool
 	maxRSSMB                  int
-}
-
-// forwardEngine runs a model's forward pass on n images (n·H·W floats,
-// level/(q−1)) and returns the logits (n·q·H·W), valid until the next call.
-type forwardEngine interface {
-	Forward(x []float32, n int) ([]float32, error)
-	Version() string
-	Close() error
 }
 
 func runBench(ctx context.Context, e *env, args []string) error {
@@ -122,7 +67,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	fs.IntVar(&f.levels, "levels", 4, "intensity levels q")
 	fs.IntVar(&f.batch, "batch", 16, "images per forward pass and per training step (sample16 always samples 16)")
 	fs.IntVar(&f.threads, "threads", 1, "threads for every engine: GOMAXPROCS and the Go kernels, ORT's intra-op threads, torch.set_num_threads")
-	fs.StringVar(&f.ort, "ort", "", "libonnxruntime path (default: $PIXELGRAPH_ORT_LIB, else "+ortLibRel+" under the module root or the current directory)")
+	fs.StringVar(&f.ort, "ort", "", "libonnxruntime path (default: $PIXELGRAPH_ORT_LIB, else "+ortlib.RelPath+" under the module root or the current directory)")
 	fs.DurationVar(&f.budget, "budget", 20*time.Second, "time to spend per bench and engine; at least 3 repetitions run after a warm-up whatever it is")
 	fs.StringVar(&f.only, "only", "", "comma-separated benches to run (forward,train,sample16); default all")
 	fs.BoolVar(&f.noPytorch, "no-pytorch", false, "skip the PyTorch training step")
@@ -188,7 +133,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 			"bench", "engine", "img/s", "seconds", "cpu-img/s", "cpu-seconds", "reps", "peak MB", "load1", "note")
 	}
 
-	ortLib, ortErr := resolveORTLib(f.ort)
+	ortLib, ortErr := findORTLib(f.ort)
 	var model []byte
 	if ortErr == nil {
 		if model, err = export.Marshal(g, nil); err != nil {
@@ -255,64 +200,6 @@ func (b *benchRun) start(bn, engine string, batch int) benchLine {
 	return l
 }
 
-// emit prints l (as JSON or as a table row) and keeps it for the ratios.
-func (b *benchRun) emit(l benchLine) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.lines = append(b.lines, l)
-	if b.f.asJSON {
-		j, _ := json.Marshal(l)
-		fmt.Fprintln(b.e.stdout, string(j))
-		return
-	}
-	num := func(v float64, prec int) string {
-		switch {
-		case v == 0:
-			return "-"
-		case prec < 0: // seconds: 4 significant digits
-			return strconv.FormatFloat(v, 'g', 4, 64)
-		}
-		return strconv.FormatFloat(v, 'f', prec, 64)
-	}
-	note := l.Error
-	if note != "" {
-		note = "error: " + note
-	} else {
-		var parts []string
-		if l.ExtrapolatedFrom > 0 {
-			parts = append(parts, fmt.Sprintf("extrapolated from %d pixels", l.ExtrapolatedFrom))
-		}
-		if l.Conv != "" {
-			parts = append(parts, l.Conv)
-		}
-		if l.Backend != "" {
-			parts = append(parts, l.Backend)
-		}
-		if l.Version != "" {
-			parts = append(parts, l.Version)
-		}
-		parts = append(parts, "batch "+strconv.Itoa(l.Batch))
-		note = strings.Join(parts, "; ")
-	}
-	fmt.Fprintf(b.e.stdout, "%-9s %-10s %10s %10s %12s %12s %5s %9s %6s  %s\n", l.Bench, l.Engine,
-		num(l.ImgPerS, 1), num(l.Seconds, -1), num(l.CPUImgPerS, 1), num(l.CPUSeconds, -1),
-		num(float64(l.Reps), 0), num(l.PeakRSSMB, 0), num(l.Load1, 2), note)
-}
-
-func (b *benchRun) emitError(l benchLine, err error) {
-	l.Error = err.Error()
-	b.emit(l)
-}
-
-// rates fills the img/s figures of l from a result over n images.
-func rates(l *benchLine, r bench.Result, n int) {
-	l.Reps = r.Reps
-	l.ImgPerS = float64(n) / r.Median.Seconds()
-	if r.CPUMed > 0 {
-		l.CPUImgPerS = float64(n) / r.CPUMed.Seconds()
-	}
-}
-
 // levels returns n·H·W random levels and the input level/(q−1).
 func (b *benchRun) levels(n int, seed uint64) ([]uint8, *graph.Tensor) {
 	c := b.cfg
@@ -338,369 +225,6 @@ func gap() time.Duration {
 		return d
 	}
 	return 100 * time.Millisecond
-}
-
-// convKernel names the conv kernel of the Go runtime's chain.
-func convKernel() string {
-	if kernels.HasDirect() {
-		return "direct channels-last (AVX-512)"
-	}
-	return "im2col + SGEMM"
-}
-
-// forward times the Go runtime's and ONNX Runtime's forward pass of a
-// batch, interleaved (one of each per round).
-func (b *benchRun) forward(ortEng forwardEngine, ortErr error) error {
-	n := b.f.batch
-	goLine := b.start(benchForward, "go", n)
-	goLine.Backend, goLine.Conv = kernels.Backend(), convKernel()
-	ortLine := b.start(benchForward, "ort", n)
-	p, err := runtime.CompileWith(b.g, runtime.Options{Threads: b.f.threads})
-	if err != nil {
-		return err
-	}
-	_, x := b.levels(n, 1)
-	in := map[string]*graph.Tensor{graph.InputName: x}
-	runGo := func() error {
-		if err := b.ctx.Err(); err != nil {
-			return err
-		}
-		_, err := p.Run(b.ctx, in)
-		return err
-	}
-	if ortErr != nil {
-		r, err := bench.Measure(b.opts, runGo)
-		if err != nil {
-			return err
-		}
-		rates(&goLine, r, n)
-		b.emit(goLine)
-		b.emitError(ortLine, ortErr)
-		return nil
-	}
-	ortLine.Version = ortEng.Version()
-	runORT := func() error {
-		_, err := ortEng.Forward(x.F32, n)
-		return err
-	}
-	opts := b.opts
-	opts.Budget *= 2 // the budget is per engine
-	opts.Gap = gap()
-	rs, err := bench.Interleave(opts, runGo, runORT)
-	if err != nil {
-		return err
-	}
-	rates(&goLine, rs[0], n)
-	rates(&ortLine, rs[1], n)
-	b.emit(goLine)
-	b.emit(ortLine)
-	return nil
-}
-
-// sample16 times sampling 16 images with the cached sampler, then ONNX
-// Runtime's naive loop (one forward pass of the 16 images per pixel, with
-// the same draws as sample.NaiveSample) on as many pixels as the budget
-// allows, extrapolated to H·W passes by the median pass time.
-func (b *benchRun) sample16(ortEng forwardEngine, ortErr error) error {
-	const n = 16
-	l := b.start(benchSample16, "go-cached", n)
-	l.Backend = kernels.Backend()
-	r, err := bench.Measure(b.opts, func() error {
-		_, err := sample.Sample(b.ctx, b.g, sample.Options{N: n, Seed: 1, Method: sample.Cached})
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	l.Reps, l.Seconds, l.CPUSeconds = r.Reps, r.Median.Seconds(), r.CPUMed.Seconds()
-	b.emit(l)
-
-	l = b.start(benchSample16, "ort-naive", n)
-	if ortErr != nil {
-		b.emitError(l, ortErr)
-		return nil
-	}
-	l.Version = ortEng.Version()
-	geo, err := sample.GeometryOf(b.g)
-	if err != nil {
-		return err
-	}
-	px := geo.H * geo.W
-	u := make([][]float64, n)
-	for i := range u {
-		u[i] = sample.Uniforms(1, i, px)
-	}
-	x := make([]float32, n*px)
-	if _, err := ortEng.Forward(x, n); err != nil { // warm-up
-		b.emitError(l, err)
-		return nil
-	}
-	var wall, cpu []time.Duration
-	var spent time.Duration
-	for p := 0; p < px && (p < 3 || spent < b.f.budget); p++ {
-		if err := b.ctx.Err(); err != nil {
-			return err
-		}
-		c0, t0 := bench.CPUTime(), time.Now()
-		logits, err := ortEng.Forward(x, n)
-		if err != nil {
-			b.emitError(l, err)
-			return nil
-		}
-		for i := range n {
-			lv, _ := sample.Categorical(logits[i*geo.Q*px+p:], px, geo.Q, 1, u[i][p])
-			x[i*px+p] = float32(lv) / float32(geo.Q-1)
-		}
-		w := time.Since(t0)
-		wall, cpu = append(wall, w), append(cpu, bench.CPUTime()-c0)
-		spent += w
-	}
-	l.Reps = len(wall)
-	if len(wall) == px { // the whole loop ran: report it as timed
-		l.Seconds = sum(wall).Seconds()
-		l.CPUSeconds = sum(cpu).Seconds()
-	} else {
-		l.ExtrapolatedFrom = len(wall)
-		l.Seconds = bench.Median(wall).Seconds() * float64(px)
-		l.CPUSeconds = bench.Median(cpu).Seconds() * float64(px)
-	}
-	b.emit(l)
-	return nil
-}
-
-func sum(d []time.Duration) time.Duration {
-	var s time.Duration
-	for _, v := range d {
-		s += v
-	}
-	return s
-}
-
-// train times train.Trainer.Step (forward, backward, gradient clip, Adam)
-// on a fixed random batch and, unless --no-pytorch, the same step in
-// PyTorch (testdata/pytorch_bench.py in a subprocess), alternating one step
-// of each per round so that both meet the same machine load. gorgonia's
-// peak RSS is this process's from the start of the bench (after a GC and the
-// ONNX Runtime session closed); PyTorch's is its own process's.
-func (b *benchRun) train() error {
-	n := b.f.batch
-	gl := b.start(benchTrain, "gorgonia", n)
-	pl := gl
-	pl.Engine = "pytorch"
-	goruntime.GC()
-	debug.FreeOSMemory()
-	reset := bench.ResetPeakRSS()
-	gl.StartRSSMB = float64(bench.RSS()) / (1 << 20)
-	var py *pytorchStepper
-	var pyErr error
-	if !b.f.noPytorch {
-		py, pyErr = b.startPytorch() // imports torch while gorgonia warms up
-		if py != nil {
-			defer py.close()
-		}
-	}
-	tr, err := train.New(b.g, train.Options{Batch: n, Seed: 1})
-	if err != nil {
-		return err
-	}
-	lv, x := b.levels(n, 2)
-	gStep := func() error {
-		if err := b.ctx.Err(); err != nil {
-			return err
-		}
-		_, err := tr.Step(x, lv)
-		return err
-	}
-	if err := gStep(); err != nil { // warm-up
-		return err
-	}
-	if py != nil {
-		if pl.Version, pyErr = py.ready(); pyErr != nil {
-			py.close()
-			py = nil
-		}
-	}
-	var gw, gc, pw, pc []time.Duration
-	var spent time.Duration
-	budget := b.f.budget
-	if py != nil {
-		budget *= 2 // the budget is per engine
-	}
-	pause := gap()
-	for round := 0; round < 1000 && (round < 3 || spent < budget); round++ {
-		for k := range 2 {
-			time.Sleep(pause) // see gap: the other engine's threads wind down
-			spent += pause    // counts toward the budget: tiny steps stay short
-			if (k == 0) == (round%2 == 0) {
-				c0, t0 := bench.CPUTime(), time.Now()
-				if err := gStep(); err != nil {
-					return err
-				}
-				w := time.Since(t0)
-				gw, gc = append(gw, w), append(gc, bench.CPUTime()-c0)
-				spent += w
-			} else if py != nil {
-				w, c, err := py.step()
-				if err != nil {
-					pyErr = err
-					py.close()
-					py = nil
-					continue
-				}
-				pw, pc = append(pw, w), append(pc, c)
-				spent += w
-			}
-		}
-	}
-	rates(&gl, bench.Result{Reps: len(gw), Median: bench.Median(gw), CPUMed: bench.Median(gc)}, n)
-	if reset {
-		gl.PeakRSSMB = float64(bench.PeakRSS()) / (1 << 20)
-	}
-	b.emit(gl)
-	if b.f.noPytorch {
-		return nil
-	}
-	if pyErr == nil && py != nil {
-		pl.PeakRSSMB, pyErr = py.finish()
-	}
-	if pyErr != nil {
-		b.emitError(pl, pyErr)
-		return nil
-	}
-	rates(&pl, bench.Result{Reps: len(pw), Median: bench.Median(pw), CPUMed: bench.Median(pc)}, n)
-	b.emit(pl)
-	return nil
-}
-
-// pytorchStepper drives testdata/pytorch_bench.py --serve: one line "step"
-// in, one line {"wall","cpu"} out.
-type pytorchStepper struct {
-	py     string
-	cmd    *exec.Cmd
-	in     io.WriteCloser
-	out    *bufio.Scanner
-	stderr *bytes.Buffer
-	closed bool
-	// finished: the script printed its peak RSS and exits by itself.
-	finished bool
-}
-
-// startPytorch starts the script on the run's model, batch and threads.
-func (b *benchRun) startPytorch() (*pytorchStepper, error) {
-	py := b.f.python
-	if py == "" {
-		py = os.Getenv("PIXELGRAPH_PYTHON")
-	}
-	if py == "" {
-		py = "/usr/bin/python3"
-	}
-	cj, err := json.Marshal(b.cfg)
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.CommandContext(b.ctx, py, "-c", string(pytorchBench), string(cj), strconv.Itoa(b.f.batch), strconv.Itoa(b.f.threads),
-		strconv.FormatFloat(b.f.budget.Seconds(), 'g', -1, 64), "--serve")
-	// One thread pool of the size asked for, whatever the environment says.
-	cmd.Env = append(os.Environ(), "OMP_NUM_THREADS="+strconv.Itoa(b.f.threads), "MKL_NUM_THREADS="+strconv.Itoa(b.f.threads))
-	s := &pytorchStepper{py: py, cmd: cmd, stderr: &bytes.Buffer{}}
-	cmd.Stderr = s.stderr
-	if s.in, err = cmd.StdinPipe(); err != nil {
-		return nil, err
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	s.out = bufio.NewScanner(out)
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("%s: %w", py, err)
-	}
-	return s, nil
-}
-
-// failed describes the script's failure: the exception line of its stderr.
-func (s *pytorchStepper) failed(err error) error {
-	msg := strings.TrimSpace(s.stderr.String())
-	if i := strings.LastIndexByte(msg, '\n'); i >= 0 {
-		msg = msg[i+1:] // the exception, not the traceback
-	}
-	if msg != "" {
-		return fmt.Errorf("%s: %v: %s", s.py, err, msg)
-	}
-	return fmt.Errorf("%s: %w", s.py, err)
-}
-
-// read decodes the script's next output line into v.
-func (s *pytorchStepper) read(v any) error {
-	if !s.out.Scan() {
-		err := s.out.Err()
-		if err == nil {
-			err = io.ErrUnexpectedEOF
-		}
-		return s.failed(err)
-	}
-	line := s.out.Bytes()
-	if err := json.Unmarshal(line, v); err != nil {
-		return s.failed(fmt.Errorf("printed %q: %w", line, err))
-	}
-	return nil
-}
-
-// ready waits for the warm-up step and returns torch's version; a script
-// that cannot import torch prints an error line instead.
-func (s *pytorchStepper) ready() (string, error) {
-	var r struct {
-		Ready   bool   `json:"ready"`
-		Version string `json:"version"`
-		Error   string `json:"error"`
-	}
-	if err := s.read(&r); err != nil {
-		return "", err
-	}
-	if !r.Ready {
-		return "", fmt.Errorf("%s: %s", s.py, r.Error)
-	}
-	return r.Version, nil
-}
-
-func (s *pytorchStepper) step() (wall, cpu time.Duration, err error) {
-	if _, err := io.WriteString(s.in, "step\n"); err != nil {
-		return 0, 0, s.failed(err)
-	}
-	var r struct{ Wall, CPU float64 }
-	if err := s.read(&r); err != nil {
-		return 0, 0, err
-	}
-	sec := func(v float64) time.Duration { return time.Duration(v * float64(time.Second)) }
-	return sec(r.Wall), sec(r.CPU), nil
-}
-
-// finish ends the script and returns its peak RSS in MB.
-func (s *pytorchStepper) finish() (float64, error) {
-	if _, err := io.WriteString(s.in, "done\n"); err != nil {
-		return 0, s.failed(err)
-	}
-	var r struct {
-		PeakRSSMB float64 `json:"peak_rss_mb"`
-	}
-	err := s.read(&r)
-	s.finished = err == nil
-	s.close()
-	return r.PeakRSSMB, err
-}
-
-// close ends the script: after finish it has exited by itself; otherwise
-// (an error, or the bench stopped early) it is killed.
-func (s *pytorchStepper) close() {
-	if s.closed {
-		return
-	}
-	s.closed = true
-	s.in.Close()
-	if s.cmd.ProcessState == nil && !s.finished {
-		s.cmd.Process.Kill()
-	}
-	_ = s.cmd.Wait()
 }
 
 // watchRSS aborts the process when its RSS passes --max-rss-mb: gorgonia
@@ -739,87 +263,15 @@ func (b *benchRun) watchRSS() func() {
 	return func() { close(done) }
 }
 
-// printRatios prints the issue's three goal ratios from the lines measured,
-// by wall time and by process CPU time.
-func (b *benchRun) printRatios() {
-	find := func(bn, engine string) *benchLine {
-		for i := range b.lines {
-			if l := &b.lines[i]; l.Bench == bn && l.Engine == engine && l.Error == "" {
-				return l
-			}
-		}
-		return nil
-	}
-	w := b.e.stdout
-	fmt.Fprintln(w, "\nratios (wall; cpu = per process CPU-second)        goal")
-	row := func(name string, wall, cpu, goal float64, x string) {
-		if wall == 0 {
-			fmt.Fprintf(w, "  %-34s %8s %8s   >= %g%s\n", name, "n/a", "", goal, x)
-			return
-		}
-		holds := "holds"
-		if wall < goal {
-			holds = "does not hold"
-		}
-		c := "-"
-		if cpu > 0 {
-			c = fmt.Sprintf("%.2f%s", cpu, x)
-		}
-		fmt.Fprintf(w, "  %-34s %7.2f%s %8s   >= %g%s: %s\n", name, wall, x, c, goal, x, holds)
-	}
-	div := func(a, b float64) float64 {
-		if a == 0 || b == 0 {
-			return 0
-		}
-		return a / b
-	}
-	var fw, fc, tw, tc, sw, sc float64
-	if g, o := find(benchForward, "go"), find(benchForward, "ort"); g != nil && o != nil {
-		fw, fc = div(g.ImgPerS, o.ImgPerS), div(g.CPUImgPerS, o.CPUImgPerS)
-	}
-	if g, p := find(benchTrain, "gorgonia"), find(benchTrain, "pytorch"); g != nil && p != nil {
-		tw, tc = div(g.ImgPerS, p.ImgPerS), div(g.CPUImgPerS, p.CPUImgPerS)
-	}
-	if c, o := find(benchSample16, "go-cached"), find(benchSample16, "ort-naive"); c != nil && o != nil {
-		sw, sc = div(o.Seconds, c.Seconds), div(o.CPUSeconds, c.CPUSeconds)
-	}
-	row("forward go/ort", fw, fc, 1.2, "")
-	row("train gorgonia/pytorch", tw, tc, 1.0, "")
-	row("sample16 go-cached vs ort-naive", sw, sc, 200, "x")
-}
-
-// resolveORTLib finds libonnxruntime: flag, then $PIXELGRAPH_ORT_LIB, then
-// ortLibRel in the current directory or a parent up to the module root.
-func resolveORTLib(flag string) (string, error) {
-	check := func(p, what string) (string, error) {
-		if st, err := os.Stat(p); err != nil || st.IsDir() {
-			return "", fmt.Errorf("%s %s is not a file", what, p)
-		}
-		return p, nil
-	}
+// findORTLib returns libonnxruntime's path: --ort when given, else where
+// ortlib.Find finds it.
+func findORTLib(flag string) (string, error) {
 	if flag != "" {
-		return check(flag, "--ort")
+		return ortlib.Check(flag, "--ort")
 	}
-	if p := os.Getenv("PIXELGRAPH_ORT_LIB"); p != "" {
-		return check(p, "$PIXELGRAPH_ORT_LIB")
+	lib, err := ortlib.Find()
+	if errors.Is(err, ortlib.ErrNotFound) {
+		err = fmt.Errorf("%w; pass --ort LIBPATH or set $%s (scripts/install-test-deps.sh installs it under .deps/ort)", err, ortlib.EnvLib)
 	}
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		p := filepath.Join(dir, ortLibRel)
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
-		}
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break // the module root
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			break
-		}
-		dir = parent
-	}
-	return "", errors.New("libonnxruntime not found: pass --ort LIBPATH or set PIXELGRAPH_ORT_LIB (scripts/install-test-deps.sh installs it under .deps/ort)")
+	return lib, err
 }

@@ -4,33 +4,12 @@ package main
 
 import (
 	"fmt"
-	"sync"
+
+	ort "github.com/yalue/onnxruntime_go"
 
 	"github.com/pixelgraph/pixelgraph/graph"
-	ort "github.com/yalue/onnxruntime_go"
+	"github.com/pixelgraph/pixelgraph/internal/ortlib"
 )
-
-var ortInit struct {
-	once sync.Once
-	lib  string
-	err  error
-}
-
-// initORT loads libonnxruntime from lib and initializes the environment,
-// once per process (a process that initialized it already keeps its own).
-func initORT(lib string) error {
-	ortInit.once.Do(func() {
-		ortInit.lib = lib
-		if ort.IsInitialized() {
-			return
-		}
-		ort.SetSharedLibraryPath(lib)
-		if err := ort.InitializeEnvironment(ort.WithLogLevelError()); err != nil {
-			ortInit.err = fmt.Errorf("initializing ONNX Runtime from %s: %w", lib, err)
-		}
-	})
-	return ortInit.err
-}
 
 // ortEngine is an ONNX Runtime CPU session with intra-op threads = --threads
 // and one inter-op thread; tensors are kept per batch size.
@@ -42,7 +21,7 @@ type ortEngine struct {
 }
 
 func newORTEngine(lib string, model []byte, threads int, cfg graph.Config) (forwardEngine, error) {
-	if err := initORT(lib); err != nil {
+	if err := ortlib.Init(lib); err != nil {
 		return nil, err
 	}
 	so, err := ort.NewSessionOptions()
@@ -60,7 +39,7 @@ func newORTEngine(lib string, model []byte, threads int, cfg graph.Config) (forw
 	if err != nil {
 		return nil, fmt.Errorf("onnxruntime: creating session: %w", err)
 	}
-	return &ortEngine{sess: sess, cfg: cfg, version: "onnxruntime " + ort.GetVersion(),
+	return &ortEngine{sess: sess, cfg: cfg, version: "onnxruntime " + ortlib.Version(),
 		in: map[int]*ort.Tensor[float32]{}, out: map[int]*ort.Tensor[float32]{}}, nil
 }
 

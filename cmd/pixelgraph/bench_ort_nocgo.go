@@ -3,11 +3,11 @@
 package main
 
 import (
-	"errors"
-
 	"github.com/pixelgraph/pixelgraph/graph"
+	"github.com/pixelgraph/pixelgraph/internal/ortlib"
 )
 
+// newORTEngine fails with ortlib.ErrNoCgo: ONNX Runtime needs cgo.
 func newORTEngine(lib string, model []byte, threads int, cfg graph.Config) (forwardEngine, error) {
-	return nil, errors.New("this pixelgraph was built without cgo (CGO_ENABLED=0): ONNX Runtime needs cgo")
+	return nil, ortlib.Init(lib)
 }
