@@ -193,8 +193,8 @@ func (d *decoder) readOpset(imports []*onnxpb.OperatorSetIdProto) error {
 		}
 		found = true
 		v := imp.GetVersion()
-		if lo := d.opts.minOpset(); v < lo || v > MaxOpset {
-			return unsupportedErr(Where{Field: "opset_import", Opset: clampInt(v)}, "default-domain opset %d is outside %d..%d", v, lo, MaxOpset)
+		if lo := d.opts.minOpset(); v < lo || v > graph.MaxOpset {
+			return unsupportedErr(Where{Field: "opset_import", Opset: clampInt(v)}, "default-domain opset %d is outside %d..%d", v, lo, graph.MaxOpset)
 		}
 		d.opset = int(v)
 	}

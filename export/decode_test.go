@@ -33,7 +33,7 @@ func TestDecodeRoundTrip(t *testing.T) {
 		}
 		want := opset
 		if want == 0 {
-			want = DefaultOpset
+			want = graph.DefaultOpset
 		}
 		if d.Opset != want || d.Producer != Producer {
 			t.Errorf("opset %d: decoded opset %d producer %q", opset, d.Opset, d.Producer)

@@ -20,11 +20,10 @@ const Version = "0.1.0"
 // Producer is the producer_name of files we write.
 const Producer = "pixelgraph"
 
-// Opset defaults and limits.
+// Opset limits; the default and the maximum are graph.DefaultOpset and
+// graph.MaxOpset.
 const (
-	DefaultOpset = 13 // Conv-11, Relu-13, Add-13, Softmax-13 are in force
-	MinOpset     = 7  // ORT 1.30 dropped kernels of older opsets
-	MaxOpset     = 21
+	MinOpset = 7 // ORT 1.30 dropped kernels of older opsets
 	// IRVersion is what we write for opsets up to 18; newer opsets need newer
 	// IR versions (see irVersionFor).
 	IRVersion = 8
@@ -45,7 +44,7 @@ const InputScalingRule = "level = floor(byte*levels/256); pixels = level/(levels
 // Options control encoding. The zero value is the documented default.
 type Options struct {
 	// Opset is the default-domain opset to declare; 0 means the graph's own
-	// (an imported graph's), or DefaultOpset for built graphs.
+	// (an imported graph's), or graph.DefaultOpset for built graphs.
 	Opset int
 	// Batch, when > 0, writes dim 0 of every graph input and output whose
 	// batch dimension is symbolic as this fixed size (runtimes that ignore
@@ -58,10 +57,7 @@ func (o *Options) opset(g *graph.Graph) int {
 	if o != nil && o.Opset != 0 {
 		return o.Opset
 	}
-	if g.Opset != 0 {
-		return g.Opset
-	}
-	return DefaultOpset
+	return graph.OpsetOf(g)
 }
 
 // irVersionFor is the IR version that goes with an opset (ONNX's release
@@ -101,8 +97,8 @@ func ToProto(g *graph.Graph, opts *Options) (*onnxpb.ModelProto, error) {
 		return nil, fmt.Errorf("export: %w", err)
 	}
 	opset := opts.opset(g)
-	if opset < MinOpset || opset > MaxOpset {
-		return nil, fmt.Errorf("export: opset %d is outside %d..%d", opset, MinOpset, MaxOpset)
+	if opset < MinOpset || opset > graph.MaxOpset {
+		return nil, fmt.Errorf("export: opset %d is outside %d..%d", opset, MinOpset, graph.MaxOpset)
 	}
 	batch := 0
 	if opts != nil {

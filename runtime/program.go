@@ -10,15 +10,6 @@ import (
 	"github.com/pixelgraph/pixelgraph/internal/kernels"
 )
 
-// DefaultOpset is the opset a graph with Opset 0 (built by pixelgraph, not
-// imported) is read at.
-const DefaultOpset = 13
-
-// MaxOpset is the newest default-domain opset whose definitions of the
-// supported ops this runtime implements (ops changed after 13 only by
-// allowing more element types, except Reshape's allowzero at 14).
-const MaxOpset = 22
-
 // Program is a graph prepared for repeated runs: ops, opsets and attributes
 // are validated and constant weights packed once. It is safe for concurrent
 // use: what it learns at run time (conv plans per input size, the chain's
@@ -86,10 +77,7 @@ func CompileWith(g *graph.Graph, opts Options) (*Program, error) {
 	if err := g.Validate(); err != nil {
 		return nil, fmt.Errorf("runtime: invalid graph: %w", err)
 	}
-	opset := g.Opset
-	if opset == 0 {
-		opset = DefaultOpset
-	}
+	opset := graph.OpsetOf(g)
 	p := &Program{g: g, opset: opset, opts: opts}
 	slots := map[*graph.Value]int{}
 	borrowed := map[int]bool{}
@@ -119,9 +107,9 @@ func CompileWith(g *graph.Graph, opts Options) (*Program, error) {
 	}
 	end := map[int]int{} // root -> index of the last step touching it
 	for i, n := range g.Nodes {
-		if opset < 1 || opset > MaxOpset {
+		if opset < 1 || opset > graph.MaxOpset {
 			return nil, &UnsupportedError{Node: n.Name, Op: n.Op, Domain: n.Domain, Opset: opset,
-				Reason: fmt.Sprintf("opset %d (supported: 1..%d)", opset, MaxOpset)}
+				Reason: fmt.Sprintf("opset %d (supported: 1..%d)", opset, graph.MaxOpset)}
 		}
 		fn, state, def, err := compileNode(n, opset)
 		if err != nil {

@@ -24,7 +24,7 @@ func TestCompileUnsupported(t *testing.T) {
 		{"attribute of a later opset", opGraph("Reshape", 13, []graph.Attr{attrInt("allowzero", 0)}, in(x), cst(i64([]int{1}, 2))),
 			[]string{"unsupported", "Reshape", `"allowzero"`, "opset 13"}},
 		{"legacy attribute at a new opset", opGraph("Add", 13, []graph.Attr{attrInt("broadcast", 1)}, in(x), in(x)), []string{"unsupported", `"broadcast"`}},
-		{"opset too new", opGraph("Relu", MaxOpset+1, nil, in(x)), []string{"unsupported", "opset"}},
+		{"opset too new", opGraph("Relu", graph.MaxOpset+1, nil, in(x)), []string{"unsupported", "opset"}},
 		{"other domain", func() *graph.Graph {
 			g := opGraph("Relu", 13, nil, in(x))
 			g.Nodes[0].Domain = "com.microsoft"

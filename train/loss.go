@@ -8,8 +8,9 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// levelsOf returns q, the number of levels g's logits range over: the
-// config's Levels, else the output's channel count (one image channel).
+// levelsOf returns q, the number of levels g's logits range over
+// (graph.Levels), checking what training needs: one grey image channel and
+// logits (N,q,H,W) of the input's H and W.
 func levelsOf(g *graph.Graph) (int, error) {
 	in, out := g.Inputs[0], g.Outputs[0]
 	if in.Shape[1] != 1 {
@@ -18,9 +19,9 @@ func levelsOf(g *graph.Graph) (int, error) {
 	if len(out.Shape) != 4 || out.Shape[2] != in.Shape[2] || out.Shape[3] != in.Shape[3] {
 		return 0, &UnsupportedError{Msg: fmt.Sprintf("output %s is %s; want (N,q,H,W) with the input's H and W", out.Name, out.TypeString())}
 	}
-	q := out.Shape[1]
-	if g.Config != nil && g.Config.Levels != q {
-		return 0, &UnsupportedError{Msg: fmt.Sprintf("config says %d levels but output %s has %d channels", g.Config.Levels, out.Name, q)}
+	q, err := graph.Levels(g)
+	if err != nil {
+		return 0, &UnsupportedError{Msg: err.Error()}
 	}
 	if q < 2 || q > 256 {
 		return 0, &UnsupportedError{Msg: fmt.Sprintf("output %s has %d channels; want 2..256 levels", out.Name, q)}

@@ -19,8 +19,10 @@ func init() {
 	})
 }
 
-// Opsets `pixelgraph export` accepts: what Debian's onnx 1.12 checker vouches for.
-const minExportOpset, maxExportOpset = 13, 17
+// Opsets `pixelgraph export` accepts: from the default up to the newest
+// that Debian's onnx 1.12 checker validates (the library writes up to
+// graph.MaxOpset; the CLI stays where a file can be checked).
+const minExportOpset, maxExportOpset = graph.DefaultOpset, 17
 
 // modelFlags are the PixelCNN size flags shared by export and train.
 type modelFlags struct {
@@ -71,7 +73,7 @@ func runExport(ctx context.Context, e *env, args []string) error {
 	var mf modelFlags
 	mf.register(fs)
 	out := fs.String("o", "", "output ONNX file (required)")
-	opset := fs.Int("opset", export.DefaultOpset, fmt.Sprintf("ONNX opset, %d..%d", minExportOpset, maxExportOpset))
+	opset := fs.Int("opset", graph.DefaultOpset, fmt.Sprintf("ONNX opset, %d..%d", minExportOpset, maxExportOpset))
 	batch := fs.Int("batch", 0, "write a fixed batch size instead of the symbolic N (for runtimes that ignore symbolic dims, e.g. onnx-go); 0 = symbolic")
 	pos, err := parseFlags(fs, args)
 	if err != nil {

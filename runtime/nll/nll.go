@@ -21,58 +21,17 @@ type Result struct {
 	Images       int     `json:"images"`
 }
 
-// Levels returns q for g: from its PixelCNN config when present, else the
-// channel count of its first output (logits (N,q,H,W) of a foreign file).
-func Levels(g *graph.Graph) (int, error) {
-	if g.Config != nil {
-		return g.Config.Levels, nil
-	}
-	if len(g.Outputs) == 0 || len(g.Outputs[0].Shape) != 4 || g.Outputs[0].Shape[1] < 2 {
-		return 0, fmt.Errorf("cannot tell the levels: first output is not (N,q,H,W) with q >= 2")
-	}
-	return g.Outputs[0].Shape[1], nil
-}
-
-// OutputKind says what a graph's first output holds.
-type OutputKind int
-
-const (
-	Logits   OutputKind = iota // unnormalized scores
-	Probs                      // a channel Softmax
-	LogProbs                   // a channel LogSoftmax
-)
-
-// Kind looks at the node producing g's first output, through Transpose and
-// Identity nodes (torch.onnx wraps a channel softmax in Transposes at
-// opset 11), for a trailing Softmax or LogSoftmax.
-func Kind(g *graph.Graph) OutputKind {
-	v := g.Outputs[0]
-	for v != nil && v.Producer != nil {
-		switch v.Producer.Op {
-		case "Softmax":
-			return Probs
-		case "LogSoftmax":
-			return LogProbs
-		case "Transpose", "Identity":
-			v = v.Producer.Inputs[0]
-		default:
-			return Logits
-		}
-	}
-	return Logits
-}
-
-// SumKind is Sum for any OutputKind: for Probs it takes -log p, for
-// LogProbs -lp, for Logits the log-softmax.
-func SumKind(kind OutputKind, y []float32, target []uint8, n, q, hw int) float64 {
-	if kind == Logits {
+// SumKind is Sum for any graph.OutputKind (see graph.SoftmaxTail): for
+// Probs it takes -log p, for LogProbs -lp, for Logits the log-softmax.
+func SumKind(kind graph.OutputKind, y []float32, target []uint8, n, q, hw int) float64 {
+	if kind == graph.Logits {
 		return Sum(y, target, n, q, hw)
 	}
 	total := 0.0
 	for i := 0; i < n; i++ {
 		for p := 0; p < hw; p++ {
 			v := float64(y[i*q*hw+int(target[i*hw+p])*hw+p])
-			if kind == Probs {
+			if kind == graph.Probs {
 				v = math.Log(v)
 			}
 			total -= v
@@ -114,7 +73,7 @@ type Options struct {
 // Evaluate runs g on images (quantized to q levels, fed as level/(q-1)) and
 // returns the mean NLL. The input is g's first input, the logits its first output.
 func Evaluate(ctx context.Context, g *graph.Graph, images *dataset.Images, opts Options) (Result, error) {
-	q, err := Levels(g)
+	q, err := graph.Levels(g)
 	if err != nil {
 		return Result{}, err
 	}
@@ -125,7 +84,10 @@ func Evaluate(ctx context.Context, g *graph.Graph, images *dataset.Images, opts 
 	if len(in.Shape) != 4 || in.Shape[1] != 1 || in.Shape[2] != images.H || in.Shape[3] != images.W {
 		return Result{}, fmt.Errorf("model input %s is %s; images are %dx%d grey", in.Name, in.TypeString(), images.H, images.W)
 	}
-	kind := Kind(g)
+	_, kind, err := graph.SoftmaxTail(g)
+	if err != nil {
+		return Result{}, err
+	}
 	prog, err := runtime.Compile(g)
 	if err != nil {
 		return Result{}, err

@@ -21,7 +21,7 @@ func TestSumByHand(t *testing.T) {
 		t.Fatalf("Sum = %v, want %v", got, want)
 	}
 	probs := []float32{0.25, 0.5, 0.75, 0.5}
-	if got := SumKind(Probs, probs, []uint8{1, 0}, 1, 2, 2); math.Abs(got-want) > 1e-6 {
+	if got := SumKind(graph.Probs, probs, []uint8{1, 0}, 1, 2, 2); math.Abs(got-want) > 1e-6 {
 		t.Fatalf("SumKind(Probs) = %v, want %v", got, want)
 	}
 }

@@ -114,9 +114,10 @@ func structural(g *graph.Graph, r *Report) {
 	if errors.As(r.Cacheable, &ce) {
 		r.Structural = ce
 	}
-	out := f.Outputs[0]
-	if t := softmaxTail(f); t != nil {
-		out = t
+	out, _, err := graph.SoftmaxTail(f)
+	if err != nil {
+		r.StructuralSkipped = err.Error()
+		return
 	}
 	rf, err := graph.Receptive(f, out, in)
 	if err != nil {

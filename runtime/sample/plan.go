@@ -1,6 +1,7 @@
 package sample
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/pixelgraph/pixelgraph/graph"
@@ -57,9 +58,12 @@ func compile(g *graph.Graph) (*plan, error) {
 	if len(in.Shape) != 4 || in.Shape[1] <= 0 || in.Shape[2] <= 0 || in.Shape[3] <= 0 {
 		return nil, &UnsupportedError{Node: in.Name, Op: "input", Reason: fmt.Sprintf("need a (N,C,H,W) input with known C, H, W, got %s", in.TypeString())}
 	}
-	out := g.Outputs[0]
-	if t := softmaxTail(g); t != nil {
-		out = t
+	out, _, err := graph.SoftmaxTail(g)
+	var te *graph.TailError
+	if errors.As(err, &te) {
+		return nil, &UnsupportedError{Node: te.Node.Name, Op: te.Node.Op, Reason: te.Reason}
+	} else if err != nil {
+		return nil, err
 	}
 	pl := &plan{h: in.Shape[2], w: in.Shape[3], inC: in.Shape[1], inName: in.Name}
 	pl.pixels = pl.h * pl.w

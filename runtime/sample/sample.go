@@ -52,8 +52,8 @@ type Result struct {
 	NearBoundary []int
 }
 
-// GeometryOf reads the image size from g's input and q from g.Config when
-// present, else from the output's channel count.
+// GeometryOf reads the image size from g's input, q from graph.Levels and
+// whether the output holds probabilities from graph.SoftmaxTail.
 func GeometryOf(g *graph.Graph) (Geometry, error) {
 	if len(g.Inputs) == 0 || len(g.Outputs) == 0 {
 		return Geometry{}, errors.New("graph needs an input and an output")
@@ -71,22 +71,15 @@ func GeometryOf(g *graph.Graph) (Geometry, error) {
 	if in.Shape[1] != 1 {
 		return Geometry{}, fmt.Errorf("input %s has %d channels; sampling supports 1", in.Name, in.Shape[1])
 	}
-	geo := Geometry{H: in.Shape[2], W: in.Shape[3], Probs: softmaxTail(g) != nil}
-	out := g.Outputs[0]
-	switch {
-	case g.Config != nil && g.Config.Levels > 0:
-		geo.Q = g.Config.Levels
-	case len(out.Shape) == 4 && out.Shape[1] > 0:
-		geo.Q = out.Shape[1]
-	default:
-		if pl, err := compile(g); err == nil {
-			geo.Q = pl.outC
-		}
+	_, kind, err := graph.SoftmaxTail(g)
+	if err != nil {
+		return Geometry{}, err
 	}
-	if geo.Q < 2 {
-		return Geometry{}, fmt.Errorf("cannot tell the levels q of output %s (%s)", out.Name, out.TypeString())
+	q, err := graph.Levels(g)
+	if err != nil {
+		return Geometry{}, err
 	}
-	return geo, nil
+	return Geometry{H: in.Shape[2], W: in.Shape[3], Q: q, Probs: kind == graph.Probs}, nil
 }
 
 // Prove reports whether the cached sampler can run g: nil, or a
