@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"testing"
 
@@ -238,50 +239,20 @@ func LoadBackendCase(t testing.TB, name string) BackendCase {
 
 // CompareTensors returns nil when got and want have the same shape and type
 // and every element satisfies |got-want| <= atol + rtol*|want| (NaNs must
-// match; int64 must be equal). Otherwise it describes the first mismatches.
-func CompareTensors(got, want ORTTensor, rtol, atol float64) error {
-	if len(got.Shape) != len(want.Shape) {
-		return fmt.Errorf("%s: shape %v, want %v", want.Name, got.Shape, want.Shape)
-	}
-	for i := range got.Shape {
-		if got.Shape[i] != want.Shape[i] {
-			return fmt.Errorf("%s: shape %v, want %v", want.Name, got.Shape, want.Shape)
-		}
-	}
-	if got.IsInt64() != want.IsInt64() {
+// match; int64 must be equal); see Close. Otherwise it describes the first
+// mismatches. The tolerances come in AllClose's order: atol, then rtol.
+func CompareTensors(got, want ORTTensor, atol, rtol float64) error {
+	if !slices.Equal(got.Shape, want.Shape) || got.IsInt64() != want.IsInt64() {
 		return fmt.Errorf("%s: got %v, want %v", want.Name, got, want)
 	}
-	var bad []string
-	count := 0
+	var err error
 	if want.IsInt64() {
-		if len(got.Int64) != len(want.Int64) {
-			return fmt.Errorf("%s: %d elements, want %d", want.Name, len(got.Int64), len(want.Int64))
-		}
-		for i := range want.Int64 {
-			if got.Int64[i] != want.Int64[i] {
-				count++
-				if len(bad) < 5 {
-					bad = append(bad, fmt.Sprintf("[%d] %d want %d", i, got.Int64[i], want.Int64[i]))
-				}
-			}
-		}
+		err = equalInts(got.Int64, want.Int64)
 	} else {
-		if len(got.Data) != len(want.Data) {
-			return fmt.Errorf("%s: %d elements, want %d", want.Name, len(got.Data), len(want.Data))
-		}
-		for i := range want.Data {
-			g, w := float64(got.Data[i]), float64(want.Data[i])
-			ok := (math.IsNaN(g) && math.IsNaN(w)) || g == w || math.Abs(g-w) <= atol+rtol*math.Abs(w)
-			if !ok {
-				count++
-				if len(bad) < 5 {
-					bad = append(bad, fmt.Sprintf("[%d] %g want %g", i, g, w))
-				}
-			}
-		}
+		err = Close(got.Data, want.Data, atol, rtol)
 	}
-	if count > 0 {
-		return fmt.Errorf("%s: %d of %d elements differ (rtol %g, atol %g): %v", want.Name, count, want.Len(), rtol, atol, bad)
+	if err != nil {
+		return fmt.Errorf("%s: %w", want.Name, err)
 	}
 	return nil
 }

@@ -1,13 +1,25 @@
-// Package testenv locates and drives the external tools that interoperability
-// tests run against for real: ONNX Runtime (loaded through
-// github.com/yalue/onnxruntime_go), the python onnx checker (/usr/bin/python3
-// with Debian's python3-onnx) and the ONNX backend test data (Debian's
-// libonnx-testdata).
+// Package testenv is the tests' kit: the one closeness check, the shared
+// small models, the one CPU clock, and the external tools that
+// interoperability tests run against for real.
 //
-// All of them are installed by scripts/install-test-deps.sh. When one is
-// missing, the test fails with a message telling how to install it. A
-// developer who cannot install them may set PIXELGRAPH_NO_INTEROP=1 to skip
-// those tests instead; on CI (CI=true) they never skip.
+// Invariants:
+//   - Closeness is one rule, |got−want| <= atol + rtol·|want| element by
+//     element, NaN matching only NaN and an infinity only itself (Close,
+//     AllClose, CloseTensor, CompareTensors); tolerances are always passed as
+//     (atol, rtol), and every call site says why its figures.
+//   - TinyConfig, SmallConfig and Q256Config are the shared test models; a
+//     test that needs another size edits a copy.
+//   - CPUTime is the process CPU clock the benchmarks and `pixelgraph bench`
+//     read (internal/bench.CPUTime).
+//   - External tools: ONNX Runtime (loaded through
+//     github.com/yalue/onnxruntime_go), the python onnx checker
+//     (/usr/bin/python3 with Debian's python3-onnx) and the ONNX backend test
+//     data (Debian's libonnx-testdata), all installed by
+//     scripts/install-test-deps.sh. When one is missing the test fails with a
+//     message telling how to install it (Unavailable). A developer who cannot
+//     install them may set PIXELGRAPH_NO_INTEROP=1 to skip those tests
+//     instead; on CI (CI=true) they never skip. Unavailable is the only way a
+//     test may skip for a missing tool or file.
 package testenv
 
 import (
