@@ -12,12 +12,13 @@ import (
 
 	"github.com/pixelgraph/pixelgraph/graph"
 	"github.com/pixelgraph/pixelgraph/internal/onnxpb"
+	"github.com/pixelgraph/pixelgraph/internal/testenv"
 )
 
 // smallProto is our small PixelCNN as a ModelProto, ready to be broken.
 func smallProto(t *testing.T) *onnxpb.ModelProto {
 	t.Helper()
-	m, err := ToProto(mustPixelCNN(t, smallConfig()), nil)
+	m, err := ToProto(mustPixelCNN(t, testenv.TinyConfig()), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -269,7 +270,7 @@ func TestDecodeHugeClaim(t *testing.T) {
 
 func TestDecodeMaxBytes(t *testing.T) {
 	t.Parallel()
-	raw, err := Marshal(mustPixelCNN(t, smallConfig()), nil)
+	raw, err := Marshal(mustPixelCNN(t, testenv.TinyConfig()), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/pixelgraph/pixelgraph/graph"
+	"github.com/pixelgraph/pixelgraph/internal/testenv"
 )
 
 // TestDecodeRoundTrip: export → import → export gives the same bytes, and
@@ -14,7 +15,7 @@ import (
 func TestDecodeRoundTrip(t *testing.T) {
 	t.Parallel()
 	for _, opset := range []int{0, 13, 17, 21} {
-		g := mustPixelCNN(t, smallConfig())
+		g := mustPixelCNN(t, testenv.TinyConfig())
 		g.Metadata = []graph.KV{{Key: "pixelgraph.train.step", Value: "42"}, {Key: "author", Value: "x"}}
 		a, err := Marshal(g, &Options{Opset: opset})
 		if err != nil {
@@ -38,8 +39,8 @@ func TestDecodeRoundTrip(t *testing.T) {
 		if d.Opset != want || d.Producer != Producer {
 			t.Errorf("opset %d: decoded opset %d producer %q", opset, d.Opset, d.Producer)
 		}
-		if d.Config == nil || *d.Config != smallConfig() {
-			t.Errorf("opset %d: config %+v, want %+v", opset, d.Config, smallConfig())
+		if d.Config == nil || *d.Config != testenv.TinyConfig() {
+			t.Errorf("opset %d: config %+v, want %+v", opset, d.Config, testenv.TinyConfig())
 		}
 		if v := d.Init("in/W"); v == nil || v.Mask != graph.MaskA {
 			t.Errorf("opset %d: in/W mask not restored: %+v", opset, v)
@@ -61,7 +62,7 @@ func TestDecodeRoundTrip(t *testing.T) {
 // shows config-free structure, initializers with mask kinds, nodes).
 func TestDecodeDump(t *testing.T) {
 	t.Parallel()
-	g := mustPixelCNN(t, smallConfig())
+	g := mustPixelCNN(t, testenv.TinyConfig())
 	raw, err := Marshal(g, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -88,7 +89,7 @@ func TestDecodeDump(t *testing.T) {
 // it through import and export without options.
 func TestDecodeRoundTripFixedBatch(t *testing.T) {
 	t.Parallel()
-	a, err := Marshal(mustPixelCNN(t, smallConfig()), &Options{Batch: 3})
+	a, err := Marshal(mustPixelCNN(t, testenv.TinyConfig()), &Options{Batch: 3})
 	if err != nil {
 		t.Fatal(err)
 	}

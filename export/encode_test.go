@@ -11,14 +11,8 @@ import (
 
 	"github.com/pixelgraph/pixelgraph/graph"
 	"github.com/pixelgraph/pixelgraph/internal/onnxpb"
+	"github.com/pixelgraph/pixelgraph/internal/testenv"
 )
-
-func smallConfig() graph.Config {
-	c := graph.DefaultConfig()
-	c.Filters, c.Hidden, c.Blocks, c.Head = 8, 4, 2, 8
-	c.Height, c.Width = 8, 8
-	return c
-}
 
 func mustPixelCNN(t testing.TB, c graph.Config) *graph.Graph {
 	t.Helper()
@@ -31,11 +25,11 @@ func mustPixelCNN(t testing.TB, c graph.Config) *graph.Graph {
 
 func TestEncodeDeterministic(t *testing.T) {
 	t.Parallel()
-	a, err := Marshal(mustPixelCNN(t, smallConfig()), nil)
+	a, err := Marshal(mustPixelCNN(t, testenv.TinyConfig()), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := Marshal(mustPixelCNN(t, smallConfig()), nil)
+	b, err := Marshal(mustPixelCNN(t, testenv.TinyConfig()), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +40,7 @@ func TestEncodeDeterministic(t *testing.T) {
 
 func TestEncodeModel(t *testing.T) {
 	t.Parallel()
-	g := mustPixelCNN(t, smallConfig())
+	g := mustPixelCNN(t, testenv.TinyConfig())
 	for _, opset := range []int{13, 17} {
 		raw, err := Marshal(g, &Options{Opset: opset})
 		if err != nil {
@@ -111,7 +105,7 @@ func TestEncodeModel(t *testing.T) {
 
 func TestEncodeMetadata(t *testing.T) {
 	t.Parallel()
-	g := mustPixelCNN(t, smallConfig())
+	g := mustPixelCNN(t, testenv.TinyConfig())
 	g.Metadata = []graph.KV{{Key: "author", Value: "x"}, {Key: MetaLevels, Value: "stale"}}
 	m, err := ToProto(g, nil)
 	if err != nil {
@@ -133,7 +127,7 @@ func TestEncodeMetadata(t *testing.T) {
 		}
 	}
 	var c graph.Config
-	if err := json.Unmarshal([]byte(got[MetaConfig]), &c); err != nil || c != smallConfig() {
+	if err := json.Unmarshal([]byte(got[MetaConfig]), &c); err != nil || c != testenv.TinyConfig() {
 		t.Errorf("config %q: %v", got[MetaConfig], err)
 	}
 	if got[MetaLevels] != "4" {
@@ -156,7 +150,7 @@ func TestEncodeMetadata(t *testing.T) {
 
 func TestEncodeRejects(t *testing.T) {
 	t.Parallel()
-	g := mustPixelCNN(t, smallConfig())
+	g := mustPixelCNN(t, testenv.TinyConfig())
 	if _, err := Marshal(g, &Options{Opset: 6}); err == nil {
 		t.Error("opset 6 accepted")
 	}
@@ -168,7 +162,7 @@ func TestEncodeRejects(t *testing.T) {
 
 func TestEncodeFixedBatch(t *testing.T) {
 	t.Parallel()
-	g := mustPixelCNN(t, smallConfig())
+	g := mustPixelCNN(t, testenv.TinyConfig())
 	m, err := ToProto(g, &Options{Batch: 7})
 	if err != nil {
 		t.Fatal(err)

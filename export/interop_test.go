@@ -24,12 +24,10 @@ func interopModels() []struct {
 	name string
 	cfg  graph.Config
 } {
-	small := graph.DefaultConfig()
-	small.Filters, small.Hidden, small.Blocks, small.Levels = 32, 16, 3, 256
 	return []struct {
 		name string
 		cfg  graph.Config
-	}{{"seed", graph.DefaultConfig()}, {"small-q256", small}}
+	}{{"seed", graph.DefaultConfig()}, {"small-q256", testenv.Q256Config()}}
 }
 
 func encoded(t *testing.T, cfg graph.Config, opset int) []byte {

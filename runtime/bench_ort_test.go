@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
-	"syscall"
 	"testing"
 	"time"
 
@@ -81,10 +80,10 @@ func BenchmarkForwardVsORT(b *testing.B) {
 				var goWall, ortWall []time.Duration
 				var goCPU, ortCPU time.Duration
 				timed := func(f func(), wall *[]time.Duration, cpu *time.Duration) {
-					c0, t0 := processCPU(), time.Now()
+					c0, t0 := testenv.CPUTime(), time.Now()
 					f()
 					*wall = append(*wall, time.Since(t0))
-					*cpu += processCPU() - c0
+					*cpu += testenv.CPUTime() - c0
 				}
 				i := 0
 				for b.Loop() {
@@ -117,13 +116,4 @@ func median(d []time.Duration) time.Duration {
 		return s[len(s)/2]
 	}
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
-
-// processCPU is the user + system CPU time the process has used so far.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/pixelgraph/pixelgraph/graph"
+	"github.com/pixelgraph/pixelgraph/internal/testenv"
 )
 
 // chainConfigs are small PixelCNNs with every layer kind of the seed model;
@@ -15,7 +16,7 @@ import (
 func chainConfigs() map[string]graph.Config {
 	odd := graph.DefaultConfig()
 	odd.Height, odd.Width, odd.Filters, odd.Hidden, odd.Head, odd.Blocks = 9, 7, 10, 6, 5, 3
-	return map[string]graph.Config{"small": smallConfig(), "odd": odd}
+	return map[string]graph.Config{"small": testenv.TinyConfig(), "odd": odd}
 }
 
 // TestChainFusedEqualsUnfused runs small PixelCNNs three ways: the chain
@@ -78,17 +79,17 @@ func TestChainFusedEqualsUnfused(t *testing.T) {
 						// generic path's SGEMM: compare fused and unfused
 						// with each other, bit for bit, and with the generic
 						// path to float32 rounding
-						if err := allClose(forward(t, fused, x), want, 1e-5, 1e-5); err != nil {
+						if err := testenv.CloseTensor(forward(t, fused, x), want, 1e-5, 1e-5); err != nil {
 							t.Fatalf("direct: %v", err)
 						}
 						want = forward(t, unfused, x)
 					}
 					for _, p := range []*Program{fused, unfused} {
-						if err := allClose(forward(t, p, x), want, 0, 0); err != nil {
+						if err := testenv.CloseTensor(forward(t, p, x), want, 0, 0); err != nil {
 							t.Fatalf("fusion %v: %v", p.chain.fused, err)
 						}
 						// Twice: states come back from the pool dirty.
-						if err := allClose(forward(t, p, x), want, 0, 0); err != nil {
+						if err := testenv.CloseTensor(forward(t, p, x), want, 0, 0); err != nil {
 							t.Fatalf("fusion %v, second run: %v", p.chain.fused, err)
 						}
 					}
@@ -104,7 +105,7 @@ func TestChainFusedEqualsUnfused(t *testing.T) {
 func TestChainAllocs(t *testing.T) {
 	for _, blocks := range []int{1, 4} {
 		for _, threads := range []int{1, 2} {
-			cfg := smallConfig()
+			cfg := testenv.TinyConfig()
 			cfg.Blocks = blocks
 			g, err := graph.PixelCNN(cfg)
 			if err != nil {
@@ -180,7 +181,7 @@ func TestAddF32(t *testing.T) {
 // each result must equal the same run done alone. Run it with -race.
 func TestChainConcurrentRuns(t *testing.T) {
 	t.Parallel()
-	g, err := graph.PixelCNN(smallConfig())
+	g, err := graph.PixelCNN(testenv.TinyConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +200,7 @@ func TestChainConcurrentRuns(t *testing.T) {
 			go func() {
 				out, err := p.Run(context.Background(), map[string]*graph.Tensor{graph.InputName: pixels(n, uint64(i))})
 				if err == nil {
-					err = allClose(out[graph.OutputName], want[i], 0, 0)
+					err = testenv.CloseTensor(out[graph.OutputName], want[i], 0, 0)
 				}
 				errs <- err
 			}()
@@ -215,7 +216,7 @@ func TestChainConcurrentRuns(t *testing.T) {
 // TestChainCancel: a cancelled context stops a chain run with ctx.Err().
 func TestChainCancel(t *testing.T) {
 	t.Parallel()
-	g, err := graph.PixelCNN(smallConfig())
+	g, err := graph.PixelCNN(testenv.TinyConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,7 +301,7 @@ func TestChainGeneralGraph(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, v := range g.Outputs {
-				if err := allClose(got[v.Name], want[v.Name], tol, tol); err != nil {
+				if err := testenv.CloseTensor(got[v.Name], want[v.Name], tol, tol); err != nil {
 					t.Errorf("direct %v, input %v, output %s: %v", p.chain.direct, shape, v.Name, err)
 				}
 			}

@@ -3,7 +3,6 @@ package runtime
 import (
 	"context"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -153,7 +152,7 @@ func runBackendCase(t *testing.T, dir string) int {
 			if err != nil {
 				t.Fatalf("%s: %v", filepath.Base(ds), err)
 			}
-			if err := allClose(got[v.Name], want, conformanceAtol, conformanceRtol); err != nil {
+			if err := testenv.CloseTensor(got[v.Name], want, conformanceAtol, conformanceRtol); err != nil {
 				t.Errorf("%s: output %s: %v", filepath.Base(ds), v.Name, err)
 			}
 		}
@@ -187,49 +186,4 @@ func readTensorFile(path string) (*graph.Tensor, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return t, nil
-}
-
-// allClose checks dtype and shape, then |got-want| <= atol + rtol·|want| for
-// floats (NaN matches NaN) and equality for integers.
-func allClose(got, want *graph.Tensor, atol, rtol float64) error {
-	if got == nil {
-		return fmt.Errorf("missing")
-	}
-	if got.DType != want.DType || !sameShape(got.Shape, want.Shape) {
-		return fmt.Errorf("got %v%v, want %v%v", got.DType, got.Shape, want.DType, want.Shape)
-	}
-	var bad []string
-	count := 0
-	check := func(i int, g, w float64) {
-		if g == w || (math.IsNaN(g) && math.IsNaN(w)) || (rtol >= 0 && math.Abs(g-w) <= atol+rtol*math.Abs(w)) {
-			return
-		}
-		count++
-		if len(bad) < 5 {
-			bad = append(bad, fmt.Sprintf("[%d] got %g want %g", i, g, w))
-		}
-	}
-	switch {
-	case want.DType == graph.Float32:
-		for i := range want.F32 {
-			check(i, float64(got.F32[i]), float64(want.F32[i]))
-		}
-	case want.DType == graph.Float64:
-		for i := range want.F64 {
-			check(i, got.F64[i], want.F64[i])
-		}
-	default:
-		for i := range want.I64 {
-			if got.I64[i] != want.I64[i] {
-				count++
-				if len(bad) < 5 {
-					bad = append(bad, fmt.Sprintf("[%d] got %d want %d", i, got.I64[i], want.I64[i]))
-				}
-			}
-		}
-	}
-	if count > 0 {
-		return fmt.Errorf("%d of %d elements differ (atol %g, rtol %g): %s", count, want.Len(), atol, rtol, strings.Join(bad, ", "))
-	}
-	return nil
 }

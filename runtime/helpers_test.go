@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/pixelgraph/pixelgraph/graph"
+	"github.com/pixelgraph/pixelgraph/internal/testenv"
 )
 
 // arg is one input of a single-node test graph: a graph input, or an
@@ -104,7 +105,7 @@ func attrStr(name, v string) graph.Attr {
 // tolerance (the same bar the backend suite sets).
 func expectClose(t *testing.T, got, want *graph.Tensor) {
 	t.Helper()
-	if err := allClose(got, want, conformanceAtol, conformanceRtol); err != nil {
+	if err := testenv.CloseTensor(got, want, conformanceAtol, conformanceRtol); err != nil {
 		t.Fatal(err)
 	}
 }

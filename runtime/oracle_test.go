@@ -22,8 +22,8 @@ func TestOracleORT(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	small := graph.DefaultConfig()
-	small.Filters, small.Hidden, small.Blocks, small.Levels, small.Seed = 32, 16, 3, 256, 7
+	small := testenv.Q256Config()
+	small.Seed = 7
 	for _, c := range []struct {
 		name string
 		cfg  graph.Config

@@ -7,18 +7,13 @@ import (
 	"testing"
 
 	"github.com/pixelgraph/pixelgraph/graph"
+	"github.com/pixelgraph/pixelgraph/internal/testenv"
 )
 
-// smallConfig is a PixelCNN small enough for unit tests.
-func smallConfig() graph.Config {
-	c := graph.DefaultConfig()
-	c.Filters, c.Hidden, c.Blocks, c.Head, c.Height, c.Width = 8, 4, 2, 8, 8, 8
-	return c
-}
-
-// pixels returns n images of quantized levels/(q-1), q = 4.
+// pixels returns n images of testenv.TinyConfig's size: quantized
+// levels/(q-1), q = 4.
 func pixels(n int, seed uint64) *graph.Tensor {
-	c := smallConfig()
+	c := testenv.TinyConfig()
 	r := rand.New(rand.NewPCG(seed, 0))
 	x := graph.NewFloat32([]int{n, c.Channels, c.Height, c.Width}, nil)
 	for i := range x.F32 {
@@ -41,7 +36,7 @@ func forward(t testing.TB, p *Program, x *graph.Tensor) *graph.Tensor {
 // input pixel j changes no logit at raster positions <= j and some later one.
 func TestPixelCNNBatchAndCausality(t *testing.T) {
 	t.Parallel()
-	cfg := smallConfig()
+	cfg := testenv.TinyConfig()
 	g, err := graph.PixelCNN(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -63,7 +58,7 @@ func TestPixelCNNBatchAndCausality(t *testing.T) {
 		// Batch items are computed by the same kernels on the same data:
 		// they must agree exactly.
 		item := graph.NewFloat32(yi.Shape, y3.F32[i*q*hw:(i+1)*q*hw])
-		if err := allClose(yi, item, 0, 0); err != nil {
+		if err := testenv.CloseTensor(yi, item, 0, 0); err != nil {
 			t.Fatalf("item %d of batch 3 differs from its batch-1 run: %v", i, err)
 		}
 	}
@@ -114,7 +109,7 @@ func BenchmarkPixelCNNForward(b *testing.B) {
 			}
 			in := map[string]*graph.Tensor{graph.InputName: x}
 			b.ReportAllocs()
-			cpu0, okCPU := processCPU()
+			cpu := testenv.StartCPU(b)
 			for b.Loop() {
 				if _, err := p.Run(context.Background(), in); err != nil {
 					b.Fatal(err)
@@ -123,8 +118,8 @@ func BenchmarkPixelCNNForward(b *testing.B) {
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/image")
 			// CPU time over all threads (GEMM and batch workers run in
 			// parallel): on a busy machine this is steadier than wall time.
-			if cpu1, ok := processCPU(); ok && okCPU {
-				b.ReportMetric(float64((cpu1-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
+			if c := cpu.Elapsed(); c > 0 {
+				b.ReportMetric(float64(c.Nanoseconds())/float64(b.N), "cpu-ns/op")
 			}
 		})
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/pixelgraph/pixelgraph/graph"
+	"github.com/pixelgraph/pixelgraph/internal/testenv"
 )
 
 func TestCompileUnsupported(t *testing.T) {
@@ -152,7 +153,7 @@ func TestOutputsAreFresh(t *testing.T) {
 
 func TestProgramConcurrentRuns(t *testing.T) {
 	t.Parallel()
-	g, err := graph.PixelCNN(smallConfig())
+	g, err := graph.PixelCNN(testenv.TinyConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +174,7 @@ func TestProgramConcurrentRuns(t *testing.T) {
 			defer wg.Done()
 			got, err := p.Run(context.Background(), map[string]*graph.Tensor{graph.InputName: x})
 			if err == nil {
-				err = allClose(got[graph.OutputName], want[graph.OutputName], 0, 0)
+				err = testenv.CloseTensor(got[graph.OutputName], want[graph.OutputName], 0, 0)
 			}
 			errs <- err
 		}()

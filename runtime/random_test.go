@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/pixelgraph/pixelgraph/graph"
+	"github.com/pixelgraph/pixelgraph/internal/testenv"
 )
 
 // TestConvRandomGeometries compares Conv with the naive loop on random 1-D,
@@ -80,7 +81,7 @@ func TestConvRandomGeometries(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		if err := allClose(got, want, conformanceAtol, conformanceRtol); err != nil {
+		if err := testenv.CloseTensor(got, want, conformanceAtol, conformanceRtol); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
 	}
@@ -155,7 +156,7 @@ func TestBroadcastRandom(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s %v %v: %v", op, as, bs, err)
 		}
-		if err := allClose(got, want, 0, 0); err != nil {
+		if err := testenv.CloseTensor(got, want, 0, 0); err != nil {
 			t.Fatalf("%s %v %v: %v", op, as, bs, err)
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"testing"
+
+	"github.com/pixelgraph/pixelgraph/internal/testenv"
 )
 
 // TestAdamStateEncoding: a trained state round-trips through WriteTo and
@@ -82,7 +84,7 @@ func TestAdamStateEncoding(t *testing.T) {
 func TestFitCancel(t *testing.T) {
 	t.Parallel()
 	train, _ := mnistSlice(t)
-	g := mustPixelCNN(t, smallConfig())
+	g := mustPixelCNN(t, testenv.SmallConfig())
 	tr, err := New(g, Options{Batch: 4, Epochs: 5})
 	if err != nil {
 		t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/pixelgraph/pixelgraph/graph"
+	"github.com/pixelgraph/pixelgraph/internal/testenv"
 )
 
 // BenchmarkTrainStep times one training step (forward, backward, global
@@ -38,7 +39,7 @@ func BenchmarkTrainStep(b *testing.B) {
 			if _, err := tr.stepLevels(levels); err != nil { // warm-up: first allocations
 				b.Fatal(err)
 			}
-			cpu0 := cpuTime()
+			cpu := testenv.StartCPU(b)
 			b.ResetTimer()
 			for b.Loop() {
 				if _, err := tr.stepLevels(levels); err != nil {
@@ -46,8 +47,8 @@ func BenchmarkTrainStep(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(c.batch)*float64(b.N)/b.Elapsed().Seconds(), "img/s")
-			if cpu := cpuTime() - cpu0; cpu > 0 {
-				b.ReportMetric(float64(c.batch)*float64(b.N)/cpu.Seconds(), "img/cpu-s")
+			if s := cpu.Elapsed().Seconds(); s > 0 {
+				b.ReportMetric(float64(c.batch)*float64(b.N)/s, "img/cpu-s")
 			}
 		})
 	}

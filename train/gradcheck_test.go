@@ -3,8 +3,10 @@ package train
 import (
 	"testing"
 
-	"github.com/pixelgraph/pixelgraph/graph"
 	"gorgonia.org/tensor"
+
+	"github.com/pixelgraph/pixelgraph/graph"
+	"github.com/pixelgraph/pixelgraph/internal/testenv"
 )
 
 // TestGradientCheck compares gorgonia's gradients of the loss with central
@@ -90,7 +92,7 @@ func gradientCheck(t *testing.T, conv string) {
 		// Central differences with h = 1e-6 in float64: truncation
 		// O(h²·f''') ≈ 1e-12, rounding ≈ 1e-16·|f|/h ≈ 1e-10; 1e-7 leaves
 		// room for neither to matter unless a ReLU kink lies within ±h.
-		allClose(t, "d loss/d "+p.v.Name, analytic[i], fd, 1e-7, 1e-6)
+		testenv.AllClose(t, analytic[i], fd, 1e-7, 1e-6, "d loss/d %s", p.v.Name)
 	}
 	if masked != 4*(1*9-4)+4*(4*9-4*5) {
 		t.Errorf("checked %d masked taps, want %d", masked, 4*5+4*16)

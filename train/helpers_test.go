@@ -1,19 +1,12 @@
 package train
 
 import (
-	"math"
 	"math/rand/v2"
 	"testing"
 
 	"github.com/pixelgraph/pixelgraph/dataset"
 	"github.com/pixelgraph/pixelgraph/graph"
 )
-
-// smallConfig is the test model: small enough for seconds per test.
-func smallConfig() graph.Config {
-	return graph.Config{Levels: 4, Channels: 1, Height: 28, Width: 28, Filters: 16, Hidden: 8,
-		Blocks: 2, Head: 16, FirstKernel: 7, BlockKernel: 3, Seed: 1}
-}
 
 func mustPixelCNN(t testing.TB, cfg graph.Config) *graph.Graph {
 	t.Helper()
@@ -66,23 +59,4 @@ func mnistSlice(t testing.TB) (train, test *dataset.Images) {
 		t.Fatal(err)
 	}
 	return tr, te
-}
-
-// allClose fails when |got−want| > atol + rtol·|want| anywhere; each caller
-// says why its tolerance.
-func allClose(t testing.TB, what string, got, want []float64, atol, rtol float64) {
-	t.Helper()
-	if len(got) != len(want) {
-		t.Fatalf("%s: %d values, want %d", what, len(got), len(want))
-	}
-	worst, at := 0.0, -1
-	for i := range got {
-		d := math.Abs(got[i] - want[i])
-		if d > atol+rtol*math.Abs(want[i]) && d > worst || math.IsNaN(got[i]) {
-			worst, at = d, i
-		}
-	}
-	if at >= 0 {
-		t.Errorf("%s: at %d got %g, want %g (|diff| %g > atol %g + rtol %g·|want|)", what, at, got[at], want[at], worst, atol, rtol)
-	}
 }

@@ -4,8 +4,10 @@ import (
 	"math"
 	"testing"
 
-	"github.com/pixelgraph/pixelgraph/graph"
 	"gorgonia.org/tensor"
+
+	"github.com/pixelgraph/pixelgraph/graph"
+	"github.com/pixelgraph/pixelgraph/internal/testenv"
 )
 
 // TestKernelsGradientsMatchFloat64: the kernels' ops (float32 only) give
@@ -22,7 +24,7 @@ func TestKernelsGradientsMatchFloat64(t *testing.T) {
 		hw   int
 	}{
 		{"tiny", tinyGraph, 25},
-		{"small", func(t testing.TB) *graph.Graph { return mustPixelCNN(t, smallConfig()) }, 28 * 28},
+		{"small", func(t testing.TB) *graph.Graph { return mustPixelCNN(t, testenv.SmallConfig()) }, 28 * 28},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
@@ -52,8 +54,8 @@ func TestKernelsGradientsMatchFloat64(t *testing.T) {
 						adds++
 					}
 				}
-				if paired != smallConfig().Blocks || adds != 0 {
-					t.Errorf("%d residual gradients summed by gradX ops, %d gorgonia Adds; want %d, 0", paired, adds, smallConfig().Blocks)
+				if paired != testenv.SmallConfig().Blocks || adds != 0 {
+					t.Errorf("%d residual gradients summed by gradX ops, %d gorgonia Adds; want %d, 0", paired, adds, testenv.SmallConfig().Blocks)
 				}
 			}
 			levels := randomLevels(9, n*c.hw, ref.q)
@@ -114,7 +116,7 @@ func TestKernelsGradientsMatchFloat64(t *testing.T) {
 				// up to ~0.1) and 1e-3 relative leave room for the
 				// different summation orders without hiding a wrong tap,
 				// whose error would be the size of the gradient itself.
-				allClose(t, "kernels vs float64 d loss/d "+p.v.Name, gker[i], gref[i], 2e-5, 1e-3)
+				testenv.AllClose(t, gker[i], gref[i], 2e-5, 1e-3, "kernels vs float64 d loss/d %s", p.v.Name)
 			}
 		})
 	}

@@ -3,6 +3,8 @@ package train
 import (
 	"runtime"
 	"testing"
+
+	"github.com/pixelgraph/pixelgraph/internal/testenv"
 )
 
 // TestHeapFlat: the live Go heap after step 50 is within 10% (+4 MiB) of
@@ -12,7 +14,7 @@ func TestHeapFlat(t *testing.T) {
 	if testing.Short() {
 		t.Skip("60 training steps")
 	}
-	g := mustPixelCNN(t, smallConfig())
+	g := mustPixelCNN(t, testenv.SmallConfig())
 	tr, err := New(g, Options{Batch: 8})
 	if err != nil {
 		t.Fatal(err)

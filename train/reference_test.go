@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/pixelgraph/pixelgraph/graph"
+	"github.com/pixelgraph/pixelgraph/internal/testenv"
 )
 
 // refForward is a straightforward float64 interpreter of the ops
@@ -96,7 +97,7 @@ func refNLL(logits []float64, levels []uint8, n, q, hw int) float64 {
 // PixelCNN equals the float64 reference, logits and loss.
 func TestForwardMatchesReference(t *testing.T) {
 	t.Parallel()
-	g := mustPixelCNN(t, smallConfig())
+	g := mustPixelCNN(t, testenv.SmallConfig())
 	const n, q = 2, 4
 	hw := 28 * 28
 	levels := randomLevels(3, n*hw, q)
@@ -121,6 +122,7 @@ func TestForwardMatchesReference(t *testing.T) {
 	// float32 accumulation over ≤ 16·49 products of O(1) terms per layer,
 	// through 8 layers: errors of a few 1e-6; 1e-4 is the oracle tolerance
 	// the design sets for engines.
-	allClose(t, "logits", got, want, 1e-4, 1e-4)
-	allClose(t, "nll", []float64{nats / float64(n*hw)}, []float64{refNLL(want, levels, n, q, hw)}, 1e-5, 1e-5)
+	testenv.AllClose(t, got, want, 1e-4, 1e-4, "logits")
+	// The NLL is a mean of log-softmaxes of those logits: their error, averaged.
+	testenv.AllClose(t, []float64{nats / float64(n*hw)}, []float64{refNLL(want, levels, n, q, hw)}, 1e-5, 1e-5, "nll")
 }

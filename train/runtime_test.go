@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/pixelgraph/pixelgraph/graph"
+	"github.com/pixelgraph/pixelgraph/internal/testenv"
 	"github.com/pixelgraph/pixelgraph/runtime"
 )
 
@@ -12,7 +13,7 @@ import (
 // the same trained weights and inputs.
 func TestForwardMatchesRuntime(t *testing.T) {
 	t.Parallel()
-	g := mustPixelCNN(t, smallConfig())
+	g := mustPixelCNN(t, testenv.SmallConfig())
 	// Move the weights off their initial values first (a few steps), so the
 	// comparison is on trained, asymmetric weights.
 	tr, err := New(g, Options{Batch: 2})
@@ -56,5 +57,5 @@ func TestForwardMatchesRuntime(t *testing.T) {
 	}
 	// Two float32 engines with different summation orders: a few 1e-6 apart;
 	// 1e-4 is the design's oracle tolerance.
-	allClose(t, "logits gorgonia vs runtime", got, want, 1e-4, 1e-4)
+	testenv.AllClose(t, got, want, 1e-4, 1e-4, "logits gorgonia vs runtime")
 }

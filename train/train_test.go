@@ -8,13 +8,14 @@ import (
 	"testing"
 
 	"github.com/pixelgraph/pixelgraph/graph"
+	"github.com/pixelgraph/pixelgraph/internal/testenv"
 )
 
 // TestMaskedTapsStayZero: after 20 Adam steps every masked tap of the
 // trainer's weights is still exactly 0, and so is its gradient.
 func TestMaskedTapsStayZero(t *testing.T) {
 	t.Parallel()
-	g := mustPixelCNN(t, smallConfig())
+	g := mustPixelCNN(t, testenv.SmallConfig())
 	tr, err := New(g, Options{Batch: 4})
 	if err != nil {
 		t.Fatal(err)
@@ -63,8 +64,8 @@ func TestMaskedTapsStayZero(t *testing.T) {
 			t.Errorf("%s: no live tap moved in 20 steps", p.v.Name)
 		}
 	}
-	if nMasked != 1+smallConfig().Blocks {
-		t.Errorf("%d masked weights, want %d", nMasked, 1+smallConfig().Blocks)
+	if nMasked != 1+testenv.SmallConfig().Blocks {
+		t.Errorf("%d masked weights, want %d", nMasked, 1+testenv.SmallConfig().Blocks)
 	}
 	tr.zeroGrads()
 	if err := tr.WriteBack(); err != nil {
@@ -83,7 +84,7 @@ func TestLossDecreases(t *testing.T) {
 	t.Parallel()
 	train, test := mnistSlice(t)
 	test = test.Slice(0, 64)
-	g := mustPixelCNN(t, smallConfig())
+	g := mustPixelCNN(t, testenv.SmallConfig())
 	before, err := Eval(context.Background(), g, test, EvalOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -127,7 +128,7 @@ func TestSameSeedSameWeights(t *testing.T) {
 	t.Parallel()
 	train, _ := mnistSlice(t)
 	run := func(seed uint64) map[string][]float32 {
-		tr, err := New(mustPixelCNN(t, smallConfig()), Options{Batch: 8, Seed: seed, Steps: 6})
+		tr, err := New(mustPixelCNN(t, testenv.SmallConfig()), Options{Batch: 8, Seed: seed, Steps: 6})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -163,7 +164,7 @@ func TestSameSeedSameWeights(t *testing.T) {
 func TestThreadsSameWeights(t *testing.T) {
 	run := func(procs int) ([]float64, map[string][]float32, *AdamState) {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
-		tr, err := New(mustPixelCNN(t, smallConfig()), Options{Batch: 8})
+		tr, err := New(mustPixelCNN(t, testenv.SmallConfig()), Options{Batch: 8})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -222,13 +223,13 @@ func TestResume(t *testing.T) {
 		}
 		return ls
 	}
-	full, err := New(mustPixelCNN(t, smallConfig()), opts)
+	full, err := New(mustPixelCNN(t, testenv.SmallConfig()), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := losses(full, 15)
 
-	first, err := New(mustPixelCNN(t, smallConfig()), opts)
+	first, err := New(mustPixelCNN(t, testenv.SmallConfig()), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,7 +239,7 @@ func TestResume(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The checkpoint: a graph of the same config carrying the written-back weights.
-	g2 := mustPixelCNN(t, smallConfig())
+	g2 := mustPixelCNN(t, testenv.SmallConfig())
 	for name, w := range first.Weights() {
 		if err := g2.Init(name).SetConst(w); err != nil {
 			t.Fatal(err)
@@ -258,14 +259,15 @@ func TestResume(t *testing.T) {
 	t.Logf("uninterrupted steps 11..15: %.6f; resumed: %.6f", want[10:], got)
 	// Same data order, weights and moments: the same float32 computation, so
 	// the losses agree to rounding (they are in fact identical here).
-	allClose(t, "losses after resume", got, want[10:], 1e-6, 1e-6)
+	testenv.AllClose(t, got, want[10:], 1e-6, 1e-6, "losses after resume")
 	wf, ws := full.Weights(), second.Weights()
 	for name := range wf {
 		a, b := make([]float64, len(wf[name])), make([]float64, len(wf[name]))
 		for i := range a {
 			a[i], b[i] = float64(ws[name][i]), float64(wf[name][i])
 		}
-		allClose(t, name, a, b, 1e-6, 1e-5)
+		// The same five Adam steps from the same state: rounding at most.
+		testenv.AllClose(t, a, b, 1e-6, 1e-5, "%s", name)
 	}
 	// Without the Adam state the next step differs (the state matters).
 	third, err := New(g2, opts)

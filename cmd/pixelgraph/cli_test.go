@@ -10,6 +10,7 @@ import (
 
 	"github.com/pixelgraph/pixelgraph/export"
 	"github.com/pixelgraph/pixelgraph/graph"
+	"github.com/pixelgraph/pixelgraph/internal/testenv"
 )
 
 // pg runs one command line in-process and returns exit code, stdout, stderr.
@@ -32,9 +33,7 @@ func TestExportMatchesLibrary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := graph.DefaultConfig()
-	c.Filters, c.Hidden, c.Blocks, c.Levels = 32, 16, 3, 256
-	g, err := graph.PixelCNN(c)
+	g, err := graph.PixelCNN(testenv.Q256Config())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -72,14 +72,14 @@ func BenchmarkSeedForwardORT(b *testing.B) {
 			if _, err := s.Run(x); err != nil {
 				b.Fatal(err)
 			}
-			cpu := startCPU(b)
+			cpu := testenv.StartCPU(b)
 			for b.Loop() {
 				if _, err := s.Run(x); err != nil {
 					b.Fatal(err)
 				}
 			}
 			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "img/s")
-			cpu.report(float64(n*b.N), "img/s")
+			cpu.Report(float64(n*b.N), "img/s")
 		})
 	}
 }

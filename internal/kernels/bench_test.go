@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/pixelgraph/pixelgraph/graph"
+	"github.com/pixelgraph/pixelgraph/internal/testenv"
 )
 
 // Benchmarks run on one thread unless their name says otherwise. For
@@ -19,16 +20,16 @@ func BenchmarkSgemm(b *testing.B) {
 		for _, threads := range []int{1, 2} {
 			b.Run(fmt.Sprintf("%dx%dx%d/t%d", m, n, k, threads), func(b *testing.B) {
 				a, bb, c := randSlice(1, m*k), randSlice(2, k*n), make([]float32, m*n)
-				var cpu *cpuMeter
+				var cpu *testenv.CPUMeter
 				withThreads(b, threads, func() {
-					cpu = startCPU(b)
+					cpu = testenv.StartCPU(b)
 					for b.Loop() {
 						Sgemm(false, false, m, n, k, 1, a, k, bb, n, 0, c, n)
 					}
 				})
 				gflop := 2 * float64(m*n*k) * float64(b.N) / 1e9
 				b.ReportMetric(gflop/b.Elapsed().Seconds(), "GFLOP/s")
-				cpu.report(gflop, "GFLOP/s")
+				cpu.Report(gflop, "GFLOP/s")
 			})
 		}
 	}
@@ -64,7 +65,7 @@ func BenchmarkConv(b *testing.B) {
 				var ws Workspace
 				f := Fuse{ReluIn: l.reluIn, ReluOut: l.relu}
 				gemms := 1.0 // forward: one product; backward: dw and dx
-				cpu := startCPU(b)
+				cpu := testenv.StartCPU(b)
 				withThreads(b, 1, func() {
 					for b.Loop() {
 						switch dir {
@@ -81,8 +82,8 @@ func BenchmarkConv(b *testing.B) {
 				gflop := gemms * 2 * float64(l.out*pl.K*pl.OH*pl.OW*n) * float64(b.N) / 1e9
 				b.ReportMetric(gflop/b.Elapsed().Seconds(), "GFLOP/s")
 				b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "img/s")
-				cpu.report(gflop, "GFLOP/s")
-				cpu.report(float64(n*b.N), "img/s")
+				cpu.Report(gflop, "GFLOP/s")
+				cpu.Report(float64(n*b.N), "img/s")
 			})
 		}
 	}
@@ -112,17 +113,17 @@ func BenchmarkSeedForward(b *testing.B) {
 				b.Run(fmt.Sprintf("%s/batch%d/sub%d/t%d", layout, n, sub, threads), func(b *testing.B) {
 					s.sub, s.nhwc = sub, nhwc
 					x := randSlice(1, n*cfg.Channels*cfg.Height*cfg.Width)
-					var cpu *cpuMeter
+					var cpu *testenv.CPUMeter
 					withThreads(b, threads, func() {
 						s.forward(x, n) // size the buffers
-						cpu = startCPU(b)
+						cpu = testenv.StartCPU(b)
 						for b.Loop() {
 							s.forward(x, n)
 						}
 					})
 					b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "img/s")
 					b.ReportMetric(s.liveFlops()*float64(n*b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-					cpu.report(float64(n*b.N), "img/s")
+					cpu.Report(float64(n*b.N), "img/s")
 				})
 			}
 		}

@@ -10,12 +10,13 @@ import (
 	"testing"
 
 	"github.com/pixelgraph/pixelgraph/graph"
+	"github.com/pixelgraph/pixelgraph/internal/testenv"
 )
 
 // (a) Symbolic batch: onnx-go drops a dim_param dimension when it builds the
 // input placeholder, so a file with batch "N" declares a 3-D input to it.
 func TestLimitSymbolicBatchDropped(t *testing.T) {
-	cfg := smallConfig()
+	cfg := testenv.Q256Config()
 	b := marshal(t, pixelCNN(t, cfg), 13)
 	gm, err := loadGo(b)
 	if err != nil {
@@ -54,7 +55,7 @@ func TestLimitSymbolicBatchDropped(t *testing.T) {
 // is refused by SetInput, and Run then silently returns the previous
 // result. One onnx-go model serves one batch size: load another per size.
 func TestLimitBatchFrozenAtFirstRun(t *testing.T) {
-	cfg := smallConfig()
+	cfg := testenv.Q256Config()
 	b := marshal(t, pixelCNN(t, cfg), 13)
 	gm, err := loadGo(b)
 	if err != nil {
@@ -79,8 +80,8 @@ func TestLimitBatchFrozenAtFirstRun(t *testing.T) {
 	if !sameShape(s, s7) {
 		t.Fatalf("output after the refused SetInput has shape %v, want the stale %v", s, s7)
 	}
-	if d, _ := compare(y, y7, 0, 0); d.bad != 0 {
-		t.Fatalf("output after the refused SetInput is not the stale batch-7 result (%d values differ): onnx-go changed, update README.md", d.bad)
+	if err := testenv.Close(y, y7, 0, 0); err != nil {
+		t.Fatalf("output after the refused SetInput is not the stale batch-7 result (%v): onnx-go changed, update README.md", err)
 	}
 	// The workaround: a fresh model for batch 1.
 	got, _ := runGo(t, b, shape1, x1)
@@ -93,7 +94,7 @@ func TestLimitBatchFrozenAtFirstRun(t *testing.T) {
 // first input bound), whereas ONNX Runtime refuses. onnx-go is no validator
 // of a file's shapes.
 func TestLimitDeclaredBatchNotEnforced(t *testing.T) {
-	cfg := smallConfig()
+	cfg := testenv.Q256Config()
 	b := withBatch(t, marshal(t, pixelCNN(t, cfg), 13), 7)
 	shape1 := []int{1, 1, cfg.Height, cfg.Width}
 	x := mnist(t, 0, 1, cfg.Levels)
@@ -111,7 +112,7 @@ func TestLimitDeclaredBatchNotEnforced(t *testing.T) {
 }
 
 // softmaxCfg is small enough for a batch-2 Softmax over all of Q·H·W.
-func softmaxCfg() graph.Config { return smallConfig() }
+func softmaxCfg() graph.Config { return testenv.Q256Config() }
 
 // (b) Softmax: onnx-go applies the pre-opset-13 rule whatever the file's
 // opset — axis=1 on [N,Q,H,W] normalizes over Q·H·W, not over Q — so a
@@ -148,7 +149,7 @@ func TestLimitSoftmaxPre13Rule(t *testing.T) {
 	if math.Abs(perPixel[0]*hw-1) > 0.5 {
 		t.Fatalf("onnx-go: pixel 0 sums to %v over Q, want about 1/(H·W) = %v", perPixel[0], 1/hw)
 	}
-	if dd, _ := compare(got, want13, 1e-10, rtol); dd.bad == 0 {
+	if testenv.Close(got, want13, 1e-10, rtol) == nil {
 		t.Fatal("onnx-go matches ORT's opset-13 Softmax: onnx-go now follows opset 13; update the test and README.md")
 	}
 	t.Logf("onnx-go Softmax(axis=1) at opset 13 = ORT at opset 11: max abs diff %.3g (probabilities ≈ %.2g); pixel 0 sums to %.3g over Q (ORT opset 13: 1)", d.maxAbs, 1/(hw*float64(cfg.Levels)), perPixel[0])
@@ -185,7 +186,7 @@ func TestLimitSoftmaxNegativeAxis(t *testing.T) {
 	x := mnist(t, 0, 2, cfg.Levels)
 	got, gs := runGo(t, b, shape, x)
 	want, _ := runORT(t, b, shape, x)
-	if d, _ := compare(got, want, atol, rtol); d.bad == 0 {
+	if testenv.Close(got, want, atol, rtol) == nil {
 		t.Fatal("onnx-go now reads Softmax axis=-1 right: update the test and README.md")
 	}
 	_, perImage := softmaxSums(got, gs)
@@ -201,7 +202,7 @@ func TestLimitSoftmaxNegativeAxis(t *testing.T) {
 // data for it, and UnmarshalBinary fails. (Loud, at least: it does not load
 // zeros.) ORT runs the same file from its folder.
 func TestLimitExternalData(t *testing.T) {
-	cfg := smallConfig()
+	cfg := testenv.Q256Config()
 	dir := t.TempDir()
 	b := withExternalData(t, marshal(t, pixelCNN(t, cfg), 13), dir, "model.onnx")
 	_, err := loadGo(b)

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/pixelgraph/pixelgraph/graph"
+	"github.com/pixelgraph/pixelgraph/internal/testenv"
 	"github.com/pixelgraph/pixelgraph/interop/onnxgo/internal/protoconflict"
 )
 
@@ -22,9 +23,9 @@ func matchCases() []matchCase {
 	return []matchCase{
 		{"seed/batch1", seedConfig(), 13, 1},
 		{"seed/batch7", seedConfig(), 13, 7},
-		{"small-q256/batch1", smallConfig(), 13, 1},
-		{"small-q256/batch7", smallConfig(), 13, 7},
-		{"small-q256/batch7/opset17", smallConfig(), 17, 7},
+		{"small-q256/batch1", testenv.Q256Config(), 13, 1},
+		{"small-q256/batch7", testenv.Q256Config(), 13, 7},
+		{"small-q256/batch7/opset17", testenv.Q256Config(), 17, 7},
 	}
 }
 
@@ -57,7 +58,7 @@ func TestMatchesORT(t *testing.T) {
 func TestFixedBatchFile(t *testing.T) {
 	for _, c := range []matchCase{
 		{"seed/batch1", seedConfig(), 13, 1},
-		{"small-q256/batch7", smallConfig(), 13, 7},
+		{"small-q256/batch7", testenv.Q256Config(), 13, 7},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			b := withBatch(t, marshal(t, pixelCNN(t, c.cfg), c.opset), c.batch)
@@ -88,19 +89,16 @@ func TestFixedBatchFile(t *testing.T) {
 // TestToleranceDiscriminates shows the comparison above can fail: logits of
 // two different digits are far outside the tolerance.
 func TestToleranceDiscriminates(t *testing.T) {
-	cfg := smallConfig()
+	cfg := testenv.Q256Config()
 	b := marshal(t, pixelCNN(t, cfg), 13)
 	shape := []int{1, 1, cfg.Height, cfg.Width}
 	got, _ := runGo(t, b, shape, mnist(t, 0, 1, cfg.Levels))
 	other, _ := runORT(t, b, shape, mnist(t, 1, 1, cfg.Levels))
-	d, err := compare(got, other, atol, rtol)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d.bad == 0 || d.maxAbs < 100*atol {
+	err, d := testenv.Close(got, other, atol, rtol), maxDiff(got, other)
+	if err == nil || d.maxAbs < 100*atol {
 		t.Fatalf("logits of two different digits agree within the tolerance (max abs diff %.3g): the comparison cannot see a mismatch", d.maxAbs)
 	}
-	t.Logf("different digits: %d of %d logits outside the tolerance, max abs diff %.3g", d.bad, len(got), d.maxAbs)
+	t.Logf("different digits: %v", err)
 }
 
 // TestProtoRegistrationConflictHandled documents why the test binary starts

@@ -11,7 +11,7 @@ import (
 
 func TestAudit(t *testing.T) {
 	t.Parallel()
-	c := smallConfig(4, 7, 7, 8)
+	c := sized(4, 7, 7, 8)
 	for _, tc := range []struct {
 		name    string
 		g       *graph.Graph

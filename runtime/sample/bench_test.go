@@ -3,7 +3,6 @@ package sample
 import (
 	"context"
 	"fmt"
-	"syscall"
 	"testing"
 
 	"github.com/pixelgraph/pixelgraph/graph"
@@ -20,24 +19,14 @@ import (
 // BenchmarkCachedSeed16 samples with the cached sampler (GOMAXPROCS workers).
 func BenchmarkCachedSeed16(b *testing.B) {
 	g := mustPixelCNN(b, graph.DefaultConfig())
-	cpu0 := cpuTime()
+	cpu := testenv.StartCPU(b)
 	for b.Loop() {
 		if _, err := Sample(context.Background(), g, Options{N: 16, Seed: 1, Method: Cached}); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/batch")
-	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/batch")
-}
-
-// cpuTime is the process's user+system CPU time in ns: on a loaded machine
-// it measures the work where wall time measures the wait.
-func cpuTime() int64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return ru.Utime.Nano() + ru.Stime.Nano()
+	b.ReportMetric(float64(cpu.Elapsed())/float64(b.N), "cpu-ns/batch")
 }
 
 // naivePrefix runs the first prefix pixels of the naive loop with fwd.
@@ -48,7 +37,7 @@ func naivePrefix(b *testing.B, fwd Forward, geo Geometry, prefix int) {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu := testenv.StartCPU(b)
 	for b.Loop() {
 		for p := 0; p < prefix; p++ {
 			logits, err := fwd(context.Background(), x, 16)
@@ -64,7 +53,7 @@ func naivePrefix(b *testing.B, fwd Forward, geo Geometry, prefix int) {
 	pass := float64(b.Elapsed().Nanoseconds()) / float64(b.N) / float64(prefix)
 	b.ReportMetric(pass, "ns/pass")
 	b.ReportMetric(pass*float64(px), "ns/batch")
-	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N)/float64(prefix)*float64(px), "cpu-ns/batch")
+	b.ReportMetric(float64(cpu.Elapsed())/float64(b.N)/float64(prefix)*float64(px), "cpu-ns/batch")
 }
 
 // BenchmarkNaiveGoSeed16 times the Go runtime's naive loop on 2 passes.

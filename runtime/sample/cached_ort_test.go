@@ -19,7 +19,7 @@ func TestCachedMatchesORTNaive(t *testing.T) {
 	for _, q := range []int{4, 256} {
 		for _, seed := range []uint64{1, 7, 42} {
 			t.Run(fmt.Sprintf("q%d/seed%d", q, seed), func(t *testing.T) {
-				g := mustPixelCNN(t, smallConfig(q, 9, 7, seed+100))
+				g := mustPixelCNN(t, sized(q, 9, 7, seed+100))
 				geo, err := GeometryOf(g)
 				if err != nil {
 					t.Fatal(err)
@@ -59,7 +59,7 @@ func TestCachedMatchesORTNaive(t *testing.T) {
 // sums of a few hundred terms in a different order.
 func TestPlanLogitsMatchORT(t *testing.T) {
 	for _, q := range []int{4, 256} {
-		g := mustPixelCNN(t, smallConfig(q, 9, 7, 5))
+		g := mustPixelCNN(t, sized(q, 9, 7, 5))
 		geo, _ := GeometryOf(g)
 		pl, err := compile(g)
 		if err != nil {
@@ -70,7 +70,9 @@ func TestPlanLogitsMatchORT(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		allClose(t, fmt.Sprintf("q=%d logits", q), pl.forward(x, 5), want, 1e-4, 1e-4)
+		if !testenv.AllClose(t, pl.forward(x, 5), want, 1e-4, 1e-4, "q=%d logits", q) {
+			t.FailNow()
+		}
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/pixelgraph/pixelgraph/graph"
+	"github.com/pixelgraph/pixelgraph/internal/testenv"
 )
 
 // TestCachedEqualsNaive: the cached sampler draws exactly the naive
@@ -17,7 +18,7 @@ func TestCachedEqualsNaive(t *testing.T) {
 			for _, temp := range []float64{1, 0.3} {
 				t.Run(fmt.Sprintf("q%d/seed%d/T%g", q, seed, temp), func(t *testing.T) {
 					t.Parallel()
-					g := mustPixelCNN(t, smallConfig(q, 8, 6, seed+10))
+					g := mustPixelCNN(t, sized(q, 8, 6, seed+10))
 					checkCachedEqualsNaive(t, g, Options{N: 3, Seed: seed, Temperature: temp})
 				})
 			}
@@ -51,7 +52,7 @@ func checkCachedEqualsNaive(t *testing.T, g *graph.Graph, opts Options) *Result 
 // absolute + 1e-4 relative on logits of magnitude ~1).
 func TestPlanLogitsMatchRuntime(t *testing.T) {
 	t.Parallel()
-	g := mustPixelCNN(t, smallConfig(16, 9, 7, 4))
+	g := mustPixelCNN(t, sized(16, 9, 7, 4))
 	pl, err := compile(g)
 	if err != nil {
 		t.Fatal(err)
@@ -61,5 +62,7 @@ func TestPlanLogitsMatchRuntime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	allClose(t, "logits", pl.forward(x, 6), want, 1e-4, 1e-4)
+	if !testenv.AllClose(t, pl.forward(x, 6), want, 1e-4, 1e-4, "logits") {
+		t.FailNow()
+	}
 }

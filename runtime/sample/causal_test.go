@@ -12,7 +12,7 @@ import (
 func TestCachedOnMulMaskedGraph(t *testing.T) {
 	t.Parallel()
 	for _, q := range []int{4, 256} {
-		g := mulMasked(t, smallConfig(q, 7, 8, 21))
+		g := mulMasked(t, sized(q, 7, 8, 21))
 		if err := Prove(g); err != nil {
 			t.Fatalf("q=%d: %v", q, err)
 		}
@@ -22,7 +22,7 @@ func TestCachedOnMulMaskedGraph(t *testing.T) {
 
 func TestProveRefusesLeaks(t *testing.T) {
 	t.Parallel()
-	c := smallConfig(4, 8, 8, 3)
+	c := sized(4, 8, 8, 3)
 	for _, tc := range []struct {
 		name     string
 		g        *graph.Graph
@@ -72,13 +72,13 @@ func withSoftmax(g *graph.Graph, axis int64) *graph.Graph {
 func TestSoftmaxTail(t *testing.T) {
 	t.Parallel()
 	// Over the width: not a distribution over levels, refused.
-	g := withSoftmax(mustPixelCNN(t, smallConfig(4, 6, 6, 1)), -1)
+	g := withSoftmax(mustPixelCNN(t, sized(4, 6, 6, 1)), -1)
 	var ue *UnsupportedError
 	if err := Prove(g); !errors.As(err, &ue) || ue.Node != "softmax" {
 		t.Fatalf("Prove = %v, want *UnsupportedError naming softmax", err)
 	}
 	// Over the levels: the samplers work on the logits before it.
-	g = withSoftmax(mustPixelCNN(t, smallConfig(4, 6, 6, 1)), 1)
+	g = withSoftmax(mustPixelCNN(t, sized(4, 6, 6, 1)), 1)
 	if geo, err := GeometryOf(g); err != nil || !geo.Probs {
 		t.Fatalf("GeometryOf = %+v, %v; want Probs", geo, err)
 	}
@@ -87,7 +87,7 @@ func TestSoftmaxTail(t *testing.T) {
 
 func TestCompletion(t *testing.T) {
 	t.Parallel()
-	g := mustPixelCNN(t, smallConfig(4, 8, 6, 31))
+	g := mustPixelCNN(t, sized(4, 8, 6, 31))
 	px := 48
 	known := make([]int32, 3*px)
 	for i := range known {
@@ -125,7 +125,7 @@ func TestCompletion(t *testing.T) {
 
 func TestProgressAndCancel(t *testing.T) {
 	t.Parallel()
-	g := mustPixelCNN(t, smallConfig(4, 5, 5, 1))
+	g := mustPixelCNN(t, sized(4, 5, 5, 1))
 	for _, m := range []Method{Naive, Cached} {
 		last, calls := 0, 0
 		_, err := Sample(context.Background(), g, Options{N: 9, Method: m, Progress: func(done, total int) {
@@ -148,7 +148,7 @@ func TestProgressAndCancel(t *testing.T) {
 
 func TestOptionErrors(t *testing.T) {
 	t.Parallel()
-	g := mustPixelCNN(t, smallConfig(4, 5, 5, 1))
+	g := mustPixelCNN(t, sized(4, 5, 5, 1))
 	for _, o := range []Options{{N: 0}, {N: 1, Temperature: -1}} {
 		if _, err := Sample(context.Background(), g, o); err == nil {
 			t.Errorf("%+v accepted", o)

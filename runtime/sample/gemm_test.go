@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/pixelgraph/pixelgraph/internal/testenv"
 )
 
 // TestGemmAcc checks the assembly blocks and their Go edges against a plain
@@ -33,7 +35,7 @@ func TestGemmAcc(t *testing.T) {
 				}
 			}
 			gemmAcc(dst, src, w, n, ci, co)
-			allClose(t, "gemmAcc", dst, want, 1e-5, 0)
+			testenv.AllClose(t, dst, want, 1e-5, 0, "gemmAcc")
 		})
 	}
 }

@@ -2,7 +2,6 @@ package sample
 
 import (
 	"context"
-	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -11,12 +10,11 @@ import (
 	"github.com/pixelgraph/pixelgraph/internal/testenv"
 )
 
-// smallConfig is a PixelCNN small enough for hundreds of naive passes.
-func smallConfig(q, h, w int, seed uint64) graph.Config {
-	c := graph.DefaultConfig()
-	c.Levels, c.Height, c.Width = q, h, w
-	c.Filters, c.Hidden, c.Blocks, c.Head = 16, 8, 2, 16
-	c.Seed = seed
+// sized is testenv.SmallConfig (small enough for hundreds of naive passes)
+// with q levels, h×w images and an initializer seed.
+func sized(q, h, w int, seed uint64) graph.Config {
+	c := testenv.SmallConfig()
+	c.Levels, c.Height, c.Width, c.Seed = q, h, w, seed
 	return c
 }
 
@@ -89,24 +87,6 @@ func compareImages(t *testing.T, what string, a, b *Result) int {
 	}
 	t.Logf("%s: %d+%d draws within %g of a CDF boundary, %d flipped", what, len(a.NearBoundary), len(b.NearBoundary), BoundaryEps, flips)
 	return flips
-}
-
-// allClose fails when |got−want| > atol + rtol·|want| anywhere.
-func allClose(t *testing.T, what string, got, want []float32, atol, rtol float64) {
-	t.Helper()
-	if len(got) != len(want) {
-		t.Fatalf("%s: %d values, want %d", what, len(got), len(want))
-	}
-	worst, at := 0.0, -1
-	for i := range got {
-		d := math.Abs(float64(got[i]) - float64(want[i]))
-		if d > atol+rtol*math.Abs(float64(want[i])) && d > worst {
-			worst, at = d, i
-		}
-	}
-	if at >= 0 {
-		t.Fatalf("%s: element %d is %g, want %g (|diff| %g > %g + %g·|want|)", what, at, got[at], want[at], worst, atol, rtol)
-	}
 }
 
 // randomImages returns n images of levels in 0..q−1 scaled to [0,1].
