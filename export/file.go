@@ -1,11 +1,8 @@
 package export
 
 import (
-	"fmt"
-	"os"
-	"path/filepath"
-
 	"github.com/pixelgraph/pixelgraph/graph"
+	"github.com/pixelgraph/pixelgraph/internal/atomicfile"
 )
 
 // WriteFile encodes g and writes it to path atomically: the bytes go to a
@@ -19,34 +16,9 @@ func WriteFile(path string, g *graph.Graph, opts *Options) error {
 	return WriteFileAtomic(path, b)
 }
 
-// WriteFileAtomic writes data to path through a temporary file and a rename.
-func WriteFileAtomic(path string, data []byte) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return fmt.Errorf("write %s: %w", tmp, err)
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+// WriteFileAtomic writes data to path through a temporary file and a rename
+// (see internal/atomicfile: temporary files a killed writer left behind are
+// removed by the next write to the same path).
+func WriteFileAtomic(path string, data []byte) error {
+	return atomicfile.WriteFile(path, data)
 }
