@@ -53,8 +53,12 @@
 //     *NonFiniteError and changes nothing; weights reach the IR only through
 //     WriteBack (graph.Value.SetConst, which re-applies the masks).
 //   - Optimizer state (AdamState: step count and per-parameter moments by
-//     initializer name) travels beside the weights; WriteTo/ReadAdamState
-//     give it a deterministic binary form for checkpoints.
+//     initializer name) travels with the weights; WriteTo/ReadAdamState
+//     give it a deterministic binary form. A checkpoint (SaveCheckpoint,
+//     LoadCheckpoint; checkpoint.go) is ONE ONNX file written atomically:
+//     the state in its metadata (MetaAdamState, base64), with the step and
+//     the effective options, so renaming or copying it keeps it resumable
+//     and a kill leaves the previous checkpoint or the new one, whole.
 //   - The library never prints; Fit reports through a callback and stops when
 //     its context is cancelled, after the current step.
 package train
