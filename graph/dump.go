@@ -59,7 +59,7 @@ func Dump(w io.Writer, g *Graph) error {
 	if len(g.Metadata) > 0 {
 		d.printf("\nmetadata:\n")
 		for _, kv := range g.Metadata {
-			d.printf("  %s = %s\n", kv.Key, kv.Value)
+			d.printf("  %s = %s\n", kv.Key, MetaSummary(kv.Value))
 		}
 	}
 	return d.err
@@ -219,4 +219,14 @@ func ParamCount(g *Graph) int {
 		n += v.Const.Len()
 	}
 	return n
+}
+
+// MetaSummary returns a metadata value for a text dump: as it is up to 256
+// bytes; longer (a checkpoint's optimizer state is megabytes of base64),
+// its first 48 bytes, its length and CRC-32.
+func MetaSummary(v string) string {
+	if len(v) <= 256 {
+		return v
+	}
+	return fmt.Sprintf("%s... (%d bytes, crc32=%08x)", v[:48], len(v), crc32.ChecksumIEEE([]byte(v)))
 }

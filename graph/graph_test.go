@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"hash/crc32"
 	"os"
 	"path/filepath"
 	"strings"
@@ -273,4 +274,19 @@ func TestDumpSmallGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, "pixelcnn_small.dump", buf.Bytes())
+}
+
+func TestMetaSummary(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("abcd", 100)
+	for _, c := range []struct{ in, want string }{
+		{"", ""},
+		{"short", "short"},
+		{long[:256], long[:256]},
+		{long, long[:48] + "... (400 bytes, crc32=" + fmt.Sprintf("%08x", crc32.ChecksumIEEE([]byte(long))) + ")"},
+	} {
+		if got := MetaSummary(c.in); got != c.want {
+			t.Errorf("MetaSummary(%d bytes) = %q, want %q", len(c.in), got, c.want)
+		}
+	}
 }
