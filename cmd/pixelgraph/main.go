@@ -1,7 +1,16 @@
 // Command pixelgraph builds, exports, inspects, trains, runs and samples
 // PixelCNN models stored as ONNX files.
 //
-// Usage errors exit 2, other errors exit 1; messages start with "pixelgraph: ".
+// Exit codes (also in the usage text, exitCodes):
+//
+//	0    success (audit: the model is causal)
+//	1    an error; the message starts with "pixelgraph: " (audit: not causal)
+//	2    a usage error: a bad flag or argument, named in the message
+//	3    audit only: the file cannot be judged (unreadable, broken, unsupported)
+//	130  interrupted by Ctrl-C (SIGINT); 143 by SIGTERM (128 + the signal's
+//	     number). Both stop the command cleanly: train writes a checkpoint
+//	     first. A second signal exits at once.
+//
 // Artefacts go to -o; progress goes to stderr.
 package main
 
@@ -15,7 +24,13 @@ import (
 	"os/signal"
 	"sort"
 	"strings"
+	"sync/atomic"
+	"syscall"
 )
+
+// exitCodes is the table of exit codes printed with the usage.
+const exitCodes = `exit codes: 0 success (audit: causal), 1 error (audit: not causal), 2 usage error,
+  3 audit cannot judge the file, 130 Ctrl-C, 143 SIGTERM (train checkpoints first)`
 
 // command is one subcommand. Each file registers its own in an init func.
 type command struct {
@@ -25,9 +40,15 @@ type command struct {
 	run   func(ctx context.Context, env *env, args []string) error
 }
 
-// env is what a command may touch: its streams. Tests swap them.
+// env is what a command may touch: its streams and what it may know about
+// the process. Tests swap them.
 type env struct {
 	stdout, stderr io.Writer
+	// signal, when set, returns the number of the signal that cancelled the
+	// context (0 if none); nil means SIGINT.
+	signal func() int
+	// mem, when set, replaces availableMemory (tests).
+	mem func() (int64, string)
 }
 
 var commands = map[string]*command{}
@@ -44,26 +65,58 @@ func usagef(format string, args ...any) error {
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	os.Exit(run(ctx, &env{stdout: os.Stdout, stderr: os.Stderr}, os.Args[1:]))
+	ctx, cancel := context.WithCancel(context.Background())
+	var caught atomic.Int32
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		s := <-sigs
+		caught.Store(int32(signalNumber(s)))
+		cancel() // the command stops after its current step
+		s = <-sigs
+		fmt.Fprintf(os.Stderr, "pixelgraph: second %v: exiting now\n", s)
+		os.Exit(128 + signalNumber(s))
+	}()
+	e := &env{stdout: os.Stdout, stderr: os.Stderr, signal: func() int { return int(caught.Load()) }}
+	os.Exit(run(ctx, e, os.Args[1:]))
+}
+
+func signalNumber(s os.Signal) int {
+	if n, ok := s.(syscall.Signal); ok {
+		return int(n)
+	}
+	return int(syscall.SIGINT)
+}
+
+// exitCoder is an error that chooses its exit code (audit's 3).
+type exitCoder interface {
+	error
+	ExitCode() int
 }
 
 // run executes one command line and returns the exit code.
 func run(ctx context.Context, e *env, args []string) int {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+	if len(args) == 0 {
+		printUsage(e.stderr)
+		return 2
+	}
+	switch args[0] {
+	case "help", "-h", "-help", "--help":
 		if len(args) > 1 {
-			if c, ok := commands[args[1]]; ok {
-				// The command prints its usage and flags for -h.
-				_ = c.run(ctx, &env{stdout: e.stdout, stderr: e.stdout}, []string{"-h"})
-				return 0
+			c, ok := commands[args[1]]
+			if !ok {
+				fmt.Fprintf(e.stderr, "pixelgraph: unknown command %q\n", args[1])
+				printUsage(e.stderr)
+				return 2
 			}
+			// The command prints its usage and flags for -h.
+			_ = c.run(ctx, &env{stdout: e.stdout, stderr: e.stdout}, []string{"-h"})
+			return 0
 		}
 		printUsage(e.stdout)
-		if len(args) == 0 {
-			return 2
-		}
 		return 0
+	case "-version", "--version":
+		args = []string{"version"}
 	}
 	c, ok := commands[args[0]]
 	if !ok {
@@ -73,6 +126,7 @@ func run(ctx context.Context, e *env, args []string) int {
 	}
 	err := c.run(ctx, e, args[1:])
 	var ue *usageError
+	var ec exitCoder
 	switch {
 	case err == nil:
 		return 0
@@ -82,6 +136,17 @@ func run(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "pixelgraph %s: %v\n", c.name, err)
 		fmt.Fprintf(e.stderr, "usage: pixelgraph %s %s (pixelgraph help %s)\n", c.name, c.args, c.name)
 		return 2
+	case ctx.Err() != nil:
+		// Interrupted: the command has stopped (and said what it saved).
+		fmt.Fprintf(e.stderr, "pixelgraph: %s: %v\n", c.name, err)
+		sig := int(syscall.SIGINT)
+		if e.signal != nil && e.signal() != 0 {
+			sig = e.signal()
+		}
+		return 128 + sig
+	case errors.As(err, &ec):
+		fmt.Fprintf(e.stderr, "pixelgraph: %s: %v\n", c.name, err)
+		return ec.ExitCode()
 	default:
 		fmt.Fprintf(e.stderr, "pixelgraph: %s: %v\n", c.name, err)
 		return 1
@@ -99,7 +164,8 @@ func printUsage(w io.Writer) {
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-9s %s\n", n, commands[n].short)
 	}
-	fmt.Fprintln(w, "\nRun 'pixelgraph help <command>' for its flags.")
+	fmt.Fprintln(w, "\nRun 'pixelgraph help <command>' for its flags, 'pixelgraph version' for the build.")
+	fmt.Fprintln(w, exitCodes)
 }
 
 // newFlagSet returns a flag set whose parse errors become usage errors.
