@@ -13,10 +13,19 @@ func init() {
 	register(&command{
 		name:  "audit",
 		args:  "MODEL [--structural-only --batch B -q]",
-		short: "check that an ONNX PixelCNN is autoregressive (exit 0 causal, 1 not)",
+		short: "check that an ONNX PixelCNN is autoregressive (exit 0 causal, 1 not causal, 2 usage, 3 cannot judge the file)",
 		run:   runAudit,
 	})
 }
+
+// cannotJudge is audit's exit 3: the file could not be judged (unreadable,
+// not valid ONNX, outside what the checks run, too big, or both checks
+// undecided), which is not a verdict of "not causal".
+type cannotJudge struct{ err error }
+
+func (c *cannotJudge) Error() string { return "cannot judge: " + c.err.Error() }
+func (c *cannotJudge) Unwrap() error { return c.err }
+func (c *cannotJudge) ExitCode() int { return 3 }
 
 func runAudit(ctx context.Context, e *env, args []string) error {
 	c := commands["audit"]
@@ -24,6 +33,13 @@ func runAudit(ctx context.Context, e *env, args []string) error {
 	structOnly := fs.Bool("structural-only", false, "skip the perturbation check (one forward pass per 16 input pixels)")
 	batch := fs.Int("batch", 16, "perturbed images per forward pass")
 	quiet := fs.Bool("q", false, "no progress on stderr")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: pixelgraph audit %s\n\n%s\n\n", c.args, c.short)
+		fmt.Fprintln(fs.Output(), "exit status: 0 causal; 1 not causal (the leak is named); 2 usage error;")
+		fmt.Fprintln(fs.Output(), "3 the file cannot be judged (unreadable, broken, unsupported, too big, or no check could decide)")
+		fmt.Fprintln(fs.Output(), "\nflags:")
+		fs.PrintDefaults()
+	}
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -38,13 +54,26 @@ func runAudit(ctx context.Context, e *env, args []string) error {
 	}
 	g, err := export.DecodeFile(pos[0], nil)
 	if err != nil {
-		return err
+		return &cannotJudge{err}
+	}
+	if !*structOnly {
+		job := func(k int) string { return "the perturbation check's forward pass of " + images(k) }
+		if err := e.checkForward(g, nil, *batch, 0, fmt.Sprintf("--batch %d", *batch), job); err != nil {
+			var ue *usageError
+			if errors.As(err, &ue) {
+				return err
+			}
+			return &cannotJudge{fmt.Errorf("%v (--structural-only skips it)", err)}
+		}
 	}
 	pr := newPixelProgress(e.stderr, "perturbing", *quiet)
 	r, err := sample.Audit(ctx, g, sample.AuditOptions{SkipEmpirical: *structOnly, Batch: *batch, Progress: pr.update})
 	pr.finish()
 	if err != nil {
-		return err
+		if ctx.Err() != nil {
+			return err
+		}
+		return &cannotJudge{err}
 	}
 	fmt.Fprintf(e.stdout, "%s: %v", pos[0], r)
 	if r.Causal {
@@ -57,5 +86,5 @@ func runAudit(ctx context.Context, e *env, args []string) error {
 	case len(r.Leaks) > 0:
 		return fmt.Errorf("%s is not causal: %v", pos[0], r.Leaks[0])
 	}
-	return fmt.Errorf("%s: causality undecided: structural: %s; empirical: %s", pos[0], r.StructuralSkipped, r.EmpiricalSkipped)
+	return &cannotJudge{fmt.Errorf("%s: causality undecided: structural: %s; empirical: %s", pos[0], r.StructuralSkipped, r.EmpiricalSkipped)}
 }

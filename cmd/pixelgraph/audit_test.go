@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -68,5 +70,45 @@ func TestAuditCommand(t *testing.T) {
 	}
 	if code, _, stderr := pg(t, "audit"); code != 2 || !strings.Contains(stderr, "MODEL is required") {
 		t.Errorf("no model: exit %d %q", code, stderr)
+	}
+}
+
+// TestAuditExitCodes: 0 causal, 1 not causal, 2 usage, 3 for a file audit
+// cannot judge (missing, not ONNX, an op outside what it runs).
+func TestAuditExitCodes(t *testing.T) {
+	t.Parallel()
+	c := tinyConfig(4)
+	c.Height, c.Width = 8, 8
+	dir := t.TempDir()
+	garbage := filepath.Join(dir, "garbage.onnx")
+	os.WriteFile(garbage, []byte("not a model"), 0o644)
+	unsupported := writeModel(t, c, func(g *graph.Graph) {
+		for _, n := range g.Nodes {
+			if n.Op == "Relu" {
+				n.Op = "Frobnicate"
+				return
+			}
+		}
+	})
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"causal", []string{writeModel(t, c, nil)}, 0, ""},
+		{"not causal", []string{writeModel(t, c, leak("in", 3, 3))}, 1, "is not causal"},
+		{"no model", nil, 2, "MODEL is required"},
+		{"bad flag", []string{"--batch", "0", garbage}, 2, "--batch must be >= 1"},
+		{"missing file", []string{filepath.Join(dir, "none.onnx")}, 3, "cannot judge: open "},
+		{"not ONNX", []string{garbage}, 3, "cannot judge: "},
+		{"unsupported op", []string{unsupported}, 3, "Frobnicate"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, stderr := pg(t, append([]string{"audit", "-q"}, tc.args...)...)
+			if code != tc.code || !strings.Contains(stderr, tc.want) {
+				t.Errorf("exit %d, stderr %q; want exit %d with %q", code, stderr, tc.code, tc.want)
+			}
+		})
 	}
 }

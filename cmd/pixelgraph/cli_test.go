@@ -155,3 +155,70 @@ func TestHelpListsFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestTopLevel: bare invocation is a usage error on stderr; help, -h and
+// --version answer on stdout.
+func TestTopLevel(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name   string
+		args   []string
+		code   int
+		stdout string // "" means stdout must be empty
+		stderr string
+	}{
+		{"no arguments", nil, 2, "", "usage: pixelgraph <command>"},
+		{"help", []string{"help"}, 0, "exit codes: 0 success", ""},
+		{"-h", []string{"-h"}, 0, "usage: pixelgraph <command>", ""},
+		{"--help", []string{"--help"}, 0, "commands:", ""},
+		{"help of a command", []string{"help", "audit"}, 0, "3 the file cannot be judged", ""},
+		{"help of nothing", []string{"help", "frobnicate"}, 2, "", `unknown command "frobnicate"`},
+		{"version", []string{"version"}, 0, "go: go1.", ""},
+		{"--version", []string{"--version"}, 0, "kernels: conv: ", ""},
+		{"version with an argument", []string{"version", "x"}, 2, "", "unexpected argument"},
+	} {
+		code, stdout, stderr := pg(t, c.args...)
+		if code != c.code || c.stdout == "" && stdout != "" || !strings.Contains(stdout, c.stdout) || !strings.Contains(stderr, c.stderr) {
+			t.Errorf("%s: exit %d\nstdout %q\nstderr %q\nwant exit %d, stdout with %q, stderr with %q", c.name, code, stdout, stderr, c.code, c.stdout, c.stderr)
+		}
+	}
+	_, stdout, _ := pg(t, "version")
+	for _, want := range []string{"pixelgraph: github.com/pixelgraph/pixelgraph", "onnx files: producer \"pixelgraph\"", "\ncpu: "} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("version lacks %q:\n%s", want, stdout)
+		}
+	}
+}
+
+// TestOutputsCheckedFirst: a bad output path fails at once, before the
+// work, and commands that write several files write all or none.
+func TestOutputsCheckedFirst(t *testing.T) {
+	t.Parallel()
+	model := writeModel(t, tinyConfig(4), nil)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "afile")
+	os.WriteFile(file, nil, 0o644)
+	ok := filepath.Join(dir, "ok.png")
+	in := "../../testdata/torch/opset13_static/test_data_set_0/input_0.pb"
+	torch := "../../testdata/torch/opset13_static/model.onnx"
+	for _, c := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"sample --raw into a missing folder", []string{"sample", "-m", model, "-o", ok, "--raw", filepath.Join(dir, "nodir", "r.pb")}, "write " + filepath.Join(dir, "nodir", "r.pb")},
+		{"sample -o a folder", []string{"sample", "-m", model, "-o", dir}, "is a directory"},
+		{"complete -o into a missing folder", []string{"complete", "-m", model, "-o", filepath.Join(dir, "nodir", "c.png")}, "write "},
+		{"export -o a folder", []string{"export", "-o", dir}, "is a directory"},
+		{"run -o below a file", []string{"run", "-m", torch, "-i", in, "-o", filepath.Join(file, "out")}, "-o: " + filepath.Join(file, "out") + ": " + file + " is not a folder"},
+	} {
+		code, _, stderr := pg(t, c.args...)
+		if code != 1 || !strings.Contains(stderr, c.want) || strings.Contains(stderr, "sampling") {
+			t.Errorf("%s: exit %d, stderr %q; want exit 1 with %q, before any work", c.name, code, stderr, c.want)
+		}
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("failed commands left files: %v", entries)
+	}
+}

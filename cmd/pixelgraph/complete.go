@@ -77,6 +77,9 @@ func runComplete(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	opts.Method = announce(e, g, opts.Method)
+	if err := e.checkSampler(g, geo, *n**k, opts.Method, fmt.Sprintf("-n %d --samples %d", *n, *k), "completing"); err != nil {
+		return err
+	}
 	pr := newPixelProgress(e.stderr, "completing", sf.quiet)
 	opts.Progress = pr.update
 	fmt.Fprintf(e.stderr, "completing %d test digits from %d..%d, %d samples each, keeping %d of %d rows, q=%d, method %v, seed %d\n",
@@ -93,6 +96,9 @@ func runComplete(ctx context.Context, e *env, args []string) error {
 	if err := writeGrid(sf.out, img); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stderr, "wrote %s: %d rows of original | occluded | %d completions in %v%s\n", sf.out, *n, *k, pr.elapsed(), nearNote(res))
+	fmt.Fprintf(e.stderr, "wrote %s: %d rows of original | occluded | %d completions in %v\n", sf.out, *n, *k, pr.elapsed())
+	if note := nearNote(res); note != "" && !sf.quiet {
+		fmt.Fprintln(e.stderr, note)
+	}
 	return nil
 }

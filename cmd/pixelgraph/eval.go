@@ -54,6 +54,10 @@ func runEval(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
+	job := func(k int) string { return "a forward pass of " + images(k) }
+	if err := e.checkForward(g, nil, *batch, 0, fmt.Sprintf("--batch %d", *batch), job); err != nil {
+		return err
+	}
 	pp := newPixelProgress(e.stderr, "eval", *quiet || *asJSON)
 	pp.unit = "images"
 	r, err := nll.Evaluate(ctx, g, test, nll.Options{Batch: *batch, Limit: *limit, Progress: pp.update})

@@ -8,6 +8,7 @@ import (
 
 	"github.com/pixelgraph/pixelgraph/export"
 	"github.com/pixelgraph/pixelgraph/graph"
+	"github.com/pixelgraph/pixelgraph/internal/atomicfile"
 )
 
 func init() {
@@ -51,20 +52,42 @@ var flagFor = map[string]string{
 	"FirstKernel": "--first-kernel", "BlockKernel": "--block-kernel",
 }
 
-// build validates the config, naming the flag at fault, and builds the graph.
-func (m *modelFlags) build() (*graph.Graph, error) {
+// build validates the config, naming the flag at fault, checks that the
+// weights (copies float32 copies of them, for job) and one image's forward
+// pass fit in memory, and builds the graph.
+func (m *modelFlags) build(e *env, fs *flag.FlagSet, copies float64, job string) (*graph.Graph, error) {
+	if err := m.validate(); err != nil {
+		return nil, err
+	}
+	if err := e.checkParams(fs, m.cfg, copies, job); err != nil {
+		return nil, err
+	}
+	g, err := graph.PixelCNN(m.cfg)
+	if err != nil {
+		return nil, err
+	}
+	// A model no image of which could run here is surely a typo.
+	peak, _ := activations(g, nil)
+	if err := e.fits(peak*4, setFlags(fs, "the model flags", modelSizeFlags...), "one image's forward pass through the model"); err != nil {
+		return nil, &usageError{err.Error()}
+	}
+	return g, nil
+}
+
+// validate checks the config, naming the flag at fault.
+func (m *modelFlags) validate() error {
 	if m.cfg.Blocks == 0 {
 		// 0 blocks is a valid graph but almost surely a typo for a size.
-		return nil, usagef("--blocks must be > 0, got 0")
+		return usagef("--blocks must be > 0, got 0")
 	}
 	if err := m.cfg.Validate(); err != nil {
 		var ce *graph.ConfigError
 		if errors.As(err, &ce) {
-			return nil, usagef("%s: %s", flagFor[ce.Field], ce.Msg)
+			return usagef("%s: %s", flagFor[ce.Field], ce.Msg)
 		}
-		return nil, err
+		return err
 	}
-	return graph.PixelCNN(m.cfg)
+	return nil
 }
 
 func runExport(ctx context.Context, e *env, args []string) error {
@@ -91,7 +114,14 @@ func runExport(ctx context.Context, e *env, args []string) error {
 	if *opset < minExportOpset || *opset > maxExportOpset {
 		return usagef("--opset must be in %d..%d, got %d", minExportOpset, maxExportOpset, *opset)
 	}
-	g, err := mf.build()
+	if err := mf.validate(); err != nil {
+		return err
+	}
+	if err := atomicfile.CheckWritable(*out); err != nil {
+		return err
+	}
+	// Weights, their protobuf copy and the encoded bytes.
+	g, err := mf.build(e, fs, 3, "building and writing the weights")
 	if err != nil {
 		return err
 	}

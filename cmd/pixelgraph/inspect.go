@@ -55,7 +55,7 @@ func runInspect(ctx context.Context, e *env, args []string) error {
 	if len(m.MetadataProps) > 0 {
 		fmt.Fprintln(e.stdout, "file metadata:")
 		for _, kv := range m.MetadataProps {
-			fmt.Fprintf(e.stdout, "  %s = %s\n", kv.GetKey(), kv.GetValue())
+			fmt.Fprintf(e.stdout, "  %s = %s\n", kv.GetKey(), graph.MetaSummary(kv.GetValue()))
 		}
 	}
 	fmt.Fprintln(e.stdout)

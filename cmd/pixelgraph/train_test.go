@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,12 +15,25 @@ import (
 
 var tinyModel = []string{"--filters", "8", "--hidden", "4", "--blocks", "1", "--head", "8", "--data", "../../testdata/mnist"}
 
+// metaOf returns the value of a metadata key of g.
+func metaOf(g *graph.Graph, key string) string {
+	for _, kv := range g.Metadata {
+		if kv.Key == key {
+			return kv.Value
+		}
+	}
+	return ""
+}
+
+// TestTrainResume: a checkpoint is one file (optimizer state inside, the
+// effective options recorded); a renamed copy resumes with the recorded
+// hyper-parameters; the config of a resumed file cannot be changed.
 func TestTrainResume(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	m := filepath.Join(dir, "m.onnx")
 	plot := filepath.Join(dir, "loss.png")
-	args := append([]string{"train", "-o", m, "--steps", "4", "--batch", "8", "--plot", plot}, tinyModel...)
+	args := append([]string{"train", "-o", m, "--steps", "4", "--batch", "8", "--lr", "0.002", "--plot", plot}, tinyModel...)
 	code, _, stderr := pg(t, args...)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
@@ -27,7 +41,10 @@ func TestTrainResume(t *testing.T) {
 	if !strings.Contains(stderr, "epoch 1 step 4: train ") || !strings.Contains(stderr, "test ") {
 		t.Errorf("progress line missing: %q", stderr)
 	}
-	for _, f := range []string{m, m + ".adam", plot} {
+	if es, _ := os.ReadDir(dir); len(es) != 2 {
+		t.Errorf("train wrote %d files, want the model and the plot", len(es))
+	}
+	for _, f := range []string{m, plot} {
 		if fi, err := os.Stat(f); err != nil || fi.Size() == 0 {
 			t.Fatalf("%s: %v", f, err)
 		}
@@ -39,40 +56,78 @@ func TestTrainResume(t *testing.T) {
 	if err := graph.CheckMasks(g); err != nil {
 		t.Fatal(err)
 	}
-	if s, _ := getMeta(g, metaTrainStep); s != "4" {
+	if s := metaOf(g, train.MetaStep); s != "4" {
 		t.Fatalf("step metadata %q", s)
 	}
-	// Resume for 3 more steps; the config comes from the file.
-	code, _, stderr = pg(t, "train", "-o", m, "--resume", m, "--steps", "3", "--batch", "8", "--data", "../../testdata/mnist", "-q")
+	for _, want := range []string{`"LR":0.002`, `"Decay":0.999995`, `"ClipNorm":1`, `"Batch":8`, `"Beta1":0.9`, `"Beta2":0.999`, `"Eps":1e-8`} {
+		if o := metaOf(g, train.MetaOptions); !strings.Contains(o, want) {
+			t.Errorf("options metadata %s lacks %s", o, want)
+		}
+	}
+	// A copy under another name, in another folder, resumes for 3 more
+	// steps with the recorded lr and batch.
+	b, _ := os.ReadFile(m)
+	moved := filepath.Join(t.TempDir(), "renamed.onnx")
+	os.WriteFile(moved, b, 0o644)
+	code, _, stderr = pg(t, "train", "-o", moved, "--resume", moved, "--steps", "3", "--data", "../../testdata/mnist")
 	if code != 0 {
 		t.Fatalf("resume: exit %d: %s", code, stderr)
 	}
-	g, err = export.DecodeFile(m, nil)
+	if !strings.Contains(stderr, "at step 4: lr 0.002") || !strings.Contains(stderr, "batch 8") {
+		t.Errorf("resume did not take the recorded options: %s", stderr)
+	}
+	g, err = export.DecodeFile(moved, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s, _ := getMeta(g, metaTrainStep); s != "7" || g.Config.Filters != 8 {
+	if s := metaOf(g, train.MetaStep); s != "7" || g.Config.Filters != 8 {
 		t.Fatalf("after resume: step %q, filters %d", s, g.Config.Filters)
 	}
 	// Changing the model of a resumed file is a usage error.
 	if code, _, stderr := pg(t, "train", "-o", m, "--resume", m, "--filters", "16", "--data", "../../testdata/mnist"); code != 2 || !strings.Contains(stderr, "--filters") {
 		t.Errorf("resume with --filters: exit %d, %q", code, stderr)
 	}
-	// A state file from another step is refused.
-	other := filepath.Join(dir, "other.onnx")
-	if code, _, stderr := pg(t, append([]string{"train", "-o", other, "--steps", "2", "--batch", "8", "-q"}, tinyModel...)...); code != 0 {
+}
+
+// TestTrainResumesTwoFileCheckpoint: a checkpoint of the older format
+// (MODEL.onnx naming MODEL.onnx.adam) resumes, and the next checkpoint is
+// one file.
+func TestTrainResumesTwoFileCheckpoint(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	m := filepath.Join(dir, "m.onnx")
+	if code, _, stderr := pg(t, append([]string{"train", "-o", m, "--steps", "2", "--batch", "8", "-q"}, tinyModel...)...); code != 0 {
 		t.Fatal(stderr)
 	}
-	b, _ := os.ReadFile(other + ".adam")
-	os.WriteFile(m+".adam", b, 0o644)
-	if code, _, stderr := pg(t, "train", "-o", m, "--resume", m, "--steps", "1", "--data", "../../testdata/mnist"); code != 1 || !strings.Contains(stderr, "not from the same checkpoint") {
-		t.Errorf("mismatched state: exit %d, %q", code, stderr)
+	// Rewrite it the old way: state in m.onnx.adam, named in metadata.
+	ck, err := train.LoadCheckpoint(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	ck.Adam.WriteTo(&buf)
+	os.WriteFile(m+".adam", buf.Bytes(), 0o644)
+	ck.Graph.Metadata = append(ck.Graph.Metadata, graph.KV{Key: train.MetaAdamFile, Value: "m.onnx.adam"})
+	if err := export.WriteFile(m, ck.Graph, nil); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := pg(t, "train", "-o", m, "--resume", m, "--steps", "1", "--data", "../../testdata/mnist")
+	if code != 0 || !strings.Contains(stderr, "two-file checkpoint") {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if _, err := os.Stat(m + ".adam"); err == nil {
+		t.Error("the old state file is still there after a one-file checkpoint replaced it")
+	}
+	os.Remove(m)
+	if code, _, stderr := pg(t, "train", "-o", m, "--resume", m, "--steps", "1", "--data", "../../testdata/mnist"); code != 1 || !strings.Contains(stderr, "m.onnx") {
+		t.Errorf("missing checkpoint: exit %d, %q", code, stderr)
 	}
 }
 
 func TestTrainUsage(t *testing.T) {
 	t.Parallel()
-	o := filepath.Join(t.TempDir(), "x.onnx")
+	dir := t.TempDir()
+	o := filepath.Join(dir, "x.onnx")
 	for _, c := range []struct {
 		args []string
 		code int
@@ -82,12 +137,25 @@ func TestTrainUsage(t *testing.T) {
 		{[]string{"train", "-o", o, "--batch", "0"}, 2, "--batch"},
 		{[]string{"train", "-o", o, "--lr", "-1"}, 2, "--lr"},
 		{[]string{"train", "-o", o, "--levels", "1"}, 2, "--levels"},
+		{[]string{"train", "-o", o, "--epochs", "0", "--steps", "0"}, 2, "--epochs must be > 0, got 0"},
+		{[]string{"train", "-o", o, "--steps", "0"}, 2, "--steps must be > 0, got 0"},
+		{[]string{"train", "-o", o, "--epochs", "0", "--steps", "5"}, 2, "--epochs must be > 0"},
 		{[]string{"train", "-o", o, "--steps", "1", "--data", t.TempDir()}, 1, "--data"},
+		// Outputs are checked before any work: these fail at once.
+		{[]string{"train", "-o", filepath.Join(dir, "nodir", "t.onnx")}, 1, "pixelgraph: train: -o: write " + filepath.Join(dir, "nodir", "t.onnx")},
+		{[]string{"train", "-o", o, "--plot", filepath.Join(dir, "nodir", "l.png")}, 1, "--plot: write " + filepath.Join(dir, "nodir", "l.png")},
+		{[]string{"train", "-o", dir}, 1, "is a directory"},
+		// Sizes that cannot fit are refused before anything is allocated.
+		{[]string{"train", "-o", o, "--filters", "99999999"}, 2, "--filters 99999999 (2.11e+11 parameters): training needs at least 3.1 TiB, more than the"},
+		{[]string{"train", "-o", o, "--batch", "100000000"}, 2, "--batch 100000000: a training step of 100000000 images needs at least"},
 	} {
 		code, _, stderr := pg(t, c.args...)
 		if code != c.code || !strings.Contains(stderr, c.want) {
 			t.Errorf("%v: exit %d, %q; want %d containing %q", c.args, code, stderr, c.code, c.want)
 		}
+	}
+	if es, _ := os.ReadDir(dir); len(es) != 0 {
+		t.Errorf("failed runs left %d files", len(es))
 	}
 }
 

@@ -1,0 +1,273 @@
+package main
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"math"
+	"os"
+	"runtime/debug"
+	"strconv"
+	"strings"
+
+	"github.com/pixelgraph/pixelgraph/graph"
+)
+
+// Sizes a user types (flags) or a file declares (shapes) are checked
+// against the memory this process may use BEFORE anything big is
+// allocated: a refusal is one line naming the flag or tensor and the size,
+// never Go's "fatal error: runtime: out of memory" and its stack trace.
+// The estimates below count only buffers that must exist at the same time,
+// so they err on the low side: a refusal means the work cannot fit, and
+// work that passes may still need more (workspaces, the Go heap's slack).
+
+// availableMemory returns the bytes the process may still allocate and where
+// that figure comes from: MemAvailable of /proc/meminfo, lowered to the Go
+// memory limit (GOMEMLIMIT) when that is set and smaller. 0 means unknown
+// (no /proc/meminfo and no limit): then only sizes that overflow are refused.
+func availableMemory() (int64, string) {
+	avail, src := int64(0), ""
+	if f, err := os.Open("/proc/meminfo"); err == nil {
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			if rest, ok := strings.CutPrefix(sc.Text(), "MemAvailable:"); ok {
+				kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+				if err == nil {
+					avail, src = kb<<10, "MemAvailable in /proc/meminfo"
+				}
+			}
+		}
+		f.Close()
+	}
+	if lim := debug.SetMemoryLimit(-1); lim < math.MaxInt64 && (avail == 0 || lim < avail) {
+		avail, src = lim, "the Go memory limit (GOMEMLIMIT)"
+	}
+	return avail, src
+}
+
+// memory returns the budget: e.mem in tests, else availableMemory.
+func (e *env) memory() (int64, string) {
+	if e.mem != nil {
+		return e.mem()
+	}
+	return availableMemory()
+}
+
+// tooBig is the error for work that needs more memory than available.
+type tooBig struct {
+	what         string // the flag or tensor and its size: "--filters 99999999"
+	job          string // "building and writing the model"
+	need, budget float64
+	source       string
+}
+
+func (t *tooBig) Error() string {
+	return fmt.Sprintf("%s: %s needs at least %s, more than the %s available (%s)",
+		t.what, t.job, byteSize(t.need), byteSize(t.budget), t.source)
+}
+
+// fits returns nil when need bytes fit in the budget, else a *tooBig.
+// Sizes past 2^62 bytes are refused whatever the budget (they overflow the
+// lengths Go can allocate).
+func (e *env) fits(need float64, what, job string) error {
+	budget, src := e.memory()
+	switch {
+	case need >= 1<<62:
+		return &tooBig{what, job, need, 1 << 62, "the largest size this program handles"}
+	case budget > 0 && need > float64(budget):
+		return &tooBig{what, job, need, float64(budget), src}
+	}
+	return nil
+}
+
+// byteSize formats a byte count with a binary unit: "23.4 GiB".
+func byteSize(b float64) string {
+	units := []string{"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"}
+	i := 0
+	for b >= 1024 && i < len(units)-1 {
+		b /= 1024
+		i++
+	}
+	if i == 0 {
+		return fmt.Sprintf("%.0f B", b)
+	}
+	return fmt.Sprintf("%.1f %s", b, units[i])
+}
+
+// configParams counts the parameters of graph.PixelCNN(c) without building
+// it (float64: the flags a user types can overflow an int product).
+func configParams(c graph.Config) float64 {
+	f := func(x int) float64 { return float64(x) }
+	conv := func(in, out, k int) float64 { return f(in)*f(out)*f(k)*f(k) + f(out) }
+	p := conv(c.Channels, c.Filters, c.FirstKernel)
+	p += f(c.Blocks) * (conv(c.Filters, c.Hidden, 1) + conv(c.Hidden, c.Hidden, c.BlockKernel) + conv(c.Hidden, c.Filters, 1))
+	p += conv(c.Filters, c.Head, 1) + conv(c.Head, c.Head, 1) + conv(c.Head, c.Levels*c.Channels, 1)
+	return p
+}
+
+// actSize is the element count of a value per image, when known.
+type actSize struct {
+	elems float64 // per image
+	chans float64 // dim 1, for convs
+}
+
+// activations estimates, per image, the float32 elements of a forward pass
+// of g: peak is the most that must be live at once (the largest, over
+// nodes, of what a node reads plus what it writes, and the graph's inputs
+// plus outputs), total the sum over every value (what training keeps for
+// the backward pass). shapes gives the actual shape of graph inputs whose
+// declared shape has unknown dims (nil: use the declared one). Conv and
+// ConvTranspose outputs are sized from their weight and strides; ops that
+// keep their input's size (pointwise, Add/Mul..., Softmax) from their
+// largest input; values of other ops are not counted.
+func activations(g *graph.Graph, shapes map[string][]int) (peak, total float64) {
+	size := map[*graph.Value]actSize{}
+	var inOut float64
+	for _, v := range g.Inputs {
+		s := v.Shape
+		if shapes[v.Name] != nil {
+			s = shapes[v.Name]
+		}
+		if a, ok := imageSize(s); ok {
+			size[v] = a
+			inOut += a.elems
+			total += a.elems
+		}
+	}
+	for _, n := range g.Nodes {
+		var io, largest actSize
+		for _, v := range n.Inputs {
+			if a, ok := size[v]; ok {
+				io.elems += a.elems
+				if a.elems > largest.elems {
+					largest = a
+				}
+			}
+		}
+		out, ok := nodeOutput(n, size, largest)
+		if !ok || len(n.Outputs) == 0 {
+			continue
+		}
+		size[n.Outputs[0]] = out
+		io.elems += out.elems
+		total += out.elems
+		peak = max(peak, io.elems)
+	}
+	for _, v := range g.Outputs {
+		if v.Producer != nil {
+			inOut += size[v].elems
+		}
+	}
+	return max(peak, inOut), total
+}
+
+// imageSize reads a (N, C, ...) shape: elements per image and channels.
+func imageSize(s []int) (actSize, bool) {
+	if len(s) < 2 {
+		return actSize{}, false
+	}
+	e := 1.0
+	for _, d := range s[1:] {
+		if d < 0 {
+			return actSize{}, false
+		}
+		e *= float64(d)
+	}
+	return actSize{elems: e, chans: float64(s[1])}, true
+}
+
+// nodeOutput sizes the first output of n, when its op is one activations
+// knows; largest is the node's largest known input.
+func nodeOutput(n *graph.Node, size map[*graph.Value]actSize, largest actSize) (actSize, bool) {
+	switch n.Op {
+	case "Conv", "ConvTranspose":
+		if len(n.Inputs) < 2 || n.Inputs[1] == nil || len(n.Inputs[1].Shape) < 2 {
+			return actSize{}, false
+		}
+		x, ok := size[n.Inputs[0]]
+		if !ok || x.chans <= 0 {
+			return actSize{}, false
+		}
+		w := n.Inputs[1].Shape
+		stride := 1.0
+		for _, s := range n.IntsAttr("strides") {
+			stride *= float64(max(s, 1))
+		}
+		spatial := x.elems / x.chans
+		if n.Op == "Conv" {
+			return actSize{elems: float64(w[0]) * spatial / stride, chans: float64(w[0])}, true
+		}
+		oc := float64(w[1]) * float64(max(n.IntAttr("group", 1), 1))
+		return actSize{elems: oc * spatial * stride, chans: oc}, true
+	case "Relu", "LeakyRelu", "Elu", "Sigmoid", "Tanh", "Identity", "Dropout", "Softmax", "LogSoftmax",
+		"Add", "Sub", "Mul", "Div":
+		return largest, largest.elems > 0
+	}
+	return actSize{}, false
+}
+
+// setFlags formats the flags among names that the command line set, with
+// their values ("--height 100000 --width 100000"); dflt when none was.
+func setFlags(fs *flag.FlagSet, dflt string, names ...string) string {
+	var parts []string
+	fs.Visit(func(f *flag.Flag) {
+		for _, n := range names {
+			if f.Name == n {
+				parts = append(parts, "--"+n+" "+f.Value.String())
+			}
+		}
+	})
+	if len(parts) == 0 {
+		return dflt
+	}
+	return strings.Join(parts, " ")
+}
+
+// modelSizeFlags are the flags that size a PixelCNN.
+var modelSizeFlags = []string{"levels", "filters", "hidden", "blocks", "head", "height", "width", "first-kernel", "block-kernel"}
+
+// checkParams refuses a model whose parameters would not fit copies times
+// (float32 each): a usage error naming the size flags given.
+func (e *env) checkParams(fs *flag.FlagSet, cfg graph.Config, copies float64, job string) error {
+	p := configParams(cfg)
+	what := fmt.Sprintf("%s (%.3g parameters)", setFlags(fs, "the model flags", modelSizeFlags...), p)
+	if err := e.fits(p*4*copies, what, job); err != nil {
+		return &usageError{err.Error()}
+	}
+	return nil
+}
+
+// checkForward refuses a forward pass of n images of g, each also needing
+// extra bytes of the command's own, that would not fit; job(k) describes
+// the work for k images. When one image would fit, the error is a usage
+// error naming nFlag ("-n 4096"); otherwise it names the graph's input and
+// its shape (the file is too big to run here at all).
+func (e *env) checkForward(g *graph.Graph, shapes map[string][]int, n int, extra float64, nFlag string, job func(k int) string) error {
+	peak, _ := activations(g, shapes)
+	per := peak*4 + extra
+	err := e.fits(float64(n)*per, nFlag, job(n))
+	if err == nil {
+		return nil
+	}
+	if n > 1 && e.fits(per, nFlag, job(1)) == nil {
+		return &usageError{err.Error()}
+	}
+	what := "the model"
+	if len(g.Inputs) > 0 {
+		in := g.Inputs[0]
+		shape, names := in.Shape, in.DimNames
+		if shapes[in.Name] != nil {
+			shape, names = shapes[in.Name], nil
+		}
+		what = fmt.Sprintf("input %s %s%s", in.Name, in.DType, graph.ShapeString(shape, names))
+	}
+	return e.fits(per, what, job(1)) // fails: one image does not fit
+}
+
+// images formats an image count: "1 image", "16 images".
+func images(k int) string {
+	if k == 1 {
+		return "1 image"
+	}
+	return fmt.Sprintf("%d images", k)
+}
