@@ -15,7 +15,7 @@ import (
 // metadata is ignored). Missing tools fail the test (internal/testenv).
 func TestCheckpointInterop(t *testing.T) {
 	t.Parallel()
-	tr, err := New(mustPixelCNN(t, smallConfig()), Options{Batch: 8})
+	tr, err := New(mustPixelCNN(t, testenv.SmallConfig()), Options{Batch: 8})
 	if err != nil {
 		t.Fatal(err)
 	}

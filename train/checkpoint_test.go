@@ -11,6 +11,7 @@ import (
 
 	"github.com/pixelgraph/pixelgraph/export"
 	"github.com/pixelgraph/pixelgraph/graph"
+	"github.com/pixelgraph/pixelgraph/internal/testenv"
 )
 
 // fitSteps trains tr for steps more steps on the testdata slice and returns
@@ -35,14 +36,14 @@ func fitSteps(t *testing.T, tr *Trainer, steps int) []float64 {
 func TestCheckpointOneFile(t *testing.T) {
 	t.Parallel()
 	opts := Options{Batch: 8, Seed: 3}
-	full, err := New(mustPixelCNN(t, smallConfig()), opts)
+	full, err := New(mustPixelCNN(t, testenv.SmallConfig()), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := fitSteps(t, full, 5)
 
 	dir := t.TempDir()
-	first, err := New(mustPixelCNN(t, smallConfig()), opts)
+	first, err := New(mustPixelCNN(t, testenv.SmallConfig()), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +83,7 @@ func TestCheckpointOneFile(t *testing.T) {
 	}
 	got := fitSteps(t, second, 2)
 	// Same weights, moments and data order: the same float32 computation.
-	allClose(t, "losses after resuming from a copied checkpoint", got, want[3:], 1e-6, 1e-6)
+	testenv.AllClose(t, got, want[3:], 1e-6, 1e-6, "losses after resuming from a copied checkpoint")
 
 	// Saving again over the copy keeps one file and one state.
 	if err := SaveCheckpoint(other, second); err != nil {
@@ -98,7 +99,7 @@ func TestCheckpointOneFile(t *testing.T) {
 // load (or fail saying why); damaged state is an error naming the key.
 func TestCheckpointFormats(t *testing.T) {
 	t.Parallel()
-	tr, err := New(mustPixelCNN(t, smallConfig()), Options{Batch: 8})
+	tr, err := New(mustPixelCNN(t, testenv.SmallConfig()), Options{Batch: 8})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +148,7 @@ func TestCheckpointFormats(t *testing.T) {
 			"is at step 7 but %DIR%/m.onnx.adam is at step 2: they are not from the same checkpoint"},
 		{"an export", func(d string) string {
 			p := filepath.Join(d, "e.onnx")
-			export.WriteFile(p, mustPixelCNN(t, smallConfig()), nil)
+			export.WriteFile(p, mustPixelCNN(t, testenv.SmallConfig()), nil)
 			return p
 		}, 0, false, "carries no optimizer state: Adam starts with zero moments at step 0", ""},
 		{"blob, other step", func(d string) string { return blob(d, "3", base64.StdEncoding.EncodeToString(state)) }, 0, false, "",
@@ -185,7 +186,7 @@ func TestCheckpointFormats(t *testing.T) {
 // state file (and only a file that is one).
 func TestCheckpointReplacesPair(t *testing.T) {
 	t.Parallel()
-	tr, err := New(mustPixelCNN(t, smallConfig()), Options{Batch: 8})
+	tr, err := New(mustPixelCNN(t, testenv.SmallConfig()), Options{Batch: 8})
 	if err != nil {
 		t.Fatal(err)
 	}
