@@ -16,6 +16,7 @@ func compileArgMax(c *nodeCtx) (kernel, error) {
 	if c.opset >= 12 {
 		last = c.int("select_last_index", 0) != 0
 	}
+	c.infer = inferReduce(axisAttr, keep, graph.Int64)
 	return func(rc *runCtx, ins []*graph.Tensor) (*graph.Tensor, error) {
 		x := ins[0]
 		if err := checkData(x, "input"); err != nil {

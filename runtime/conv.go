@@ -99,6 +99,10 @@ func compileConv(c *nodeCtx) (kernel, error) {
 		}
 	}
 	c.state = k
+	c.infer = func(ins []static) ([]static, error) {
+		shape, err := a.staticShape(ins[0].shape, ins[1].shape)
+		return []static{{dtype: ins[0].dtype, shape: shape}}, err
+	}
 	return k.run, nil
 }
 
@@ -157,14 +161,8 @@ func (a *convAttrs) geometry(x, w, b *graph.Tensor) (*convGeom, []int, error) {
 			return nil, nil, fmt.Errorf("bias B is %v%v, want %v[%d]", b.DType, b.Shape, x.DType, g.o)
 		}
 	}
-	for _, l := range []struct {
-		name string
-		v    []int64
-		n    int
-	}{{"pads", a.pads, 2 * s}, {"strides", a.strides, s}, {"dilations", a.dilations, s}, {"kernel_shape", a.kernelShape, s}} {
-		if l.v != nil && len(l.v) != l.n {
-			return nil, nil, fmt.Errorf("%s %v: want %d values for %d spatial dims", l.name, l.v, l.n, s)
-		}
+	if err := a.checkLens(s); err != nil {
+		return nil, nil, err
 	}
 	outShape := []int{g.n, g.o}
 	for i := 0; i < 3; i++ {
@@ -173,40 +171,101 @@ func (a *convAttrs) geometry(x, w, b *graph.Tensor) (*convGeom, []int, error) {
 	for i := 0; i < s; i++ {
 		j := 3 - s + i // lifted dim
 		in, k := x.Shape[2+i], w.Shape[2+i]
-		if a.kernelShape != nil && int(a.kernelShape[i]) != k {
-			return nil, nil, fmt.Errorf("kernel_shape %v does not match weight W %v", a.kernelShape, w.Shape)
+		out, pb, pe, err := a.outDim(i, in, k)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%v (input X %v, weight W %v)", err, x.Shape, w.Shape)
 		}
-		st, d := 1, 1
-		if a.strides != nil {
-			st = int(a.strides[i])
-		}
-		if a.dilations != nil {
-			d = int(a.dilations[i])
-		}
-		ek := (k-1)*d + 1
-		var pb, pe, out int
-		switch a.autoPad {
-		case "SAME_UPPER", "SAME_LOWER":
-			out = (in + st - 1) / st
-			total := max(0, (out-1)*st+ek-in)
-			pb = total / 2
-			if a.autoPad == "SAME_LOWER" {
-				pb = total - total/2
-			}
-			pe = total - pb
-		default: // NOTSET, VALID
-			if a.autoPad == "NOTSET" && a.pads != nil {
-				pb, pe = int(a.pads[i]), int(a.pads[i+s])
-			}
-			if in+pb+pe < ek {
-				return nil, nil, fmt.Errorf("kernel %v (dilations %v) is larger than the padded input %v", w.Shape[2:], a.dilations, x.Shape[2:])
-			}
-			out = (in+pb+pe-ek)/st + 1
-		}
-		g.in[j], g.k[j], g.out[j], g.stride[j], g.dil[j], g.padB[j], g.padE[j] = in, k, out, st, d, pb, pe
+		g.in[j], g.k[j], g.out[j], g.padB[j], g.padE[j] = in, k, out, pb, pe
+		g.stride[j], g.dil[j] = a.stride(i), a.dilation(i)
 		outShape = append(outShape, out)
 	}
 	return g, outShape, nil
+}
+
+// checkLens checks the length of every list attribute against s spatial dims.
+func (a *convAttrs) checkLens(s int) error {
+	for _, l := range []struct {
+		name string
+		v    []int64
+		n    int
+	}{{"pads", a.pads, 2 * s}, {"strides", a.strides, s}, {"dilations", a.dilations, s}, {"kernel_shape", a.kernelShape, s}} {
+		if l.v != nil && len(l.v) != l.n {
+			return fmt.Errorf("%s %v: want %d values for %d spatial dims", l.name, l.v, l.n, s)
+		}
+	}
+	return nil
+}
+
+func (a *convAttrs) stride(i int) int {
+	if a.strides == nil {
+		return 1
+	}
+	return int(a.strides[i])
+}
+
+func (a *convAttrs) dilation(i int) int {
+	if a.dilations == nil {
+		return 1
+	}
+	return int(a.dilations[i])
+}
+
+// outDim returns the output size and begin/end pads of spatial dim i for an
+// input of size in and a kernel of size k.
+func (a *convAttrs) outDim(i, in, k int) (out, pb, pe int, err error) {
+	s := len(a.pads) / 2
+	if a.kernelShape != nil && int(a.kernelShape[i]) != k {
+		return 0, 0, 0, fmt.Errorf("kernel_shape %v does not match the weight", a.kernelShape)
+	}
+	st, d := a.stride(i), a.dilation(i)
+	ek := (k-1)*d + 1
+	switch a.autoPad {
+	case "SAME_UPPER", "SAME_LOWER":
+		out = (in + st - 1) / st
+		total := max(0, (out-1)*st+ek-in)
+		pb = total / 2
+		if a.autoPad == "SAME_LOWER" {
+			pb = total - total/2
+		}
+		pe = total - pb
+	default: // NOTSET, VALID
+		if a.autoPad == "NOTSET" && a.pads != nil {
+			pb, pe = int(a.pads[i]), int(a.pads[i+s])
+		}
+		if in+pb+pe < ek {
+			return 0, 0, 0, fmt.Errorf("kernel %d (dilation %d) is larger than the padded input %d", k, d, in+pb+pe)
+		}
+		out = (in+pb+pe-ek)/st + 1
+	}
+	return out, pb, pe, nil
+}
+
+// staticShape is the output shape for input and weight shapes that may hold
+// unknown dims (-1).
+func (a *convAttrs) staticShape(xs, ws []int) ([]int, error) {
+	if xs == nil || ws == nil {
+		return nil, nil
+	}
+	if len(xs) < 3 || len(xs) > 5 || len(ws) != len(xs) {
+		return nil, fmt.Errorf("input X %v and weight W %v: want (N,C,spatial...) with 1 to 3 spatial dims and a weight of the same rank", xs, ws)
+	}
+	if err := a.checkLens(len(xs) - 2); err != nil {
+		return nil, err
+	}
+	out := []int{xs[0], ws[0]}
+	for i := range xs[2:] {
+		in, k := xs[2+i], ws[2+i]
+		if in < 0 || k < 0 {
+			out = append(out, -1)
+			continue
+		}
+		o, _, _, err := a.outDim(i, in, k)
+		if err != nil {
+			return nil, fmt.Errorf("%v (input X %v, weight W %v)", err, xs, ws)
+		}
+		out = append(out, o)
+	}
+	return out, nil
 }
 
 func (k *convKernel) run(rc *runCtx, ins []*graph.Tensor) (*graph.Tensor, error) {

@@ -31,6 +31,10 @@ func compileBinary(op binOp) func(c *nodeCtx) (kernel, error) {
 			axis = c.int("axis", math.MinInt64)
 		}
 		opset := c.opset
+		c.infer = broadcastInputs
+		if opset < 7 {
+			c.infer = sameAsInput // the output has A's shape
+		}
 		return func(rc *runCtx, ins []*graph.Tensor) (*graph.Tensor, error) {
 			a, b := ins[0], ins[1]
 			if err := checkData(a, "input A"); err != nil {

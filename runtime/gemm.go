@@ -21,6 +21,7 @@ func compileGemm(c *nodeCtx) (kernel, error) {
 	if c.opset < 11 && (len(c.n.Inputs) < 3 || c.n.Inputs[2] == nil) {
 		return nil, c.errf("input C is required before opset 11")
 	}
+	c.infer = inferGemm(transA, transB)
 	return func(rc *runCtx, ins []*graph.Tensor) (*graph.Tensor, error) {
 		a, b := ins[0], ins[1]
 		var cT *graph.Tensor
@@ -105,6 +106,7 @@ func compileGemm(c *nodeCtx) (kernel, error) {
 // compileMatMul: numpy matmul. 1-D A is promoted to (1,K) and 1-D B to
 // (K,1), the promoted dim removed from the result; leading dims broadcast.
 func compileMatMul(c *nodeCtx) (kernel, error) {
+	c.infer = inferMatMul
 	return func(rc *runCtx, ins []*graph.Tensor) (*graph.Tensor, error) {
 		a, b := ins[0], ins[1]
 		if err := checkData(a, "input A"); err != nil {

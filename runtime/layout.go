@@ -12,6 +12,7 @@ import (
 // reversed dims.
 func compileTranspose(c *nodeCtx) (kernel, error) {
 	permAttr := c.ints("perm")
+	c.infer = inferTranspose(permAttr)
 	return func(rc *runCtx, ins []*graph.Tensor) (*graph.Tensor, error) {
 		x := ins[0]
 		if err := checkData(x, "input"); err != nil {
@@ -102,6 +103,7 @@ func compileConcat(c *nodeCtx) (kernel, error) {
 		return nil, c.errf("attribute axis is required")
 	}
 	axisAttr := c.int("axis", 1)
+	c.infer = inferConcat(axisAttr)
 	for i, in := range c.n.Inputs {
 		if in == nil {
 			return nil, c.errf("input %d is missing", i)

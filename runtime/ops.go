@@ -12,14 +12,47 @@ import (
 // may take its output buffer from rc (recycled, not zeroed).
 type kernel func(rc *runCtx, ins []*graph.Tensor) (*graph.Tensor, error)
 
+// kernelN is kernel for ops with several outputs (Split, Dropout's mask,
+// MaxPool's indices): it returns one tensor per node output, nil for an
+// output the node omits.
+type kernelN func(rc *runCtx, ins []*graph.Tensor) ([]*graph.Tensor, error)
+
 // opDef describes one supported op.
 type opDef struct {
 	minIn, maxIn int
-	// view: the output may share memory with an input (Reshape, Identity...).
+	// maxOut is the number of outputs the op may have (0 means 1; -1 means
+	// any number). Ops with more than one output compile with compileN.
+	maxOut int
+	// view: output 0 may share memory with input 0 (Reshape, Identity...).
 	view bool
 	// constant: the output is data held by the node (Constant).
 	constant bool
+	// infer computes static outputs (see static.go) when the compile
+	// function does not set nodeCtx.infer; nil: nothing is known.
+	infer    inferFn
 	compile  func(c *nodeCtx) (kernel, error)
+	compileN func(c *nodeCtx) (kernelN, error)
+}
+
+// compiled is a node ready to run: exactly one of fn and fnN is set.
+type compiled struct {
+	fn    kernel
+	fnN   kernelN
+	state any // what compile left in nodeCtx.state (the Conv fast path's *convKernel)
+	infer inferFn
+	def   opDef
+}
+
+// run calls the node's kernel and returns its outputs, one per node output.
+func (k *compiled) run(rc *runCtx, ins []*graph.Tensor) ([]*graph.Tensor, error) {
+	if k.fnN != nil {
+		return k.fnN(rc, ins)
+	}
+	t, err := k.fn(rc, ins)
+	if err != nil {
+		return nil, err
+	}
+	return []*graph.Tensor{t}, nil
 }
 
 // ops is the supported set, keyed by op_type in the default domain.
@@ -27,27 +60,34 @@ var ops map[string]opDef
 
 func init() {
 	ops = map[string]opDef{
-		"Conv":       {minIn: 2, maxIn: 3, compile: compileConv},
-		"Relu":       {minIn: 1, maxIn: 1, compile: compileUnary(opRelu)},
-		"Sigmoid":    {minIn: 1, maxIn: 1, compile: compileUnary(opSigmoid)},
-		"Tanh":       {minIn: 1, maxIn: 1, compile: compileUnary(opTanh)},
-		"Add":        {minIn: 2, maxIn: 2, compile: compileBinary(opAdd)},
-		"Sub":        {minIn: 2, maxIn: 2, compile: compileBinary(opSub)},
-		"Mul":        {minIn: 2, maxIn: 2, compile: compileBinary(opMul)},
-		"Div":        {minIn: 2, maxIn: 2, compile: compileBinary(opDiv)},
-		"Softmax":    {minIn: 1, maxIn: 1, compile: compileSoftmax(false)},
-		"LogSoftmax": {minIn: 1, maxIn: 1, compile: compileSoftmax(true)},
-		"Reshape":    {minIn: 1, maxIn: 2, view: true, compile: compileReshape},
-		"Squeeze":    {minIn: 1, maxIn: 2, view: true, compile: compileSqueeze},
-		"Unsqueeze":  {minIn: 1, maxIn: 2, view: true, compile: compileUnsqueeze},
-		"Flatten":    {minIn: 1, maxIn: 1, view: true, compile: compileFlatten},
-		"Identity":   {minIn: 1, maxIn: 1, view: true, compile: compileIdentity},
-		"Transpose":  {minIn: 1, maxIn: 1, compile: compileTranspose},
-		"Concat":     {minIn: 1, maxIn: -1, compile: compileConcat},
-		"Constant":   {minIn: 0, maxIn: 0, constant: true, compile: compileConstant},
-		"Gemm":       {minIn: 2, maxIn: 3, compile: compileGemm},
-		"MatMul":     {minIn: 2, maxIn: 2, compile: compileMatMul},
-		"ArgMax":     {minIn: 1, maxIn: 1, compile: compileArgMax},
+		"Conv":            {minIn: 2, maxIn: 3, compile: compileConv},
+		"Relu":            {minIn: 1, maxIn: 1, infer: sameAsInput, compile: compileUnary(opRelu)},
+		"Sigmoid":         {minIn: 1, maxIn: 1, compile: compileUnary(opSigmoid)},
+		"Tanh":            {minIn: 1, maxIn: 1, infer: sameAsInput, compile: compileUnary(opTanh)},
+		"Add":             {minIn: 2, maxIn: 2, compile: compileBinary(opAdd)},
+		"Sub":             {minIn: 2, maxIn: 2, compile: compileBinary(opSub)},
+		"Mul":             {minIn: 2, maxIn: 2, compile: compileBinary(opMul)},
+		"Div":             {minIn: 2, maxIn: 2, compile: compileBinary(opDiv)},
+		"Softmax":         {minIn: 1, maxIn: 1, infer: sameAsInput, compile: compileSoftmax(false)},
+		"LogSoftmax":      {minIn: 1, maxIn: 1, infer: sameAsInput, compile: compileSoftmax(true)},
+		"Reshape":         {minIn: 1, maxIn: 2, view: true, compile: compileReshape},
+		"Squeeze":         {minIn: 1, maxIn: 2, view: true, compile: compileSqueeze},
+		"Unsqueeze":       {minIn: 1, maxIn: 2, view: true, compile: compileUnsqueeze},
+		"Flatten":         {minIn: 1, maxIn: 1, view: true, compile: compileFlatten},
+		"Identity":        {minIn: 1, maxIn: 1, view: true, compile: compileIdentity},
+		"Transpose":       {minIn: 1, maxIn: 1, compile: compileTranspose},
+		"Concat":          {minIn: 1, maxIn: -1, compile: compileConcat},
+		"Constant":        {minIn: 0, maxIn: 0, constant: true, compile: compileConstant},
+		"Gemm":            {minIn: 2, maxIn: 3, compile: compileGemm},
+		"MatMul":          {minIn: 2, maxIn: 2, compile: compileMatMul},
+		"ArgMax":          {minIn: 1, maxIn: 1, compile: compileArgMax},
+		"Gather":          {minIn: 2, maxIn: 2, compile: compileGather},
+		"Slice":           {minIn: 1, maxIn: 5, compile: compileSlice},
+		"Split":           {minIn: 1, maxIn: 2, maxOut: -1, compileN: compileSplit},
+		"Shape":           {minIn: 1, maxIn: 1, compile: compileShape},
+		"ConstantOfShape": {minIn: 1, maxIn: 1, compile: compileConstantOfShape},
+		"Expand":          {minIn: 2, maxIn: 2, compile: compileExpand},
+		"Cast":            {minIn: 1, maxIn: 1, compile: compileCast},
 	}
 }
 
@@ -61,48 +101,68 @@ func Ops() []string {
 	return names
 }
 
-// compileNode validates n at opset and returns its kernel and the state its
-// compile function left in nodeCtx.state (for the Conv fast path).
-func compileNode(n *graph.Node, opset int) (kernel, any, opDef, error) {
+// compileNode validates n at opset and returns it compiled.
+func compileNode(n *graph.Node, opset int) (*compiled, error) {
 	unsupported := func(attr, reason string) error {
 		return &UnsupportedError{Node: n.Name, Op: n.Op, Domain: n.Domain, Opset: opset, Attr: attr, Reason: reason}
 	}
 	if n.Domain != "" && n.Domain != "ai.onnx" {
-		return nil, nil, opDef{}, unsupported("", "op outside the default ONNX domain")
+		return nil, unsupported("", "op outside the default ONNX domain")
 	}
 	def, ok := ops[n.Op]
 	if !ok {
-		return nil, nil, opDef{}, unsupported("", "")
+		return nil, unsupported("", "")
 	}
 	nin := len(n.Inputs)
 	for nin > 0 && n.Inputs[nin-1] == nil { // trailing omitted optionals
 		nin--
 	}
 	if nin < def.minIn || (def.maxIn >= 0 && nin > def.maxIn) {
-		return nil, nil, def, &NodeError{Node: n.Name, Op: n.Op, Err: fmt.Errorf("%d inputs, want %s", nin, arity(def.minIn, def.maxIn))}
+		return nil, &NodeError{Node: n.Name, Op: n.Op, Err: fmt.Errorf("%d inputs, want %s", nin, arity(def.minIn, def.maxIn))}
 	}
 	for i := 0; i < def.minIn; i++ {
 		if n.Inputs[i] == nil {
-			return nil, nil, def, &NodeError{Node: n.Name, Op: n.Op, Err: fmt.Errorf("required input %d is missing", i)}
+			return nil, &NodeError{Node: n.Name, Op: n.Op, Err: fmt.Errorf("required input %d is missing", i)}
 		}
 	}
-	if len(n.Outputs) != 1 || n.Outputs[0] == nil {
-		return nil, nil, def, unsupported("", fmt.Sprintf("%d outputs (only single-output nodes are supported)", len(n.Outputs)))
+	maxOut := def.maxOut
+	if maxOut == 0 {
+		maxOut = 1
+	}
+	if len(n.Outputs) == 0 || (maxOut > 0 && len(n.Outputs) > maxOut) {
+		if maxOut == 1 {
+			return nil, unsupported("", fmt.Sprintf("%d outputs (the op has one)", len(n.Outputs)))
+		}
+		return nil, &NodeError{Node: n.Name, Op: n.Op, Err: fmt.Errorf("%d outputs, want %s", len(n.Outputs), arity(1, maxOut))}
+	}
+	if n.Outputs[0] == nil {
+		return nil, &NodeError{Node: n.Name, Op: n.Op, Err: fmt.Errorf("output 0 is omitted")}
 	}
 	c := &nodeCtx{n: n, opset: opset, used: map[string]bool{}}
-	fn, err := def.compile(c)
+	k := &compiled{def: def}
+	var err error
+	if def.compileN != nil {
+		k.fnN, err = def.compileN(c)
+	} else {
+		k.fn, err = def.compile(c)
+	}
 	if err != nil {
-		return nil, nil, def, err
+		return nil, err
 	}
 	if c.err != nil {
-		return nil, nil, def, c.err
+		return nil, c.err
 	}
 	for _, a := range n.Attrs {
 		if !c.used[a.Name] {
-			return nil, nil, def, unsupported(a.Name, "")
+			return nil, unsupported(a.Name, "")
 		}
 	}
-	return fn, c.state, def, nil
+	k.state = c.state
+	k.infer = c.infer
+	if k.infer == nil {
+		k.infer = def.infer
+	}
+	return k, nil
 }
 
 func arity(lo, hi int) string {
@@ -123,6 +183,7 @@ type nodeCtx struct {
 	used  map[string]bool
 	err   error
 	state any // what the kernel closes over, when Compile needs it (*convKernel)
+	infer inferFn
 }
 
 func (c *nodeCtx) fail(err error) {
@@ -201,6 +262,16 @@ func (c *nodeCtx) legacyConsumedInputs() {
 	if c.opset < 6 {
 		c.ints("consumed_inputs")
 	}
+}
+
+// wantOut reports whether the node computes output i (present and named).
+func (c *nodeCtx) wantOut(i int) bool {
+	return i < len(c.n.Outputs) && c.n.Outputs[i] != nil
+}
+
+// present reports whether the node has input i (not omitted).
+func (c *nodeCtx) present(i int) bool {
+	return i < len(c.n.Inputs) && c.n.Inputs[i] != nil
 }
 
 // constInput returns the data of input i when it is an initializer.

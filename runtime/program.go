@@ -39,10 +39,10 @@ type constSlot struct {
 
 type step struct {
 	node  *graph.Node
-	fn    kernel
+	k     *compiled
 	state any   // the kernel's compiled state, for the chain (see step.conv)
 	in    []int // -1 for an omitted optional input
-	out   int
+	out   []int // one per node output; -1 for an omitted output
 	free  []int // root slots recycled after this step (their last reader)
 }
 
@@ -78,6 +78,11 @@ func CompileWith(g *graph.Graph, opts Options) (*Program, error) {
 		return nil, fmt.Errorf("runtime: invalid graph: %w", err)
 	}
 	opset := graph.OpsetOf(g)
+	// Constant subgraphs are evaluated here, once; the program runs the rest.
+	g, ks, err := fold(g, opset, true)
+	if err != nil {
+		return nil, err
+	}
 	p := &Program{g: g, opset: opset, opts: opts}
 	slots := map[*graph.Value]int{}
 	borrowed := map[int]bool{}
@@ -107,15 +112,8 @@ func CompileWith(g *graph.Graph, opts Options) (*Program, error) {
 	}
 	end := map[int]int{} // root -> index of the last step touching it
 	for i, n := range g.Nodes {
-		if opset < 1 || opset > graph.MaxOpset {
-			return nil, &UnsupportedError{Node: n.Name, Op: n.Op, Domain: n.Domain, Opset: opset,
-				Reason: fmt.Sprintf("opset %d (supported: 1..%d)", opset, graph.MaxOpset)}
-		}
-		fn, state, def, err := compileNode(n, opset)
-		if err != nil {
-			return nil, err
-		}
-		st := step{node: n, fn: fn, state: state}
+		k := ks[i]
+		st := step{node: n, k: k, state: k.state}
 		for _, in := range n.Inputs {
 			if in == nil {
 				st.in = append(st.in, -1)
@@ -125,15 +123,22 @@ func CompileWith(g *graph.Graph, opts Options) (*Program, error) {
 			st.in = append(st.in, s)
 			end[root[s]] = i
 		}
-		st.out = newSlot(n.Outputs[0])
-		r := st.out
-		if def.view {
-			r = root[st.in[0]]
+		for j, o := range n.Outputs {
+			if o == nil {
+				st.out = append(st.out, -1)
+				continue
+			}
+			s := newSlot(o)
+			st.out = append(st.out, s)
+			r := s
+			if j == 0 && k.def.view {
+				r = root[st.in[0]]
+			}
+			// Views and Constant data are copied before they are returned.
+			borrowed[s] = j == 0 && (k.def.view || k.def.constant)
+			root = append(root, r)
+			end[r] = max(end[r], i)
 		}
-		// Views and Constant data are copied before they are returned.
-		borrowed[st.out] = def.view || def.constant
-		root = append(root, r)
-		end[r] = max(end[r], i)
 		p.steps = append(p.steps, st)
 	}
 	keep := map[int]bool{} // roots that reach a graph output
@@ -190,7 +195,7 @@ func (p *Program) Run(ctx context.Context, inputs map[string]*graph.Tensor) (map
 			}
 			ins = append(ins, slots[s])
 		}
-		out, err := st.fn(rc, ins)
+		outs, err := st.k.run(rc, ins)
 		if err != nil {
 			var ue *UnsupportedError
 			if errors.As(err, &ue) {
@@ -198,7 +203,11 @@ func (p *Program) Run(ctx context.Context, inputs map[string]*graph.Tensor) (map
 			}
 			return nil, &NodeError{Node: st.node.Name, Op: st.node.Op, Err: err}
 		}
-		slots[st.out] = out
+		for j, s := range st.out {
+			if s >= 0 {
+				slots[s] = outs[j]
+			}
+		}
 		for _, s := range st.free {
 			rc.release(slots[s])
 			slots[s] = nil

@@ -32,6 +32,7 @@ func compileReshape(c *nodeCtx) (kernel, error) {
 	if c.opset >= 14 {
 		allowZero = c.int("allowzero", 0) != 0
 	}
+	c.infer = inferReshape(attrShape, allowZero)
 	return func(rc *runCtx, ins []*graph.Tensor) (*graph.Tensor, error) {
 		x := ins[0]
 		if err := checkData(x, "input data"); err != nil {
@@ -101,6 +102,7 @@ func reshapeDims(in []int, spec []int64, allowZero bool) ([]int, error) {
 // [-r, r], default 1.
 func compileFlatten(c *nodeCtx) (kernel, error) {
 	axisAttr := c.int("axis", 1)
+	c.infer = inferFlatten(axisAttr)
 	return func(rc *runCtx, ins []*graph.Tensor) (*graph.Tensor, error) {
 		x := ins[0]
 		if err := checkData(x, "input"); err != nil {
@@ -128,6 +130,7 @@ func axesSource(c *nodeCtx) (attr []int64, fromInput bool) {
 
 func compileSqueeze(c *nodeCtx) (kernel, error) {
 	attrAxes, fromInput := axesSource(c)
+	c.infer = inferAxes(true, attrAxes, fromInput)
 	return func(rc *runCtx, ins []*graph.Tensor) (*graph.Tensor, error) {
 		x := ins[0]
 		if err := checkData(x, "input data"); err != nil {
@@ -171,6 +174,7 @@ func compileSqueeze(c *nodeCtx) (kernel, error) {
 
 func compileUnsqueeze(c *nodeCtx) (kernel, error) {
 	attrAxes, fromInput := axesSource(c)
+	c.infer = inferAxes(false, attrAxes, fromInput)
 	if !fromInput && attrAxes == nil && c.err == nil {
 		if c.opset < 13 {
 			return nil, c.errf("attribute axes is required")
@@ -216,6 +220,7 @@ func compileUnsqueeze(c *nodeCtx) (kernel, error) {
 }
 
 func compileIdentity(c *nodeCtx) (kernel, error) {
+	c.infer = passThrough
 	return func(rc *runCtx, ins []*graph.Tensor) (*graph.Tensor, error) {
 		if err := checkData(ins[0], "input"); err != nil {
 			return nil, err

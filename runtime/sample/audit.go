@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/pixelgraph/pixelgraph/graph"
+	"github.com/pixelgraph/pixelgraph/runtime"
 )
 
 // AuditOptions configure Audit. The zero value runs both checks with the
@@ -103,7 +104,11 @@ func Audit(ctx context.Context, g *graph.Graph, opts AuditOptions) (*Report, err
 }
 
 func structural(g *graph.Graph, r *Report) {
-	f := foldedGraph(g)
+	f, err := runtime.Fold(g)
+	if err != nil {
+		r.StructuralSkipped = err.Error()
+		return
+	}
 	in, err := imageInput(f)
 	if err != nil {
 		r.StructuralSkipped = err.Error()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/pixelgraph/pixelgraph/graph"
+	"github.com/pixelgraph/pixelgraph/runtime"
 )
 
 // plan is a graph compiled for incremental evaluation: every activation is
@@ -41,7 +42,16 @@ type vinfo struct {
 // compile proves g causal and builds its incremental plan. It returns a
 // *CausalityError or *UnsupportedError when it cannot.
 func compile(g *graph.Graph) (*plan, error) {
-	consts := foldConsts(g)
+	// Fold constants first, so a mask applied at run time (Mul(W, M)) shows
+	// in the weight's zero pattern.
+	g, err := runtime.Fold(g)
+	if err != nil {
+		return nil, err
+	}
+	consts := map[*graph.Value]*graph.Tensor{}
+	for _, v := range g.Inits {
+		consts[v] = v.Const
+	}
 	var in *graph.Value
 	for _, v := range g.Inputs {
 		if _, ok := consts[v]; ok {
@@ -227,4 +237,30 @@ func (pl *plan) constOperand(t *graph.Tensor, c int) (operand, error) {
 	}
 	st := bstrides(s, want)
 	return operand{slot: -1, data: t.F32, sc: st[1], sy: st[2], sx: st[3]}, nil
+}
+
+// padShape left-pads s with 1s to rank r.
+func padShape(s []int, r int) []int {
+	p := make([]int, r)
+	for i := range p {
+		p[i] = 1
+	}
+	copy(p[r-len(s):], s)
+	return p
+}
+
+// bstrides returns the row-major strides of shape s (already padded to the
+// rank of out), with 0 for broadcast dimensions.
+func bstrides(s, out []int) []int {
+	st := make([]int, len(s))
+	acc := 1
+	for d := len(s) - 1; d >= 0; d-- {
+		if s[d] == 1 && out[d] != 1 {
+			st[d] = 0
+		} else {
+			st[d] = acc
+		}
+		acc *= s[d]
+	}
+	return st
 }
