@@ -17,6 +17,15 @@
 //     from 13; Squeeze/Unsqueeze take axes as an attribute before 13 and as an
 //     input from 13; Add/Sub/Mul/Div use the legacy broadcast/axis attributes
 //     before opset 7 and numpy broadcasting from 7.
+//   - Compile folds first (Fold, fold.go): every value that does not depend
+//     on a graph input is computed once, by the kernels Run uses, and the
+//     nodes that computed only such values never run. Static shapes are
+//     inferred from the declared input shapes (static.go), so Shape of a
+//     value with known dims, and Gather/Slice/Concat of the known elements
+//     of a shape vector, fold even when the batch dim is symbolic. A
+//     constant subgraph that fails (an index out of range, a bad Reshape)
+//     is a compile error naming node, op and input. Inference never guesses:
+//     a dim it cannot prove stays unknown and is computed at run time.
 //   - Inputs are checked against the graph's declared inputs before any node
 //     runs: every input present, no unknown names, dtype equal, rank equal,
 //     fixed dims equal; symbolic dims are free but a dim name used twice
