@@ -23,6 +23,9 @@ func CPUTime() time.Duration {
 // the last ResetPeakRSS), or 0 if unknown.
 func PeakRSS() int64 { return statusKB("VmHWM:") * 1024 }
 
+// PeakRSSOf is PeakRSS of another process (by pid), or 0 if unknown.
+func PeakRSSOf(pid int) int64 { return fileKB("/proc/"+strconv.Itoa(pid)+"/status", "VmHWM:") * 1024 }
+
 // RSS returns the process's current resident set size in bytes (VmRSS), or
 // 0 if unknown.
 func RSS() int64 { return statusKB("VmRSS:") * 1024 }

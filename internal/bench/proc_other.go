@@ -21,3 +21,6 @@ func MemAvailable() int64 { return 0 }
 
 // LoadAvg is unknown off Linux.
 func LoadAvg() (l [3]float64, ok bool) { return l, false }
+
+// PeakRSSOf is PeakRSS of another process: unknown (0) on this system.
+func PeakRSSOf(pid int) int64 { return 0 }
