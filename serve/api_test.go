@@ -198,7 +198,7 @@ func TestModelInfoHealth(t *testing.T) {
 	}
 	in := decode[Info](t, b)
 	if in.Levels != 4 || in.Height != 28 || in.Classes != 0 || !slices.Equal(in.Inputs, []string{"pixels"}) ||
-		in.Config == nil || in.Config.Blocks != 1 || in.Method != "cached" || in.Limits.N != DefaultMaxN {
+		in.Config == nil || in.Config.Blocks != 2 || in.Method != "cached" || in.Limits.N != DefaultMaxN {
 		t.Errorf("info: %s", b)
 	}
 	// No --ort-web files given: the engine is off and says how to add it.

@@ -12,15 +12,15 @@ import (
 	"github.com/pixelgraph/pixelgraph/dataset"
 	"github.com/pixelgraph/pixelgraph/export"
 	"github.com/pixelgraph/pixelgraph/graph"
+	"github.com/pixelgraph/pixelgraph/internal/testenv"
 )
 
-// tinyConfig is a PixelCNN small enough for hundreds of requests and for
-// onnxruntime-web's pixel-by-pixel loop in a test; 28x28 so that the MNIST
-// test digits fit.
+// tinyConfig is testenv.SmallConfig (28x28, so the MNIST test digits fit;
+// small enough for hundreds of requests and onnxruntime-web's
+// pixel-by-pixel loop) with q levels.
 func tinyConfig(q int) graph.Config {
-	c := graph.DefaultConfig()
-	c.Levels, c.Filters, c.Hidden, c.Blocks, c.Head = q, 8, 4, 1, 8
-	c.Seed = 3
+	c := testenv.SmallConfig()
+	c.Levels = q
 	return c
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/pixelgraph/pixelgraph/export"
 	"github.com/pixelgraph/pixelgraph/graph"
 	"github.com/pixelgraph/pixelgraph/internal/bench"
+	"github.com/pixelgraph/pixelgraph/internal/testenv"
 	"github.com/pixelgraph/pixelgraph/runtime/sample"
 )
 
@@ -135,12 +136,6 @@ func servedModel(t *testing.T, c graph.Config) (string, *graph.Graph) {
 	return path, g
 }
 
-func tinyServeConfig() graph.Config {
-	c := graph.DefaultConfig()
-	c.Filters, c.Hidden, c.Blocks, c.Head = 8, 4, 1, 8
-	return c
-}
-
 func httpGet(url string) (int, []byte, error) {
 	r, err := http.Get(url)
 	if err != nil {
@@ -156,7 +151,7 @@ func httpGet(url string) (int, []byte, error) {
 // and SIGTERM → exit 0.
 func TestServeContract(t *testing.T) {
 	t.Parallel()
-	path, g := servedModel(t, tinyServeConfig())
+	path, g := servedModel(t, testenv.SmallConfig())
 	p := startServe(t, "-m", path, "--addr", "127.0.0.1:0", "--threads", "1")
 	code, b, err := httpGet(p.base + "/api/sample?n=4&seed=1")
 	if err != nil || code != 200 {
@@ -241,7 +236,7 @@ func TestServeDrainsOnSIGTERM(t *testing.T) {
 // stays bounded. Latency is logged, not asserted.
 func TestServeLoad(t *testing.T) {
 	t.Parallel()
-	path, g := servedModel(t, tinyServeConfig())
+	path, g := servedModel(t, testenv.SmallConfig())
 	p := startServe(t, "-m", path, "--addr", "127.0.0.1:0")
 	const clients = 200
 	type answer struct {
@@ -316,7 +311,7 @@ func TestServeLoad(t *testing.T) {
 
 func TestServeUsageErrors(t *testing.T) {
 	t.Parallel()
-	path, _ := servedModel(t, tinyServeConfig())
+	path, _ := servedModel(t, testenv.SmallConfig())
 	for _, c := range []struct {
 		args []string
 		code int
