@@ -25,7 +25,7 @@ func TestDecodeBackendModels(t *testing.T) {
 	if err != nil || len(models) == 0 {
 		t.Fatalf("no backend models under %s (%v)", root, err)
 	}
-	opts := &DecodeOptions{MinOpset: 1} // pytorch-converted and some simple cases are older than opset 7
+	var opts *DecodeOptions // opsets from 1: pytorch-converted and some simple cases are older than opset 7
 	ok, unsupported := 0, map[string]int{}
 	for _, p := range models {
 		g, err := DecodeFile(p, opts)

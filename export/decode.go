@@ -31,18 +31,19 @@ type DecodeOptions struct {
 	// MaxBytes caps the size of the model file and the total size of its
 	// tensor data (inline and external); 0 means DefaultMaxBytes.
 	MaxBytes int64
-	// MinOpset lowers the oldest default-domain opset accepted (0 means
-	// MinOpset, 7). Debian's libonnx-testdata pytorch-converted cases are
-	// opset 6, for instance; the caller then runs them with opset-6
-	// semantics, and Encode will not write such a graph back.
+	// MinOpset, when above graph.MinOpset (1), refuses files of older
+	// default-domain opsets. Decode reads opsets from 1 by default: the
+	// runtime runs them with their own semantics (Debian's libonnx-testdata
+	// pytorch-converted cases are opset 6, for instance), though Encode
+	// writes opset 7 or newer only.
 	MinOpset int
 }
 
 func (o *DecodeOptions) minOpset() int64 {
-	if o == nil || o.MinOpset <= 0 {
-		return MinOpset
+	if o == nil {
+		return graph.MinOpset
 	}
-	return int64(min(o.MinOpset, MinOpset))
+	return int64(max(o.MinOpset, graph.MinOpset))
 }
 
 func (o *DecodeOptions) maxBytes() int64 {
@@ -90,7 +91,7 @@ func DecodeFile(path string, opts *DecodeOptions) (*graph.Graph, error) {
 // Decode reads an ONNX model from r and returns it as a graph.
 //
 // What it accepts and how it maps the file:
-//   - IR versions 3..10 and default-domain opsets 7..21; nodes of any other
+//   - IR versions 3..10 and default-domain opsets 1..21; nodes of any other
 //     domain are an *UnsupportedError naming node and domain.
 //   - Names, node order, attribute order, initializer order and metadata
 //     order are kept, so a file written by Encode decodes to a graph that

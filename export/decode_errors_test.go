@@ -97,8 +97,8 @@ func TestDecodeErrors(t *testing.T) {
 			m.Graph.Node[0].Attribute = append(m.Graph.Node[0].Attribute, &onnxpb.AttributeProto{
 				Name: proto.String("body"), Type: onnxpb.AttributeProto_GRAPH.Enum(), G: &onnxpb.GraphProto{}})
 		}, want: want{unsupported: true, where: Where{Node: "in", Op: "Conv", Attr: "body"}, says: []string{"GRAPH", `"in"`, "Conv", `"body"`}}},
-		{name: "opset 6", break_: func(m *onnxpb.ModelProto) { m.OpsetImport[0].Version = proto.Int64(6) },
-			want: want{unsupported: true, where: Where{Opset: 6, Field: "opset_import"}, says: []string{"opset 6"}}},
+		{name: "opset 0", break_: func(m *onnxpb.ModelProto) { m.OpsetImport[0].Version = proto.Int64(0) },
+			want: want{unsupported: true, where: Where{Field: "opset_import"}, says: []string{"opset 0 is outside 1..21"}}},
 		{name: "opset 22", break_: func(m *onnxpb.ModelProto) { m.OpsetImport[0].Version = proto.Int64(22) },
 			want: want{unsupported: true, where: Where{Opset: 22}, says: []string{"opset 22"}}},
 		{name: "no default opset", break_: func(m *onnxpb.ModelProto) { m.OpsetImport[0].Domain = proto.String("ai.onnx.ml") },

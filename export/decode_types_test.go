@@ -228,10 +228,10 @@ func TestDecodeMinOpset(t *testing.T) {
 		t.Fatal(err)
 	}
 	var ue *UnsupportedError
-	if _, err := Unmarshal(raw, nil); !errors.As(err, &ue) || ue.Opset != 6 {
-		t.Errorf("opset 6 by default: %v", err)
+	if _, err := Unmarshal(raw, &DecodeOptions{MinOpset: 7}); !errors.As(err, &ue) || ue.Opset != 6 {
+		t.Errorf("opset 6 with MinOpset 7: %v", err)
 	}
-	g, err := Unmarshal(raw, &DecodeOptions{MinOpset: 6})
+	g, err := Unmarshal(raw, nil) // read from opset 1 by default
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,8 +11,9 @@
 //     levels, input scaling, which initializer carries which mask);
 //   - the same graph always encodes to the same bytes.
 //
-// Decode reads IR versions 3..10 and opsets 7..21 (DecodeOptions.MinOpset
-// lowers the floor) from any exporter. It restores our Config and mask kinds
+// Decode reads IR versions 3..10 and opsets 1..21 (graph.MinOpset to
+// graph.MaxOpset; DecodeOptions.MinOpset can raise the floor) from any
+// exporter. It restores our Config and mask kinds
 // from pixelgraph.* metadata and verifies the zero pattern; it checks every
 // declared tensor size against the bytes present before allocating, and
 // reads external data only from inside the model's folder. Errors are

@@ -20,8 +20,8 @@ const Version = "0.1.0"
 // Producer is the producer_name of files we write.
 const Producer = "pixelgraph"
 
-// Opset limits; the default and the maximum are graph.DefaultOpset and
-// graph.MaxOpset.
+// Opset limits of Encode; the default and the maximum are graph.DefaultOpset
+// and graph.MaxOpset. Decode reads from graph.MinOpset.
 const (
 	MinOpset = 7 // ORT 1.30 dropped kernels of older opsets
 	// IRVersion is what we write for opsets up to 18; newer opsets need newer

@@ -7,6 +7,12 @@ const (
 	// not imported) follows and is written at: Conv-11, Relu-13, Add-13 and
 	// Softmax-13 are the definitions in force.
 	DefaultOpset = 13
+	// MinOpset is the oldest default-domain opset pixelgraph reads and runs:
+	// the runtime implements the early forms of the ops it claims
+	// (consumed_inputs, the broadcast/axis attributes of Add-6, is_test,
+	// spatial, attributes that later became inputs). Files are written at
+	// opset 7 or newer (export.MinOpset).
+	MinOpset = 1
 	// MaxOpset is the newest default-domain opset pixelgraph reads and runs:
 	// the semantics of every op it claims are known up to it.
 	MaxOpset = 21
