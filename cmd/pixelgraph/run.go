@@ -10,14 +10,15 @@ import (
 	"github.com/pixelgraph/pixelgraph/export"
 	"github.com/pixelgraph/pixelgraph/graph"
 	"github.com/pixelgraph/pixelgraph/internal/atomicfile"
+	"github.com/pixelgraph/pixelgraph/internal/npy"
 	"github.com/pixelgraph/pixelgraph/runtime"
 )
 
 func init() {
 	register(&command{
 		name:  "run",
-		args:  "-m MODEL -i INPUT.pb [-i INPUT.pb ...] -o OUTDIR",
-		short: "run an ONNX model in the Go runtime on TensorProto inputs; writes OUTDIR/output_<k>.pb",
+		args:  "-m MODEL -i INPUT.pb|INPUT.npy [-i ...] -o OUTDIR",
+		short: "run an ONNX model in the Go runtime on TensorProto (.pb) or NumPy (.npy) inputs; writes OUTDIR/output_<k>.pb",
 		run:   runRun,
 	})
 }
@@ -32,7 +33,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(commands["run"], e)
 	model := fs.String("m", "", "ONNX model file (required)")
 	var ins listFlag
-	fs.Var(&ins, "i", "input TensorProto file, once per graph input, in the graph's input order")
+	fs.Var(&ins, "i", "input file, once per graph input, in the graph's input order: an ONNX TensorProto (.pb) or a NumPy array (.npy); `pixelgraph tensor` makes them")
 	outDir := fs.String("o", "", "output folder; gets output_0.pb, output_1.pb, ... (required)")
 	quiet := fs.Bool("q", false, "print nothing on success")
 	pos, err := parseFlags(fs, args)
@@ -67,7 +68,12 @@ func runRun(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		_, t, err := export.UnmarshalTensor(b, nil)
+		var t *graph.Tensor
+		if npy.IsNPY(b) {
+			t, err = npy.Read(b)
+		} else {
+			_, t, err = export.UnmarshalTensor(b, nil)
+		}
 		if err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
