@@ -181,7 +181,7 @@ func nearNote(r *sample.Result) string {
 	if len(r.NearBoundary) == 0 {
 		return ""
 	}
-	return fmt.Sprintf("note: %d of %d draws fell within %g of a level boundary; only there may another engine (ONNX Runtime, PyTorch) with the same seed draw a neighbouring level, its rounding differing from ours",
+	return fmt.Sprintf("note: %d of %d draws fell within %g of a level boundary: only at those pixels may another engine (ONNX Runtime, PyTorch) with the same seed draw a neighbouring level, as its logits round differently",
 		len(r.NearBoundary), len(r.Levels), sample.BoundaryEps)
 }
 

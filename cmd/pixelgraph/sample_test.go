@@ -165,7 +165,7 @@ func TestNearNote(t *testing.T) {
 	t.Parallel()
 	r := &sample.Result{Levels: make([]int32, 1568), NearBoundary: []int{5, 70, 900}}
 	got := nearNote(r)
-	want := "note: 3 of 1568 draws fell within 1e-05 of a level boundary; only there may another engine (ONNX Runtime, PyTorch) with the same seed draw a neighbouring level"
+	want := "note: 3 of 1568 draws fell within 1e-05 of a level boundary: only at those pixels may another engine (ONNX Runtime, PyTorch) with the same seed draw a neighbouring level"
 	if !strings.HasPrefix(got, want) || strings.Contains(got, "\n") {
 		t.Errorf("nearNote = %q, want one line starting %q", got, want)
 	}
