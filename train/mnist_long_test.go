@@ -10,6 +10,7 @@ import (
 
 	"github.com/pixelgraph/pixelgraph/dataset"
 	"github.com/pixelgraph/pixelgraph/graph"
+	"github.com/pixelgraph/pixelgraph/internal/testenv"
 )
 
 // issueSmallConfig is the small model of the training issue's acceptance
@@ -38,7 +39,7 @@ func TestSmallModelMNIST(t *testing.T) {
 	train, err := dataset.Load("", dataset.Train)
 	var miss *dataset.MissingError
 	if errors.As(err, &miss) {
-		t.Skip(err)
+		testenv.Unavailable(t, "MNIST ("+dataset.Module+" in the module cache)", err.Error(), "scripts/install-test-deps.sh, or: go mod download "+dataset.Module+"@"+dataset.Version)
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -78,11 +79,19 @@ func TestSmallModelMNIST(t *testing.T) {
 	}
 }
 
+// pytorchBudgetBPD is PyTorch's test NLL after the budget run (issue 4:
+// "same budget, same or better figure is the goal").
+const pytorchBudgetBPD = 0.2229
+
 // TestPyTorchBudget repeats the issue's PyTorch reference run on the same
 // budget: the small model with 5 blocks (filters 32, hidden 16), q=4, batch
 // 32, lr 2e-3, 240 s of training on 2 threads, then the NLL of the whole
-// test set (PyTorch: 0.2229 bits/dim). PIXELGRAPH_LONG=1 only;
-// PIXELGRAPH_SECONDS overrides the 240.
+// test set, which must be at most PyTorch's 0.2229 bits/dim.
+// PIXELGRAPH_LONG=1 only; PIXELGRAPH_SECONDS overrides the 240 (and then
+// the figure is only logged). The budget is wall-clock time, as PyTorch's
+// was: this is the one test whose outcome depends on the machine's speed
+// and load, which is why it never runs by default or on CI; it logs the CPU
+// time it got so a loaded run shows.
 func TestPyTorchBudget(t *testing.T) {
 	if os.Getenv("PIXELGRAPH_LONG") == "" {
 		t.Skip("set PIXELGRAPH_LONG=1 to train on real MNIST")
@@ -94,7 +103,7 @@ func TestPyTorchBudget(t *testing.T) {
 	train, err := dataset.Load("", dataset.Train)
 	var miss *dataset.MissingError
 	if errors.As(err, &miss) {
-		t.Skip(err)
+		testenv.Unavailable(t, "MNIST ("+dataset.Module+" in the module cache)", err.Error(), "scripts/install-test-deps.sh, or: go mod download "+dataset.Module+"@"+dataset.Version)
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -110,6 +119,7 @@ func TestPyTorchBudget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cpu0 := testenv.CPUTime()
 	ctx, cancel := context.WithTimeout(context.Background(), budget)
 	defer cancel()
 	var last Progress
@@ -122,11 +132,15 @@ func TestPyTorchBudget(t *testing.T) {
 	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatal(err)
 	}
+	cpu := testenv.CPUTime() - cpu0
 	start := time.Now()
 	r, err := Eval(context.Background(), g, test, EvalOptions{Batch: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("%v of training: %d steps (%d images, %.1f img/s); test set (%d images) %.4f bits/dim = %.2f nats/image (eval %v)",
-		budget, last.Step, last.Images, last.ImagesPerSec, r.Images, r.BitsPerDim, r.NatsPerImage, time.Since(start).Round(time.Second))
+	t.Logf("%v of training (%.0f CPU-s, %.2f cores): %d steps (%d images, %.1f img/s); test set (%d images) %.4f bits/dim = %.2f nats/image (eval %v)",
+		budget, cpu.Seconds(), cpu.Seconds()/budget.Seconds(), last.Step, last.Images, last.ImagesPerSec, r.Images, r.BitsPerDim, r.NatsPerImage, time.Since(start).Round(time.Second))
+	if budget == 240*time.Second && r.BitsPerDim > pytorchBudgetBPD {
+		t.Errorf("test NLL %.4f bits/dim after the 240 s budget, PyTorch %.4f: the goal is the same or better", r.BitsPerDim, pytorchBudgetBPD)
+	}
 }
