@@ -15,6 +15,8 @@ const (
 	opSub
 	opMul
 	opDiv
+	opMin // NaN-propagating, as numpy.minimum
+	opMax
 )
 
 var errIntDivZero = errors.New("integer division by zero")
@@ -129,6 +131,20 @@ func floatOp[T float32 | float64](op binOp) func(x, y T) T {
 		return func(x, y T) T { return x - y }
 	case opMul:
 		return func(x, y T) T { return x * y }
+	case opMin:
+		return func(x, y T) T {
+			if x < y || x != x {
+				return x
+			}
+			return y
+		}
+	case opMax:
+		return func(x, y T) T {
+			if x > y || x != x {
+				return x
+			}
+			return y
+		}
 	}
 	return func(x, y T) T { return x / y }
 }
@@ -145,6 +161,26 @@ func intOp(op binOp, dt graph.DType) (func(x, y int64) int64, *bool) {
 		f = func(x, y int64) int64 { return x - y }
 	case opMul:
 		f = func(x, y int64) int64 { return x * y }
+	case opMin, opMax:
+		less := func(x, y int64) bool { return x < y }
+		if dt == graph.Uint64 {
+			less = func(x, y int64) bool { return uint64(x) < uint64(y) }
+		}
+		if op == opMin {
+			f = func(x, y int64) int64 {
+				if less(y, x) {
+					return y
+				}
+				return x
+			}
+		} else {
+			f = func(x, y int64) int64 {
+				if less(x, y) {
+					return y
+				}
+				return x
+			}
+		}
 	default:
 		if dt == graph.Uint64 {
 			f = func(x, y int64) int64 {
@@ -172,76 +208,6 @@ func intOp(op binOp, dt graph.DType) (func(x, y int64) int64, *bool) {
 		f = func(x, y int64) int64 { return w(g(x, y)) }
 	}
 	return f, divZero
-}
-
-type unaryOp int
-
-const (
-	opRelu unaryOp = iota
-	opSigmoid
-	opTanh
-)
-
-// compileUnary compiles Relu (float and, from opset 14, integer types),
-// Sigmoid and Tanh (float types).
-func compileUnary(op unaryOp) func(c *nodeCtx) (kernel, error) {
-	return func(c *nodeCtx) (kernel, error) {
-		c.legacyConsumedInputs()
-		return func(rc *runCtx, ins []*graph.Tensor) (*graph.Tensor, error) {
-			x := ins[0]
-			if err := checkData(x, "input X"); err != nil {
-				return nil, err
-			}
-			out := &graph.Tensor{DType: x.DType, Shape: append([]int{}, x.Shape...)}
-			switch {
-			case x.DType == graph.Float32:
-				out.F32 = rc.f32(len(x.F32)) // recycled: write every element
-				switch op {
-				case opRelu:
-					for i, v := range x.F32 {
-						if v > 0 || v != v { // NaN stays NaN
-							out.F32[i] = v
-						} else {
-							out.F32[i] = 0
-						}
-					}
-				case opSigmoid:
-					for i, v := range x.F32 {
-						out.F32[i] = float32(sigmoid(float64(v)))
-					}
-				case opTanh:
-					for i, v := range x.F32 {
-						out.F32[i] = float32(math.Tanh(float64(v)))
-					}
-				}
-			case x.DType == graph.Float64:
-				out.F64 = make([]float64, len(x.F64))
-				for i, v := range x.F64 {
-					switch op {
-					case opRelu:
-						if v > 0 || v != v {
-							out.F64[i] = v
-						}
-					case opSigmoid:
-						out.F64[i] = sigmoid(v)
-					case opTanh:
-						out.F64[i] = math.Tanh(v)
-					}
-				}
-			case op == opRelu && isNumeric(x.DType):
-				out.I64 = make([]int64, len(x.I64))
-				unsigned := isUnsigned(x.DType)
-				for i, v := range x.I64 {
-					if v > 0 || unsigned {
-						out.I64[i] = v
-					}
-				}
-			default:
-				return nil, fmt.Errorf("dtype %v is not supported", x.DType)
-			}
-			return out, nil
-		}, nil
-	}
 }
 
 func sigmoid(x float64) float64 {
