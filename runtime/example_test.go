@@ -36,12 +36,12 @@ func ExampleCompile() {
 // An op outside the supported set is refused before anything runs.
 func ExampleUnsupportedError() {
 	x := &graph.Value{Name: "x", DType: graph.Float32, Shape: []int{1}}
-	n := &graph.Node{Name: "act", Op: "Elu", Inputs: []*graph.Value{x}}
+	n := &graph.Node{Name: "act", Op: "Selu", Inputs: []*graph.Value{x}}
 	y := &graph.Value{Name: "y", DType: graph.Float32, Producer: n}
 	n.Outputs = []*graph.Value{y}
 	g := &graph.Graph{Inputs: []*graph.Value{x}, Outputs: []*graph.Value{y}, Nodes: []*graph.Node{n}, Opset: 13}
 	_, err := runtime.Compile(g)
 	fmt.Println(err)
 	// Output:
-	// runtime: node "act" (op Elu, opset 13): unsupported op
+	// runtime: node "act" (op Selu, opset 13): unsupported op
 }
