@@ -1,13 +1,3 @@
-// Package bench times repeated runs of a function for `pixelgraph bench`:
-// warm-up, then repetitions until a time budget is spent (at least a
-// minimum number), reporting the median wall-clock time and the process
-// CPU time per repetition. It also reads the process's peak resident set
-// size and the machine's load average, which a benchmark on a shared
-// machine should report beside its figures.
-//
-// CPU time and peak RSS are process-wide: they include every goroutine and
-// thread of the process (ONNX Runtime's and OpenBLAS's included), not only
-// the function timed.
 package bench
 
 import (
