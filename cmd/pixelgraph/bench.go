@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"os"
 	goruntime "runtime"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -15,8 +17,10 @@ import (
 	"github.com/pixelgraph/pixelgraph/graph"
 	"github.com/pixelgraph/pixelgraph/internal/bench"
 	"github.com/pixelgraph/pixelgraph/internal/kernels"
+	"github.com/pixelgraph/pixelgraph/internal/kernels/peak"
 	"github.com/pixelgraph/pixelgraph/internal/ortlib"
 	"github.com/pixelgraph/pixelgraph/runtime"
+	"github.com/pixelgraph/pixelgraph/runtime/sample"
 )
 
 func init() {
@@ -28,33 +32,17 @@ func init() {
 	})
 }
 
-// Bench names and the engines each runs.
+// Bench names.
 const (
 	benchForward  = "forward"
 	benchTrain    = "train"
 	benchSample16 = "sample16"
 )
 
-// benchConfigs are the models --config names.
-var benchConfigs = map[string]func() graph.Config{
-	"seed": graph.DefaultConfig,
-	// The issue's small model: pixelgraph train --filters 32 --hidden 16 --blocks 3.
-	"small": func() graph.Config {
-		c := graph.DefaultConfig()
-		c.Filters, c.Hidden, c.Blocks = 32, 16, 3
-		return c
-	},
-	// A model for tests of the command itself: seconds for everything.
-	"tiny": func() graph.Config {
-		c := graph.DefaultConfig()
-		c.Filters, c.Hidden, c.Blocks, c.Head, c.Height, c.Width = 8, 4, 1, 8, 8, 8
-		return c
-	},
-}
-
 type benchFlags struct {
 	config, ort, only, python string
-	levels, batch, threads    int
+	levels, threads           int
+	batches                   []int // --batch: each forward and train bench runs once per size
 	budget                    time.Duration
 	noPytorch, asJSON         bool
 	maxRSSMB                  int
@@ -63,41 +51,46 @@ type benchFlags struct {
 func runBench(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(commands["bench"], e)
 	var f benchFlags
-	fs.StringVar(&f.config, "config", "seed", "model: seed (graph.DefaultConfig), small (filters 32, hidden 16, blocks 3) or tiny (filters 8, hidden 4, blocks 1, head 8, 8x8; for tests)")
+	var batch string
+	fs.StringVar(&f.config, "config", "seed", "model: "+benchModelHelp())
 	fs.IntVar(&f.levels, "levels", 4, "intensity levels q")
-	fs.IntVar(&f.batch, "batch", 16, "images per forward pass and per training step (sample16 always samples 16)")
+	fs.StringVar(&batch, "batch", "16", "images per forward pass and per training step; a comma-separated list (16,64) runs forward and train once per size (sample16 always samples 16)")
 	fs.IntVar(&f.threads, "threads", 1, "threads for every engine: GOMAXPROCS and the Go kernels, ORT's intra-op threads, torch.set_num_threads")
-	fs.StringVar(&f.ort, "ort", "", "libonnxruntime path (default: $PIXELGRAPH_ORT_LIB, else "+ortlib.RelPath+" under the module root or the current directory)")
+	fs.StringVar(&f.ort, "ort", "", "libonnxruntime path (default: $PIXELGRAPH_ORT_LIB, else "+ortlib.RelPath+" under the current directory or a parent up to the module root)")
 	fs.DurationVar(&f.budget, "budget", 20*time.Second, "time to spend per bench and engine; at least 3 repetitions run after a warm-up whatever it is")
 	fs.StringVar(&f.only, "only", "", "comma-separated benches to run (forward,train,sample16); default all")
 	fs.BoolVar(&f.noPytorch, "no-pytorch", false, "skip the PyTorch training step")
 	fs.StringVar(&f.python, "python", "", "python with torch for the PyTorch step (default: $PIXELGRAPH_PYTHON, else /usr/bin/python3)")
 	fs.IntVar(&f.maxRSSMB, "max-rss-mb", 0, "abort (exit 1) when this process's RSS exceeds this many MB; 0 = 90% of MemAvailable at start, < 0 = no limit")
 	fs.BoolVar(&f.asJSON, "json", false, "one JSON object per line instead of a table: "+
-		`{"bench":"forward|train|sample16","engine":…,"img_per_s"|"seconds":…,"cpu_img_per_s"|"cpu_seconds":…,"reps":N,…}; `+
+		`{"bench":"forward|train|sample16","engine":…,"img_per_s"|"seconds":…,"cpu_img_per_s"|"cpu_seconds":…,"reps":N,"gflop_s_live":…,"peak_share_live":…,…}; `+
 		"figures are medians of repetitions after a warm-up (engines alternate run by run, with a 100 ms untimed pause before each, "+
 		"$PIXELGRAPH_BENCH_GAP); cpu_* divide by the process's CPU time instead of wall time "+
 		"(robust to a loaded machine); peak_rss_mb is the process-wide peak RSS (VmHWM) from the start of the train bench, "+
 		"start_rss_mb what the process held then (PyTorch: its own process's VmHWM); "+
-		"backend is the Go kernels' SGEMM, conv the Go runtime's conv kernel")
+		"backend is the Go kernels' SGEMM, conv the Go runtime's conv kernel; "+
+		"gflop_s_live/_dense count the convs' multiply-adds over live/all taps, peak_share_* divide them by the "+
+		`{"bench":"peak",…} line's FMA peak × threads; max_abs_diff is an engine's largest logit difference from the Go runtime's on the same weights and input; `+
+		`after each bench {"bench":…,"ratio":"go/ort",…,"median":…,"min":…,"max":…,"rounds":N,"goal":…,"holds":…} pairs the engines round by round`)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
-	mk, ok := benchConfigs[f.config]
+	model, ok := findBenchModel(f.config)
 	switch {
 	case len(pos) > 0:
 		return usagef("unexpected argument %q", pos[0])
 	case !ok:
-		return usagef("--config must be seed, small or tiny, got %q", f.config)
+		return usagef("--config must be %s, got %q", benchModelNames(), f.config)
 	case f.levels < 2 || f.levels > 256:
 		return usagef("--levels must be in 2..256, got %d", f.levels)
-	case f.batch <= 0:
-		return usagef("--batch must be > 0, got %d", f.batch)
 	case f.threads <= 0:
 		return usagef("--threads must be > 0, got %d", f.threads)
 	case f.budget <= 0:
 		return usagef("--budget must be > 0, got %v", f.budget)
+	}
+	if f.batches, err = parseBatches(batch); err != nil {
+		return err
 	}
 	run := map[string]bool{benchForward: true, benchTrain: true, benchSample16: true}
 	if f.only != "" {
@@ -110,9 +103,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 			run[b] = true
 		}
 	}
-	cfg := mk()
-	cfg.Levels = f.levels
-	g, err := graph.PixelCNN(cfg)
+	b, err := newBenchRun(ctx, e, f, model)
 	if err != nil {
 		return err
 	}
@@ -122,27 +113,19 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	runtime.SetThreads(f.threads)
 	defer runtime.SetThreads(0)
 
-	b := &benchRun{ctx: ctx, e: e, f: f, cfg: cfg, g: g, opts: bench.Options{Budget: f.budget}}
 	stop := b.watchRSS()
 	defer stop()
-	if !f.asJSON {
-		fmt.Fprintf(e.stdout, "pixelgraph bench: config %s (filters %d, hidden %d, blocks %d, head %d, %dx%d, q=%d), batch %d, threads %d, budget %v\n",
-			f.config, cfg.Filters, cfg.Hidden, cfg.Blocks, cfg.Head, cfg.Height, cfg.Width, cfg.Levels, f.batch, f.threads, f.budget)
-		fmt.Fprintf(e.stdout, "Go kernels: %s; runtime convs: %s\n\n", kernels.Backend(), convKernel())
-		fmt.Fprintf(e.stdout, "%-9s %-10s %10s %10s %12s %12s %5s %9s %6s  %s\n",
-			"bench", "engine", "img/s", "seconds", "cpu-img/s", "cpu-seconds", "reps", "peak MB", "load1", "note")
-	}
+	b.printHeader()
+	b.measurePeak()
 
 	ortLib, ortErr := findORTLib(f.ort)
-	var model []byte
-	if ortErr == nil {
-		if model, err = export.Marshal(g, nil); err != nil {
-			return err
-		}
-	}
 	var ortEng forwardEngine
 	if (run[benchForward] || run[benchSample16]) && ortErr == nil {
-		ortEng, ortErr = newORTEngine(ortLib, model, f.threads, cfg)
+		var onnx []byte
+		if onnx, err = export.Marshal(b.g, nil); err != nil {
+			return err
+		}
+		ortEng, ortErr = newORTEngine(ortLib, onnx, f.threads, b.geo)
 	}
 	closeORT := func() {
 		if ortEng != nil {
@@ -152,9 +135,11 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	}
 	defer closeORT()
 
-	if run[benchForward] {
-		if err := b.forward(ortEng, ortErr); err != nil {
-			return err
+	for _, n := range f.batches {
+		if run[benchForward] {
+			if err := b.forward(ortEng, ortErr, n); err != nil {
+				return err
+			}
 		}
 	}
 	if run[benchSample16] {
@@ -162,10 +147,12 @@ func runBench(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
-	if run[benchTrain] {
-		closeORT() // not part of training's memory
-		if err := b.train(); err != nil {
-			return err
+	closeORT() // not part of training's memory
+	for _, n := range f.batches {
+		if run[benchTrain] {
+			if err := b.train(n); err != nil {
+				return err
+			}
 		}
 	}
 	if !f.asJSON {
@@ -174,23 +161,91 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	return ctx.Err()
 }
 
+// parseBatches reads --batch: sizes > 0, comma-separated, no repeats.
+func parseBatches(s string) ([]int, error) {
+	var ns []int
+	for _, p := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(p))
+		switch {
+		case err != nil:
+			return nil, usagef("--batch: %q is not a number of images", p)
+		case n <= 0:
+			return nil, usagef("--batch must be > 0, got %d", n)
+		case slices.Contains(ns, n):
+			return nil, usagef("--batch: %d twice", n)
+		}
+		ns = append(ns, n)
+	}
+	return ns, nil
+}
+
 // benchRun holds one invocation's settings and the lines printed so far.
 type benchRun struct {
-	ctx   context.Context
-	e     *env
-	f     benchFlags
-	cfg   graph.Config
-	g     *graph.Graph
-	opts  bench.Options
-	mu    sync.Mutex // guards lines and cur (the RSS watchdog reads cur)
-	lines []benchLine
-	cur   benchLine
+	ctx    context.Context
+	e      *env
+	f      benchFlags
+	model  benchModel
+	g      *graph.Graph
+	twin   any        // the JSON the PyTorch twin is built from
+	geo    benchGeo   // the graph's input and output
+	work   bench.Work // multiply-adds of one image's forward pass
+	peak   float64    // one core's measured FMA peak, GFLOP/s (0 until measurePeak)
+	opts   bench.Options
+	mu     sync.Mutex // guards lines, ratios and cur (the RSS watchdog reads cur)
+	lines  []benchLine
+	ratios []benchRatio
+	cur    benchLine
+}
+
+// benchGeo is what the engines need to know of the model's tensors: input
+// (N, C, H, W) and logits (N, Q·C, H, W).
+type benchGeo struct{ C, H, W, Q int }
+
+// newBenchRun builds the model --config names and what the benches
+// derive from it once: geometry and work per image.
+func newBenchRun(ctx context.Context, e *env, f benchFlags, m benchModel) (*benchRun, error) {
+	g, twin, err := m.build(f.levels)
+	if err != nil {
+		return nil, err
+	}
+	sg, err := sample.GeometryOf(g)
+	if err != nil {
+		return nil, fmt.Errorf("--config %s: %w", f.config, err)
+	}
+	work, err := bench.ConvWork(g)
+	if err != nil {
+		return nil, fmt.Errorf("--config %s: %w", f.config, err)
+	}
+	geo := benchGeo{C: 1, H: sg.H, W: sg.W, Q: sg.Q}
+	return &benchRun{ctx: ctx, e: e, f: f, model: m, g: g, twin: twin, geo: geo, work: work, opts: bench.Options{Budget: f.budget}}, nil
+}
+
+// printHeader prints the table's title and column heads (not with --json).
+func (b *benchRun) printHeader() {
+	if b.f.asJSON {
+		return
+	}
+	live, dense := b.work.GFLOP()
+	fmt.Fprintf(b.e.stdout, "pixelgraph bench: config %s (%s), q=%d, batch %s, threads %d, budget %v\n",
+		b.f.config, b.model.describe(b.g), b.geo.Q, joinInts(b.f.batches), b.f.threads, b.f.budget)
+	fmt.Fprintf(b.e.stdout, "work: %.4g GFLOP per image on live taps, %.4g dense; Go kernels: %s; runtime convs: %s\n",
+		live, dense, kernels.Backend(), convKernel())
+}
+
+// measurePeak measures one core's FMA peak, which every line's
+// peak_share_* divides by (times --threads), and emits it as a line.
+func (b *benchRun) measurePeak() {
+	l := b.start("peak", "", 0)
+	p := peak.FMA(200 * time.Millisecond)
+	b.peak = p.GFLOPS
+	l.Engine, l.GFLOPS, l.Reps, l.Batch = p.Loop, p.GFLOPS, p.Reps, 0
+	b.emit(l)
 }
 
 // start returns a line for bench/engine with the run's settings, and
 // records it as the one running (for the RSS watchdog's message).
 func (b *benchRun) start(bn, engine string, batch int) benchLine {
-	l := benchLine{Bench: bn, Engine: engine, Config: b.f.config, Levels: b.cfg.Levels, Batch: batch, Threads: b.f.threads}
+	l := benchLine{Bench: bn, Engine: engine, Config: b.f.config, Levels: b.geo.Q, Batch: batch, Threads: b.f.threads}
 	if la, ok := bench.LoadAvg(); ok {
 		l.Load1 = la[0]
 	}
@@ -202,13 +257,13 @@ func (b *benchRun) start(bn, engine string, batch int) benchLine {
 
 // levels returns n·H·W random levels and the input level/(q−1).
 func (b *benchRun) levels(n int, seed uint64) ([]uint8, *graph.Tensor) {
-	c := b.cfg
+	c := b.geo
 	r := rand.New(rand.NewPCG(seed, 7))
-	lv := make([]uint8, n*c.Height*c.Width)
-	x := graph.NewFloat32([]int{n, 1, c.Height, c.Width}, nil)
+	lv := make([]uint8, n*c.H*c.W)
+	x := graph.NewFloat32([]int{n, 1, c.H, c.W}, nil)
 	for i := range lv {
-		lv[i] = uint8(r.IntN(c.Levels))
-		x.F32[i] = float32(lv[i]) / float32(c.Levels-1)
+		lv[i] = uint8(r.IntN(c.Q))
+		x.F32[i] = float32(lv[i]) / float32(c.Q-1)
 	}
 	return lv, x
 }

@@ -25,16 +25,37 @@ type benchLine struct {
 	// StartRSSMB: the process's RSS when the bench started (after a GC),
 	// which PeakRSSMB includes.
 	StartRSSMB float64 `json:"start_rss_mb,omitempty"`
-	Config     string  `json:"config,omitempty"`
-	Levels     int     `json:"levels,omitempty"`
-	Batch      int     `json:"batch,omitempty"`
-	Threads    int     `json:"threads,omitempty"`
-	Backend    string  `json:"backend,omitempty"` // SGEMM of the Go kernels
-	Conv       string  `json:"conv,omitempty"`    // the Go runtime's conv kernel (forward)
-	Version    string  `json:"version,omitempty"` // ONNX Runtime's or PyTorch's
-	Load1      float64 `json:"load1,omitempty"`   // 1-minute load average when the bench started
-	Error      string  `json:"error,omitempty"`
+	// GFLOPS: the "peak" line's measured FMA peak of one core.
+	GFLOPS float64 `json:"gflop_s,omitempty"`
+	// GFLOPSLive, GFLOPSDense: the convs' multiply-adds (×2) done per
+	// second of wall time, counted over live taps only and over all taps
+	// (bench.ConvWork; a training step counts 3 forward passes: forward,
+	// input gradient, weight gradient).
+	GFLOPSLive  float64 `json:"gflop_s_live,omitempty"`
+	GFLOPSDense float64 `json:"gflop_s_dense,omitempty"`
+	// PeakShareLive, PeakShareDense: those rates ÷ (the peak line's
+	// GFLOP/s × threads).
+	PeakShareLive  float64 `json:"peak_share_live,omitempty"`
+	PeakShareDense float64 `json:"peak_share_dense,omitempty"`
+	// MaxAbsDiff: the largest |logit − the Go runtime's logit| of one
+	// forward pass of this engine on the same weights and input (ort: the
+	// forward bench's batch; pytorch: the train bench's batch).
+	MaxAbsDiff *float64 `json:"max_abs_diff,omitempty"`
+	// Params: the model's parameter count as this engine built it.
+	Params  int     `json:"params,omitempty"`
+	Config  string  `json:"config,omitempty"`
+	Levels  int     `json:"levels,omitempty"`
+	Batch   int     `json:"batch,omitempty"`
+	Threads int     `json:"threads,omitempty"`
+	Backend string  `json:"backend,omitempty"` // SGEMM of the Go kernels
+	Conv    string  `json:"conv,omitempty"`    // the Go runtime's conv kernel (forward)
+	Version string  `json:"version,omitempty"` // ONNX Runtime's or PyTorch's
+	Load1   float64 `json:"load1,omitempty"`   // 1-minute load average when the bench started
+	Error   string  `json:"error,omitempty"`
 }
+
+// tableFormat is the table's row layout.
+const tableFormat = "%-9s %-10s %10s %10s %12s %12s %5s %9s %6s %9s %6s  %s\n"
 
 // emit prints l (as JSON or as a table row) and keeps it for the ratios.
 func (b *benchRun) emit(l benchLine) {
@@ -44,6 +65,13 @@ func (b *benchRun) emit(l benchLine) {
 	if b.f.asJSON {
 		j, _ := json.Marshal(l)
 		fmt.Fprintln(b.e.stdout, string(j))
+		return
+	}
+	if l.Bench == "peak" {
+		fmt.Fprintf(b.e.stdout, "core peak: %.1f GFLOP/s (%s loop, best of %d); %%peak = GFLOP/s on live taps ÷ (peak × %d threads)\n\n",
+			l.GFLOPS, l.Engine, l.Reps, b.f.threads)
+		fmt.Fprintf(b.e.stdout, tableFormat, "bench", "engine", "img/s", "seconds", "cpu-img/s", "cpu-seconds", "reps",
+			"GFLOP/s", "%peak", "peak MB", "load1", "note")
 		return
 	}
 	num := func(v float64, prec int) string {
@@ -63,6 +91,12 @@ func (b *benchRun) emit(l benchLine) {
 		if l.ExtrapolatedFrom > 0 {
 			parts = append(parts, fmt.Sprintf("extrapolated from %d pixels", l.ExtrapolatedFrom))
 		}
+		if l.MaxAbsDiff != nil {
+			parts = append(parts, fmt.Sprintf("max |logit diff| vs go %.2g", *l.MaxAbsDiff))
+		}
+		if l.GFLOPSDense > 0 {
+			parts = append(parts, fmt.Sprintf("dense %.1f GFLOP/s (%.0f%%)", l.GFLOPSDense, 100*l.PeakShareDense))
+		}
 		if l.Conv != "" {
 			parts = append(parts, l.Conv)
 		}
@@ -75,9 +109,9 @@ func (b *benchRun) emit(l benchLine) {
 		parts = append(parts, "batch "+strconv.Itoa(l.Batch))
 		note = strings.Join(parts, "; ")
 	}
-	fmt.Fprintf(b.e.stdout, "%-9s %-10s %10s %10s %12s %12s %5s %9s %6s  %s\n", l.Bench, l.Engine,
+	fmt.Fprintf(b.e.stdout, tableFormat, l.Bench, l.Engine,
 		num(l.ImgPerS, 1), num(l.Seconds, -1), num(l.CPUImgPerS, 1), num(l.CPUSeconds, -1),
-		num(float64(l.Reps), 0), num(l.PeakRSSMB, 0), num(l.Load1, 2), note)
+		num(float64(l.Reps), 0), num(l.GFLOPSLive, 1), num(100*l.PeakShareLive, 0), num(l.PeakRSSMB, 0), num(l.Load1, 2), note)
 }
 
 func (b *benchRun) emitError(l benchLine, err error) {
@@ -85,60 +119,28 @@ func (b *benchRun) emitError(l benchLine, err error) {
 	b.emit(l)
 }
 
-// rates fills the img/s figures of l from a result over n images.
-func rates(l *benchLine, r bench.Result, n int) {
+// rates fills the img/s figures of l from a result over n images, and the
+// GFLOP/s figures for passes forward passes' work per image.
+func (b *benchRun) rates(l *benchLine, r bench.Result, n int, passes float64) {
 	l.Reps = r.Reps
 	l.ImgPerS = float64(n) / r.Median.Seconds()
 	if r.CPUMed > 0 {
 		l.CPUImgPerS = float64(n) / r.CPUMed.Seconds()
 	}
+	b.efficiency(l, passes*float64(n), r.Median.Seconds())
 }
 
-// printRatios prints the issue's three goal ratios from the lines measured,
-// by wall time and by process CPU time.
-func (b *benchRun) printRatios() {
-	find := func(bn, engine string) *benchLine {
-		for i := range b.lines {
-			if l := &b.lines[i]; l.Bench == bn && l.Engine == engine && l.Error == "" {
-				return l
-			}
-		}
-		return nil
+// efficiency fills the GFLOP/s figures of l: images forward passes of one
+// image each took seconds.
+func (b *benchRun) efficiency(l *benchLine, images, seconds float64) {
+	if seconds <= 0 {
+		return
 	}
-	w := b.e.stdout
-	fmt.Fprintln(w, "\nratios (wall; cpu = per process CPU-second)        goal")
-	row := func(name string, wall, cpu, goal float64, x string) {
-		if wall == 0 {
-			fmt.Fprintf(w, "  %-34s %8s %8s   >= %g%s\n", name, "n/a", "", goal, x)
-			return
-		}
-		holds := "holds"
-		if wall < goal {
-			holds = "does not hold"
-		}
-		c := "-"
-		if cpu > 0 {
-			c = fmt.Sprintf("%.2f%s", cpu, x)
-		}
-		fmt.Fprintf(w, "  %-34s %7.2f%s %8s   >= %g%s: %s\n", name, wall, x, c, goal, x, holds)
+	live, dense := b.work.GFLOP()
+	l.GFLOPSLive = live * images / seconds
+	l.GFLOPSDense = dense * images / seconds
+	if b.peak > 0 {
+		peak := b.peak * float64(b.f.threads)
+		l.PeakShareLive, l.PeakShareDense = l.GFLOPSLive/peak, l.GFLOPSDense/peak
 	}
-	div := func(a, b float64) float64 {
-		if a == 0 || b == 0 {
-			return 0
-		}
-		return a / b
-	}
-	var fw, fc, tw, tc, sw, sc float64
-	if g, o := find(benchForward, "go"), find(benchForward, "ort"); g != nil && o != nil {
-		fw, fc = div(g.ImgPerS, o.ImgPerS), div(g.CPUImgPerS, o.CPUImgPerS)
-	}
-	if g, p := find(benchTrain, "gorgonia"), find(benchTrain, "pytorch"); g != nil && p != nil {
-		tw, tc = div(g.ImgPerS, p.ImgPerS), div(g.CPUImgPerS, p.CPUImgPerS)
-	}
-	if c, o := find(benchSample16, "go-cached"), find(benchSample16, "ort-naive"); c != nil && o != nil {
-		sw, sc = div(o.Seconds, c.Seconds), div(o.CPUSeconds, c.CPUSeconds)
-	}
-	row("forward go/ort", fw, fc, 1.2, "")
-	row("train gorgonia/pytorch", tw, tc, 1.0, "")
-	row("sample16 go-cached vs ort-naive", sw, sc, 200, "x")
 }

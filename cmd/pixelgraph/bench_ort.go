@@ -15,12 +15,12 @@ import (
 // and one inter-op thread; tensors are kept per batch size.
 type ortEngine struct {
 	sess    *ort.DynamicAdvancedSession
-	cfg     graph.Config
+	geo     benchGeo
 	version string
 	in, out map[int]*ort.Tensor[float32]
 }
 
-func newORTEngine(lib string, model []byte, threads int, cfg graph.Config) (forwardEngine, error) {
+func newORTEngine(lib string, model []byte, threads int, geo benchGeo) (forwardEngine, error) {
 	if err := ortlib.Init(lib); err != nil {
 		return nil, err
 	}
@@ -39,21 +39,21 @@ func newORTEngine(lib string, model []byte, threads int, cfg graph.Config) (forw
 	if err != nil {
 		return nil, fmt.Errorf("onnxruntime: creating session: %w", err)
 	}
-	return &ortEngine{sess: sess, cfg: cfg, version: "onnxruntime " + ortlib.Version(),
+	return &ortEngine{sess: sess, geo: geo, version: "onnxruntime " + ortlib.Version(),
 		in: map[int]*ort.Tensor[float32]{}, out: map[int]*ort.Tensor[float32]{}}, nil
 }
 
 func (o *ortEngine) Version() string { return o.version }
 
 func (o *ortEngine) Forward(x []float32, n int) ([]float32, error) {
-	c := o.cfg
+	c := o.geo
 	in, ok := o.in[n]
 	if !ok {
 		var err error
-		if in, err = ort.NewEmptyTensor[float32](ort.NewShape(int64(n), int64(c.Channels), int64(c.Height), int64(c.Width))); err != nil {
+		if in, err = ort.NewEmptyTensor[float32](ort.NewShape(int64(n), int64(c.C), int64(c.H), int64(c.W))); err != nil {
 			return nil, err
 		}
-		out, err := ort.NewEmptyTensor[float32](ort.NewShape(int64(n), int64(c.Levels*c.Channels), int64(c.Height), int64(c.Width)))
+		out, err := ort.NewEmptyTensor[float32](ort.NewShape(int64(n), int64(c.Q*c.C), int64(c.H), int64(c.W)))
 		if err != nil {
 			in.Destroy()
 			return nil, err

@@ -4,24 +4,29 @@ import (
 	"bufio"
 	"bytes"
 	_ "embed"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/pixelgraph/pixelgraph/graph"
 )
 
-// pytorchBench is the PyTorch twin of train.Trainer.Step, run as
-// `python3 -c SCRIPT CONFIG BATCH THREADS BUDGET --serve`.
+// pytorchBench holds the PyTorch twins of the bench's models and times
+// their training step like train.Trainer.Step, run as
+// `python3 -c SCRIPT SPEC BATCH THREADS BUDGET --serve` (see its doc).
 //
 //go:embed testdata/pytorch_bench.py
 var pytorchBench []byte
 
-// pytorchStepper drives testdata/pytorch_bench.py --serve: one line "step"
-// in, one line {"wall","cpu"} out.
+// pytorchStepper drives testdata/pytorch_bench.py --serve: one command
+// line in ("step", `check ["IN","OUT"]`, "done"), one JSON line out.
 type pytorchStepper struct {
 	py     string
 	cmd    *exec.Cmd
@@ -33,8 +38,9 @@ type pytorchStepper struct {
 	finished bool
 }
 
-// startPytorch starts the script on the run's model, batch and threads.
-func (b *benchRun) startPytorch() (*pytorchStepper, error) {
+// startPytorch starts the script on the run's model's twin, a batch of n
+// and the run's threads.
+func (b *benchRun) startPytorch(n int) (*pytorchStepper, error) {
 	py := b.f.python
 	if py == "" {
 		py = os.Getenv("PIXELGRAPH_PYTHON")
@@ -42,11 +48,11 @@ func (b *benchRun) startPytorch() (*pytorchStepper, error) {
 	if py == "" {
 		py = "/usr/bin/python3"
 	}
-	cj, err := json.Marshal(b.cfg)
+	spec, err := json.Marshal(map[string]any{"twin": b.model.twin, "config": b.twin})
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.CommandContext(b.ctx, py, "-c", string(pytorchBench), string(cj), strconv.Itoa(b.f.batch), strconv.Itoa(b.f.threads),
+	cmd := exec.CommandContext(b.ctx, py, "-c", string(pytorchBench), string(spec), strconv.Itoa(n), strconv.Itoa(b.f.threads),
 		strconv.FormatFloat(b.f.budget.Seconds(), 'g', -1, 64), "--serve")
 	// One thread pool of the size asked for, whatever the environment says.
 	cmd.Env = append(os.Environ(), "OMP_NUM_THREADS="+strconv.Itoa(b.f.threads), "MKL_NUM_THREADS="+strconv.Itoa(b.f.threads))
@@ -94,21 +100,48 @@ func (s *pytorchStepper) read(v any) error {
 	return nil
 }
 
-// ready waits for the warm-up step and returns torch's version; a script
-// that cannot import torch prints an error line instead.
-func (s *pytorchStepper) ready() (string, error) {
+// ready waits for the warm-up step and returns torch's version and the
+// twin's parameter count; a script that cannot import torch, or has no
+// such twin, prints an error line instead.
+func (s *pytorchStepper) ready() (version string, params int, err error) {
 	var r struct {
 		Ready   bool   `json:"ready"`
 		Version string `json:"version"`
+		Params  int    `json:"params"`
 		Error   string `json:"error"`
 	}
 	if err := s.read(&r); err != nil {
-		return "", err
+		return "", 0, err
 	}
 	if !r.Ready {
-		return "", fmt.Errorf("%s: %s", s.py, r.Error)
+		return "", 0, fmt.Errorf("%s: %s", s.py, r.Error)
 	}
-	return r.Version, nil
+	return r.Version, r.Params, nil
+}
+
+// check has the script build a fresh twin, load the weights and the input
+// written to in (writeTwinInput), run one forward pass and write its
+// logits to out; it returns them and the twin's parameter count.
+func (s *pytorchStepper) check(in, out string) ([]float32, int, error) {
+	args, err := json.Marshal([]string{in, out})
+	if err != nil {
+		return nil, 0, err
+	}
+	if _, err := fmt.Fprintf(s.in, "check %s\n", args); err != nil {
+		return nil, 0, s.failed(err)
+	}
+	var r struct {
+		Params int    `json:"params"`
+		Error  string `json:"error"`
+	}
+	if err := s.read(&r); err != nil {
+		return nil, 0, err
+	}
+	if r.Error != "" {
+		return nil, 0, fmt.Errorf("twin check: %s", r.Error)
+	}
+	logits, err := readFloat32s(out)
+	return logits, r.Params, err
 }
 
 func (s *pytorchStepper) step() (wall, cpu time.Duration, err error) {
@@ -149,4 +182,64 @@ func (s *pytorchStepper) close() {
 		s.cmd.Process.Kill()
 	}
 	_ = s.cmd.Wait()
+}
+
+// writeTwinInput writes what the script's check reads: a JSON header line
+// naming g's initializers (float32) and their shapes and the input's shape,
+// then their float32 data, little-endian, in that order.
+func writeTwinInput(path string, g *graph.Graph, x *graph.Tensor) error {
+	type tensor struct {
+		Name  string `json:"name"`
+		Shape []int  `json:"shape"`
+	}
+	var h struct {
+		Tensors []tensor `json:"tensors"`
+		Input   []int    `json:"input"`
+	}
+	var data [][]float32
+	for _, v := range g.Inits {
+		if v.Const.DType != graph.Float32 {
+			return fmt.Errorf("initializer %s is %v; the twin check takes float32 only", v.Name, v.Const.DType)
+		}
+		h.Tensors = append(h.Tensors, tensor{v.Name, v.Const.Shape})
+		data = append(data, v.Const.F32)
+	}
+	h.Input = x.Shape
+	data = append(data, x.F32)
+	j, err := json.Marshal(h)
+	if err != nil {
+		return err
+	}
+	buf := append(j, '\n')
+	for _, d := range data {
+		for _, v := range d {
+			buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
+		}
+	}
+	return os.WriteFile(path, buf, 0o600)
+}
+
+// readFloat32s reads a file of little-endian float32s.
+func readFloat32s(path string) ([]float32, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if len(b)%4 != 0 {
+		return nil, fmt.Errorf("%s: %d bytes is not a whole number of float32s", path, len(b))
+	}
+	v := make([]float32, len(b)/4)
+	for i := range v {
+		v[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+	}
+	return v, nil
+}
+
+// paramCount is the number of float parameters of g: its initializers.
+func paramCount(g *graph.Graph) int {
+	n := 0
+	for _, v := range g.Inits {
+		n += len(v.Const.F32)
+	}
+	return n
 }

@@ -1,42 +1,62 @@
 package main
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
 	goruntime "runtime"
 	"runtime/debug"
 	"time"
 
+	"github.com/pixelgraph/pixelgraph/graph"
 	"github.com/pixelgraph/pixelgraph/internal/bench"
 	"github.com/pixelgraph/pixelgraph/train"
 )
 
+// trainPasses is a training step's work in forward passes: the forward,
+// the input gradient and the weight gradient of every conv, each the
+// multiply-adds of one forward pass (issue 14's count; the first conv's
+// input gradient is not needed but is computed by the same kernels).
+const trainPasses = 3
+
 // train times train.Trainer.Step (forward, backward, gradient clip, Adam)
-// on a fixed random batch and, unless --no-pytorch, the same step in
+// on a fixed random batch of n and, unless --no-pytorch, the same step in
 // PyTorch (testdata/pytorch_bench.py in a subprocess), alternating one step
-// of each per round so that both meet the same machine load. gorgonia's
-// peak RSS is this process's from the start of the bench (after a GC and the
-// ONNX Runtime session closed); PyTorch's is its own process's.
-func (b *benchRun) train() error {
-	n := b.f.batch
+// of each per round so that both meet the same machine load. Before timing,
+// the PyTorch twin runs one forward pass on our weights and the same batch
+// (checkTwin). gorgonia's peak RSS is this process's from the start of the
+// bench (after a GC and the ONNX Runtime session closed); PyTorch's is its
+// own process's.
+func (b *benchRun) train(n int) error {
 	gl := b.start(benchTrain, "gorgonia", n)
+	gl.Params = paramCount(b.g)
 	pl := gl
-	pl.Engine = "pytorch"
+	pl.Engine, pl.Params = "pytorch", 0
 	goruntime.GC()
 	debug.FreeOSMemory()
 	reset := bench.ResetPeakRSS()
 	gl.StartRSSMB = float64(bench.RSS()) / (1 << 20)
+	lv, x := b.levels(n, 2)
 	var py *pytorchStepper
 	var pyErr error
+	var want []float32 // the Go runtime's logits on x, for the twin check
 	if !b.f.noPytorch {
-		py, pyErr = b.startPytorch() // imports torch while gorgonia warms up
+		py, pyErr = b.startPytorch(n) // imports torch while gorgonia warms up
 		if py != nil {
 			defer py.close()
+		}
+		fwd, err := b.goForward(x)
+		if err != nil {
+			return err
+		}
+		if want, err = fwd(); err != nil {
+			return err
 		}
 	}
 	tr, err := train.New(b.g, train.Options{Batch: n, Seed: 1})
 	if err != nil {
 		return err
 	}
-	lv, x := b.levels(n, 2)
 	gStep := func() error {
 		if err := b.ctx.Err(); err != nil {
 			return err
@@ -48,12 +68,16 @@ func (b *benchRun) train() error {
 		return err
 	}
 	if py != nil {
-		if pl.Version, pyErr = py.ready(); pyErr != nil {
+		pl.Version, pl.Params, pyErr = py.ready()
+		if pyErr == nil {
+			pyErr = b.checkTwin(py, &pl, x, want)
+		}
+		if pyErr != nil {
 			py.close()
 			py = nil
 		}
 	}
-	var gw, gc, pw, pc []time.Duration
+	var gr, pr bench.Result
 	var spent time.Duration
 	budget := b.f.budget
 	if py != nil {
@@ -70,7 +94,7 @@ func (b *benchRun) train() error {
 					return err
 				}
 				w := time.Since(t0)
-				gw, gc = append(gw, w), append(gc, bench.CPUTime()-c0)
+				gr.Wall, gr.CPU = append(gr.Wall, w), append(gr.CPU, bench.CPUTime()-c0)
 				spent += w
 			} else if py != nil {
 				w, c, err := py.step()
@@ -80,12 +104,14 @@ func (b *benchRun) train() error {
 					py = nil
 					continue
 				}
-				pw, pc = append(pw, w), append(pc, c)
+				pr.Wall, pr.CPU = append(pr.Wall, w), append(pr.CPU, c)
 				spent += w
 			}
 		}
 	}
-	rates(&gl, bench.Result{Reps: len(gw), Median: bench.Median(gw), CPUMed: bench.Median(gc)}, n)
+	summarize(&gr)
+	summarize(&pr)
+	b.rates(&gl, gr, n, trainPasses)
 	if reset {
 		gl.PeakRSSMB = float64(bench.PeakRSS()) / (1 << 20)
 	}
@@ -98,9 +124,46 @@ func (b *benchRun) train() error {
 	}
 	if pyErr != nil {
 		b.emitError(pl, pyErr)
+		b.ratio(benchTrain, "gorgonia/pytorch", n, bench.Result{}, gr)
 		return nil
 	}
-	rates(&pl, bench.Result{Reps: len(pw), Median: bench.Median(pw), CPUMed: bench.Median(pc)}, n)
+	b.rates(&pl, pr, n, trainPasses)
 	b.emit(pl)
+	b.ratio(benchTrain, "gorgonia/pytorch", n, pr, gr)
+	return nil
+}
+
+// summarize fills r's counts and medians from its Wall and CPU times.
+func summarize(r *bench.Result) {
+	r.Reps, r.Median, r.CPUMed = len(r.Wall), bench.Median(r.Wall), bench.Median(r.CPU)
+}
+
+// checkTwin has the PyTorch twin run one forward pass on the model's
+// weights (before any training step) and the batch x, and records on its
+// line how far its logits are from want, the Go runtime's. A twin that
+// cannot load our weights (a parameter missing, left over or of another
+// shape) fails the check, and its line carries the error.
+func (b *benchRun) checkTwin(py *pytorchStepper, pl *benchLine, x *graph.Tensor, want []float32) error {
+	dir, err := os.MkdirTemp("", "pixelgraph-bench-*")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	in, out := filepath.Join(dir, "twin-input.bin"), filepath.Join(dir, "twin-logits.bin")
+	if err := writeTwinInput(in, b.g, x); err != nil {
+		return err
+	}
+	got, params, err := py.check(in, out)
+	if err != nil {
+		return err
+	}
+	if params != pl.Params {
+		return fmt.Errorf("twin check: a fresh twin has %d parameters, the served one %d", params, pl.Params)
+	}
+	d, err := maxAbsDiff(got, want)
+	if err != nil {
+		return fmt.Errorf("twin check: %w", err)
+	}
+	pl.MaxAbsDiff = &d
 	return nil
 }

@@ -1,17 +1,17 @@
-"""PyTorch twin of pixelgraph's training step, timed for `pixelgraph bench`.
+"""PyTorch twins of pixelgraph's models, timed for `pixelgraph bench`.
 
-Builds the same PixelCNN as graph.PixelCNN (mask A kxk conv to 2h filters;
-residual blocks x + c(relu(b(relu(a(relu(x)))))) with a: 1x1 2h->h,
-b: masked B kxk h->h, c: 1x1 h->2h; head relu -> 1x1 -> relu -> 1x1 -> 1x1
-to q), per-pixel cross-entropy, global grad-norm clip 1.0 and Adam (lr 1e-3),
-as train.Trainer.Step does, and times forward + backward + clip + Adam step
-on a fixed batch of random levels, with torch.set_num_threads(THREADS).
+A twin builds in PyTorch the network pixelgraph builds in Go, under the
+same parameter names, and times the training step train.Trainer.Step
+does: forward, per-pixel cross-entropy over the q levels, backward, global
+grad-norm clip 1.0, Adam (lr 1e-3), on a fixed batch of random levels,
+with torch.set_num_threads(THREADS).
 
-usage: python3 pytorch_bench.py CONFIG BATCH THREADS BUDGET_SECONDS [--serve]
+usage: python3 pytorch_bench.py SPEC BATCH THREADS BUDGET_SECONDS [--serve]
 
-CONFIG is graph.Config as JSON ({"levels":4,"channels":1,"height":28,
-"width":28,"filters":128,"hidden":64,"blocks":15,"head":128,
-"first_kernel":7,"block_kernel":3,...}).
+SPEC is JSON: {"twin": NAME, "config": {...}}, NAME a key of TWINS below
+and config what that twin is built from. A bare graph.Config
+({"levels":4,"channels":1,"height":28,"width":28,"filters":128,...}) means
+the "pixelcnn" twin.
 
 Alone, it warms up, repeats the step until BUDGET seconds (at least 3
 times) and prints one JSON line:
@@ -21,48 +21,55 @@ times) and prints one JSON line:
 
 With --serve (how `pixelgraph bench` runs it, so that its steps alternate
 with gorgonia's under the same machine load) it warms up, prints
-{"ready":true,"version":...}, then for each line "step" on stdin runs one
-step and prints {"wall":s,"cpu":s}; on "done" or EOF it prints
-{"peak_rss_mb":...} and exits.
+{"ready":true,"version":...,"params":N}, then reads commands, one per line:
+
+  step              run one step; prints {"wall":s,"cpu":s}
+  check ["IN","OUT"] (a JSON list of two paths)
+                    builds a fresh twin, loads pixelgraph's weights and an
+                    input from the file IN, runs one forward pass (no
+                    grad) and writes the logits to OUT as float32
+                    (little-endian, NCHW); prints {"params":N,"shape":[...]}
+                    or {"error":...}
+  done (or EOF)     prints {"peak_rss_mb":...} and exits
+
+IN is a JSON header line {"tensors":[{"name":...,"shape":[...]},...],
+"input":[N,C,H,W]} and then the float32 data of each tensor in that order
+and of the input. Every parameter of the twin must find its tensor by name
+with the same shape, and every tensor must be used: a twin that is not the
+same model fails the check instead of loading part of it.
 
 peak_rss_mb is this process's VmHWM (/proc/self/status); ru_maxrss is not
 used because after a vfork-style exec it includes the parent's peak.
 """
+import array
 import json
 import resource
 import sys
 import time
 
 
-def main():
-    try:
-        import torch
-        import torch.nn as nn
-        import torch.nn.functional as F
-    except Exception as e:  # noqa: BLE001 - report any import failure
-        print(json.dumps({"bench": "train", "engine": "pytorch",
-                          "error": "import torch: %s" % e}))
-        return 0
-    cfg = json.loads(sys.argv[1])
-    batch, threads, budget = int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
-    serve = "--serve" in sys.argv[5:]
-    min_reps = 3
-    torch.set_num_threads(threads)
-    torch.manual_seed(1)
+def mask(torch, kind, k):
+    """graph.Mask(kind, k, k): rows above the centre, and the centre row up
+    to the centre (kind A excludes the centre, B includes it)."""
+    m = torch.zeros(k, k)
+    c = k // 2
+    for r in range(k):
+        for col in range(k):
+            if r < c or (r == c and col < c) or (r == c and col == c and kind == "B"):
+                m[r, col] = 1
+    return m
 
-    def mask(kind, k):
-        m = torch.zeros(k, k)
-        c = k // 2
-        for r in range(k):
-            for col in range(k):
-                if r < c or (r == c and col < c) or (r == c and col == c and kind == "B"):
-                    m[r, col] = 1
-        return m
+
+def pixelcnn(torch, nn, F, cfg):
+    """graph.PixelCNN: mask A kxk conv to 2h filters; residual blocks
+    x + c(relu(b(relu(a(relu(x)))))) with a: 1x1 2h->h, b: masked B kxk
+    h->h, c: 1x1 h->2h; head relu -> 1x1 -> relu -> 1x1 -> 1x1 to q.
+    Returns the model class and the pixelgraph name of a parameter."""
 
     class MaskedConv2d(nn.Conv2d):
         def __init__(self, kind, cin, cout, k):
             super().__init__(cin, cout, k, padding=k // 2)
-            self.register_buffer("mask", mask(kind, k).expand_as(self.weight).clone())
+            self.register_buffer("mask", mask(torch, kind, k).expand_as(self.weight).clone())
 
         def forward(self, x):
             # Same as the common PixelCNN implementations: zero the masked
@@ -102,9 +109,102 @@ def main():
             y = self.out2(F.relu(y))
             return self.logits(y)
 
-    model = PixelCNN()
+    def pg_name(key):
+        # inp.weight -> in/W; blocks.3.b.bias -> res03/b/B; out1.weight -> head/out1/W
+        parts = key.split(".")
+        kind = {"weight": "W", "bias": "B"}[parts[-1]]
+        if parts[0] == "inp":
+            return "in/" + kind
+        if parts[0] == "blocks":
+            return "res%02d/%s/%s" % (int(parts[1]), parts[2], kind)
+        return "head/%s/%s" % (parts[0], kind)
+
+    return PixelCNN, pg_name
+
+
+# TWINS maps a twin's name (benchModel.twin in cmd/pixelgraph) to the
+# function that builds it from its config: (torch, nn, F, config) ->
+# (model class, pixelgraph name of a parameter key). A new model adds one.
+TWINS = {"pixelcnn": pixelcnn}
+
+
+def read_check_input(torch, path):
+    with open(path, "rb") as f:
+        header = json.loads(f.readline())
+        data = f.read()
+    flat = torch.frombuffer(bytearray(data), dtype=torch.float32)
+    tensors, off = {}, 0
+    for t in header["tensors"]:
+        n = 1
+        for d in t["shape"]:
+            n *= d
+        tensors[t["name"]] = flat[off:off + n].reshape(t["shape"])
+        off += n
+    n = 1
+    for d in header["input"]:
+        n *= d
+    x = flat[off:off + n].reshape(header["input"])
+    if off + n != flat.numel():
+        raise ValueError("%s: %d floats, header accounts for %d" % (path, flat.numel(), off + n))
+    return tensors, x
+
+
+def check(torch, Model, pg_name, src, dst):
+    tensors, x = read_check_input(torch, src)
+    model = Model()
+    state = {}
+    params = dict(model.named_parameters())
+    for key, p in model.state_dict().items():
+        if key not in params:
+            state[key] = p  # a buffer of the twin's own (a mask), not a parameter
+            continue
+        name = pg_name(key)
+        if name not in tensors:
+            raise KeyError("twin parameter %s (%s): no tensor %s in %s" % (key, tuple(p.shape), name, src))
+        if tuple(tensors[name].shape) != tuple(p.shape):
+            raise ValueError("twin parameter %s: shape %s, pixelgraph's %s is %s" %
+                             (key, tuple(p.shape), name, tuple(tensors[name].shape)))
+        state[key] = tensors.pop(name)
+    if tensors:
+        raise ValueError("pixelgraph tensors the twin has no parameter for: %s" % ", ".join(sorted(tensors)))
+    model.load_state_dict(state, strict=True)
+    with torch.no_grad():
+        y = model(x).contiguous()
+    out = array.array("f", y.flatten().tolist())
+    if sys.byteorder != "little":
+        out.byteswap()
+    with open(dst, "wb") as f:
+        f.write(out.tobytes())
+    return {"params": sum(p.numel() for p in model.parameters()), "shape": list(y.shape)}
+
+
+def main():
+    try:
+        import torch
+        import torch.nn as nn
+        import torch.nn.functional as F
+    except Exception as e:  # noqa: BLE001 - report any import failure
+        print(json.dumps({"bench": "train", "engine": "pytorch",
+                          "error": "import torch: %s" % e}), flush=True)
+        return 0
+    spec = json.loads(sys.argv[1])
+    if "twin" not in spec:
+        spec = {"twin": "pixelcnn", "config": spec}
+    batch, threads, budget = int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+    serve = "--serve" in sys.argv[5:]
+    min_reps = 3
+    torch.set_num_threads(threads)
+    torch.manual_seed(1)
+
+    if spec["twin"] not in TWINS:
+        print(json.dumps({"error": "no PyTorch twin %r (have %s)" % (spec["twin"], ", ".join(sorted(TWINS)))}), flush=True)
+        return 0
+    cfg = spec["config"]
+    Model, pg_name = TWINS[spec["twin"]](torch, nn, F, cfg)
+    model = Model()
+    params = sum(p.numel() for p in model.parameters())
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    hh, ww = cfg["height"], cfg["width"]
+    q, hh, ww = cfg["levels"], cfg["height"], cfg["width"]
     g = torch.Generator().manual_seed(1)
     target = torch.randint(0, q, (batch, hh, ww), generator=g)
     x = (target.float() / (q - 1)).unsqueeze(1)
@@ -135,12 +235,20 @@ def main():
     step()  # warm-up
     version = "torch " + torch.__version__
     if serve:
-        print(json.dumps({"ready": True, "version": version}), flush=True)
+        print(json.dumps({"ready": True, "version": version, "params": params}), flush=True)
         for cmd in sys.stdin:
-            if cmd.strip() != "step":
+            if cmd.strip() == "step":
+                w, c = timed_step()
+                print(json.dumps({"wall": w, "cpu": c}), flush=True)
+            elif cmd.startswith("check "):
+                try:
+                    src, dst = json.loads(cmd[len("check "):])
+                    r = check(torch, Model, pg_name, src, dst)
+                except Exception as e:  # noqa: BLE001 - the Go side reports it
+                    r = {"error": "%s: %s" % (type(e).__name__, e)}
+                print(json.dumps(r), flush=True)
+            else:
                 break
-            w, c = timed_step()
-            print(json.dumps({"wall": w, "cpu": c}), flush=True)
         print(json.dumps({"peak_rss_mb": peak_rss_mb()}), flush=True)
         return 0
 
@@ -159,7 +267,7 @@ def main():
     wm, cm = median(walls), median(cpus)
     line = {"bench": "train", "engine": "pytorch", "img_per_s": batch / wm,
             "reps": len(walls), "batch": batch, "threads": threads,
-            "peak_rss_mb": peak_rss_mb(), "version": version}
+            "peak_rss_mb": peak_rss_mb(), "version": version, "params": params}
     if cm > 0:
         line["cpu_img_per_s"] = batch / cm
     print(json.dumps(line))
