@@ -186,10 +186,10 @@ type benchRun struct {
 	f      benchFlags
 	model  benchModel
 	g      *graph.Graph
-	twin   any        // the JSON the PyTorch twin is built from
-	geo    benchGeo   // the graph's input and output
-	work   bench.Work // multiply-adds of one image's forward pass
-	peak   float64    // one core's measured FMA peak, GFLOP/s (0 until measurePeak)
+	twin   any      // the JSON the PyTorch twin is built from
+	geo    benchGeo // the graph's input and output
+	work   convWork // multiply-adds of one image's forward pass
+	peak   float64  // one core's measured FMA peak, GFLOP/s (0 until measurePeak)
 	opts   bench.Options
 	mu     sync.Mutex // guards lines, ratios and cur (the RSS watchdog reads cur)
 	lines  []benchLine
@@ -212,7 +212,7 @@ func newBenchRun(ctx context.Context, e *env, f benchFlags, m benchModel) (*benc
 	if err != nil {
 		return nil, fmt.Errorf("--config %s: %w", f.config, err)
 	}
-	work, err := bench.ConvWork(g)
+	work, err := countConvWork(g)
 	if err != nil {
 		return nil, fmt.Errorf("--config %s: %w", f.config, err)
 	}

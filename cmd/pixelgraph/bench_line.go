@@ -29,7 +29,7 @@ type benchLine struct {
 	GFLOPS float64 `json:"gflop_s,omitempty"`
 	// GFLOPSLive, GFLOPSDense: the convs' multiply-adds (×2) done per
 	// second of wall time, counted over live taps only and over all taps
-	// (bench.ConvWork; a training step counts 3 forward passes: forward,
+	// (countConvWork; a training step counts 3 forward passes: forward,
 	// input gradient, weight gradient).
 	GFLOPSLive  float64 `json:"gflop_s_live,omitempty"`
 	GFLOPSDense float64 `json:"gflop_s_dense,omitempty"`

@@ -5,8 +5,7 @@
 // (Interleave), and the per-round ratios of two of them summarized
 // (PairedRatios: median, min, max). It also reads the process's peak
 // resident set size and the machine's load average, which a benchmark on a
-// shared machine should report beside its figures, and counts the
-// multiply-adds of a graph's convolutions (ConvWork), live taps and dense.
+// shared machine should report beside its figures.
 //
 // Invariants:
 //   - CPU time and peak RSS are process-wide: they include every goroutine

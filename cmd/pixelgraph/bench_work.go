@@ -1,4 +1,4 @@
-package bench
+package main
 
 import (
 	"fmt"
@@ -7,36 +7,36 @@ import (
 	"github.com/pixelgraph/pixelgraph/internal/kernels"
 )
 
-// Work is the multiply-adds of one image through a graph's convolutions:
+// convWork is the multiply-adds of one image through a graph's convolutions:
 // Live counts only the taps where the weight has a non-zero entry for some
 // (output, input) channel pair (a masked conv's live taps), Dense every tap
 // of the kernel. Nodes other than Conv are not counted: in a PixelCNN they
 // are a few per cent of the time and no multiply-adds.
-type Work struct {
+type convWork struct {
 	Live, Dense int64
 }
 
 // GFLOP returns the work in GFLOP (2 flops per multiply-add): live, dense.
-func (w Work) GFLOP() (live, dense float64) {
+func (w convWork) GFLOP() (live, dense float64) {
 	return 2 * float64(w.Live) / 1e9, 2 * float64(w.Dense) / 1e9
 }
 
-// ConvWork counts the multiply-adds per image of g's Conv nodes:
+// countConvWork counts the multiply-adds per image of g's Conv nodes:
 // O · (C/group) · taps · H_out · W_out each, the taps from the weight's zero
 // pattern (kernels.LiveTapsOf, as the runtime's kernels skip them). Every
 // Conv needs a constant 4-D weight and an output of known spatial size.
-func ConvWork(g *graph.Graph) (Work, error) {
-	var w Work
+func countConvWork(g *graph.Graph) (convWork, error) {
+	var w convWork
 	for _, n := range g.Nodes {
 		if n.Op != "Conv" || n.Domain != "" {
 			continue
 		}
 		if len(n.Inputs) < 2 || !n.Inputs[1].IsConst() || len(n.Inputs[1].Const.Shape) != 4 || n.Inputs[1].Const.DType != graph.Float32 {
-			return Work{}, fmt.Errorf("node %s (Conv): weight is not a float32 4-D initializer", n.Name)
+			return convWork{}, fmt.Errorf("node %s (Conv): weight is not a float32 4-D initializer", n.Name)
 		}
 		ws := n.Inputs[1].Const.Shape // (O, C/group, kh, kw)
 		if len(n.Outputs) == 0 || len(n.Outputs[0].Shape) != 4 || n.Outputs[0].Shape[2] <= 0 || n.Outputs[0].Shape[3] <= 0 {
-			return Work{}, fmt.Errorf("node %s (Conv): output %v has no known spatial size", n.Name, outShape(n))
+			return convWork{}, fmt.Errorf("node %s (Conv): output %v has no known spatial size", n.Name, outShape(n))
 		}
 		os := n.Outputs[0].Shape
 		perTap := int64(ws[0]) * int64(ws[1]) * int64(os[2]) * int64(os[3])
