@@ -12,7 +12,7 @@ import (
 
 var (
 	pythonMu    sync.Mutex
-	pythonCache = map[string]pythonProbe{}
+	pythonCache = map[[2]string]pythonProbe{} // by interpreter and module
 )
 
 type pythonProbe struct {
@@ -27,24 +27,32 @@ func pythonPath() string {
 	return DefaultPython
 }
 
-// probePython checks once per interpreter that it can import onnx.
-func probePython(py string) (string, error) {
+// probeModule checks once per interpreter and module that `py -c script`
+// runs (script imports module and prints its version) and returns the
+// version it printed.
+func probeModule(py, module, script string) (string, error) {
 	pythonMu.Lock()
 	defer pythonMu.Unlock()
-	if p, ok := pythonCache[py]; ok {
+	key := [2]string{py, module}
+	if p, ok := pythonCache[key]; ok {
 		return p.version, p.err
 	}
 	var stdout, stderr bytes.Buffer
-	cmd := exec.Command(py, "-c", "import onnx, onnx.checker, onnx.numpy_helper; print(onnx.__version__)")
+	cmd := exec.Command(py, "-c", script)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	var p pythonProbe
 	if err := cmd.Run(); err != nil {
-		p.err = fmt.Errorf("%s -c 'import onnx' failed: %v\n%s", py, err, strings.TrimSpace(stderr.String()))
+		p.err = fmt.Errorf("%s -c 'import %s' failed: %v\n%s", py, module, err, strings.TrimSpace(stderr.String()))
 	} else {
 		p.version = strings.TrimSpace(stdout.String())
 	}
-	pythonCache[py] = p
+	pythonCache[key] = p
 	return p.version, p.err
+}
+
+// probePython checks once per interpreter that it can import onnx.
+func probePython(py string) (string, error) {
+	return probeModule(py, "onnx", "import onnx, onnx.checker, onnx.numpy_helper; print(onnx.__version__)")
 }
 
 // PythonChecker returns the python interpreter that has the onnx package
