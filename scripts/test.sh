@@ -7,27 +7,55 @@
 #   scripts/test.sh -run TestRelu ./internal/testenv/
 # (if an argument names a package, i.e. starts with ./, the package list
 # ./... is not added and the nested modules are not run).
+#
+# Output: apt, npm and go mod download write to
+# .deps/logs/install-test-deps.log (see install-test-deps.sh), not here.
+# go test runs with -json through scripts/testcount, which prints what plain
+# go test prints (package lines, the output of failed tests; everything with
+# -v) and counts top-level tests. The LAST line is the total:
+#   [test] N passed, N failed, N skipped (top-level tests; ...); exit S
+# and the exit status is non-zero when any vet or test step failed.
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo_root"
 export PATH="/usr/local/go/bin:${HOME:-/root}/go/bin:$PATH"
 
-"$repo_root/scripts/install-test-deps.sh"
+if ! "$repo_root/scripts/install-test-deps.sh"; then
+	echo "[test] no tests run: installing the test dependencies failed (see above); exit 1"
+	exit 1
+fi
 
 pkgs=(./...)
+verbose=()
 for a in "$@"; do
 	case "$a" in
 	./* | ../* | github.com/pixelgraph/pixelgraph*) pkgs=() ;;
+	-v | -test.v | -v=true) verbose=(-v) ;;
 	esac
 done
 
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+go build -o "$work/testcount" ./scripts/testcount
+counts="$work/counts"
+: >"$counts"
+runs=0
+failed_steps=()
+
+# gotest ARGS...: go test -json ARGS through testcount; returns go test's status.
+gotest() {
+	runs=$((runs + 1))
+	go test -json "$@" 2>&1 | "$work/testcount" "${verbose[@]}" -counts "$counts"
+	return "${PIPESTATUS[0]}"
+}
+
+status=0
 echo "[test] go vet ./..." >&2
-go vet ./...
+go vet ./... || { status=1; failed_steps+=("go vet"); }
 
 echo "[test] go test ${pkgs[*]} $*" >&2
-status=0
-go test "$@" "${pkgs[@]}" || status=$?
+gotest "$@" "${pkgs[@]}" || { status=1; failed_steps+=("go test"); }
 
 # Nested modules have their own go.mod (and dependencies the main module must
 # not see, e.g. onnx-go's older gorgonia); ./... above skips them. They run
@@ -36,7 +64,10 @@ nested=(interop/onnxgo)
 if [ ${#pkgs[@]} -gt 0 ]; then
 	for m in "${nested[@]}"; do
 		echo "[test] (cd $m && go vet ./... && go test $* ./...)" >&2
-		(cd "$repo_root/$m" && go vet ./... && go test "$@" ./...) || status=1
+		pushd "$repo_root/$m" >/dev/null
+		go vet ./... || { status=1; failed_steps+=("go vet in $m"); }
+		gotest "$@" ./... || { status=1; failed_steps+=("go test in $m"); }
+		popd >/dev/null
 	done
 fi
 
@@ -49,7 +80,22 @@ fi
 # (not when the caller named packages).
 if [ ${#pkgs[@]} -gt 0 ]; then
 	echo "[test] pure-Go: CGO_ENABLED=0 go vet ./... && PIXELGRAPH_NO_INTEROP=1 CGO_ENABLED=0 go test $* ./..." >&2
-	(CGO_ENABLED=0 go vet ./... &&
-		env -u CI PIXELGRAPH_NO_INTEROP=1 CGO_ENABLED=0 go test "$@" ./...) || status=1
+	CGO_ENABLED=0 go vet ./... || { status=1; failed_steps+=("pure-Go go vet"); }
+	(
+		export CGO_ENABLED=0 PIXELGRAPH_NO_INTEROP=1
+		unset CI
+		gotest "$@" ./...
+	) || { status=1; failed_steps+=("pure-Go go test"); }
+	runs=$((runs + 1)) # the subshell's count is lost with it
 fi
+
+read -r passed failed skipped broken < <(awk '{p += $1; f += $2; s += $3; b += $4} END {print p + 0, f + 0, s + 0, b + 0}' "$counts")
+note=""
+if [ "$broken" -gt 0 ]; then
+	note="; $broken package(s) failed outside a test (build error, panic, timeout)"
+fi
+if [ ${#failed_steps[@]} -gt 0 ]; then
+	note="$note; failed: $(IFS=,; echo "${failed_steps[*]}" | sed 's/,/, /g')"
+fi
+echo "[test] $passed passed, $failed failed, $skipped skipped (top-level tests, $runs go test runs)$note; exit $status"
 exit "$status"
