@@ -107,6 +107,9 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := e.checkBenchBatch(fs, b.g, slices.Max(f.batches), run[benchTrain]); err != nil {
+		return err
+	}
 
 	// --threads governs every engine; restore the process's settings after.
 	defer goruntime.GOMAXPROCS(goruntime.GOMAXPROCS(f.threads))

@@ -271,3 +271,15 @@ func images(k int) string {
 	}
 	return fmt.Sprintf("%d images", k)
 }
+
+// checkBenchBatch refuses a bench --batch whose forward pass (and, when the
+// training bench runs, training step) cannot fit.
+func (e *env) checkBenchBatch(fs *flag.FlagSet, g *graph.Graph, batch int, training bool) error {
+	if training {
+		if err := e.checkTrainActivations(fs, g, batch); err != nil {
+			return err
+		}
+	}
+	job := func(k int) string { return "a forward pass of " + images(k) }
+	return e.checkForward(g, nil, batch, 0, fmt.Sprintf("--batch %d", batch), job)
+}
