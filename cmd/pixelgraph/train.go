@@ -116,7 +116,7 @@ func runTrain(ctx context.Context, e *env, args []string) error {
 				opts.Seed = r.Seed
 			}
 		}
-		if err := e.checkParams(fs, *g.Config, trainCopies, "training"); err != nil {
+		if err := e.fits(configParams(*g.Config)*4*trainCopies, "--resume "+f.resume, "training its weights"); err != nil {
 			return err
 		}
 	} else if g, err = mf.build(e, fs, trainCopies, "training"); err != nil {
