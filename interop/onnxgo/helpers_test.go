@@ -278,29 +278,16 @@ func encode(t testing.TB, m *onnxpb.ModelProto) []byte {
 	return b
 }
 
-// withBatch implements, on an encoded file, the export option this module
-// proposes (export.Options.Batch / `pixelgraph export --batch N`): dim 0 of
-// every graph input and output, the symbolic "N", becomes dim_value n.
-// Nothing else changes (the nodes never mention the batch).
-func withBatch(t testing.TB, b []byte, n int) []byte {
+// marshalBatch is marshal with a fixed batch: export.Options.Batch, the
+// file `pixelgraph export --batch n` writes (dim 0 of every graph input and
+// output is dim_value n instead of the symbolic "N").
+func marshalBatch(t testing.TB, g *graph.Graph, opset, n int) []byte {
 	t.Helper()
-	if n <= 0 {
-		t.Fatalf("withBatch(%d): the batch must be > 0", n)
+	b, err := export.Marshal(g, &export.Options{Opset: opset, Batch: n})
+	if err != nil {
+		t.Fatal(err)
 	}
-	m := decode(t, b)
-	vis := append(append([]*onnxpb.ValueInfoProto{}, m.Graph.Input...), m.Graph.Output...)
-	vis = append(vis, m.Graph.ValueInfo...)
-	for _, vi := range vis {
-		dims := vi.GetType().GetTensorType().GetShape().GetDim()
-		if len(dims) == 0 {
-			t.Fatalf("value %s has no shape", vi.GetName())
-		}
-		if p := dims[0].GetDimParam(); p != graph.BatchDim {
-			t.Fatalf("value %s: dim 0 is %q, want the symbolic %q", vi.GetName(), p, graph.BatchDim)
-		}
-		dims[0].Value = &onnxpb.TensorShapeProto_Dimension_DimValue{DimValue: int64(n)}
-	}
-	return encode(t, m)
+	return b
 }
 
 // withExternalData writes the file with every initializer's bytes moved to

@@ -35,9 +35,9 @@ func TestLimitSymbolicBatchDropped(t *testing.T) {
 	errorContains(t, "SetInput after the failed Run", err, "Node's expected shape is (1, 28, 28). Got (1, 1, 28, 28) instead")
 	errorContains(t, "Run after the failed SetInput", gm.g.Run(), "root node is nil")
 
-	// The same file with a fixed batch (the proposed --batch option) reports
-	// the real shape, and a Run before SetInput runs (on zeros).
-	fixed := withBatch(t, b, 1)
+	// The same model exported with a fixed batch (--batch 1) reports the
+	// real shape, and a Run before SetInput runs (on zeros).
+	fixed := marshalBatch(t, pixelCNN(t, cfg), 13, 1)
 	gm, err = loadGo(fixed)
 	if err != nil {
 		t.Fatalf("UnmarshalBinary (fixed batch): %v", err)
@@ -95,7 +95,7 @@ func TestLimitBatchFrozenAtFirstRun(t *testing.T) {
 // of a file's shapes.
 func TestLimitDeclaredBatchNotEnforced(t *testing.T) {
 	cfg := testenv.Q256Config()
-	b := withBatch(t, marshal(t, pixelCNN(t, cfg), 13), 7)
+	b := marshalBatch(t, pixelCNN(t, cfg), 13, 7)
 	shape1 := []int{1, 1, cfg.Height, cfg.Width}
 	x := mnist(t, 0, 1, cfg.Levels)
 	_, s := runGo(t, b, shape1, x)

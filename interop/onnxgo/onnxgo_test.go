@@ -51,17 +51,17 @@ func TestMatchesORT(t *testing.T) {
 	}
 }
 
-// TestFixedBatchFile runs the file the proposed export option writes
-// (export.Options{Batch: n}, `pixelgraph export --batch n`; here made by
-// withBatch): onnx-go then reports the real 4-D input shape, so a caller
-// that sizes its input from the model works, and the logits match ORT's.
+// TestFixedBatchFile runs the file the fixed-batch export option writes
+// (export.Options{Batch: n}, `pixelgraph export --batch n`): onnx-go then
+// reports the real 4-D input shape, so a caller that sizes its input from
+// the model works, and the logits match ORT's.
 func TestFixedBatchFile(t *testing.T) {
 	for _, c := range []matchCase{
 		{"seed/batch1", seedConfig(), 13, 1},
 		{"small-q256/batch7", testenv.Q256Config(), 13, 7},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			b := withBatch(t, marshal(t, pixelCNN(t, c.cfg), c.opset), c.batch)
+			b := marshalBatch(t, pixelCNN(t, c.cfg), c.opset, c.batch)
 			gm, err := loadGo(b)
 			if err != nil {
 				t.Fatalf("onnx-go: UnmarshalBinary: %v", err)
@@ -98,7 +98,7 @@ func TestToleranceDiscriminates(t *testing.T) {
 	if err == nil || d.maxAbs < 100*atol {
 		t.Fatalf("logits of two different digits agree within the tolerance (max abs diff %.3g): the comparison cannot see a mismatch", d.maxAbs)
 	}
-	t.Logf("different digits: %v", err)
+	t.Logf("different digits: max abs diff %.3g; %v", d.maxAbs, err)
 }
 
 // TestProtoRegistrationConflictHandled documents why the test binary starts
