@@ -72,14 +72,13 @@ func TestOracleORT(t *testing.T) {
 					t.Fatalf("batch %d: shape %v, ORT %v", batch, got.Shape, ref[0].Shape)
 				}
 				// 1e-4: both sum the same float32 products in different orders
-				// (im2col+GEMM vs ORT's MLAS); measured differences are ~1e-6.
+				// (the Go kernels vs ORT's MLAS); measured differences are ~5e-7.
+				if !testenv.AllClose(t, got.F32, want, 1e-4, 0, "batch %d: logits, Go vs ORT", batch) {
+					t.FailNow()
+				}
 				worst, spread := 0.0, 0.0
 				for i := range want {
-					d := math.Abs(float64(got.F32[i] - want[i]))
-					if d > 1e-4 {
-						t.Fatalf("batch %d: logit %d = %v, ORT %v", batch, i, got.F32[i], want[i])
-					}
-					worst = max(worst, d)
+					worst = max(worst, math.Abs(float64(got.F32[i]-want[i])))
 					spread = max(spread, math.Abs(float64(want[i]-want[i%(q*hw)])))
 				}
 				if batch > 1 && spread == 0 {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/pixelgraph/pixelgraph/graph"
+	"github.com/pixelgraph/pixelgraph/internal/testenv"
 )
 
 // convLayer is one conv of a model: plan, packed weight, bias.
@@ -218,10 +219,12 @@ func TestSeedNetMatchesGraph(t *testing.T) {
 					s := newSeedNet(t, cfg)
 					s.sub, s.nhwc = sub, nhwc
 					got := s.forward(x, n)
-					for i := range want {
-						if d := math.Abs(float64(got[i]) - want[i]); d > 1e-4 {
-							t.Fatalf("threads %d, sub %d, nhwc %v: logits[%d] = %g, want %g", threads, sub, nhwc, i, got[i], want[i])
-						}
+					got64 := make([]float64, len(got))
+					for i, v := range got {
+						got64[i] = float64(v)
+					}
+					if !testenv.AllClose(t, got64, want, 1e-4, 0, "threads %d, sub %d, nhwc %v: logits", threads, sub, nhwc) {
+						t.FailNow()
 					}
 				})
 			}
