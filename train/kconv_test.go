@@ -1,7 +1,6 @@
 package train
 
 import (
-	"math"
 	"testing"
 
 	"gorgonia.org/tensor"
@@ -94,9 +93,7 @@ func TestKernelsGradientsMatchFloat64(t *testing.T) {
 			lker, gker := grads(ker)
 			// float32 logits carry ~1e-7 relative error; the mean loss of a
 			// few nats is then good to ~1e-6.
-			if math.Abs(lref-lker) > 1e-5 {
-				t.Errorf("loss: kernels %.8g, float64 %.8g", lker, lref)
-			}
+			testenv.AllClose(t, []float64{lker}, []float64{lref}, 1e-5, 0, "loss, kernels vs float64")
 			for i, p := range ker.l.params {
 				if ref.l.params[i].v != p.v {
 					t.Fatalf("parameter %d: %s vs %s", i, p.v.Name, ref.l.params[i].v.Name)
