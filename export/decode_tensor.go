@@ -53,12 +53,12 @@ func typedLens(tp *onnxpb.TensorProto) map[string]int {
 // bytes actually present — raw_data, the typed field or the external
 // segment — before anything is allocated, and counted against MaxBytes.
 //
-// Element types: float32 → F32; float64 → F64, except that tensors feeding
-// Conv, Gemm or MatMul (toF32) become float32, the precision the kernels run
-// in; float16 and bfloat16 always become float32 (the IR has no half type;
-// the conversion is exact); integer types and bool → I64, in the range of
-// the declared type. Strings, complex, float8 and 4-bit types are
-// unsupported.
+// Element types: float32 → F32; float64 → F64 and float16 → Float16 (its
+// values in F32, exactly), except that tensors feeding Conv, Gemm or MatMul
+// (toF32) become float32, the precision the kernels run in; bfloat16 always
+// becomes float32 (the IR has no bfloat16 type; the conversion is exact);
+// integer types and bool → I64, in the range of the declared type. Strings,
+// complex, float8 and 4-bit types are unsupported.
 func (d *decoder) tensor(tp *onnxpb.TensorProto, w Where, toF32 bool) (*graph.Tensor, error) {
 	dt := graph.DType(tp.GetDataType())
 	size, field := storage(dt)
@@ -87,7 +87,7 @@ func (d *decoder) tensor(tp *onnxpb.TensorProto, w Where, toF32 bool) (*graph.Te
 	for i, dim := range tp.GetDims() {
 		t.Shape[i] = int(dim) // fits: checked by numElements
 	}
-	if dt == graph.Float16 || dt == bfloat16 || (dt == graph.Float64 && toF32) {
+	if dt == bfloat16 || ((dt == graph.Float16 || dt == graph.Float64) && toF32) {
 		t.DType = graph.Float32
 	}
 	if raw != nil {
@@ -181,27 +181,6 @@ func (d *decoder) charge(nbytes int64, tp *onnxpb.TensorProto, w Where) error {
 	}
 	d.total += nbytes
 	return nil
-}
-
-// halfToFloat32 converts an IEEE 754 binary16 value to float32, exactly.
-// The standard library has no float16 type or conversion, hence this.
-func halfToFloat32(h uint16) float32 {
-	sign := uint32(h>>15) << 31
-	exp := uint32(h>>10) & 0x1f
-	frac := uint32(h) & 0x3ff
-	switch {
-	case exp == 0x1f: // infinity or NaN (payload kept)
-		return math.Float32frombits(sign | 0x7f800000 | frac<<13)
-	case exp == 0 && frac == 0:
-		return math.Float32frombits(sign) // ±0
-	case exp == 0: // subnormal: frac × 2⁻²⁴, exact in float32
-		f := float32(frac) / (1 << 24)
-		if sign != 0 {
-			f = -f
-		}
-		return f
-	}
-	return math.Float32frombits(sign | (exp+127-15)<<23 | frac<<13)
 }
 
 // bfloat16ToFloat32 widens a bfloat16 (the top half of a float32).

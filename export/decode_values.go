@@ -26,7 +26,7 @@ func fromRaw(t *graph.Tensor, dt graph.DType, raw []byte, n int) {
 		}
 		setFloat64(t, f)
 	case graph.Float16, bfloat16:
-		conv := halfToFloat32
+		conv := graph.Float16ToFloat32
 		if dt == bfloat16 {
 			conv = bfloat16ToFloat32
 		}
@@ -63,7 +63,7 @@ func fromTyped(t *graph.Tensor, dt graph.DType, tp *onnxpb.TensorProto, n int) {
 	case graph.Float64:
 		setFloat64(t, append(make([]float64, 0, n), tp.GetDoubleData()...))
 	case graph.Float16, bfloat16:
-		conv := halfToFloat32
+		conv := graph.Float16ToFloat32
 		if dt == bfloat16 {
 			conv = bfloat16ToFloat32
 		}

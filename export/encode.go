@@ -251,12 +251,16 @@ func tensorProto(name string, t *graph.Tensor) (*onnxpb.TensorProto, error) {
 		return nil, err
 	}
 	size := elemSize(t.DType)
-	if size == 0 || t.DType == graph.Float16 {
+	if size == 0 {
 		return nil, fmt.Errorf("cannot encode %v tensors", t.DType)
 	}
 	raw := make([]byte, t.Len()*size)
 	le := binary.LittleEndian
 	switch {
+	case t.DType == graph.Float16:
+		for i, x := range t.F32 {
+			le.PutUint16(raw[2*i:], graph.Float64ToFloat16(float64(x)))
+		}
 	case t.DType == graph.Float32:
 		for i, x := range t.F32 {
 			le.PutUint32(raw[4*i:], math.Float32bits(x))

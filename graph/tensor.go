@@ -50,8 +50,9 @@ func (d DType) IsInteger() bool {
 }
 
 // Tensor is a dense, row-major array. Exactly one of the data slices is used,
-// chosen by DType: F32 for Float32, F64 for Float64, I64 for every integer
-// type and Bool (values kept in int64, range of the declared type).
+// chosen by DType: F32 for Float32 and Float16 (values representable in half
+// precision; see RoundFloat16), F64 for Float64, I64 for every integer type
+// and Bool (values kept in int64, range of the declared type).
 type Tensor struct {
 	DType DType
 	Shape []int
@@ -115,7 +116,7 @@ func (t *Tensor) Check() error {
 	n := t.Len()
 	var got int
 	switch {
-	case t.DType == Float32:
+	case t.DType == Float32 || t.DType == Float16:
 		got = len(t.F32)
 	case t.DType == Float64:
 		got = len(t.F64)

@@ -9,10 +9,11 @@ import (
 )
 
 // castTypes are the element types Cast converts between: the ones
-// graph.Tensor stores. float16, bfloat16, strings, complex and float8 are
-// refused at compile time (an UnsupportedError on attribute to).
+// graph.Tensor stores (float16 as half-precision values in F32). bfloat16,
+// strings, complex and float8 are refused at compile time (an
+// UnsupportedError on attribute to).
 var castTypes = map[graph.DType]bool{
-	graph.Float32: true, graph.Float64: true, graph.Bool: true,
+	graph.Float32: true, graph.Float64: true, graph.Float16: true, graph.Bool: true,
 	graph.Int8: true, graph.Int16: true, graph.Int32: true, graph.Int64: true,
 	graph.Uint8: true, graph.Uint16: true, graph.Uint32: true, graph.Uint64: true,
 }
@@ -45,7 +46,7 @@ func compileCast(c *nodeCtx) (kernel, error) {
 		return nil, c.err
 	}
 	if !castTypes[to] {
-		return nil, c.unsupported("to", fmt.Sprintf("cast to %v (supported: float32, float64, bool and integer types)", to))
+		return nil, c.unsupported("to", fmt.Sprintf("cast to %v (supported: float16, float32, float64, bool and integer types)", to))
 	}
 	c.infer = func(ins []static) ([]static, error) {
 		s := ins[0]
@@ -83,16 +84,16 @@ func castTensor(rc *runCtx, x *graph.Tensor, to graph.DType) *graph.Tensor {
 	out := rc.newTensor(to, x.Shape)
 	n := x.Len()
 	// Read every element as float64 or int64, whichever holds it exactly.
-	fromFloat := isFloat(x.DType)
+	fromFloat := isFloat(x.DType) || x.DType == graph.Float16
 	getF := func(i int) float64 {
-		if x.DType == graph.Float32 {
+		if storesF32(x.DType) {
 			return float64(x.F32[i])
 		}
 		return x.F64[i]
 	}
 	getI := func(i int) int64 { return x.I64[i] }
 	switch {
-	case to == graph.Float32 || to == graph.Float64:
+	case to == graph.Float32 || to == graph.Float64 || to == graph.Float16:
 		for i := 0; i < n; i++ {
 			var v float64
 			switch {
@@ -103,13 +104,12 @@ func castTensor(rc *runCtx, x *graph.Tensor, to graph.DType) *graph.Tensor {
 			default:
 				v = float64(getI(i))
 			}
-			if to == graph.Float32 {
-				if x.DType == graph.Float32 {
-					out.F32[i] = x.F32[i]
-				} else {
-					out.F32[i] = float32(v)
-				}
-			} else {
+			switch {
+			case to == graph.Float16: // one rounding, from the exact value
+				out.F32[i] = graph.RoundFloat16(v)
+			case to == graph.Float32:
+				out.F32[i] = float32(v)
+			default:
 				out.F64[i] = v
 			}
 		}

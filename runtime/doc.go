@@ -31,9 +31,15 @@
 //     fixed dims equal; symbolic dims are free but a dim name used twice
 //     ("N") must bind to one size. Errors are *InputError naming the input.
 //   - Tensors are graph.Tensor: float32 in F32, float64 in F64, every integer
-//     type and bool in I64 holding values in the range of the declared type.
-//     Integer arithmetic wraps as the declared type does (uint8 200+100 = 44)
-//     and integer Div truncates toward zero like C.
+//     type and bool in I64 holding values in the range of the declared type,
+//     float16 in F32 holding half-precision values (Cast, the data-moving
+//     ops and the elementwise arithmetic take it and round each result to
+//     half once). Integer arithmetic wraps as the declared type does (uint8
+//     200+100 = 44) and integer Div truncates toward zero like C.
+//   - Inference only, except where training is deterministic:
+//     BatchNormalization-14's training_mode (batch statistics) and Dropout
+//     with ratio 0. is_test=0 (opsets before 7) and random dropout are
+//     refused with an error naming node, op and attribute or input.
 //   - Kernels never write to their inputs. Within a Run, the float32 buffer
 //     of a value is recycled for a later node once the value and every view
 //     of it (Reshape, Flatten, Squeeze, Unsqueeze, Identity) are dead; inputs,

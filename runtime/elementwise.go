@@ -100,7 +100,7 @@ func applyBinary(rc *runCtx, op binOp, a, b *graph.Tensor) (*graph.Tensor, error
 	if a.DType != b.DType {
 		return nil, fmt.Errorf("input dtypes differ: %v and %v", a.DType, b.DType)
 	}
-	if !isNumeric(a.DType) {
+	if !isNumeric(a.DType) && a.DType != graph.Float16 {
 		return nil, fmt.Errorf("dtype %v is not supported", a.DType)
 	}
 	os, err := broadcastShapes(a.Shape, b.Shape)
@@ -113,6 +113,11 @@ func applyBinary(rc *runCtx, op binOp, a, b *graph.Tensor) (*graph.Tensor, error
 		out.F32 = broadcast2(rc.f32(graph.NumElements(os)), a.F32, b.F32, a.Shape, b.Shape, os, floatOp[float32](op))
 	case graph.Float64:
 		out.F64 = broadcast2(nil, a.F64, b.F64, a.Shape, b.Shape, os, floatOp[float64](op))
+	case graph.Float16: // computed in float32 and rounded to half, as ONNX Runtime does
+		f := floatOp[float32](op)
+		out.F32 = broadcast2(nil, a.F32, b.F32, a.Shape, b.Shape, os, func(x, y float32) float32 {
+			return graph.RoundFloat16(float64(f(x, y)))
+		})
 	default:
 		f, divZero := intOp(op, a.DType)
 		out.I64 = broadcast2(nil, a.I64, b.I64, a.Shape, b.Shape, os, f)

@@ -7,55 +7,65 @@ import (
 	"github.com/pixelgraph/pixelgraph/graph"
 )
 
-// BatchNormalization and Dropout as they run in inference, the only mode
-// this runtime runs: a graph asking for training (is_test=0 before opset 7,
-// the running statistics outputs, training_mode=1) is refused.
+// BatchNormalization and Dropout as they run in inference. Training forms
+// run where they are deterministic (BatchNormalization-14's training_mode,
+// Dropout with ratio 0); the others (is_test=0 before opset 7, random
+// dropout) are refused.
 
 // compileBatchNorm: y = (x − mean)/sqrt(var + epsilon)·scale + B per channel
 // (dim 1; a 1-D input is one channel). Before opset 9, spatial=0 gives every
 // activation its own parameters (shaped like one sample: C, D1, ...).
-// momentum only concerns training and is read and ignored.
-func compileBatchNorm(c *nodeCtx) (kernel, error) {
+// From opset 14, training_mode=1 normalizes with the batch's statistics
+// (mean and population variance over every dim but 1) and returns the
+// updated running_mean and running_var (input·momentum + batch·(1−momentum)),
+// as BatchNormalization-14 defines them; before 14 training (is_test=0, or
+// the statistics outputs of opsets 7..13, whose saved_* outputs changed
+// meaning across versions) is refused.
+func compileBatchNorm(c *nodeCtx) (kernelN, error) {
 	c.legacyConsumedInputs()
 	eps := float64(c.float("epsilon", 1e-5))
-	c.float("momentum", 0.9)
+	momentum := float64(c.float("momentum", 0.9))
 	spatial := true
 	if c.opset < 9 {
 		spatial = c.int("spatial", 1) != 0
 	}
-	training := ""
-	switch {
-	case c.opset < 7:
-		if c.int("is_test", 0) == 0 {
-			training = "is_test=0 (training mode)"
-		}
-	case c.opset >= 14:
-		if c.int("training_mode", 0) != 0 {
-			training = "training_mode=1"
-		}
-	}
-	extra := false // a training output requested
+	train := false
+	refuse, attr := "", ""
+	extra := false // a statistics output requested
 	for i := 1; i < len(c.n.Outputs); i++ {
 		extra = extra || c.wantOut(i)
 	}
-	if training == "" && extra {
-		training = "outputs beyond Y (the running statistics) are training outputs"
+	switch {
+	case c.opset < 7:
+		if c.int("is_test", 0) == 0 {
+			refuse, attr = "is_test=0 (training mode)", "is_test"
+		}
+	case c.opset >= 14:
+		train = c.int("training_mode", 0) != 0
+		if len(c.n.Outputs) > 3 {
+			return nil, c.errf("%d outputs, want 1 to 3 from opset 14", len(c.n.Outputs))
+		}
+		if extra && !train {
+			return nil, c.errf("outputs running_mean and running_var need training_mode=1")
+		}
+	}
+	if refuse == "" && extra && !train {
+		refuse = "outputs beyond Y (the running statistics) are training outputs"
 	}
 	if c.err != nil {
 		return nil, c.err
 	}
-	if training != "" {
-		attr := "training_mode"
-		if c.opset < 7 {
-			attr = "is_test"
-		}
-		if c.opset >= 7 && c.opset < 14 {
-			attr = ""
-		}
-		return nil, c.unsupported(attr, training+": only inference is supported")
+	if refuse != "" {
+		return nil, c.unsupported(attr, refuse+": only inference (and training_mode from opset 14) is supported")
 	}
-	c.infer = sameAsInput
-	return func(rc *runCtx, ins []*graph.Tensor) (*graph.Tensor, error) {
+	c.infer = func(ins []static) ([]static, error) {
+		outs := []static{{dtype: ins[0].dtype, shape: ins[0].shape}}
+		for i := 1; i < len(c.n.Outputs); i++ {
+			outs = append(outs, static{dtype: ins[3+i-1].dtype, shape: ins[3+i-1].shape})
+		}
+		return outs, nil
+	}
+	return func(rc *runCtx, ins []*graph.Tensor) ([]*graph.Tensor, error) {
 		x := ins[0]
 		if err := checkData(x, "input X"); err != nil {
 			return nil, err
@@ -86,17 +96,38 @@ func compileBatchNorm(c *nodeCtx) (kernel, error) {
 			}
 			p[k] = floats64(t)
 		}
-		// y = x·a + b with a = scale/sqrt(var+eps), b = B − mean·a.
-		a, b := make([]float64, n), make([]float64, n)
-		for i := range a {
-			a[i] = p[0][i] / math.Sqrt(p[3][i]+eps)
-			b[i] = p[1][i] - p[2][i]*a[i]
-		}
-		out := rc.newTensor(x.DType, x.Shape)
-		per := inner // elements sharing one parameter
+		per := inner // consecutive elements sharing one parameter
 		if !spatial {
 			per = 1
 		}
+		mean, vr := p[2], p[3]
+		outs := make([]*graph.Tensor, len(c.n.Outputs))
+		if train {
+			mean, vr = batchStats(x, n, per)
+			for k, s := range [][2][]float64{{p[2], mean}, {p[3], vr}} {
+				if !c.wantOut(k + 1) {
+					continue
+				}
+				in := ins[3+k]
+				r := newTensor(in.DType, in.Shape)
+				for i := range s[0] {
+					v := s[0][i]*momentum + s[1][i]*(1-momentum)
+					if r.DType == graph.Float32 {
+						r.F32[i] = float32(v)
+					} else {
+						r.F64[i] = v
+					}
+				}
+				outs[k+1] = r
+			}
+		}
+		// y = x·a + b with a = scale/sqrt(var+eps), b = B − mean·a.
+		a, b := make([]float64, n), make([]float64, n)
+		for i := range a {
+			a[i] = p[0][i] / math.Sqrt(vr[i]+eps)
+			b[i] = p[1][i] - mean[i]*a[i]
+		}
+		out := rc.newTensor(x.DType, x.Shape)
 		for i := 0; i < x.Len(); i++ {
 			j := (i / per) % n
 			if x.DType == graph.Float32 {
@@ -105,8 +136,39 @@ func compileBatchNorm(c *nodeCtx) (kernel, error) {
 				out.F64[i] = x.F64[i]*a[j] + b[j]
 			}
 		}
-		return out, nil
+		outs[0] = out
+		return outs, nil
 	}, nil
+}
+
+// batchStats returns the mean and population variance of x for each of the
+// n parameters, element i belonging to parameter (i/per)%n.
+func batchStats(x *graph.Tensor, n, per int) (mean, vr []float64) {
+	mean, vr = make([]float64, n), make([]float64, n)
+	count := make([]float64, n)
+	at := func(i int) float64 {
+		if x.DType == graph.Float32 {
+			return float64(x.F32[i])
+		}
+		return x.F64[i]
+	}
+	for i := 0; i < x.Len(); i++ {
+		j := (i / per) % n
+		mean[j] += at(i)
+		count[j]++
+	}
+	for j := range mean {
+		mean[j] /= max(count[j], 1)
+	}
+	for i := 0; i < x.Len(); i++ {
+		j := (i / per) % n
+		d := at(i) - mean[j]
+		vr[j] += d * d
+	}
+	for j := range vr {
+		vr[j] /= max(count[j], 1)
+	}
+	return mean, vr
 }
 
 // floats64 returns a float tensor's values as float64.

@@ -39,7 +39,7 @@ func compileTranspose(c *nodeCtx) (kernel, error) {
 		}
 		out := &graph.Tensor{DType: x.DType}
 		switch {
-		case x.DType == graph.Float32:
+		case storesF32(x.DType):
 			out.F32, out.Shape = permute(x.F32, x.Shape, perm)
 		case x.DType == graph.Float64:
 			out.F64, out.Shape = permute(x.F64, x.Shape, perm)
@@ -145,7 +145,7 @@ func compileConcat(c *nodeCtx) (kernel, error) {
 		for _, t := range ins {
 			w := t.Shape[axis] * inner
 			switch {
-			case t.DType == graph.Float32:
+			case storesF32(t.DType):
 				concatInto(out.F32, t.F32, outer, row, w, off)
 			case t.DType == graph.Float64:
 				concatInto(out.F64, t.F64, outer, row, w, off)

@@ -132,7 +132,7 @@ func TestPadErrors(t *testing.T) {
 		{"crop below zero", 13, nil, []arg{in(x), cst(i64([]int{4}, 0, -2, 0, -2))}, "input pads [0 -2 0 -2]: axis 1 of size 3 would have size -1"},
 		{"crop below zero, pads fed at run time", 13, nil, []arg{in(x), in(i64([]int{4}, -3, 0, 0, 0))}, "axis 0 of size 2 would have size -1"},
 		{"wrong count", 13, nil, []arg{in(x), cst(i64([]int{2}, 1, 1))}, "input pads [1 1] has 2 values, want 4"},
-		{"huge", 13, nil, []arg{in(x), in(i64([]int{4}, 1 << 40, 0, 0, 0))}, "the output has more than 2147483648 elements"},
+		{"huge", 13, nil, []arg{in(x), in(i64([]int{4}, 1<<40, 0, 0, 0))}, "the output has more than 2147483648 elements"},
 		{"reflect of an empty axis", 13, []graph.Attr{attrStr("mode", "reflect")}, []arg{in(f32([]int{0, 3})), in(i64([]int{4}, 1, 0, 0, 0))},
 			"mode reflect cannot pad axis 0 of size 0"},
 		{"wrap before opset 19", 18, []graph.Attr{attrStr("mode", "wrap")}, []arg{in(x), cst(i64([]int{4}, 0, 0, 0, 0))}, `unsupported attribute "mode": wrap is defined from opset 19`},

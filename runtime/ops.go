@@ -65,7 +65,7 @@ func init() {
 		"MaxPool":            {minIn: 1, maxIn: 1, maxOut: 2, compileN: compilePool(true)},
 		"AveragePool":        {minIn: 1, maxIn: 1, compileN: compilePool(false)},
 		"GlobalAveragePool":  {minIn: 1, maxIn: 1, compile: compileGlobalAveragePool},
-		"BatchNormalization": {minIn: 5, maxIn: 5, maxOut: 5, compile: compileBatchNorm},
+		"BatchNormalization": {minIn: 5, maxIn: 5, maxOut: 5, compileN: compileBatchNorm},
 		"Dropout":            {minIn: 1, maxIn: 3, maxOut: 2, view: true, compileN: compileDropout},
 
 		"Relu":      {minIn: 1, maxIn: 1, infer: sameAsInput, compile: compileMathOp("Relu")},

@@ -208,6 +208,8 @@ func padValue(x *graph.Tensor, attr float32, ins []*graph.Tensor) (*graph.Tensor
 	switch {
 	case x.DType == graph.Float32:
 		t.F32[0] = attr
+	case x.DType == graph.Float16:
+		t.F32[0] = graph.RoundFloat16(float64(attr))
 	case x.DType == graph.Float64:
 		t.F64[0] = float64(attr)
 	default:

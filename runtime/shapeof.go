@@ -122,7 +122,7 @@ func compileConstantOfShape(c *nodeCtx) (kernel, error) {
 		}
 		out := rc.newTensor(fill.DType, shape)
 		switch {
-		case fill.DType == graph.Float32:
+		case storesF32(fill.DType):
 			for i := range out.F32 {
 				out.F32[i] = fill.F32[0]
 			}

@@ -30,7 +30,7 @@ func takeAxes(rc *runCtx, x *graph.Tensor, maps [][]int, fill *graph.Tensor) *gr
 	}
 	out := rc.newTensor(x.DType, shape)
 	switch {
-	case x.DType == graph.Float32:
+	case storesF32(x.DType):
 		var f float32
 		if fill != nil {
 			f = fill.F32[0]

@@ -12,7 +12,7 @@ func newTensor(dt graph.DType, shape []int) *graph.Tensor {
 	t := &graph.Tensor{DType: dt, Shape: append([]int{}, shape...)}
 	n := graph.NumElements(shape)
 	switch {
-	case dt == graph.Float32:
+	case storesF32(dt):
 		t.F32 = make([]float32, n)
 	case dt == graph.Float64:
 		t.F64 = make([]float64, n)
@@ -113,6 +113,13 @@ func isUnsigned(dt graph.DType) bool {
 }
 
 func isFloat(dt graph.DType) bool { return dt == graph.Float32 || dt == graph.Float64 }
+
+// storesF32 reports the dtypes whose data is in Tensor.F32: float32, and
+// float16 (each value representable in half precision). Ops that only move
+// data (Gather, Slice, Transpose...) take float16 through it; arithmetic
+// ops take it where they say so (Cast, Add..Div, Min, Max, the one-input
+// math ops) and round every result to half precision.
+func storesF32(dt graph.DType) bool { return dt == graph.Float32 || dt == graph.Float16 }
 
 // isNumeric reports the element types arithmetic ops accept (no bool).
 func isNumeric(dt graph.DType) bool {

@@ -53,6 +53,11 @@ func applyMath(rc *runCtx, op mathOp, x *graph.Tensor) (*graph.Tensor, error) {
 		for i, v := range x.F64 {
 			out.F64[i] = op.f(v)
 		}
+	case x.DType == graph.Float16:
+		out.F32 = make([]float32, len(x.F32))
+		for i, v := range x.F32 {
+			out.F32[i] = graph.RoundFloat16(op.f(float64(v)))
+		}
 	case op.i != nil && isNumeric(x.DType):
 		out.I64 = make([]int64, len(x.I64))
 		u, w := isUnsigned(x.DType), wrapInt(x.DType)

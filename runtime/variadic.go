@@ -97,7 +97,7 @@ func compileClip(c *nodeCtx) (kernel, error) {
 				return nil, fmt.Errorf("input %s is %v%v, want one %v value", name, b.DType, b.Shape, x.DType)
 			}
 			switch {
-			case b.DType == graph.Float32:
+			case storesF32(b.DType):
 				flo, fhi = pick(k, flo, fhi, float64(b.F32[0]))
 			case b.DType == graph.Float64:
 				flo, fhi = pick(k, flo, fhi, b.F64[0])

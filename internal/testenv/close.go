@@ -80,7 +80,7 @@ func CloseTensor(got, want *graph.Tensor, atol, rtol float64) error {
 		return fmt.Errorf("got %v, want %v", got, want)
 	case got.DType != want.DType || !slices.Equal(got.Shape, want.Shape):
 		return fmt.Errorf("got %v%v, want %v%v", got.DType, got.Shape, want.DType, want.Shape)
-	case want.DType == graph.Float32:
+	case want.DType == graph.Float32 || want.DType == graph.Float16: // float16 values live in F32
 		return Close(got.F32, want.F32, atol, rtol)
 	case want.DType == graph.Float64:
 		return Close(got.F64, want.F64, atol, rtol)
