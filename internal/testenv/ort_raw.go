@@ -4,7 +4,6 @@ package testenv
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"math"
 	"testing"
@@ -12,10 +11,6 @@ import (
 	ort "github.com/yalue/onnxruntime_go"
 )
 
-// ErrRawUnsupported is returned (wrapped) by RunORTRaw for tensors
-// onnxruntime_go cannot pass: bfloat16, float16 scalars, and models without
-// inputs. A caller comparing engines counts such cases as not measured.
-var ErrRawUnsupported = errors.New("onnxruntime_go cannot pass this tensor")
 
 // RunORTRaw runs the model at path in ONNX Runtime (one intra-op thread) on
 // inputs fed by name, and fills each output's Data (or Strings) in place;
