@@ -81,6 +81,8 @@ func TestGatherSliceShape(t *testing.T) {
 		{"cast int64 to uint8 wraps", "Cast", 6, []graph.Attr{attrInt("to", int64(graph.Uint8))}, []arg{in(i64([]int{2}, 300, -1))}, ints(graph.Uint8, []int{2}, 44, 255)},
 		{"cast to bool", "Cast", 9, []graph.Attr{attrInt("to", int64(graph.Bool))}, []arg{in(f32([]int{3}, 0, -2, float32(math.NaN())))}, ints(graph.Bool, []int{3}, 0, 1, 1)},
 		{"cast string name (opset 1)", "Cast", 1, []graph.Attr{attrStr("to", "DOUBLE")}, []arg{in(i64([]int{1}, -3))}, f64([]int{1}, -3)},
+		{"cast to float16 rounds to nearest even", "Cast", 13, []graph.Attr{attrInt("to", int64(graph.Float16))}, []arg{in(f64([]int{3}, 1+0x1p-11, 0.1, 70000))},
+			&graph.Tensor{DType: graph.Float16, Shape: []int{3}, F32: []float32{1, 0.0999755859375, float32(math.Inf(1))}}},
 		{"cast uint64 to float", "Cast", 13, []graph.Attr{attrInt("to", int64(graph.Float64))}, []arg{in(ints(graph.Uint64, []int{1}, -1))}, f64([]int{1}, 1<<64)},
 	}
 	for _, tc := range tests {
@@ -150,7 +152,7 @@ func TestSelectErrors(t *testing.T) {
 		{"expand incompatible", "Expand", 13, nil, []arg{in(x), cst(i64([]int{1}, 3))}, "input shape: shapes [3 4] and [3] do not broadcast"},
 		{"expand negative dim", "Expand", 13, nil, []arg{in(x), in(i64([]int{1}, -2))}, "input shape [-2]: dim 0 is negative"},
 		{"constantofshape huge", "ConstantOfShape", 13, nil, []arg{in(i64([]int{2}, 1<<40, 1<<40))}, "more than 2147483648 elements"},
-		{"cast to float16", "Cast", 13, []graph.Attr{attrInt("to", int64(graph.Float16))}, []arg{in(x)}, `unsupported attribute "to": cast to float16`},
+		{"cast to bfloat16", "Cast", 13, []graph.Attr{attrInt("to", 16)}, []arg{in(x)}, `unsupported attribute "to": cast to dtype(16)`},
 		{"cast to string (opset 1)", "Cast", 1, []graph.Attr{attrStr("to", "STRING")}, []arg{in(x)}, `unsupported attribute "to": cast to string`},
 		{"shape start before opset 15", "Shape", 13, []graph.Attr{attrInt("start", 1)}, []arg{in(x)}, `unsupported attribute "start"`},
 	}

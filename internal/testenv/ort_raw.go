@@ -11,7 +11,6 @@ import (
 	ort "github.com/yalue/onnxruntime_go"
 )
 
-
 // RunORTRaw runs the model at path in ONNX Runtime (one intra-op thread) on
 // inputs fed by name, and fills each output's Data (or Strings) in place;
 // the caller sets every output's Type and Shape, since ORT writes into
