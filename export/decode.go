@@ -63,9 +63,16 @@ func (o *DecodeOptions) dir() string {
 // DecodeFile reads the ONNX model at path; external data is looked up in
 // the model's folder (opts.Dir is ignored). Errors from the file name it.
 func DecodeFile(path string, opts *DecodeOptions) (*graph.Graph, error) {
+	g, _, err := DecodeFileHeader(path, opts)
+	return g, err
+}
+
+// DecodeFileHeader is DecodeFile that also returns the file's Header, from
+// the same parse.
+func DecodeFileHeader(path string, opts *DecodeOptions) (*graph.Graph, *Header, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer f.Close()
 	o := DecodeOptions{}
@@ -73,19 +80,23 @@ func DecodeFile(path string, opts *DecodeOptions) (*graph.Graph, error) {
 		o = *opts
 	}
 	o.Dir = filepath.Dir(path)
-	g, err := Decode(f, &o)
-	if err != nil {
-		var fe *FormatError
-		var ue *UnsupportedError
-		switch {
-		case errors.As(err, &fe) && fe.File == "":
-			fe.File = path
-		case errors.As(err, &ue) && ue.File == "":
-			ue.File = path
+	b, err := readAll(f, &o)
+	if err == nil {
+		var g *graph.Graph
+		var h *Header
+		if g, h, err = unmarshal(b, &o); err == nil {
+			return g, h, nil
 		}
-		return nil, err
 	}
-	return g, nil
+	var fe *FormatError
+	var ue *UnsupportedError
+	switch {
+	case errors.As(err, &fe) && fe.File == "":
+		fe.File = path
+	case errors.As(err, &ue) && ue.File == "":
+		ue.File = path
+	}
+	return nil, nil, err
 }
 
 // Decode reads an ONNX model from r and returns it as a graph.
@@ -108,6 +119,15 @@ func DecodeFile(path string, opts *DecodeOptions) (*graph.Graph, error) {
 // Errors are *FormatError (not valid ONNX, or breaks an invariant) or
 // *UnsupportedError (valid ONNX outside what pixelgraph reads).
 func Decode(r io.Reader, opts *DecodeOptions) (*graph.Graph, error) {
+	b, err := readAll(r, opts)
+	if err != nil {
+		return nil, err
+	}
+	return Unmarshal(b, opts)
+}
+
+// readAll reads a model, refusing one over the byte limit.
+func readAll(r io.Reader, opts *DecodeOptions) ([]byte, error) {
 	max := opts.maxBytes()
 	b, err := io.ReadAll(io.LimitReader(r, max+1))
 	if err != nil {
@@ -116,20 +136,29 @@ func Decode(r io.Reader, opts *DecodeOptions) (*graph.Graph, error) {
 	if int64(len(b)) > max {
 		return nil, unsupportedErr(Where{}, "model is larger than the %d-byte limit (DecodeOptions.MaxBytes)", max)
 	}
-	return Unmarshal(b, opts)
+	return b, nil
 }
 
 // Unmarshal decodes an ONNX model held in memory; see Decode.
 func Unmarshal(b []byte, opts *DecodeOptions) (*graph.Graph, error) {
-	var m onnxpb.ModelProto
-	if err := proto.Unmarshal(b, &m); err != nil {
-		return nil, &FormatError{Msg: "not an ONNX model (protobuf)", Err: err}
-	}
-	return FromProto(&m, opts)
+	g, _, err := unmarshal(b, opts)
+	return g, err
 }
 
-// FromProto converts an ONNX ModelProto to a graph; see Decode.
-func FromProto(m *onnxpb.ModelProto, opts *DecodeOptions) (*graph.Graph, error) {
+func unmarshal(b []byte, opts *DecodeOptions) (*graph.Graph, *Header, error) {
+	var m onnxpb.ModelProto
+	if err := proto.Unmarshal(b, &m); err != nil {
+		return nil, nil, &FormatError{Msg: "not an ONNX model (protobuf)", Err: err}
+	}
+	g, err := fromProto(&m, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	return g, header(&m, len(b)), nil
+}
+
+// fromProto converts an ONNX ModelProto to a graph; see Decode.
+func fromProto(m *onnxpb.ModelProto, opts *DecodeOptions) (*graph.Graph, error) {
 	d := &decoder{opts: opts, max: opts.maxBytes(), values: map[string]*graph.Value{}}
 	defer d.close()
 	return d.model(m)

@@ -18,7 +18,7 @@ import (
 // smallProto is our small PixelCNN as a ModelProto, ready to be broken.
 func smallProto(t *testing.T) *onnxpb.ModelProto {
 	t.Helper()
-	m, err := ToProto(mustPixelCNN(t, testenv.TinyConfig()), nil)
+	m, err := toProto(mustPixelCNN(t, testenv.TinyConfig()), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

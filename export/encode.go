@@ -84,15 +84,15 @@ func Encode(w io.Writer, g *graph.Graph, opts *Options) error {
 
 // Marshal returns g as ONNX bytes; the same graph always gives the same bytes.
 func Marshal(g *graph.Graph, opts *Options) ([]byte, error) {
-	m, err := ToProto(g, opts)
+	m, err := toProto(g, opts)
 	if err != nil {
 		return nil, err
 	}
 	return proto.MarshalOptions{Deterministic: true}.Marshal(m)
 }
 
-// ToProto converts g to an ONNX ModelProto.
-func ToProto(g *graph.Graph, opts *Options) (*onnxpb.ModelProto, error) {
+// toProto converts g to an ONNX ModelProto.
+func toProto(g *graph.Graph, opts *Options) (*onnxpb.ModelProto, error) {
 	if err := g.Validate(); err != nil {
 		return nil, fmt.Errorf("export: %w", err)
 	}

@@ -107,7 +107,7 @@ func TestEncodeMetadata(t *testing.T) {
 	t.Parallel()
 	g := mustPixelCNN(t, testenv.TinyConfig())
 	g.Metadata = []graph.KV{{Key: "author", Value: "x"}, {Key: MetaLevels, Value: "stale"}}
-	m, err := ToProto(g, nil)
+	m, err := toProto(g, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +163,7 @@ func TestEncodeRejects(t *testing.T) {
 func TestEncodeFixedBatch(t *testing.T) {
 	t.Parallel()
 	g := mustPixelCNN(t, testenv.TinyConfig())
-	m, err := ToProto(g, &Options{Batch: 7})
+	m, err := toProto(g, &Options{Batch: 7})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,11 +173,11 @@ func TestEncodeFixedBatch(t *testing.T) {
 			t.Errorf("%s: dim 0 = %v, want 7", vi.GetName(), d)
 		}
 	}
-	if _, err := ToProto(g, &Options{Batch: -1}); err == nil {
+	if _, err := toProto(g, &Options{Batch: -1}); err == nil {
 		t.Error("batch -1 accepted")
 	}
 	// The default keeps the symbolic N.
-	m, _ = ToProto(g, nil)
+	m, _ = toProto(g, nil)
 	if p := m.Graph.Input[0].Type.GetTensorType().Shape.Dim[0].GetDimParam(); p != "N" {
 		t.Errorf("default dim 0 param %q", p)
 	}

@@ -172,7 +172,7 @@ func FuzzDecodeMetadata(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	base, err := ToProto(g, nil)
+	base, err := toProto(g, nil)
 	if err != nil {
 		f.Fatal(err)
 	}

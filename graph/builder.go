@@ -302,6 +302,27 @@ func (b *Builder) Add(x, y *Value) *Value {
 	return b.emit(&Node{Name: where, Op: "Add", Inputs: []*Value{x, y}}, where, x, append([]int(nil), x.Shape...))
 }
 
+// Gate returns the gated activation tanh(a) ⊙ σ(b) of two values of the
+// same shape (the Gated PixelCNN's unit): in ONNX the plain ops Tanh,
+// Sigmoid and Mul, named "<gate>/tanh", "<gate>/sigmoid" and "<gate>".
+func (b *Builder) Gate(a, c *Value) *Value {
+	where := b.autoName("", "gate")
+	if !b.usable(where, a, c) {
+		return nil
+	}
+	if !sameShape(a.Shape, c.Shape) {
+		b.failf(where, "shapes differ: %s is %s, %s is %s", a.Name, a.TypeString(), c.Name, c.TypeString())
+		return nil
+	}
+	if !b.claim(where, where) || !b.claim(where, where+"/tanh") || !b.claim(where, where+"/sigmoid") {
+		return nil
+	}
+	shape := func() []int { return append([]int(nil), a.Shape...) }
+	t := b.emit(&Node{Name: where + "/tanh", Op: "Tanh", Inputs: []*Value{a}}, where+"/tanh", a, shape())
+	s := b.emit(&Node{Name: where + "/sigmoid", Op: "Sigmoid", Inputs: []*Value{c}}, where+"/sigmoid", a, shape())
+	return b.emit(&Node{Name: where, Op: "Mul", Inputs: []*Value{t, s}}, where, a, shape())
+}
+
 func sameShape(a, b []int) bool {
 	if len(a) != len(b) {
 		return false

@@ -12,8 +12,9 @@ import (
 
 // Dump writes a text description of g: inputs, outputs, initializers (shape,
 // mask, CRC-32 of the little-endian bytes and the first values), nodes with
-// their attributes, op counts, parameter count, receptive field and config.
-// It is the text twin of an ONNX file: goldens and `pixelgraph inspect` use it.
+// their attributes, op counts, parameter count and config. It is the text
+// twin of an ONNX file: goldens and `pixelgraph inspect` use it (inspect
+// adds the layer plan: engine paths and receptive field).
 func Dump(w io.Writer, g *Graph) error {
 	d := &dumper{w: w}
 	d.printf("graph %s\n", g.Name)
@@ -43,14 +44,6 @@ func Dump(w io.Writer, g *Graph) error {
 	d.printf("\nsummary:\n")
 	d.printf("  ops: %s\n", opCounts(g))
 	d.printf("  parameters: %d\n", ParamCount(g))
-	if len(g.Inputs) > 0 && len(g.Outputs) > 0 {
-		rf, err := Receptive(g, g.Outputs[0], g.Inputs[0])
-		if err != nil {
-			d.printf("  receptive field (%s <- %s): unknown: %v\n", g.Outputs[0].Name, g.Inputs[0].Name, err)
-		} else {
-			d.printf("  receptive field (%s <- %s): %v\n", g.Outputs[0].Name, g.Inputs[0].Name, rf)
-		}
-	}
 	if c := g.Config; c != nil {
 		d.printf("  pixelcnn: levels=%d channels=%d height=%d width=%d filters=%d hidden=%d blocks=%d head=%d first_kernel=%d block_kernel=%d seed=%d\n",
 			c.Levels, c.Channels, c.Height, c.Width, c.Filters, c.Hidden, c.Blocks, c.Head, c.FirstKernel, c.BlockKernel, c.Seed)

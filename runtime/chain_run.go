@@ -6,6 +6,7 @@ import (
 
 	"github.com/pixelgraph/pixelgraph/graph"
 	"github.com/pixelgraph/pixelgraph/internal/kernels"
+	"github.com/pixelgraph/pixelgraph/internal/layers"
 	"github.com/pixelgraph/pixelgraph/internal/par"
 )
 
@@ -123,21 +124,37 @@ func (s *chainSpec) runChunk(ctx context.Context, st *chainState, x []float32, o
 		}
 		op := &s.c.ops[i]
 		y, a := s.slice(st, x, outs, op.out, i0, i1), s.slice(st, x, outs, op.in[0], i0, i1)
-		switch op.kind {
-		case chainConv:
+		var b []float32
+		if op.in[1] >= 0 {
+			b = s.slice(st, x, outs, op.in[1], i0, i1)
+		}
+		switch l := op.l; l.Kind {
+		case layers.Conv:
 			if s.c.direct {
 				s.plans[i].ForwardNHWC(&st.ws, y, a, s.wd[i], op.conv.bias, nc, op.fuse)
 			} else {
 				s.plans[i].Forward(&st.ws, y, a, op.conv.wp, op.conv.bias, nc, op.fuse)
 			}
-		case chainRelu:
-			kernels.Relu(y, a)
-		case chainAdd:
-			b := s.slice(st, x, outs, op.in[1], i0, i1)
-			if op.relu >= 0 {
+		case layers.Unary:
+			unaryF32(l.Op, y, a)
+		case layers.Gate:
+			kernels.Gate(y, a, b)
+		case layers.Binary:
+			switch {
+			case l.Const != nil:
+				k := s.consts[i]
+				for j := 0; j < nc; j++ {
+					yj, aj := y[j*len(k):(j+1)*len(k)], a[j*len(k):(j+1)*len(k)]
+					if l.ConstFirst {
+						binaryF32(l.Op, yj, k, aj)
+					} else {
+						binaryF32(l.Op, yj, aj, k)
+					}
+				}
+			case op.relu >= 0:
 				addReluF32(y, s.slice(st, x, outs, op.relu, i0, i1), a, b)
-			} else {
-				addF32(y, a, b)
+			default:
+				binaryF32(l.Op, y, a, b)
 			}
 		}
 	}

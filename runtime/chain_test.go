@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/pixelgraph/pixelgraph/graph"
+	"github.com/pixelgraph/pixelgraph/internal/kernels"
+	"github.com/pixelgraph/pixelgraph/internal/layers"
 	"github.com/pixelgraph/pixelgraph/internal/testenv"
 )
 
@@ -312,5 +314,96 @@ func TestChainGeneralGraph(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// kindsGraph is a small graph with every layer kind of the plan: two masked
+// convs into a gate (Tanh, Sigmoid, Mul), a conv reading relu(gate), an Add
+// of activations, and the binary ops with constants broadcast per channel,
+// per position and as a scalar (first and second operand), Sigmoid, Tanh
+// and Identity.
+func kindsGraph(t *testing.T) *graph.Graph {
+	t.Helper()
+	b := graph.NewBuilder("kinds", 3)
+	x := b.Input("pixels", 1, 7, 6)
+	f := b.Conv(x, graph.ConvSpec{Name: "f", Out: 5, Kernel: 3, Pad: 1, Mask: graph.MaskA})
+	s := b.Conv(x, graph.ConvSpec{Name: "s", Out: 5, Kernel: 3, Pad: 1, Mask: graph.MaskA})
+	h := b.Gate(f, s)
+	c := b.Conv(b.Relu(h), graph.ConvSpec{Name: "c", Out: 5, Kernel: 3, Pad: 1, Mask: graph.MaskB})
+	h = b.Add(h, c)
+	b.Output("h", h)
+	g, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(8, 9))
+	cst := func(name string, shape ...int) *graph.Value {
+		tt := randF32(r, shape...)
+		for i := range tt.F32 {
+			tt.F32[i] += 1.5 // no division by ~0
+		}
+		v := &graph.Value{Name: name, DType: graph.Float32, Shape: tt.Shape, Const: tt}
+		g.Inits = append(g.Inits, v)
+		return v
+	}
+	v := g.Outputs[0]
+	node := func(op string, ins ...*graph.Value) *graph.Value {
+		n := &graph.Node{Name: fmt.Sprintf("k%d", len(g.Nodes)), Op: op, Inputs: ins}
+		out := &graph.Value{Name: n.Name + "_out", DType: graph.Float32, Shape: v.Shape, Producer: n}
+		n.Outputs = []*graph.Value{out}
+		g.Nodes = append(g.Nodes, n)
+		return out
+	}
+	y := node("Mul", v, cst("perchannel", 5, 1, 1))
+	y = node("Sub", cst("scalar", 1), y)
+	y = node("Div", y, cst("perposition", 7, 6))
+	y = node("Sigmoid", y)
+	y = node("Add", node("Tanh", y), cst("full", 1, 5, 7, 6))
+	y = node("Identity", y)
+	y.Name = graph.OutputName
+	g.Outputs = []*graph.Value{y}
+	return g
+}
+
+// TestChainLayerKinds: every layer kind runs in the chain, bit for bit the
+// generic path with the NCHW kernels, fused and unfused alike.
+func TestChainLayerKinds(t *testing.T) {
+	t.Parallel()
+	g := kindsGraph(t)
+	generic, err := CompileWith(g, Options{Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	generic.chain = nil
+	x := randF32(rand.New(rand.NewPCG(1, 2)), 3, 1, 7, 6)
+	want := forward(t, generic, x)
+	for _, direct := range []bool{false, true} {
+		var runs []*graph.Tensor
+		for _, noFusion := range []bool{false, true} {
+			p, err := CompileWith(g, Options{Threads: 2, NoDirect: !direct, NoFusion: noFusion})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.chain == nil {
+				t.Fatalf("no chain: %s", p.plan.Blocker)
+			}
+			gates := 0
+			for _, l := range p.plan.Layers {
+				if l.Kind == layers.Gate {
+					gates++
+				}
+			}
+			if want := map[bool]int{false: 1, true: 0}[noFusion]; gates != want {
+				t.Errorf("direct %v, no fusion %v: %d gate layers, want %d", direct, noFusion, gates, want)
+			}
+			runs = append(runs, forward(t, p, x))
+		}
+		tol := 0.0 // the NCHW chain runs the generic path's kernels: bit for bit
+		if direct && kernels.HasDirect() {
+			tol = 1e-5 // the direct kernel sums in another order than the generic path: float32 rounding
+		}
+		testenv.AllCloseTensor(t, runs[0], want, tol, tol, "direct %v, fused vs generic", direct)
+		// fusion moves exact operations only: bit for bit
+		testenv.AllCloseTensor(t, runs[0], runs[1], 0, 0, "direct %v, fused vs unfused", direct)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/pixelgraph/pixelgraph/graph"
+	"github.com/pixelgraph/pixelgraph/internal/layers"
 )
 
 // Conv is computed as im2col + GEMM. 1-D and 2-D convolutions are lifted to
@@ -88,8 +89,8 @@ func compileConv(c *nodeCtx) (kernel, error) {
 			if len(c.n.Inputs) > 2 && c.n.Inputs[2] != nil {
 				b, bConst = c.n.Inputs[2].Const, c.n.Inputs[2].Const != nil
 			}
-			if bConst {
-				k.fast = newFastConv(a, w, b)
+			if bConst && len(w.Shape) == 4 {
+				k.fast = newFastConv(a, w, b, layers.Taps(w, c.n.Inputs[1].Mask))
 			}
 			if k.fast == nil {
 				k.packed32 = packWeights(w.F32, w.Shape, a.group, true)

@@ -51,22 +51,28 @@
 //     CGO_ENABLED=0); the conformance tolerance is
 //     |got-ref| <= 1e-7 + 1e-3*|ref|.
 //   - A 2-D float32 Conv with constant weights (and bias) and group 1 runs on
-//     the kernels' ConvPlan (fastconv.go): its live taps are the taps whose
-//     weight is non-zero for some output and input channel, the weight is
-//     packed once, and a plan is cached per input size. Other Convs (1-D,
+//     the kernels' ConvPlan (fastconv.go): its live taps are layers.Taps
+//     (the mask's, or the taps whose weight is non-zero for some output and
+//     input channel), the weight is packed once, and a plan is cached per
+//     input size. Other Convs (1-D,
 //     3-D, grouped, float64, weights fed at run time) run the generic
 //     im2col + GEMM, which skips im2col rows whose constant weights are zero
 //     for every output channel of a group. Either way a masked PixelCNN tap
 //     costs nothing, and the result equals the dense product except where an
 //     input at a skipped tap is Inf or NaN (dense would give NaN there).
 //     Weights fed at run time are never pruned.
-//   - Graphs made only of such Convs, Relu and same-shape Add, with one NCHW
-//     float32 input (graph.PixelCNN), run as a chain (chain.go): the batch is
-//     cut into chunks of 1-4 images, each chunk runs the whole graph in its
-//     own goroutine on buffers reused across Runs, Relus are fused into the
-//     neighbouring convs where that is bit-exact, and a Run allocates only
-//     its outputs (plus a few words). Results are bit-identical to the
-//     node-by-node path (TestChainFusedEqualsUnfused).
+//   - Compile builds the graph's layer plan (internal/layers: one table of
+//     layer classes, one set of exact fusion rules, constants folded).
+//     Graphs the plan routes entirely to layers (Conv, Relu/Sigmoid/Tanh/
+//     Identity, Add/Sub/Mul/Div of activations or with a broadcast
+//     constant, the gate tanh(a)·σ(b)) with one NCHW float32 input
+//     (graph.PixelCNN) run as a chain (chain.go): the batch is cut into
+//     chunks of 1-4 images, each chunk runs the whole graph in its own
+//     goroutine on buffers reused across Runs, and a Run allocates only its
+//     outputs (plus a few words). Results are bit-identical to the
+//     node-by-node path with the same conv kernels (TestChainFusedEqualsUnfused,
+//     TestChainLayerKinds). Other graphs run node by node; WritePlan (and
+//     `pixelgraph inspect`) says which path every node takes and why.
 //   - A Run keeps at most Options.Threads (default: SetThreads, else
 //     GOMAXPROCS) goroutines busy.
 //   - A Program is immutable after Compile and safe for concurrent Run calls.

@@ -214,11 +214,3 @@ func intOp(op binOp, dt graph.DType) (func(x, y int64) int64, *bool) {
 	}
 	return f, divZero
 }
-
-func sigmoid(x float64) float64 {
-	if x >= 0 {
-		return 1 / (1 + math.Exp(-x))
-	}
-	e := math.Exp(x)
-	return e / (1 + e)
-}

@@ -9,11 +9,12 @@ import (
 
 // fastConv is a 2-D float32 Conv with constant weights and group 1, run by
 // the shared kernels (internal/kernels): im2col over the live taps, then
-// one SGEMM per image or band of rows. The live taps are the weight's zero
-// pattern (kernels.LiveTapsOf): a tap whose weight is 0 for every output and
-// input channel is never gathered nor multiplied (exact except for Inf/NaN
-// inputs at such taps, see doc.go). The packed weight (O, C·T) is made once;
-// a ConvPlan is made once per input size (H, W) and cached.
+// one SGEMM per image or band of rows. The live taps are the plan's
+// (layers.Taps): a tap whose weight is 0 for every output and input channel
+// (or that the weight's mask hides) is never gathered nor multiplied (exact
+// except for Inf/NaN inputs at such taps, see doc.go). The packed weight
+// (O, C·T) is made once; a ConvPlan is made once per input size (H, W) and
+// cached.
 type fastConv struct {
 	attrs convAttrs
 	w, b  *graph.Tensor // constant weight (O,C,kh,kw) and bias (O) or nil
@@ -31,8 +32,9 @@ type fastConv struct {
 }
 
 // newFastConv returns nil unless the node fits the kernels: float32 OIHW
-// weight, group 1, bias absent or a float32 constant.
-func newFastConv(a convAttrs, w, b *graph.Tensor) *fastConv {
+// weight, group 1, bias absent or a float32 constant. taps are the live
+// taps (layers.Taps).
+func newFastConv(a convAttrs, w, b *graph.Tensor, taps []int) *fastConv {
 	if w == nil || w.DType != graph.Float32 || len(w.Shape) != 4 || a.group != 1 {
 		return nil
 	}
@@ -43,10 +45,7 @@ func newFastConv(a convAttrs, w, b *graph.Tensor) *fastConv {
 	if b != nil {
 		f.bias = b.F32
 	}
-	f.taps = kernels.LiveTapsOf(w.F32, w.Shape[2], w.Shape[3])
-	if f.taps == nil {
-		f.taps = []int{} // every tap dead: nothing to gather (nil would mean all)
-	}
+	f.taps = taps
 	return f
 }
 

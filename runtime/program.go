@@ -8,6 +8,7 @@ import (
 
 	"github.com/pixelgraph/pixelgraph/graph"
 	"github.com/pixelgraph/pixelgraph/internal/kernels"
+	"github.com/pixelgraph/pixelgraph/internal/layers"
 )
 
 // Program is a graph prepared for repeated runs: ops, opsets and attributes
@@ -24,7 +25,8 @@ type Program struct {
 	steps   []step
 	outputs []outputSlot
 	opts    Options
-	chain   *chain // the fast path, or nil (see chain.go)
+	plan    *layers.Plan // the folded graph's layers (internal/layers), whether or not the chain runs them
+	chain   *chain       // the fast path, or nil (see chain.go)
 }
 
 type inputSlot struct {
@@ -38,12 +40,11 @@ type constSlot struct {
 }
 
 type step struct {
-	node  *graph.Node
-	k     *compiled
-	state any   // the kernel's compiled state, for the chain (see step.conv)
-	in    []int // -1 for an omitted optional input
-	out   []int // one per node output; -1 for an omitted output
-	free  []int // root slots recycled after this step (their last reader)
+	node *graph.Node
+	k    *compiled
+	in   []int // -1 for an omitted optional input
+	out  []int // one per node output; -1 for an omitted output
+	free []int // root slots recycled after this step (their last reader)
 }
 
 type outputSlot struct {
@@ -113,7 +114,7 @@ func CompileWith(g *graph.Graph, opts Options) (*Program, error) {
 	end := map[int]int{} // root -> index of the last step touching it
 	for i, n := range g.Nodes {
 		k := ks[i]
-		st := step{node: n, k: k, state: k.state}
+		st := step{node: n, k: k}
 		for _, in := range n.Inputs {
 			if in == nil {
 				st.in = append(st.in, -1)
@@ -158,7 +159,13 @@ func CompileWith(g *graph.Graph, opts Options) (*Program, error) {
 	for i := range p.steps {
 		sort.Ints(p.steps[i].free)
 	}
-	p.chain = compileChain(g, p.steps, !opts.NoFusion, kernels.HasDirect() && !opts.NoDirect)
+	direct := kernels.HasDirect() && !opts.NoDirect
+	pl, err := layers.Build(g, layers.Options{Fuse: chainFusions(!opts.NoFusion, direct)})
+	if err != nil {
+		return nil, err
+	}
+	p.chain = compileChain(pl, direct)
+	p.plan = pl
 	return p, nil
 }
 

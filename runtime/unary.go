@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/pixelgraph/pixelgraph/graph"
+	"github.com/pixelgraph/pixelgraph/internal/kernels"
 )
 
 // mathOp is an elementwise function of one input. Float types are computed
@@ -100,7 +101,9 @@ var mathOps = map[string]mathOp{
 			}
 		},
 	},
-	"Sigmoid": {f: sigmoid},
+	// Sigmoid and Tanh are kernels' (rounded once from float64), the
+	// definitions the chain, the sampler and the gate use too.
+	"Sigmoid": {f: kernels.Sigmoid64},
 	"Tanh":    {f: math.Tanh},
 	"Exp":     {f: math.Exp},
 	"Log":     {f: math.Log},

@@ -29,6 +29,7 @@ type buffered interface{ buf() *outBuf }
 
 func (op nllGradOp) buf() *outBuf { return &op.grad }
 func (op *addOp) buf() *outBuf    { return &op.y }
+func (op *gateOp) buf() *outBuf   { return &op.y }
 
 // assignBuffers gives our ops' outputs storage, sharing it between values
 // whose lifetimes in the tape's order do not overlap: gorgonia's tape

@@ -3,225 +3,135 @@ package train
 import (
 	"fmt"
 
-	"github.com/pixelgraph/pixelgraph/graph"
 	"github.com/pixelgraph/pixelgraph/internal/kernels"
+	"github.com/pixelgraph/pixelgraph/internal/layers"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
-// convAttrs are the attributes of an ONNX Conv the lowering understands.
-type convAttrs struct {
-	kernel, pads, strides, dilations []int
-}
-
-// parseConv reads and checks a Conv node's attributes against its weight
-// (O,C,kh,kw): group 1, symmetric pads, explicit (or default) everything.
-func parseConv(n *graph.Node, wShape []int) (convAttrs, error) {
-	a := convAttrs{kernel: wShape[2:4], pads: []int{0, 0, 0, 0}, strides: []int{1, 1}, dilations: []int{1, 1}}
-	bad := func(format string, args ...any) error {
-		return &UnsupportedError{n.Name, n.Op, fmt.Sprintf(format, args...)}
-	}
-	ints := func(at graph.Attr, want int) ([]int, error) {
-		if at.Type != graph.AttrInts || len(at.Ints) != want {
-			return nil, bad("attribute %s: want %d ints, got %v %v", at.Name, want, at.Type, at.Ints)
-		}
-		r := make([]int, want)
-		for i, v := range at.Ints {
-			r[i] = int(v)
-		}
-		return r, nil
-	}
-	for _, at := range n.Attrs {
-		var err error
-		switch at.Name {
-		case "group":
-			if at.Type != graph.AttrInt || at.I != 1 {
-				return a, bad("group %d is not supported (only 1)", at.I)
-			}
-		case "kernel_shape":
-			var k []int
-			if k, err = ints(at, 2); err == nil && (k[0] != wShape[2] || k[1] != wShape[3]) {
-				err = bad("kernel_shape %v does not match weight %v", k, wShape)
-			}
-		case "pads":
-			a.pads, err = ints(at, 4)
-		case "strides":
-			a.strides, err = ints(at, 2)
-		case "dilations":
-			a.dilations, err = ints(at, 2)
-		case "auto_pad":
-			if at.Type != graph.AttrString || at.S != "NOTSET" {
-				err = bad("auto_pad %q is not supported (explicit pads only)", at.S)
-			}
-		default:
-			err = bad("unknown attribute %s", at.Name)
-		}
-		if err != nil {
-			return a, err
-		}
-	}
-	if a.pads[0] != a.pads[2] || a.pads[1] != a.pads[3] {
-		return a, bad("asymmetric pads %v are not supported", a.pads)
-	}
-	for _, v := range append(append([]int(nil), a.strides...), a.dilations...) {
-		if v <= 0 {
-			return a, bad("strides %v and dilations %v must be > 0", a.strides, a.dilations)
-		}
-	}
-	return a, nil
-}
-
-// lowerConv: y = conv(x, W ⊙ M) + B for x (N,C,H,W), W (O,C,kh,kw), B (O).
-// M is graph.Mask of W's mask kind, a constant, so ∂loss/∂W is exactly 0 at
-// every masked tap.
-func (l *lowered) lowerConv(n *graph.Node, ins []*G.Node) (*G.Node, error) {
-	if err := checkArity(n, ins, 2, 3); err != nil {
-		return nil, err
-	}
-	x, w := ins[0], ins[1]
-	wv := n.Inputs[1]
-	ws := w.Shape()
-	if ws.Dims() != 4 || x.Shape().Dims() != 4 || ws[1] != x.Shape()[1] {
-		return nil, &UnsupportedError{n.Name, n.Op, fmt.Sprintf("input %v and weight %v do not fit (N,C,H,W) and (O,C,kh,kw)", x.Shape(), ws)}
-	}
-	a, err := parseConv(n, ws)
-	if err != nil {
-		return nil, err
-	}
+// lowerConv: y = conv(x, W ⊙ M) + B [+ r] for x (N,C,H,W), W (O,C,kh,kw),
+// B (O), M the plan's live taps (layers.Taps: the mask's, or the zero
+// pattern of an imported weight), so ∂loss/∂W is exactly 0 at every dead
+// tap; r the residual of a fused Add.
+func (l *lowered) lowerConv(i int, ly *layers.Layer) (*G.Node, error) {
+	s := ly.Conv
+	x, w := l.vals[ly.In[0]], l.nodes[s.WV]
 	var b *G.Node
-	if len(ins) == 3 && ins[2] != nil {
-		b = ins[2]
-		if b.Shape().Dims() != 1 || b.Shape()[0] != ws[0] {
-			return nil, &UnsupportedError{n.Name, n.Op, fmt.Sprintf("bias %v does not match %d output channels", b.Shape(), ws[0])}
-		}
+	if s.BV != nil {
+		b = l.nodes[s.BV]
 	}
 	if l.kernels {
-		return l.lowerKConv(n, x, w, b, a)
+		return l.lowerKConv(i, ly, x, w, b)
 	}
-	if wv.Mask != graph.MaskNone {
-		if w, err = l.masked(n, wv, w); err != nil {
+	if s.Pads[0] != s.Pads[2] || s.Pads[1] != s.Pads[3] {
+		return nil, &UnsupportedError{ly.Node.Name, ly.Node.Op, fmt.Sprintf("asymmetric pads %v (gorgonia's Conv2d pads symmetrically)", s.Pads)}
+	}
+	if ly.ReluIn || ly.Residual >= 0 {
+		return nil, &UnsupportedError{ly.Node.Name, ly.Node.Op, "fused layer on gorgonia's convs (a bug: trainFusions)"}
+	}
+	if len(s.Taps) < s.KH*s.KW {
+		var err error
+		if w, err = l.masked(ly, w); err != nil {
 			return nil, err
 		}
 	}
-	y, err := G.Conv2d(x, w, tensor.Shape(a.kernel), a.pads[:2], a.strides, a.dilations)
+	y, err := G.Conv2d(x, w, tensor.Shape{s.KH, s.KW}, s.Pads[:2], s.Stride[:], s.Dilation[:])
 	if err != nil {
-		return nil, &UnsupportedError{n.Name, n.Op, "gorgonia Conv2d: " + err.Error()}
+		return nil, &UnsupportedError{ly.Node.Name, ly.Node.Op, "gorgonia Conv2d: " + err.Error()}
 	}
 	if b != nil {
 		// B (O) broadcast to (N,O,H',W') along axes 0, 2, 3.
 		if y, err = G.BroadcastAdd(y, b, nil, []byte{0, 2, 3}); err != nil {
-			return nil, &UnsupportedError{n.Name, n.Op, "bias: " + err.Error()}
+			return nil, &UnsupportedError{ly.Node.Name, ly.Node.Op, "bias: " + err.Error()}
 		}
 	}
 	return y, nil
 }
 
 // lowerKConv is lowerConv on internal/kernels: one kconv op computing
-// conv(reluIn?(x), W ⊙ M) + B, M given by the plan's live taps
-// (kernels.LiveTaps of graph.Mask), a Relu feeding x fused when fusedRelus
-// found one.
-func (l *lowered) lowerKConv(n *graph.Node, x, w, b *G.Node, a convAttrs) (*G.Node, error) {
-	wv := n.Inputs[1]
-	xs, ws := x.Shape(), w.Shape()
+// conv(reluIn?(x), W ⊙ M) + B [+ r], M given by the plan's live taps.
+func (l *lowered) lowerKConv(i int, ly *layers.Layer, x, w, b *G.Node) (*G.Node, error) {
+	s := ly.Conv
+	xs := x.Shape()
 	p := kernels.ConvParams{
-		In: ws[1], Out: ws[0], KH: ws[2], KW: ws[3], H: xs[2], W: xs[3],
-		Stride:   [2]int{a.strides[0], a.strides[1]},
-		Dilation: [2]int{a.dilations[0], a.dilations[1]},
-		Pads:     [4]int{a.pads[0], a.pads[1], a.pads[2], a.pads[3]},
+		In: s.C, Out: s.O, KH: s.KH, KW: s.KW, H: xs[2], W: xs[3],
+		Stride: s.Stride, Dilation: s.Dilation, Pads: s.Pads, Taps: s.Taps,
 	}
-	if wv.Mask != graph.MaskNone {
-		if p.KH%2 == 0 || p.KW%2 == 0 {
-			return nil, &UnsupportedError{n.Name, n.Op, fmt.Sprintf("mask %v needs an odd kernel, got %dx%d", wv.Mask, p.KH, p.KW)}
-		}
-		p.Taps = kernels.LiveTaps(graph.Mask(wv.Mask, p.KH, p.KW))
-	}
-	reluIn := l.reluOf[n.Inputs[0]] != nil
-	needDx := x != l.input
 	children := G.Nodes{x, w}
 	if b != nil {
 		children = append(children, b)
 	}
-	k, err := newKConv(n.Name, p, xs[0], reluIn, b != nil, needDx, l.ws)
+	k, err := newKConv(ly.Node.Name, p, xs[0], ly.ReluIn, b != nil, x != l.input, l.ws)
 	if err != nil {
-		return nil, &UnsupportedError{n.Name, n.Op, err.Error()}
+		return nil, &UnsupportedError{ly.Node.Name, ly.Node.Op, err.Error()}
 	}
-	// A residual Add of this conv's output and r, r already computed and of
-	// the output's shape: fuse it (y = conv + B + r).
-	var add *graph.Node
-	if fa, ok := l.addOf[n.Outputs[0]]; ok {
-		if r := l.values[fa.other]; r != nil && r.Shape().Eq(k.y.shape) {
-			children = append(children, r)
-			k.resid, add = true, fa.add
+	if ly.Residual >= 0 {
+		r := l.vals[ly.Residual]
+		if !r.Shape().Eq(k.y.shape) {
+			return nil, &UnsupportedError{ly.Node.Name, ly.Node.Op, fmt.Sprintf("residual %v does not match the output %v", r.Shape(), k.y.shape)}
 		}
+		children = append(children, r)
+		k.resid = true
 	}
 	y, err := G.ApplyOp(kconvOp{k, kconvForward}, children...)
 	if err != nil {
-		return nil, &UnsupportedError{n.Name, n.Op, "kernels conv: " + err.Error()}
+		return nil, &UnsupportedError{ly.Node.Name, ly.Node.Op, "kernels conv: " + err.Error()}
 	}
-	if add != nil {
-		l.fusedAdd[add] = y
-	}
-	l.kconvs = append(l.kconvs, kconvUse{node: y, k: k, x: x, r: children[len(children)-1]})
+	l.kconvs[i] = &kconvUse{node: y, k: k, layer: ly}
 	return y, nil
 }
 
-// kconvUse is a kconv's forward node and its input nodes x and r (the
-// residual; meaningful when k.resid).
+// kconvUse is a kconv's forward node and its layer.
 type kconvUse struct {
-	node, x, r *G.Node
-	k          *kconv
+	node  *G.Node
+	k     *kconv
+	layer *layers.Layer
 }
 
 // pairResiduals lets a conv with a fused residual r hand r's gradient to
-// the conv that reads r as its x, when those two are r's only readers: the
-// latter's gradX op adds it into its dx, so r's two gradient terms are
-// summed there (in parallel, one float add per element, as gorgonia's sum
-// would) instead of by a gorgonia Add that autodiff would insert, run on
-// one thread and give a buffer of its own. In the PixelCNN this is every
-// block: h feeds the block's first conv (through a fused Relu) and its
-// last conv's residual.
+// the conv that reads r as its x, when the plan says those two are r's only
+// readers: the latter's gradX op adds it into its dx, so r's two gradient
+// terms are summed there (in parallel, one float add per element, as
+// gorgonia's sum would) instead of by a gorgonia Add that autodiff would
+// insert, run on one thread and give a buffer of its own. In the PixelCNN
+// this is every block: h feeds the block's first conv (through a fused
+// Relu) and its last conv's residual.
 func (l *lowered) pairResiduals() {
-	byNode := map[*G.Node]kconvUse{}
-	for _, u := range l.kconvs {
-		byNode[u.node] = u
-	}
 	for _, c := range l.kconvs {
-		if !c.k.resid || c.r == l.output || c.r == l.input {
+		h := c.layer.Residual
+		if h < 0 || h == l.plan.Input || l.plan.Values[h].Output {
 			continue
 		}
-		var readers []*G.Node
-		for it := l.eg.To(c.r.ID()); it.Next(); {
-			readers = append(readers, it.Node().(*G.Node))
-		}
-		if len(readers) != 2 {
+		rd := l.plan.Values[h].Readers
+		if len(rd) != 2 {
 			continue
 		}
-		other := readers[0]
-		if other == c.node {
-			other = readers[1]
+		a, ok := l.kconvs[rd[0]]
+		if a == c {
+			a, ok = l.kconvs[rd[1]]
 		}
-		a, ok := byNode[other]
-		if !ok || a.k == c.k || a.x != c.r || (a.k.resid && a.r == c.r) || !a.k.needDx {
+		if !ok || a == c || a.layer.In[0] != h || a.layer.Residual == h || !a.k.needDx {
 			continue
 		}
 		c.k.residTo = a.k
 	}
 }
 
-// masked returns W ⊙ M with M (O,C,kh,kw) the mask of wv repeated over O and C.
-func (l *lowered) masked(n *graph.Node, wv *graph.Value, w *G.Node) (*G.Node, error) {
-	ws := w.Shape()
-	kh, kw := ws[2], ws[3]
-	if kh%2 == 0 || kw%2 == 0 {
-		return nil, &UnsupportedError{n.Name, n.Op, fmt.Sprintf("mask %v needs an odd kernel, got %dx%d", wv.Mask, kh, kw)}
+// masked returns W ⊙ M with M (O,C,kh,kw) 1 at the layer's live taps.
+func (l *lowered) masked(ly *layers.Layer, w *G.Node) (*G.Node, error) {
+	s := ly.Conv
+	kk := s.KH * s.KW
+	live := make([]float32, kk)
+	for _, t := range s.Taps {
+		live[t] = 1
 	}
-	m := graph.Mask(wv.Mask, kh, kw)
+	ws := w.Shape()
 	mt := tensor.New(tensor.Of(l.dt), tensor.WithShape(ws...))
 	full := make([]float32, ws.TotalSize())
 	for i := range full {
-		full[i] = m[i%len(m)]
+		full[i] = live[i%kk]
 	}
 	copyIn(mt, full)
-	M := G.NewConstant(mt, G.WithName(wv.Name+"/mask"))
+	M := G.NewConstant(mt, G.WithName(s.WV.Name+"/mask"))
 	return G.HadamardProd(w, M)
 }

@@ -4,17 +4,21 @@
 // Adam solver. It is the only pixelgraph package that imports gorgonia.
 //
 // Invariants:
-//   - Lowering is per op, one function each (lowerConv in conv.go, lowerRelu
-//     and lowerAdd in lower.go, dispatched by lowerNode); activations are
-//     NCHW, weights OIHW, no transposes between the IR and gorgonia. Unknown
-//     ops and attributes are errors.
+//   - The lowering executes the graph's layer plan (internal/layers: the
+//     classes, the live taps, the fusions and the values' readers are the
+//     plan's), one function per layer class (lowerConv in conv.go, lowerGate
+//     in gate.go, the pointwise and binary classes in lower.go, dispatched
+//     by lowerLayer); activations are NCHW, weights OIHW, no transposes
+//     between the IR and gorgonia. A node the plan does not make a layer is
+//     an *UnsupportedError naming it and the plan's reason.
 //   - Options.Conv picks the conv implementation. ConvKernels (default,
 //     float32): each Conv is a kconvOp (kconv.go), a gorgonia Op whose Do
 //     calls internal/kernels and whose SymDiff adds three gradient ops (x, W,
-//     B) that call kernels' Backward; a Relu read only by convs is fused into
-//     them (Fuse.ReluIn), an Add reading a conv read by nothing else is fused
-//     into that conv (Fuse.Accumulate); other Adds and the loss are our ops
-//     too (kloss.go). When a fused residual r is read by one other conv
+//     B) that call kernels' Backward; the plan's rules relu-in (a Relu read
+//     only by convs: Fuse.ReluIn) and residual (an Add of a conv read by
+//     nothing else: the conv adds h after its bias, the graph's rounding)
+//     apply, and the gate is one gateOp (kernels.Gate and GateGrad); other
+//     Adds and the loss are our ops too (kloss.go). When a fused residual r is read by one other conv
 //     only, as its x (a PixelCNN block's h), that conv's gradX op adds r's
 //     gradient into its dx (pairResiduals), so autodiff inserts no Add of
 //     its own. gradW also sums dy's rows per image for gradB (which reads
@@ -27,8 +31,10 @@
 //     Gorgonia's graph, symbolic autodiff, tape machine and Adam do the
 //     training either way.
 //   - A masked conv computes with W ⊙ M, so the gradient of every masked tap
-//     is exactly 0: under gorgonia M is a constant from graph.Mask; under the
-//     kernels the plan holds the mask's live taps only and Unpack writes dead
+//     is exactly 0: M is the plan's live taps (layers.Taps: the mask's, or
+//     the zero pattern of an imported weight, which is how a torch.onnx
+//     file's masks are recovered); under gorgonia M is a constant; under the
+//     kernels the conv plan holds the live taps only and Unpack writes dead
 //     taps of dW as 0. With Adam's zero-initialised moments a masked tap
 //     never moves from the 0 the IR holds.
 //   - The loss is the mean per-pixel softmax cross-entropy over the q levels

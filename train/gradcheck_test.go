@@ -21,13 +21,20 @@ func TestGradientCheck(t *testing.T) {
 	for _, conv := range []string{ConvKernels, ConvGorgonia} {
 		t.Run(conv, func(t *testing.T) {
 			t.Parallel()
-			gradientCheck(t, conv)
+			gradientCheck(t, conv, tinyGraph(t), 4*(1*9-4)+4*(4*9-4*5))
 		})
 	}
 }
 
-func gradientCheck(t *testing.T, conv string) {
-	g := tinyGraph(t)
+// TestGateGradientCheck is TestGradientCheck on a graph with a gate
+// tanh(f)·σ(s) of two mask-A convs: the gate layer's gradient op (gateOp,
+// one op of the plan's Gate class) against finite differences.
+func TestGateGradientCheck(t *testing.T) {
+	t.Parallel()
+	gradientCheck(t, ConvKernels, tinyGatedGraph(t), 2*4*(9-4))
+}
+
+func gradientCheck(t *testing.T, conv string, g *graph.Graph, wantMasked int) {
 	const n, q = 2, 3
 	tr, err := newTrainer(g, Options{Batch: n, Conv: conv}, tensor.Float64)
 	if err != nil {
@@ -94,8 +101,8 @@ func gradientCheck(t *testing.T, conv string) {
 		// room for neither to matter unless a ReLU kink lies within ±h.
 		testenv.AllClose(t, analytic[i], fd, 1e-7, 1e-6, "d loss/d %s", p.v.Name)
 	}
-	if masked != 4*(1*9-4)+4*(4*9-4*5) {
-		t.Errorf("checked %d masked taps, want %d", masked, 4*5+4*16)
+	if masked != wantMasked {
+		t.Errorf("checked %d masked taps, want %d", masked, wantMasked)
 	}
 	t.Logf("%d parameters checked, %d masked; largest |gradient| %.3g", checked, masked, largest)
 }

@@ -20,7 +20,9 @@ import (
 //	y = conv(reluIn?(x), W ⊙ M) + B [+ r]   x (N,C,H,W), W (O,C,kh,kw), B (O), y and r (N,O,OH,OW)
 //
 // r is the other input of a residual Add fused into the conv (its gradient
-// is dy, passed on without a node).
+// is dy, passed on without a node), added after the bias as the graph adds
+// it: the NCHW kernels' Fuse.Accumulate would add it before the bias, one
+// rounding away from the graph's sum.
 //
 // M is implicit: the plan's live taps are the mask's ones, so dead taps
 // are never read and their gradient (Unpack) is exactly 0. Every op owns
@@ -198,12 +200,17 @@ func (op kconvOp) Do(vals ...G.Value) (G.Value, error) {
 			b = f[2]
 		}
 		y := out.Float32s()
-		if k.resid {
-			r := f[len(vals)-1]
-			forRanges(len(y), 16, 1, func(lo, hi int) { copy(y[lo:hi], r[lo:hi]) })
-		}
 		k.wp = k.plan.Pack(k.wp, f[1])
-		k.plan.Forward(&k.ws.all, y, f[0], k.wp, b, k.n, kernels.Fuse{ReluIn: k.reluIn, Accumulate: k.resid})
+		k.plan.Forward(&k.ws.all, y, f[0], k.wp, b, k.n, kernels.Fuse{ReluIn: k.reluIn})
+		if k.resid { // (W·x + b) + r, the graph's rounding (see layers.FuseResidual)
+			r := f[len(vals)-1]
+			forRanges(len(y), 16, 1, func(lo, hi int) {
+				d, r := y[lo:hi], r[lo:hi]
+				for i := range d {
+					d[i] += r[i]
+				}
+			})
+		}
 	case kconvGradX:
 		k.wp = k.plan.Pack(k.wp, f[1])
 		dx := out.Float32s()

@@ -23,6 +23,7 @@ func TestKernelsGradientsMatchFloat64(t *testing.T) {
 		hw   int
 	}{
 		{"tiny", tinyGraph, 25},
+		{"gated", tinyGatedGraph, 25},
 		{"small", func(t testing.TB) *graph.Graph { return mustPixelCNN(t, testenv.SmallConfig()) }, 28 * 28},
 	} {
 		t.Run(c.name, func(t *testing.T) {

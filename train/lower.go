@@ -4,39 +4,30 @@ import (
 	"fmt"
 
 	"github.com/pixelgraph/pixelgraph/graph"
+	"github.com/pixelgraph/pixelgraph/internal/layers"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
-// lowered is a graph.Graph as a gorgonia expression graph for a fixed batch
-// size (gorgonia shapes are static).
+// lowered is a graph's layer plan (internal/layers) as a gorgonia
+// expression graph for a fixed batch size (gorgonia shapes are static).
 type lowered struct {
 	eg     *G.ExprGraph
 	dt     tensor.Dtype // Float32 for training; Float64 for gradient checks
-	input  *G.Node      // (N,C,H,W), the graph's only input
-	output *G.Node      // (N,q·C,H,W), the graph's only output
-	params []*param     // the initializers the nodes use, in g.Inits order
-	values map[*graph.Value]*G.Node
+	plan   *layers.Plan
+	input  *G.Node   // (N,C,H,W), the graph's only input
+	output *G.Node   // (N,q·C,H,W), the graph's only output
+	params []*param  // the initializers the layers use, in g.Inits order
+	vals   []*G.Node // by plan value id
+	nodes  map[*graph.Value]*G.Node
 
-	// kernels is set when convs, residual Adds and the loss run as our own
-	// ops on internal/kernels (Options.Conv "kernels", float32 only); ws is
-	// their shared scratch memory. reluOf maps the output of a Relu fused
-	// into the convs that read it (Fuse.ReluIn) to the Relu's input.
+	// kernels is set when convs, Adds and the gate run as our own ops on
+	// internal/kernels (Options.Conv "kernels", float32 only); ws is their
+	// shared scratch memory.
 	kernels   bool
 	fusedLoss bool // nllOp (kloss.go); set with ConvKernels in float32 and float64
 	ws        *kworkspaces
-	reluOf    map[*graph.Value]*graph.Value
-	// addOf maps the output of a conv read only by a residual Add to that
-	// Add; fusedAdd maps an Add fused into its conv to the conv's node.
-	addOf    map[*graph.Value]fusableAdd
-	fusedAdd map[*graph.Node]*G.Node
-	kconvs   []kconvUse // every kconv's forward, in lowering order (pairResiduals)
-}
-
-// fusableAdd is an Add node and its input other than the conv's output.
-type fusableAdd struct {
-	add   *graph.Node
-	other *graph.Value
+	kconvs    map[int]*kconvUse // every kconv's forward, by layer index (pairResiduals)
 }
 
 // param is a trainable initializer and its gorgonia variable.
@@ -45,10 +36,23 @@ type param struct {
 	node *G.Node
 }
 
-// lower builds the expression graph of g for batch images in dtype dt with
-// the conv implementation conv (ConvKernels or ConvGorgonia; float64 always
-// uses gorgonia's, the kernels being float32). The initializers become
-// variables holding a copy of their IR data.
+// trainFusions are the plan rules the lowering runs with the kernels: a
+// conv applies a Relu on load (kernels.Fuse.ReluIn, and reluIn in the
+// backward) and adds its residual; the gate is one op. Relu-out would need
+// the kernels' backward to take relu' of the output; add-relu has no Adds
+// left to serve. gorgonia's own convs fuse nothing but the gate.
+func trainFusions(kernels bool) layers.Fusion {
+	if kernels {
+		return layers.FuseGate | layers.FuseReluIn | layers.FuseResidual
+	}
+	return layers.FuseGate
+}
+
+// lower builds the expression graph of g's layer plan for batch images in
+// dtype dt with the conv implementation conv (ConvKernels or ConvGorgonia;
+// float64 always uses gorgonia's, the kernels being float32). The
+// initializers the layers use become variables holding a copy of their IR
+// data.
 func lower(g *graph.Graph, batch int, dt tensor.Dtype, conv string) (*lowered, error) {
 	if len(g.Inputs) != 1 || len(g.Outputs) != 1 {
 		return nil, &UnsupportedError{Msg: fmt.Sprintf("need one input and one output, got %d and %d", len(g.Inputs), len(g.Outputs))}
@@ -57,221 +61,189 @@ func lower(g *graph.Graph, batch int, dt tensor.Dtype, conv string) (*lowered, e
 	if len(in.Shape) != 4 || in.Shape[1] <= 0 || in.Shape[2] <= 0 || in.Shape[3] <= 0 {
 		return nil, &UnsupportedError{Msg: fmt.Sprintf("input %s must be (N,C,H,W) with fixed C, H, W, got %s", in.Name, in.TypeString())}
 	}
-	l := &lowered{eg: G.NewGraph(), dt: dt, values: map[*graph.Value]*G.Node{}}
+	l := &lowered{eg: G.NewGraph(), dt: dt, nodes: map[*graph.Value]*G.Node{}, kconvs: map[int]*kconvUse{}}
 	l.fusedLoss = conv == ConvKernels
 	if conv == ConvKernels && dt == tensor.Float32 {
 		l.kernels, l.ws = true, &kworkspaces{}
-		l.reluOf = fusedRelus(g)
-		l.addOf, l.fusedAdd = fusableAdds(g), map[*graph.Node]*G.Node{}
 	}
+	pl, err := layers.Build(g, layers.Options{Fuse: trainFusions(l.kernels)})
+	if err != nil {
+		return nil, err
+	}
+	if !pl.Fast {
+		for _, r := range pl.Routes {
+			if r.Path == layers.PathGeneric {
+				return nil, &UnsupportedError{Node: r.Node.Name, Op: r.Node.Op, Msg: r.Reason + " (training runs layers only)"}
+			}
+		}
+		return nil, &UnsupportedError{Msg: pl.Blocker}
+	}
+	l.plan, l.vals = pl, make([]*G.Node, len(pl.Values))
 	shape := []int{batch, in.Shape[1], in.Shape[2], in.Shape[3]}
 	l.input = G.NewTensor(l.eg, dt, 4, G.WithShape(shape...), G.WithName(in.Name),
 		G.WithValue(tensor.New(tensor.Of(dt), tensor.WithShape(shape...))))
-	l.values[in] = l.input
-	used := map[*graph.Value]bool{}
-	for _, n := range g.Nodes {
-		for _, v := range n.Inputs {
-			used[v] = true
-		}
+	l.vals[pl.Input] = l.input
+	if err := l.newParams(); err != nil {
+		return nil, err
 	}
-	for _, v := range g.Inits {
-		if !used[v] {
-			continue
-		}
-		if v.Const.DType != graph.Float32 {
-			return nil, &UnsupportedError{Msg: fmt.Sprintf("initializer %s is %v, want float32", v.Name, v.Const.DType)}
-		}
-		t := tensor.New(tensor.Of(dt), tensor.WithShape(v.Const.Shape...))
-		copyIn(t, v.Const.F32)
-		var node *G.Node
-		if len(v.Const.Shape) == 1 {
-			node = G.NewVector(l.eg, dt, G.WithShape(v.Const.Shape...), G.WithName(v.Name), G.WithValue(t))
-		} else {
-			node = G.NewTensor(l.eg, dt, len(v.Const.Shape), G.WithShape(v.Const.Shape...), G.WithName(v.Name), G.WithValue(t))
-		}
-		l.values[v] = node
-		l.params = append(l.params, &param{v: v, node: node})
-	}
-	for _, n := range g.Nodes {
-		if err := l.lowerNode(n); err != nil {
+	for i, ly := range pl.Layers {
+		out, err := l.lowerLayer(i, ly)
+		if err != nil {
 			return nil, err
 		}
+		l.vals[ly.Out] = out
 	}
-	out, ok := l.values[g.Outputs[0]]
-	if !ok {
-		return nil, &UnsupportedError{Msg: "output " + g.Outputs[0].Name + " is not computed"}
-	}
-	l.output = out
+	l.output = l.vals[pl.Outputs[0]]
 	if l.kernels {
 		l.pairResiduals()
 	}
 	return l, nil
 }
 
-// lowerNode dispatches on the op: this is the one place to change when an
-// op gets its own gorgonia Op (a faster conv kernel, a fused conv+ReLU).
-func (l *lowered) lowerNode(n *graph.Node) error {
-	if n.Domain != "" {
-		return &UnsupportedError{n.Name, n.Op, "domain " + n.Domain + " is not supported"}
+// newParams makes a variable of every initializer a layer uses (conv
+// weights and biases, binary constants), in g.Inits order. A conv weight
+// computed from initializers (Mul(W, M) not folded in the file) cannot be
+// trained: train layers.FoldedGraph of it.
+func (l *lowered) newParams() error {
+	used := map[*graph.Value]bool{}
+	for _, ly := range l.plan.Layers {
+		for _, v := range []*graph.Value{ly.ConstV, convValue(ly, 0), convValue(ly, 1)} {
+			if v == nil {
+				continue
+			}
+			if !v.IsConst() {
+				return &UnsupportedError{Node: ly.Node.Name, Op: ly.Node.Op,
+					Msg: fmt.Sprintf("%s is computed from initializers by node %s; train the folded graph", v.Name, v.Producer.Name)}
+			}
+			used[v] = true
+		}
 	}
-	if len(n.Outputs) != 1 {
-		return &UnsupportedError{n.Name, n.Op, fmt.Sprintf("%d outputs, want 1", len(n.Outputs))}
+	for _, v := range l.plan.Graph.Inits {
+		if !used[v] {
+			continue
+		}
+		if v.Const.DType != graph.Float32 {
+			return &UnsupportedError{Msg: fmt.Sprintf("initializer %s is %v, want float32", v.Name, v.Const.DType)}
+		}
+		t := tensor.New(tensor.Of(l.dt), tensor.WithShape(v.Const.Shape...))
+		copyIn(t, v.Const.F32)
+		var node *G.Node
+		switch len(v.Const.Shape) {
+		case 0:
+			node = G.NewScalar(l.eg, l.dt, G.WithName(v.Name), G.WithValue(t))
+		case 1:
+			node = G.NewVector(l.eg, l.dt, G.WithShape(v.Const.Shape...), G.WithName(v.Name), G.WithValue(t))
+		default:
+			node = G.NewTensor(l.eg, l.dt, len(v.Const.Shape), G.WithShape(v.Const.Shape...), G.WithName(v.Name), G.WithValue(t))
+		}
+		l.nodes[v] = node
+		l.params = append(l.params, &param{v: v, node: node})
 	}
-	if n.Op == "Relu" && l.reluOf[n.Outputs[0]] != nil {
-		return nil // fused into the convs that read it
-	}
-	if y := l.fusedAdd[n]; y != nil {
-		l.values[n.Outputs[0]] = y // computed by the conv it was fused into
+	return nil
+}
+
+// convValue returns a conv layer's weight (k 0) or bias (k 1) value.
+func convValue(ly *layers.Layer, k int) *graph.Value {
+	if ly.Conv == nil {
 		return nil
 	}
-	ins := make([]*G.Node, len(n.Inputs))
-	for i, v := range n.Inputs {
-		if v == nil {
-			continue
-		}
-		if i == 0 && n.Op == "Conv" && l.reluOf[v] != nil {
-			v = l.reluOf[v] // conv(relu(x)) reads x and applies the Relu itself
-		}
-		x, ok := l.values[v]
-		if !ok {
-			return &UnsupportedError{n.Name, n.Op, fmt.Sprintf("input %q is neither an input, an initializer nor computed earlier", v.Name)}
-		}
-		ins[i] = x
+	if k == 0 {
+		return ly.Conv.WV
 	}
-	var out *G.Node
+	return ly.Conv.BV
+}
+
+// lowerLayer dispatches on the layer class: the one place to change when a
+// class gets its own gorgonia Op.
+func (l *lowered) lowerLayer(i int, ly *layers.Layer) (*G.Node, error) {
+	in := func(k int) *G.Node { return l.vals[ly.In[k]] }
+	unsup := func(err error) error {
+		return &UnsupportedError{Node: ly.Node.Name, Op: ly.Node.Op, Msg: err.Error()}
+	}
+	switch ly.Kind {
+	case layers.Conv:
+		return l.lowerConv(i, ly)
+	case layers.Gate:
+		return l.lowerGate(ly, in(0), in(1))
+	case layers.Unary:
+		var y *G.Node
+		var err error
+		switch ly.Op {
+		case "Relu":
+			y, err = G.Rectify(in(0))
+		case "Sigmoid":
+			y, err = G.Sigmoid(in(0))
+		case "Tanh":
+			y, err = G.Tanh(in(0))
+		default: // Identity
+			y = in(0)
+		}
+		if err != nil {
+			return nil, unsup(err)
+		}
+		return y, nil
+	}
+	return l.lowerBinary(ly)
+}
+
+// lowerBinary: y = a op b, two activations of one shape (an addOp with its
+// own buffer under the kernels), or an activation and a constant (a
+// variable when it is an initializer) broadcast over the batch and the
+// dims where it has size 1.
+func (l *lowered) lowerBinary(ly *layers.Layer) (*G.Node, error) {
+	unsup := func(err error) error {
+		return &UnsupportedError{Node: ly.Node.Name, Op: ly.Node.Op, Msg: err.Error()}
+	}
+	ops := map[string]func(a, b *G.Node, la, ra []byte) (*G.Node, error){
+		"Add": G.BroadcastAdd, "Sub": G.BroadcastSub, "Mul": G.BroadcastHadamardProd, "Div": G.BroadcastHadamardDiv,
+	}
+	if ly.Const == nil {
+		a, b := l.vals[ly.In[0]], l.vals[ly.In[1]]
+		if ly.Op == "Add" && l.kernels {
+			return G.ApplyOp(&addOp{name: ly.Node.Name, y: outBuf{dt: l.dt, shape: a.Shape().Clone()}}, a, b)
+		}
+		y, err := ops[ly.Op](a, b, nil, nil)
+		if err != nil {
+			return nil, unsup(err)
+		}
+		return y, nil
+	}
+	x := l.vals[ly.In[0]]
+	if ly.ConstFirst {
+		x = l.vals[ly.In[1]]
+	}
+	c, ok := l.nodes[ly.ConstV]
+	if !ok {
+		t := tensor.New(tensor.Of(l.dt), tensor.WithShape(ly.Const.Shape...))
+		copyIn(t, ly.Const.F32)
+		c = G.NewConstant(t, G.WithName(ly.ConstV.Name))
+	}
+	// the constant as (1,c,h,w) broadcast along its size-1 dims
+	s := make([]int, 4)
+	for i := range s {
+		s[i] = 1
+	}
+	copy(s[4-len(ly.Const.Shape):], ly.Const.Shape)
 	var err error
-	switch n.Op {
-	case "Conv":
-		out, err = l.lowerConv(n, ins)
-	case "Relu":
-		out, err = lowerRelu(n, ins)
-	case "Add":
-		out, err = l.lowerAdd(n, ins)
-	default:
-		return &UnsupportedError{n.Name, n.Op, "op is not supported for training (Conv, Relu and Add are)"}
+	if c, err = G.Reshape(c, tensor.Shape(s)); err != nil {
+		return nil, unsup(err)
+	}
+	var pat []byte
+	for d, n := range s {
+		if n == 1 && x.Shape()[d] != 1 {
+			pat = append(pat, byte(d))
+		}
+	}
+	var y *G.Node
+	if ly.ConstFirst {
+		y, err = ops[ly.Op](c, x, pat, nil)
+	} else {
+		y, err = ops[ly.Op](x, c, nil, pat)
 	}
 	if err != nil {
-		return err
+		return nil, unsup(err)
 	}
-	l.values[n.Outputs[0]] = out
-	return nil
-}
-
-func checkArity(n *graph.Node, ins []*G.Node, min, max int) error {
-	if len(ins) < min || len(ins) > max {
-		return &UnsupportedError{n.Name, n.Op, fmt.Sprintf("%d inputs, want %d..%d", len(ins), min, max)}
-	}
-	for i := 0; i < min; i++ {
-		if ins[i] == nil {
-			return &UnsupportedError{n.Name, n.Op, fmt.Sprintf("input %d is missing", i)}
-		}
-	}
-	return nil
-}
-
-func noAttrs(n *graph.Node) error {
-	if len(n.Attrs) > 0 {
-		return &UnsupportedError{n.Name, n.Op, "unknown attribute " + n.Attrs[0].Name}
-	}
-	return nil
-}
-
-// lowerRelu: y = max(x, 0).
-func lowerRelu(n *graph.Node, ins []*G.Node) (*G.Node, error) {
-	if err := checkArity(n, ins, 1, 1); err != nil {
-		return nil, err
-	}
-	if err := noAttrs(n); err != nil {
-		return nil, err
-	}
-	return G.Rectify(ins[0])
-}
-
-// fusedRelus finds the Relus whose every reader is a Conv reading it as its
-// input x (and that are not graph outputs): those convs apply the Relu
-// themselves (kernels.Fuse.ReluIn, and reluIn in the backward), so the
-// Relu's output is never stored. It maps each such output to its input.
-func fusedRelus(g *graph.Graph) map[*graph.Value]*graph.Value {
-	fusable := map[*graph.Value]bool{}
-	for _, n := range g.Nodes {
-		if n.Op == "Relu" && n.Domain == "" && len(n.Inputs) == 1 && n.Inputs[0] != nil &&
-			len(n.Outputs) == 1 && len(n.Attrs) == 0 {
-			fusable[n.Outputs[0]] = true
-		}
-	}
-	for _, v := range g.Outputs {
-		delete(fusable, v)
-	}
-	for _, n := range g.Nodes {
-		for i, v := range n.Inputs {
-			if fusable[v] && (n.Op != "Conv" || i != 0) {
-				delete(fusable, v)
-			}
-		}
-	}
-	m := map[*graph.Value]*graph.Value{}
-	for _, n := range g.Nodes {
-		if n.Op == "Relu" && fusable[n.Outputs[0]] {
-			m[n.Outputs[0]] = n.Inputs[0]
-		}
-	}
-	return m
-}
-
-// fusableAdds finds the Adds (no attributes, two distinct inputs) one of
-// whose inputs is a Conv output read by nothing else and not a graph
-// output: the conv can add the other input itself (kernels.Fuse.Accumulate)
-// and the sum is stored once. The second input is preferred (PixelCNN's
-// h + block(h)).
-func fusableAdds(g *graph.Graph) map[*graph.Value]fusableAdd {
-	readers := map[*graph.Value]int{}
-	for _, n := range g.Nodes {
-		for _, v := range n.Inputs {
-			readers[v]++
-		}
-	}
-	for _, v := range g.Outputs {
-		readers[v]++
-	}
-	convOut := map[*graph.Value]bool{}
-	for _, n := range g.Nodes {
-		if n.Op == "Conv" && len(n.Outputs) == 1 {
-			convOut[n.Outputs[0]] = true
-		}
-	}
-	m := map[*graph.Value]fusableAdd{}
-	for _, n := range g.Nodes {
-		if n.Op != "Add" || n.Domain != "" || len(n.Attrs) > 0 || len(n.Inputs) != 2 || len(n.Outputs) != 1 ||
-			n.Inputs[0] == nil || n.Inputs[1] == nil || n.Inputs[0] == n.Inputs[1] {
-			continue
-		}
-		for _, i := range []int{1, 0} {
-			if v := n.Inputs[i]; convOut[v] && readers[v] == 1 {
-				m[v] = fusableAdd{add: n, other: n.Inputs[1-i]}
-				break
-			}
-		}
-	}
-	return m
-}
-
-// lowerAdd: y = a + b, same shapes (the DSL does not broadcast); an addOp
-// with its own buffer under the kernels.
-func (l *lowered) lowerAdd(n *graph.Node, ins []*G.Node) (*G.Node, error) {
-	if err := checkArity(n, ins, 2, 2); err != nil {
-		return nil, err
-	}
-	if err := noAttrs(n); err != nil {
-		return nil, err
-	}
-	if !ins[0].Shape().Eq(ins[1].Shape()) {
-		return nil, &UnsupportedError{n.Name, n.Op, fmt.Sprintf("shapes %v and %v differ (broadcasting is not supported)", ins[0].Shape(), ins[1].Shape())}
-	}
-	if l.kernels {
-		op := &addOp{name: n.Name, y: outBuf{dt: l.dt, shape: ins[0].Shape().Clone()}}
-		return G.ApplyOp(op, ins[0], ins[1])
-	}
-	return G.Add(ins[0], ins[1])
+	return y, nil
 }
 
 // copyIn converts float32 IR data into t (float32 or float64).

@@ -130,10 +130,24 @@ func TestInspect(t *testing.T) {
 		"parameters: 65536",
 		"receptive field (logits <- pixels): ",
 		", causal",
+		"engine: fast chain, ",
+		"res02/add1               Add        fast     layer ",
+		"head/logits              Conv       fast     layer ",
 		`pixelgraph.masks = {"in/W":"A","res00/b/W":"B","res01/b/W":"B","res02/b/W":"B"}`,
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("inspect output lacks %q", want)
+		}
+	}
+	// A node outside the layer classes shows, with the path it sends the graph to.
+	_, out, _ = pg(t, "inspect", filepath.Join("..", "..", "testdata", "torch", "opset13_softmax", "model.onnx"))
+	for _, want := range []string{
+		"engine: generic interpreter for every node: node /Softmax (Softmax): op outside the layer classes",
+		"/Softmax                 Softmax    generic  op outside the layer classes",
+		"receptive field (/logits/Conv_output_0 <- pixels): 57 pixels",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("inspect of a torch file with a softmax lacks %q", want)
 		}
 	}
 	if code, _, stderr := pg(t, "inspect", filepath.Join(t.TempDir(), "none.onnx")); code != 1 || !strings.Contains(stderr, "none.onnx") {

@@ -3,20 +3,17 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
-
-	"google.golang.org/protobuf/proto"
 
 	"github.com/pixelgraph/pixelgraph/export"
 	"github.com/pixelgraph/pixelgraph/graph"
-	"github.com/pixelgraph/pixelgraph/internal/onnxpb"
+	"github.com/pixelgraph/pixelgraph/runtime"
 )
 
 func init() {
 	register(&command{
 		name:  "inspect",
 		args:  "FILE",
-		short: "describe an ONNX file: inputs/outputs, ops, parameters, masks, receptive field, metadata",
+		short: "describe an ONNX file: inputs/outputs, ops, parameters, masks, metadata, and the engine path of every node with the receptive field",
 		run:   runInspect,
 	})
 }
@@ -31,33 +28,28 @@ func runInspect(ctx context.Context, e *env, args []string) error {
 		return usagef("want exactly one FILE, got %d arguments", len(pos))
 	}
 	path := pos[0]
-	raw, err := os.ReadFile(path)
+	g, h, err := export.DecodeFileHeader(path, nil)
 	if err != nil {
 		return err
 	}
-	g, err := export.DecodeFile(path, nil)
-	if err != nil {
-		return err
-	}
-	// File-level facts the graph does not keep.
-	var m onnxpb.ModelProto
-	if err := proto.Unmarshal(raw, &m); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	fmt.Fprintf(e.stdout, "file %s: %d bytes, ir_version %d, producer %q %s\n", path, len(raw), m.GetIrVersion(), m.GetProducerName(), m.GetProducerVersion())
-	for _, op := range m.OpsetImport {
-		d := op.GetDomain()
+	fmt.Fprintf(e.stdout, "file %s: %d bytes, ir_version %d, producer %q %s\n", path, h.Bytes, h.IRVersion, h.Producer, h.ProducerVersion)
+	for _, op := range h.Opsets {
+		d := op.Domain
 		if d == "" {
 			d = "ai.onnx"
 		}
-		fmt.Fprintf(e.stdout, "opset %s %d\n", d, op.GetVersion())
+		fmt.Fprintf(e.stdout, "opset %s %d\n", d, op.Version)
 	}
-	if len(m.MetadataProps) > 0 {
+	if len(h.Metadata) > 0 {
 		fmt.Fprintln(e.stdout, "file metadata:")
-		for _, kv := range m.MetadataProps {
-			fmt.Fprintf(e.stdout, "  %s = %s\n", kv.GetKey(), graph.MetaSummary(kv.GetValue()))
+		for _, kv := range h.Metadata {
+			fmt.Fprintf(e.stdout, "  %s = %s\n", kv.Key, graph.MetaSummary(kv.Value))
 		}
 	}
 	fmt.Fprintln(e.stdout)
-	return graph.Dump(e.stdout, g)
+	if err := graph.Dump(e.stdout, g); err != nil {
+		return err
+	}
+	fmt.Fprintln(e.stdout, "\nplan (the Go runtime's layers: fast chain or generic interpreter, per node):")
+	return runtime.WritePlan(e.stdout, g, runtime.Options{})
 }

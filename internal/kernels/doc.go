@@ -48,9 +48,9 @@
 //
 // # Use from runtime and train
 //
-// Runtime (inference): per Conv node and input size, once: NewConvPlan with
-// Taps = LiveTaps(graph.Mask(W.Mask, kh, kw)) (or LiveTapsOf(W) for an
-// imported weight without mask metadata), then wp := plan.Pack(nil, W). Per
+// Runtime (inference): per Conv layer and input size, once: NewConvPlan with
+// Taps = the layer plan's live taps (internal/layers.Taps: the mask's, or
+// the zero pattern of an imported weight), then wp := plan.Pack(nil, W). Per
 // run: plan.Forward(ws, y, x, wp, B, n, fuse), fusing a Relu that feeds the
 // conv (ReluIn), a Relu that follows it (ReluOut) and an Add of the output
 // into a residual buffer (Accumulate). Cut big batches into chunks of 1-4

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/pixelgraph/pixelgraph/graph"
+	"github.com/pixelgraph/pixelgraph/internal/layers"
 	"github.com/pixelgraph/pixelgraph/runtime"
 )
 
@@ -72,10 +73,11 @@ type Report struct {
 // Audit checks that g is autoregressive in raster order: logits at pixel p
 // depend only on input pixels before p.
 //
-// Structurally, after folding constants (a mask applied by Mul(W, M) is
-// causal), the first Conv on the input must see only taps strictly before
+// Structurally, on the graph's layer plan (internal/layers: constants
+// folded, so a mask applied by Mul(W, M) is causal; the live taps of every
+// conv), the first Conv on the input must see only taps strictly before
 // the output pixel, later ones at most the pixel itself, and the composed
-// footprint (graph.Footprint) must lie strictly before (0,0).
+// footprint (layers.Plan.Footprint) must lie strictly before (0,0).
 //
 // Empirically, each input pixel j of a random base image is changed by half
 // the level range, in batches, and no logit at a position <= j may change.
@@ -104,27 +106,39 @@ func Audit(ctx context.Context, g *graph.Graph, opts AuditOptions) (*Report, err
 }
 
 func structural(g *graph.Graph, r *Report) {
-	f, err := runtime.Fold(g)
-	if err != nil {
-		r.StructuralSkipped = err.Error()
-		return
-	}
-	in, err := imageInput(f)
-	if err != nil {
-		r.StructuralSkipped = err.Error()
-		return
-	}
 	_, r.Cacheable = compile(g)
 	var ce *CausalityError
 	if errors.As(r.Cacheable, &ce) {
 		r.Structural = ce
 	}
-	out, _, err := graph.SoftmaxTail(f)
+	g, err := runtime.Fold(g)
 	if err != nil {
 		r.StructuralSkipped = err.Error()
 		return
 	}
-	rf, err := graph.Receptive(f, out, in)
+	lp, err := layers.Build(g, layers.Options{})
+	if err != nil {
+		r.StructuralSkipped = err.Error()
+		return
+	}
+	if lp.Input < 0 {
+		r.StructuralSkipped = lp.Blocker
+		return
+	}
+	in := lp.Values[lp.Input].V
+	logits, _, err := graph.SoftmaxTail(g)
+	if err != nil {
+		r.StructuralSkipped = err.Error()
+		return
+	}
+	out, ok := lp.ValueOf(logits)
+	if !ok {
+		if r.Structural == nil {
+			r.StructuralSkipped = notLayers(lp, logits).Error()
+		}
+		return
+	}
+	rf, err := lp.Receptive(out, lp.Input)
 	if err != nil {
 		if r.Structural == nil {
 			r.StructuralSkipped = err.Error()
@@ -133,7 +147,7 @@ func structural(g *graph.Graph, r *Report) {
 	}
 	r.Receptive = &rf
 	if !rf.Causal && r.Structural == nil {
-		r.Structural = &CausalityError{Node: f.Outputs[0].Name, Op: "output", Input: in.Name, Row: -1, Col: -1,
+		r.Structural = &CausalityError{Node: g.Outputs[0].Name, Op: "output", Input: in.Name, Row: -1, Col: -1,
 			Offset: rf.FirstNonCausal, Reason: "the composed footprint reaches the output pixel or a later one"}
 	}
 }

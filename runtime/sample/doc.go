@@ -22,19 +22,19 @@
 //     listed in Result.NearBoundary, never hidden.
 //   - Input scaling: level l is fed as l/(q−1); q is graph.Config.Levels when
 //     present, else the output's channel count; the input has 1 channel.
-//   - Cached runs only on a graph it has proven causal (Prove): after
-//     constant folding (so a mask applied at run time by Mul(W, M) counts),
-//     every live Conv tap (a kernel position with any non-zero weight that
-//     can fall inside the image) reads a position at or before the output
-//     pixel, and the output never depends on the input pixel itself (mask A
-//     first, then mask B, 1x1 or pointwise layers). Supported ops: Conv
-//     (stride 1, group 1, size-preserving pads, any dilation), Relu,
-//     Sigmoid, Tanh, Identity, and Add/Sub/Mul/Div of activations or with a
-//     constant broadcast over channels or positions; a trailing channel
-//     softmax (Softmax axis 1 at opset >= 13, or Transpose → Softmax(last
-//     axis) → inverse Transpose) is recognized, the plan stops at the
-//     logits and the naive sampler takes the log of the probabilities, so
-//     both draw from softmax(logits/T). Anything else is a
+//   - Cached runs the graph's layer plan (internal/layers: constants folded,
+//     so a mask applied at run time by Mul(W, M) counts; the live taps of
+//     each conv, layers.Taps), one position at a time, and only on a graph
+//     it has proven causal (Prove): every live Conv tap (that can fall
+//     inside the image) reads a position at or before the output pixel, and
+//     the output never depends on the input pixel itself (mask A first,
+//     then mask B, 1x1 or pointwise layers). Supported layers: Conv (stride
+//     1, group 1, size-preserving pads, any dilation), Relu, Sigmoid, Tanh,
+//     Identity, the gate tanh(a)·σ(b), and Add/Sub/Mul/Div of activations or
+//     with a constant broadcast over channels or positions; a trailing
+//     channel softmax (graph.SoftmaxTail) is recognized, the plan stops at
+//     the logits and the naive sampler takes the log of the probabilities,
+//     so both draw from softmax(logits/T). Anything else is a
 //     *UnsupportedError, a leak a *CausalityError naming node, tap and
 //     offset; Method Auto then falls back to Naive and says why.
 //   - The library never prints: progress goes to Options.Progress and

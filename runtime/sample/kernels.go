@@ -1,6 +1,6 @@
 package sample
 
-import "math"
+import "github.com/pixelgraph/pixelgraph/internal/kernels"
 
 // gemmAccGo adds src·w to dst for output channels j0..co−1 of n images:
 // dst is (n, co), src is (n, ci), w is (ci, co). Images go in blocks of four
@@ -64,15 +64,24 @@ func (u *unaryOp) apply(s *state, p int) {
 		}
 	case "Sigmoid":
 		for i, v := range src {
-			dst[i] = float32(1 / (1 + math.Exp(-float64(v))))
+			dst[i] = kernels.Sigmoid(v)
 		}
 	case "Tanh":
 		for i, v := range src {
-			dst[i] = float32(math.Tanh(float64(v)))
+			dst[i] = kernels.Tanh(v)
 		}
 	default:
 		copy(dst, src)
 	}
+}
+
+// gateOp is the gated activation tanh(a)·σ(b) (kernels.Gate).
+type gateOp struct {
+	a, b, out int
+}
+
+func (g *gateOp) apply(s *state, p int) {
+	kernels.Gate(s.at(g.out, p), s.at(g.a, p), s.at(g.b, p))
 }
 
 // operand is one input of a binary op: an activation slot with c channels

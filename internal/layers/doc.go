@@ -1,0 +1,40 @@
+// Package layers turns a *graph.Graph into a plan of layers: the one
+// analysis that pixelgraph's fast engines execute — the Go runtime's chain
+// (inference), training's lowering onto the kernels (gorgonia ops), the
+// cached sampler (one position at a time) — and that the audit and inspect
+// read (receptive field, causality, which engine path runs each node).
+//
+//	p, err := layers.Build(g, layers.Options{Fuse: layers.FuseAll})
+//	for _, l := range p.Layers { ... }      // Conv, Unary, Binary, Gate
+//	p.Write(os.Stdout)                      // every node's engine path
+//
+// A new layer kind is written once here (its class in the classes table,
+// its fusion rule if any, its reach) and once per engine kernel.
+//
+// Invariants:
+//   - One table (classes.go) says which ops each layer class accepts; a
+//     node outside it, or one its class refuses, routes to the generic
+//     interpreter with the reason (Route.Reason), never silently. Plan.Fast
+//     is true only when every node that reaches an output is a layer, fused
+//     into one, or folded; otherwise Plan.Blocker names the first node that
+//     is not, and the runtime runs the graph node by node.
+//   - One set of fusion rules (fuse.go), each with its reason; every rule
+//     is exact: a fused plan computes bit for bit what the unfused layers
+//     compute. Engines select the rules their kernels implement
+//     (Options.Fuse); Build applies them in node order.
+//   - One derivation of a conv's live taps (Taps): the mask's taps for a
+//     masked weight, the zero pattern otherwise, all taps for an all-zero
+//     weight. Engines multiply only live taps; training keeps the others at
+//     exactly 0.
+//   - Build takes a folded graph: the runtime's folder (runtime.Fold, which
+//     evaluates constant and shape subgraphs with the interpreter's own
+//     kernels) makes a weight computed from initializers (Mul(W, M)) an
+//     initializer; the nodes it removed are listed as PathFolded routes.
+//   - Values are activations (N,C,H,W) stored per image, numbered in the
+//     order they are written; a value's Readers give its lifetime (Last),
+//     its Reach how far in raster order it depends on the input (the cached
+//     sampler's schedule: before the pixel, a row ahead, or after it).
+//   - Layers are in node order, so a layer's inputs are written by earlier
+//     layers (or are the image input).
+//   - The package imports only graph and the standard library.
+package layers
