@@ -22,6 +22,8 @@ type Result struct {
 type EvalOptions struct {
 	Batch int // images per forward pass; default 16
 	Limit int // evaluate the first Limit images; 0 = all
+	// Threads is the goroutines a pass keeps busy; 0 = GOMAXPROCS.
+	Threads int
 }
 
 // evaluator is a forward-only lowering of a graph for one batch size.
@@ -36,12 +38,12 @@ type evaluator struct {
 	logits G.Value
 }
 
-func newEvaluator(g *graph.Graph, batch int, withLogits bool) (*evaluator, error) {
+func newEvaluator(g *graph.Graph, batch, threads int, withLogits bool) (*evaluator, error) {
 	q, err := levelsOf(g)
 	if err != nil {
 		return nil, err
 	}
-	l, err := lower(g, batch, tensor.Float32, ConvKernels)
+	l, err := lower(g, batch, tensor.Float32, ConvKernels, threads)
 	if err != nil {
 		return nil, err
 	}
@@ -102,7 +104,7 @@ func Eval(ctx context.Context, g *graph.Graph, im *dataset.Images, opts EvalOpti
 		e, ok := evals[b]
 		if !ok {
 			var err error
-			if e, err = newEvaluator(g, b, false); err != nil {
+			if e, err = newEvaluator(g, b, opts.Threads, false); err != nil {
 				return Result{}, err
 			}
 			evals[b] = e

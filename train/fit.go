@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"runtime"
 	"time"
 
 	"github.com/pixelgraph/pixelgraph/dataset"
@@ -54,9 +53,6 @@ func (t *Trainer) Fit(ctx context.Context, train, test *dataset.Images, progress
 	spe := train.N / b
 	if spe == 0 {
 		return fmt.Errorf("train: %d images make no batch of %d", train.N, b)
-	}
-	if t.opts.Threads > 0 {
-		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(t.opts.Threads))
 	}
 	epochs := t.opts.Epochs
 	if epochs == 0 && t.opts.Steps == 0 {
@@ -109,7 +105,7 @@ func (t *Trainer) Fit(ctx context.Context, train, test *dataset.Images, progress
 					return err
 				}
 				if test != nil {
-					r, err := Eval(ctx, t.g, test, EvalOptions{Batch: b})
+					r, err := Eval(ctx, t.g, test, EvalOptions{Batch: b, Threads: t.opts.Threads})
 					if err != nil {
 						return err
 					}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"hash"
 	"hash/fnv"
-	"runtime"
 	"sync"
 	"sync/atomic"
 
@@ -68,11 +67,16 @@ var kconvKindName = [...]string{"KConv", "KConvGradX", "KConvGradW", "KConvGradB
 
 // kworkspaces is the scratch memory of a lowered graph's kconvs: one
 // workspace for calls that parallelise inside kernels, and one per
-// goroutine for gradW's chunks.
+// goroutine for gradW's chunks; threads is the step's budget
+// (Options.Threads, 0 = GOMAXPROCS).
 type kworkspaces struct {
-	all kernels.Workspace
-	one []*kernels.Workspace
+	all     kernels.Workspace
+	one     []*kernels.Workspace
+	threads int
 }
+
+// n returns the thread budget resolved.
+func (w *kworkspaces) n() int { return threadsOr(w.threads) }
 
 // gradWChunks is the number of fixed chunks of images whose weight gradients
 // gradW sums separately and then adds in chunk order, so that dW is
@@ -191,7 +195,7 @@ func (op kconvOp) Do(vals ...G.Value) (G.Value, error) {
 		}
 		f[i] = d
 	}
-	k.ws.all.Threads = runtime.GOMAXPROCS(0)
+	k.ws.all.Threads = k.ws.n()
 	out := op.buf().get()
 	switch op.kind {
 	case kconvForward:
@@ -204,7 +208,7 @@ func (op kconvOp) Do(vals ...G.Value) (G.Value, error) {
 		k.plan.Forward(&k.ws.all, y, f[0], k.wp, b, k.n, kernels.Fuse{ReluIn: k.reluIn})
 		if k.resid { // (W·x + b) + r, the graph's rounding (see layers.FuseResidual)
 			r := f[len(vals)-1]
-			forRanges(len(y), 16, 1, func(lo, hi int) {
+			forRanges(len(y), 16, 1, k.ws.n(), func(lo, hi int) {
 				d, r := y[lo:hi], r[lo:hi]
 				for i := range d {
 					d[i] += r[i]
@@ -217,7 +221,7 @@ func (op kconvOp) Do(vals ...G.Value) (G.Value, error) {
 		k.plan.Backward(&k.ws.all, dx, nil, nil, f[2], f[0], k.wp, k.n, k.reluIn)
 		if k.dres != nil {
 			dr := f[3]
-			forRanges(len(dx), 16, 1, func(lo, hi int) {
+			forRanges(len(dx), 16, 1, k.ws.n(), func(lo, hi int) {
 				d, r := dx[lo:hi], dr[lo:hi]
 				for i := range d {
 					d[i] += r[i]
@@ -245,7 +249,7 @@ func (op kconvOp) Do(vals ...G.Value) (G.Value, error) {
 // order.
 func (k *kconv) gradW(dw, dy, x []float32) {
 	chunks := len(k.parts)
-	threads := min(runtime.GOMAXPROCS(0), chunks)
+	threads := min(k.ws.n(), chunks)
 	for len(k.ws.one) < threads {
 		k.ws.one = append(k.ws.one, &kernels.Workspace{Threads: 1})
 	}
@@ -274,7 +278,7 @@ func (k *kconv) gradW(dw, dy, x []float32) {
 		}
 		wg.Wait()
 	}
-	forRanges(len(k.dwp), 16, len(k.parts), func(lo, hi int) {
+	forRanges(len(k.dwp), 16, len(k.parts), k.ws.n(), func(lo, hi int) {
 		d := k.dwp[lo:hi]
 		copy(d, k.parts[0][lo:hi])
 		for _, p := range k.parts[1:] {

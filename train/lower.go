@@ -50,10 +50,10 @@ func trainFusions(kernels bool) layers.Fusion {
 
 // lower builds the expression graph of g's layer plan for batch images in
 // dtype dt with the conv implementation conv (ConvKernels or ConvGorgonia;
-// float64 always uses gorgonia's, the kernels being float32). The
-// initializers the layers use become variables holding a copy of their IR
-// data.
-func lower(g *graph.Graph, batch int, dt tensor.Dtype, conv string) (*lowered, error) {
+// float64 always uses gorgonia's, the kernels being float32) on threads
+// goroutines (0 = GOMAXPROCS). The initializers the layers use become
+// variables holding a copy of their IR data.
+func lower(g *graph.Graph, batch int, dt tensor.Dtype, conv string, threads int) (*lowered, error) {
 	if len(g.Inputs) != 1 || len(g.Outputs) != 1 {
 		return nil, &UnsupportedError{Msg: fmt.Sprintf("need one input and one output, got %d and %d", len(g.Inputs), len(g.Outputs))}
 	}
@@ -64,7 +64,7 @@ func lower(g *graph.Graph, batch int, dt tensor.Dtype, conv string) (*lowered, e
 	l := &lowered{eg: G.NewGraph(), dt: dt, nodes: map[*graph.Value]*G.Node{}, kconvs: map[int]*kconvUse{}}
 	l.fusedLoss = conv == ConvKernels
 	if conv == ConvKernels && dt == tensor.Float32 {
-		l.kernels, l.ws = true, &kworkspaces{}
+		l.kernels, l.ws = true, &kworkspaces{threads: threads}
 	}
 	pl, err := layers.Build(g, layers.Options{Fuse: trainFusions(l.kernels)})
 	if err != nil {

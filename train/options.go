@@ -12,7 +12,7 @@ type Options struct {
 	Seed     uint64  // shuffling seed; 0 is a valid seed
 	Steps    int     // Fit stops after this many steps of its own; 0 = no limit
 	Epochs   int     // Fit stops after this many epochs; 0 = 1 unless Steps is set
-	Threads  int     // GOMAXPROCS while Fit runs; 0 = leave as is
+	Threads  int     // goroutines a step keeps busy (kernels, serial passes, Adam); 0 = GOMAXPROCS. Sets no process state
 	Beta1    float64 // Adam β1; default 0.9
 	Beta2    float64 // Adam β2; default 0.999
 	Eps      float64 // Adam ε; default 1e-8

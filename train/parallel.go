@@ -10,16 +10,25 @@ import (
 )
 
 // The serial parts of a step (everything outside the kernels' parallel
-// convs: bias gradients, residual copies, chunk sums of dW, Adam) run on
-// GOMAXPROCS goroutines through forEach and forRanges. Each output element
-// is computed by one goroutine in the same order of operations whatever
-// the split, so the results are bit-identical at any thread count.
+// convs: bias gradients, residual sums, chunk sums of dW, the clip, Adam)
+// run on the step's thread budget (Options.Threads) through forEach and
+// forRanges. Each output element is computed by one goroutine in the same
+// order of operations whatever the split, so the results are bit-identical
+// at any thread count.
 
-// forEach calls f(i) for every i in [0, n) on up to GOMAXPROCS goroutines,
+// threadsOr resolves a thread budget: n, or GOMAXPROCS when n < 1.
+func threadsOr(n int) int {
+	if n > 0 {
+		return n
+	}
+	return runtime.GOMAXPROCS(0)
+}
+
+// forEach calls f(i) for every i in [0, n) on up to threads goroutines,
 // the caller's included, handing out indices in increasing order.
-func forEach(n int, f func(i int)) {
+func forEach(n, threads int, f func(i int)) {
 	var next atomic.Int64
-	par.Do(min(runtime.GOMAXPROCS(0), n), func() { // one worker: inline
+	par.Do(min(threads, n), func() { // one worker: inline
 		for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
 			f(i)
 		}
@@ -30,12 +39,12 @@ func forEach(n int, f func(i int)) {
 // goroutine: below it forRanges runs f on the caller's goroutine alone.
 const minRange = 1 << 15
 
-// forRanges splits [0, n) into up to GOMAXPROCS contiguous ranges, their
+// forRanges splits [0, n) into up to threads contiguous ranges, their
 // bounds multiples of align, each holding at least minRange elements of
 // work at cost elements per index, and calls f on each, on its own
 // goroutine (the caller's for the first).
-func forRanges(n, align, cost int, f func(lo, hi int)) {
-	parts := min(runtime.GOMAXPROCS(0), n*cost/minRange, n/align)
+func forRanges(n, align, cost, threads int, f func(lo, hi int)) {
+	parts := min(threads, n*cost/minRange, n/align)
 	if parts <= 1 {
 		f(0, n)
 		return
@@ -58,10 +67,24 @@ func forRanges(n, align, cost int, f func(lo, hi int)) {
 	wg.Wait()
 }
 
-// Trainer.adamStep runs gorgonia's AdamSolver.Step on several goroutines.
-// Step hands its temporaries back with tensor.ReturnTensor, which puts them
-// into a buffered channel after checking that it is not full: two
-// goroutines passing that check with one free slot left, the second send
-// would block forever. Returning tensors only recycles *Dense headers (never
-// their data), so the pool is switched off for the process.
-func init() { tensor.DontUsePool() }
+// parallelAdam is set by DisableTensorPool: Trainer.adamStep may then run
+// the parameters' solvers on several goroutines.
+var parallelAdam atomic.Bool
+
+// DisableTensorPool switches off gorgonia/tensor's pool of *Dense headers
+// for the whole process (tensor.DontUsePool) and lets every Trainer step
+// its parameters' Adam solvers in parallel (one parameter per goroutine),
+// which makes a step at two threads a few percent faster. The pool is not
+// safe for that: AdamSolver.Step hands its temporaries back with
+// tensor.ReturnTensor, which sends on a buffered channel after checking
+// that it is not full (gorgonia.org/tensor v0.9.23, perf.go), so two
+// goroutines passing the check with one free slot left block the second
+// forever. Returning tensors only recycles headers, never their data, so
+// the pool saves nothing measurable here; but it is process-wide state,
+// which the library never changes by itself: without this call, Adam steps
+// the parameters one after the other. Call it once, before training, in a
+// program that owns the process (the pixelgraph CLI does).
+func DisableTensorPool() {
+	tensor.DontUsePool()
+	parallelAdam.Store(true)
+}

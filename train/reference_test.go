@@ -101,7 +101,7 @@ func TestForwardMatchesReference(t *testing.T) {
 	const n, q = 2, 4
 	hw := 28 * 28
 	levels := randomLevels(3, n*hw, q)
-	e, err := newEvaluator(g, n, true)
+	e, err := newEvaluator(g, n, 0, true)
 	if err != nil {
 		t.Fatal(err)
 	}

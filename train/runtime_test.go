@@ -31,7 +31,7 @@ func TestForwardMatchesRuntime(t *testing.T) {
 		t.Fatal(err)
 	}
 	levels := randomLevels(4, n*hw, q)
-	e, err := newEvaluator(g, n, true)
+	e, err := newEvaluator(g, n, 0, true)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"math"
-	"runtime"
 	"testing"
 
 	"github.com/pixelgraph/pixelgraph/graph"
@@ -156,15 +155,19 @@ func TestSameSeedSameWeights(t *testing.T) {
 	}
 }
 
-// TestThreadsSameWeights: the same steps at GOMAXPROCS 1 and 2 give
+// TestThreadsSameWeights: the same steps at Options.Threads 1 and 2 give
 // bit-identical losses, gradient norms, weights and Adam moments (the
 // kernels' dW chunks, the parallel bias sums, residual gradients, clip and
 // Adam update do the same float operations in the same order whatever the
-// number of threads). Not parallel: it sets GOMAXPROCS.
+// number of threads). Adam steps in parallel at 2 threads: TestMain calls
+// DisableTensorPool.
 func TestThreadsSameWeights(t *testing.T) {
-	run := func(procs int) ([]float64, map[string][]float32, *AdamState) {
-		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
-		tr, err := New(mustPixelCNN(t, testenv.SmallConfig()), Options{Batch: 8})
+	t.Parallel()
+	if !parallelAdam.Load() {
+		t.Fatal("TestMain did not call DisableTensorPool")
+	}
+	run := func(threads int) ([]float64, map[string][]float32, *AdamState) {
+		tr, err := New(mustPixelCNN(t, testenv.SmallConfig()), Options{Batch: 8, Threads: threads})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -407,5 +410,33 @@ func TestOptionsDefaults(t *testing.T) {
 	tr.steps = 3
 	if tr.LR() != 0.01*0.125 {
 		t.Errorf("LR after 3 steps %g, want %g", tr.LR(), 0.01*0.125)
+	}
+}
+
+// TestAdamSerialWithPool: without DisableTensorPool (parallelAdam false, as
+// in a program that never calls it) Adam steps the parameters one after the
+// other, with the same results. Not parallel: it flips the package switch.
+func TestAdamSerialWithPool(t *testing.T) {
+	run := func(parallel bool) map[string][]float32 {
+		parallelAdam.Store(parallel)
+		defer parallelAdam.Store(true)
+		tr, err := New(tinyGraph(t), Options{Batch: 2, Threads: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for s := 0; s < 3; s++ {
+			if _, err := tr.stepLevels(randomLevels(uint64(s), 2*25, tr.q)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return tr.Weights()
+	}
+	serial, par := run(false), run(true)
+	for name, w := range serial {
+		for i := range w {
+			if math.Float32bits(w[i]) != math.Float32bits(par[name][i]) {
+				t.Fatalf("%s[%d]: %v serial, %v parallel", name, i, w[i], par[name][i])
+			}
+		}
 	}
 }

@@ -44,7 +44,7 @@ func newTrainer(g *graph.Graph, opts Options, dt tensor.Dtype) (*Trainer, error)
 	if err != nil {
 		return nil, err
 	}
-	l, err := lower(g, opts.Batch, dt, opts.Conv)
+	l, err := lower(g, opts.Batch, dt, opts.Conv, opts.Threads)
 	if err != nil {
 		return nil, err
 	}
@@ -221,7 +221,7 @@ func (t *Trainer) clipGrads() (float64, error) {
 	}
 	if c := t.opts.ClipNorm; c > 0 && norm > c {
 		s := c / (norm + 1e-6)
-		forEach(len(t.order), func(j int) {
+		forEach(len(t.order), threadsOr(t.opts.Threads), func(j int) {
 			switch d := gs[t.order[j]].Data().(type) {
 			case []float32:
 				for i := range d {
@@ -238,7 +238,8 @@ func (t *Trainer) clipGrads() (float64, error) {
 }
 
 // adamStep applies Adam with the step's learning rate, one parameter per
-// task on GOMAXPROCS goroutines, largest parameters first. Each parameter is
+// task, largest parameters first: on the step's threads once
+// DisableTensorPool has made that safe, else on one. Each parameter is
 // updated by its own gorgonia AdamSolver with the same code and operands
 // as one solver stepping all of them in turn, so the weights are
 // bit-identical whatever the number of threads. The solvers clear the
@@ -246,7 +247,11 @@ func (t *Trainer) clipGrads() (float64, error) {
 func (t *Trainer) adamStep() error {
 	lr := G.WithLearnRate(t.LR())
 	errs := make([]error, len(t.model))
-	forEach(len(t.order), func(j int) {
+	threads := 1
+	if parallelAdam.Load() {
+		threads = threadsOr(t.opts.Threads)
+	}
+	forEach(len(t.order), threads, func(j int) {
 		i := t.order[j]
 		lr(t.solvers[i])
 		errs[i] = t.solvers[i].Step(t.model[i : i+1])

@@ -26,6 +26,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"syscall"
+
+	"github.com/pixelgraph/pixelgraph/train"
 )
 
 // exitCodes is the table of exit codes printed with the usage.
@@ -65,6 +67,9 @@ func usagef(format string, args ...any) error {
 }
 
 func main() {
+	// The CLI owns the process: gorgonia/tensor's header pool goes, so a
+	// training step runs Adam on its threads (see train.DisableTensorPool).
+	train.DisableTensorPool()
 	ctx, cancel := context.WithCancel(context.Background())
 	var caught atomic.Int32
 	sigs := make(chan os.Signal, 2)
