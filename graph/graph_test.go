@@ -283,3 +283,37 @@ func TestMetaSummary(t *testing.T) {
 		}
 	}
 }
+
+// TestRecoverMasks: a weight whose zero pattern is mask A's or B's gets
+// that kind back; a 1x1 weight, a full 3x3 one and another pattern do not.
+func TestRecoverMasks(t *testing.T) {
+	t.Parallel()
+	g, err := PixelCNN(func() Config {
+		c := DefaultConfig()
+		c.Filters, c.Hidden, c.Blocks, c.Head, c.Height, c.Width = 4, 2, 2, 4, 8, 8
+		return c
+	}())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]MaskKind{}
+	for _, v := range g.Inits {
+		if v.Mask != MaskNone {
+			want[v.Name] = v.Mask
+			v.Mask = MaskNone // as a file without our metadata decodes
+		}
+	}
+	odd := g.Init("res01/b/W")
+	odd.Const.F32[8] = 0.25 // a tap below the centre: neither A nor B
+	delete(want, "res01/b/W")
+	got := map[string]MaskKind{}
+	for _, v := range RecoverMasks(g) {
+		got[v.Name] = v.Mask
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("recovered %v, want %v", got, want)
+	}
+	if odd.Mask != MaskNone || g.Init("head/out1/W").Mask != MaskNone {
+		t.Errorf("odd pattern or 1x1 weight got a mask")
+	}
+}

@@ -182,3 +182,48 @@ func CheckMasks(g *Graph) error {
 	}
 	return nil
 }
+
+// RecoverMasks gives the weights of g's Conv nodes whose mask was folded into
+// them (torch.onnx writes W ⊙ M as a plain initializer) their mask kind
+// back: a weight without one, with an odd kernel of more than one tap,
+// whose taps holding a non-zero weight (for some output and input channel)
+// are exactly those mask A (or B) keeps, gets MaskA (MaskB). Its hidden
+// taps are then zero by construction, and SetConst keeps them so. It
+// returns the weights it marked, in node order. Other zero patterns are
+// left as they are (the layer plan's live taps still follow them).
+func RecoverMasks(g *Graph) []*Value {
+	var marked []*Value
+	for _, n := range g.Nodes {
+		if n.Op != "Conv" || len(n.Inputs) < 2 || !n.Inputs[1].IsConst() {
+			continue
+		}
+		w := n.Inputs[1]
+		s := w.Const.Shape
+		if w.Mask != MaskNone || w.Const.DType != Float32 || len(s) != 4 || s[2]%2 == 0 || s[3]%2 == 0 || s[2]*s[3] == 1 || len(w.Const.F32) == 0 {
+			continue
+		}
+		kk := s[2] * s[3]
+		live := make([]bool, kk)
+		for i, x := range w.Const.F32 {
+			if x != 0 {
+				live[i%kk] = true
+			}
+		}
+		for _, kind := range []MaskKind{MaskA, MaskB} {
+			m := Mask(kind, s[2], s[3])
+			same := true
+			for t := range live {
+				if live[t] != (m[t] != 0) {
+					same = false
+					break
+				}
+			}
+			if same {
+				w.Mask = kind
+				marked = append(marked, w)
+				break
+			}
+		}
+	}
+	return marked
+}

