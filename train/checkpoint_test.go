@@ -2,7 +2,6 @@ package train
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"os"
 	"path/filepath"
@@ -13,21 +12,6 @@ import (
 	"github.com/pixelgraph/pixelgraph/graph"
 	"github.com/pixelgraph/pixelgraph/internal/testenv"
 )
-
-// fitSteps trains tr for steps more steps on the testdata slice and returns
-// the losses.
-func fitSteps(t *testing.T, tr *Trainer, steps int) []float64 {
-	t.Helper()
-	train, _ := mnistSlice(t)
-	var ls []float64
-	o := tr.opts
-	tr.opts.Steps = steps
-	defer func() { tr.opts = o }()
-	if err := tr.Fit(context.Background(), train, nil, func(p Progress) { ls = append(ls, p.Loss) }); err != nil {
-		t.Fatal(err)
-	}
-	return ls
-}
 
 // TestCheckpointOneFile: SaveCheckpoint writes one file; a copy of it under
 // another name, in another folder, resumes exactly where the run stopped

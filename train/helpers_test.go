@@ -1,6 +1,7 @@
 package train
 
 import (
+	"context"
 	"math/rand/v2"
 	"testing"
 
@@ -77,4 +78,19 @@ func mnistSlice(t testing.TB) (train, test *dataset.Images) {
 		t.Fatal(err)
 	}
 	return tr, te
+}
+
+// fitSteps trains tr for steps more steps on the testdata slice and returns
+// the losses.
+func fitSteps(t *testing.T, tr *Trainer, steps int) []float64 {
+	t.Helper()
+	train, _ := mnistSlice(t)
+	var ls []float64
+	o := tr.opts
+	tr.opts.Steps = steps
+	defer func() { tr.opts = o }()
+	if err := tr.Fit(context.Background(), train, nil, func(p Progress) { ls = append(ls, p.Loss) }); err != nil {
+		t.Fatal(err)
+	}
+	return ls
 }

@@ -214,29 +214,18 @@ func TestThreadsSameWeights(t *testing.T) {
 // final weights equal those of an uninterrupted 15-step run.
 func TestResume(t *testing.T) {
 	t.Parallel()
-	train, _ := mnistSlice(t)
 	opts := Options{Batch: 8, Seed: 3}
-	losses := func(tr *Trainer, steps int) []float64 {
-		var ls []float64
-		o := tr.opts
-		tr.opts.Steps = steps
-		defer func() { tr.opts = o }()
-		if err := tr.Fit(context.Background(), train, nil, func(p Progress) { ls = append(ls, p.Loss) }); err != nil {
-			t.Fatal(err)
-		}
-		return ls
-	}
 	full, err := New(mustPixelCNN(t, testenv.SmallConfig()), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := losses(full, 15)
+	want := fitSteps(t, full, 15)
 
 	first, err := New(mustPixelCNN(t, testenv.SmallConfig()), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	losses(first, 10)
+	fitSteps(t, first, 10)
 	st, err := first.AdamState()
 	if err != nil {
 		t.Fatal(err)
@@ -258,7 +247,7 @@ func TestResume(t *testing.T) {
 	if second.Steps() != 10 || second.LR() != first.LR() {
 		t.Fatalf("resumed at step %d, lr %g; want 10, %g", second.Steps(), second.LR(), first.LR())
 	}
-	got := losses(second, 5)
+	got := fitSteps(t, second, 5)
 	t.Logf("uninterrupted steps 11..15: %.6f; resumed: %.6f", want[10:], got)
 	// Same data order, weights and moments: the same float32 computation, so
 	// the losses agree to rounding (they are in fact identical here).
@@ -280,7 +269,7 @@ func TestResume(t *testing.T) {
 	if err := third.SetAdamState(&AdamState{Step: 10}); err != nil {
 		t.Fatal(err)
 	}
-	losses(third, 5)
+	fitSteps(t, third, 5)
 	if w3 := third.Weights(); w3["in/B"][0] == ws["in/B"][0] {
 		t.Error("resuming without the Adam moments gave the same weights: the state is not used")
 	}

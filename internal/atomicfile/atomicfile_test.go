@@ -117,49 +117,35 @@ func TestSetAllOrNone(t *testing.T) {
 	}
 }
 
-func TestCheckWritable(t *testing.T) {
+// TestChecks: CheckWritable and CheckDir accept what a write could use,
+// refuse the rest naming why, and leave nothing behind.
+func TestChecks(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	file := filepath.Join(dir, "f")
 	os.WriteFile(file, nil, 0o644)
 	for _, c := range []struct {
-		name, path, err string
+		name  string
+		check func(string) error
+		path  string
+		err   string
 	}{
-		{"new file", filepath.Join(dir, "x.onnx"), ""},
-		{"existing file", file, ""},
-		{"missing folder", filepath.Join(dir, "nodir", "x.onnx"), "no such file or directory"},
-		{"a folder", dir, "is a directory"},
-		{"below a file", filepath.Join(file, "x"), "not a directory"},
+		{"file: new", CheckWritable, filepath.Join(dir, "x.onnx"), ""},
+		{"file: existing", CheckWritable, file, ""},
+		{"file: missing folder", CheckWritable, filepath.Join(dir, "nodir", "x.onnx"), "no such file or directory"},
+		{"file: a folder", CheckWritable, dir, "is a directory"},
+		{"file: below a file", CheckWritable, filepath.Join(file, "x"), "not a directory"},
+		{"folder: existing", CheckDir, dir, ""},
+		{"folder: to be made", CheckDir, filepath.Join(dir, "a", "b"), ""},
+		{"folder: a file", CheckDir, file, "is not a folder"},
+		{"folder: below a file", CheckDir, filepath.Join(file, "a"), "is not a folder"},
 	} {
-		err := CheckWritable(c.path)
+		err := c.check(c.path)
 		if c.err == "" && err != nil || c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err)) {
 			t.Errorf("%s: %v, want %q", c.name, err, c.err)
 		}
 	}
 	if got := files(t, dir); !slices.Equal(got, []string{"f"}) {
-		t.Fatalf("CheckWritable left %v", got)
-	}
-}
-
-func TestCheckDir(t *testing.T) {
-	t.Parallel()
-	dir := t.TempDir()
-	file := filepath.Join(dir, "f")
-	os.WriteFile(file, nil, 0o644)
-	for _, c := range []struct {
-		name, path, err string
-	}{
-		{"existing", dir, ""},
-		{"to be made", filepath.Join(dir, "a", "b"), ""},
-		{"a file", file, "is not a folder"},
-		{"below a file", filepath.Join(file, "a"), "is not a folder"},
-	} {
-		err := CheckDir(c.path)
-		if c.err == "" && err != nil || c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err)) {
-			t.Errorf("%s: %v, want %q", c.name, err, c.err)
-		}
-	}
-	if got := files(t, dir); !slices.Equal(got, []string{"f"}) {
-		t.Fatalf("CheckDir left %v", got)
+		t.Fatalf("the checks left %v", got)
 	}
 }
