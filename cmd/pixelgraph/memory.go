@@ -98,13 +98,9 @@ func byteSize(b float64) string {
 // their values ("--height 100000 --width 100000"); dflt when none was.
 func setFlags(fs *flag.FlagSet, dflt string, names ...string) string {
 	var parts []string
-	fs.Visit(func(f *flag.Flag) {
-		for _, n := range names {
-			if f.Name == n {
-				parts = append(parts, "--"+n+" "+f.Value.String())
-			}
-		}
-	})
+	for _, n := range flagsSet(fs, names...) {
+		parts = append(parts, "--"+n+" "+fs.Lookup(n).Value.String())
+	}
 	if len(parts) == 0 {
 		return dflt
 	}
