@@ -25,7 +25,8 @@ func TestReadmeQuickstart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains a model for 300 steps (about 30 s)")
 	}
-	t.Parallel()
+	// Not parallel: the training would compete with the package's parallel
+	// tests, some of which (serve's drain) need a request done in time.
 	bin := pixelgraphBinary(t)
 	dir := t.TempDir()
 	var cmds [][]string
