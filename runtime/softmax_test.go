@@ -56,7 +56,7 @@ func TestSoftmaxOpsetSemantics(t *testing.T) {
 			for q := 0; q < 3; q++ {
 				s += float64(y.F32[(n*3+q)*20+p])
 			}
-			if math.Abs(s-1) > 1e-6 {
+			if !(math.Abs(s-1) <= 1e-6) {
 				t.Fatalf("n=%d p=%d: sum over Q = %v", n, p, s)
 			}
 		}

@@ -356,12 +356,12 @@ func TestGlobalClip(t *testing.T) {
 			ss += float64(v) * float64(v)
 		}
 	}
-	if got := math.Sqrt(ss); math.Abs(got-1e-3) > 1e-6 {
+	if got := math.Sqrt(ss); !(math.Abs(got-1e-3) <= 1e-6) {
 		t.Errorf("clipped norm %g, want 1e-3", got)
 	}
 	scale := 1e-3 / (norm + 1e-6)
 	for i, v := range gs[0].Data().([]float32) {
-		if math.Abs(float64(v)-float64(first[i])*scale) > 1e-9 {
+		if !(math.Abs(float64(v)-float64(first[i])*scale) <= 1e-9) {
 			t.Fatalf("gradient %d: %g, want %g·%g", i, v, first[i], scale)
 		}
 	}

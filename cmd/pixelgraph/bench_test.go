@@ -181,7 +181,7 @@ func TestBenchSelfTest(t *testing.T) {
 	for k, m := range o.lines {
 		for _, s := range []string{"live", "dense"} {
 			g, share := m["gflop_s_"+s].(float64), m["peak_share_"+s].(float64)
-			if math.Abs(share-g/pk) > 1e-9*g/pk {
+			if !(math.Abs(share-g/pk) <= 1e-9*g/pk) {
 				t.Errorf("%s: peak_share_%s %v, want gflop_s_%s / peak = %v", k, s, share, s, g/pk)
 			}
 		}
@@ -204,7 +204,7 @@ func TestBenchChecksCanFail(t *testing.T) {
 			t.Fatal(err)
 		}
 		l := b.lines[len(b.lines)-1]
-		if l.Engine != "ort" || l.MaxAbsDiff == nil || math.Abs(*l.MaxAbsDiff-1e-3) > 1e-6 {
+		if l.Engine != "ort" || l.MaxAbsDiff == nil || !(math.Abs(*l.MaxAbsDiff-1e-3) <= 1e-6) {
 			t.Fatalf("line %+v: want the engine's max_abs_diff to be the planted 1e-3", l)
 		}
 	})

@@ -47,8 +47,8 @@ func TestEvalAgreesWithGorgonia(t *testing.T) {
 	}
 	// Relative 5e-5: gorgonia's loss is a float32 log-softmax averaged in
 	// float32 over 40·784 pixels; nll works in float64 (measured: 9e-6).
-	if got.Images != 40 || math.Abs(got.BitsPerDim-want.BitsPerDim) > 5e-5*want.BitsPerDim ||
-		math.Abs(got.NatsPerImage-got.BitsPerDim*784*math.Ln2) > 1e-6*got.NatsPerImage {
+	if got.Images != 40 || !(math.Abs(got.BitsPerDim-want.BitsPerDim) <= 5e-5*want.BitsPerDim) ||
+		!(math.Abs(got.NatsPerImage-got.BitsPerDim*784*math.Ln2) <= 1e-6*got.NatsPerImage) {
 		t.Fatalf("eval %+v, gorgonia %+v", got, want)
 	}
 }

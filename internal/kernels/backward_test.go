@@ -101,7 +101,7 @@ func TestRefGradFiniteDifferences(t *testing.T) {
 						if name == "w" && !contains(p.Taps, i%(p.KH*p.KW)) {
 							want = 0 // the kernel's contract: dead taps have gradient exactly 0
 						}
-						if math.Abs(fd-want) > 1e-9*(1+math.Abs(fd)) {
+						if !(math.Abs(fd-want) <= 1e-9*(1+math.Abs(fd))) {
 							t.Fatalf("d%s[%d]: adjoint %g, finite difference %g", name, i, want, fd)
 						}
 					}
@@ -135,7 +135,7 @@ func checkLive(t *testing.T, p ConvParams, w, dw []float64, l func() float64) {
 		w[i] = old - 1e-3
 		lm := l()
 		w[i] = old
-		if fd := (lp - lm) / 2e-3; math.Abs(fd-dw[i]) > 1e-9*(1+math.Abs(fd)) {
+		if fd := (lp - lm) / 2e-3; !(math.Abs(fd-dw[i]) <= 1e-9*(1+math.Abs(fd))) {
 			t.Fatalf("dw[%d]: adjoint %g, finite difference %g", i, dw[i], fd)
 		}
 	}

@@ -131,7 +131,7 @@ func TestLimitSoftmaxPre13Rule(t *testing.T) {
 	// ORT at opset 13: a distribution over Q at every pixel.
 	perPixel13, _ := softmaxSums(want13, gs)
 	for i, s := range perPixel13 {
-		if math.Abs(s-1) > 1e-4 {
+		if !(math.Abs(s-1) <= 1e-4) {
 			t.Fatalf("ORT opset 13: pixel %d sums to %v over Q, want 1", i, s)
 		}
 	}
@@ -141,12 +141,12 @@ func TestLimitSoftmaxPre13Rule(t *testing.T) {
 	d := expectClose(t, "onnx-go (opset-13 file) vs ORT (same graph at opset 11)", got, want11, 1e-10, rtol)
 	perPixel, perImage := softmaxSums(got, gs)
 	for i, s := range perImage {
-		if math.Abs(s-1) > 1e-3 {
+		if !(math.Abs(s-1) <= 1e-3) {
 			t.Fatalf("onnx-go: image %d sums to %v over Q·H·W, want 1 (pre-13 rule); onnx-go changed, update README.md", i, s)
 		}
 	}
 	hw := float64(cfg.Height * cfg.Width)
-	if math.Abs(perPixel[0]*hw-1) > 0.5 {
+	if !(math.Abs(perPixel[0]*hw-1) <= 0.5) {
 		t.Fatalf("onnx-go: pixel 0 sums to %v over Q, want about 1/(H·W) = %v", perPixel[0], 1/hw)
 	}
 	if testenv.Close(got, want13, 1e-10, rtol) == nil {
@@ -191,7 +191,7 @@ func TestLimitSoftmaxNegativeAxis(t *testing.T) {
 	}
 	_, perImage := softmaxSums(got, gs)
 	total := perImage[0] + perImage[1]
-	if math.Abs(total-1) > 1e-3 {
+	if !(math.Abs(total-1) <= 1e-3) {
 		t.Fatalf("onnx-go Softmax(axis=-1): the batch sums to %v, want 1 (normalized over everything); onnx-go changed, update README.md", total)
 	}
 	t.Logf("onnx-go Softmax(axis=-1) normalizes over N·H·W·Q: batch of 2 sums to %.4f, images to %.3f and %.3f", total, perImage[0], perImage[1])

@@ -86,7 +86,7 @@ func TestTorchFixtures(t *testing.T) {
 				}
 				_, perImage := softmaxSums(got, shape)
 				for i, s := range perImage {
-					if math.Abs(s-1) > 1e-3 {
+					if !(math.Abs(s-1) <= 1e-3) {
 						t.Fatalf("image %d sums to %v over Q·H·W, want 1 (pre-13 rule)", i, s)
 					}
 				}

@@ -17,11 +17,11 @@ func TestSumByHand(t *testing.T) {
 	logits := []float32{0, 5, float32(math.Log(3)), 5}
 	got := Sum(logits, []uint8{1, 0}, 1, 2, 2)
 	want := -math.Log(0.75) + math.Log(2)
-	if math.Abs(got-want) > 1e-6 {
+	if !(math.Abs(got-want) <= 1e-6) {
 		t.Fatalf("Sum = %v, want %v", got, want)
 	}
 	probs := []float32{0.25, 0.5, 0.75, 0.5}
-	if got := SumKind(graph.Probs, probs, []uint8{1, 0}, 1, 2, 2); math.Abs(got-want) > 1e-6 {
+	if got := SumKind(graph.Probs, probs, []uint8{1, 0}, 1, 2, 2); !(math.Abs(got-want) <= 1e-6) {
 		t.Fatalf("SumKind(Probs) = %v, want %v", got, want)
 	}
 }
@@ -46,7 +46,7 @@ func TestEvaluateUniform(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Images != 20 || math.Abs(r.BitsPerDim-2) > 1e-9 {
+	if r.Images != 20 || !(math.Abs(r.BitsPerDim-2) <= 1e-9) {
 		t.Fatalf("uniform model: %+v, want 2 bits/dim over 20 images", r)
 	}
 }
@@ -82,7 +82,7 @@ func TestEvaluateTorchVariants(t *testing.T) {
 			if ref <= 0 || ref > 3 {
 				t.Fatalf("%s: %v bits/dim is not plausible for q=4", name, ref)
 			}
-		} else if math.Abs(r.BitsPerDim-ref) > 1e-5 {
+		} else if !(math.Abs(r.BitsPerDim-ref) <= 1e-5) {
 			t.Errorf("%s: %v bits/dim, %s gave %v", name, r.BitsPerDim, "opset13_dynamic", ref)
 		}
 	}
