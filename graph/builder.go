@@ -288,15 +288,8 @@ func (b *Builder) Relu(x *Value) *Value {
 
 // Add returns x + y; both must have the same shape (the DSL does not broadcast).
 func (b *Builder) Add(x, y *Value) *Value {
-	where := b.autoName("", "add")
-	if !b.usable(where, x, y) {
-		return nil
-	}
-	if !sameShape(x.Shape, y.Shape) {
-		b.failf(where, "shapes differ: %s is %s, %s is %s", x.Name, x.TypeString(), y.Name, y.TypeString())
-		return nil
-	}
-	if !b.claim(where, where) {
+	where, ok := b.pair("add", x, y)
+	if !ok {
 		return nil
 	}
 	return b.emit(&Node{Name: where, Op: "Add", Inputs: []*Value{x, y}}, where, x, append([]int(nil), x.Shape...))
@@ -306,21 +299,34 @@ func (b *Builder) Add(x, y *Value) *Value {
 // same shape (the Gated PixelCNN's unit): in ONNX the plain ops Tanh,
 // Sigmoid and Mul, named "<gate>/tanh", "<gate>/sigmoid" and "<gate>".
 func (b *Builder) Gate(a, c *Value) *Value {
-	where := b.autoName("", "gate")
-	if !b.usable(where, a, c) {
-		return nil
-	}
-	if !sameShape(a.Shape, c.Shape) {
-		b.failf(where, "shapes differ: %s is %s, %s is %s", a.Name, a.TypeString(), c.Name, c.TypeString())
-		return nil
-	}
-	if !b.claim(where, where) || !b.claim(where, where+"/tanh") || !b.claim(where, where+"/sigmoid") {
+	where, ok := b.pair("gate", a, c, "/tanh", "/sigmoid")
+	if !ok {
 		return nil
 	}
 	shape := func() []int { return append([]int(nil), a.Shape...) }
 	t := b.emit(&Node{Name: where + "/tanh", Op: "Tanh", Inputs: []*Value{a}}, where+"/tanh", a, shape())
 	s := b.emit(&Node{Name: where + "/sigmoid", Op: "Sigmoid", Inputs: []*Value{c}}, where+"/sigmoid", a, shape())
 	return b.emit(&Node{Name: where, Op: "Mul", Inputs: []*Value{t, s}}, where, a, shape())
+}
+
+// pair names a layer of two same-shaped inputs (op plus a counter) and
+// claims that name and the name plus each suffix; ok is false after an
+// error.
+func (b *Builder) pair(op string, x, y *Value, suffixes ...string) (string, bool) {
+	where := b.autoName("", op)
+	if !b.usable(where, x, y) {
+		return "", false
+	}
+	if !sameShape(x.Shape, y.Shape) {
+		b.failf(where, "shapes differ: %s is %s, %s is %s", x.Name, x.TypeString(), y.Name, y.TypeString())
+		return "", false
+	}
+	for _, s := range append([]string{""}, suffixes...) {
+		if !b.claim(where, where+s) {
+			return "", false
+		}
+	}
+	return where, true
 }
 
 func sameShape(a, b []int) bool {
