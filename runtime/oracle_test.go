@@ -1,8 +1,9 @@
 package runtime_test
 
 // Oracle test (issue 3): the Go runtime and ONNX Runtime give the same logits
-// for the exported seed PixelCNN and a small q=256 one, on real MNIST digits
-// (testdata/mnist), at batch 1 and 7.
+// for the exported seed PixelCNN, a small q=256 one and a small gated graph
+// (testenv.GatedGraph), on real MNIST digits (testdata/mnist), at batch 1
+// and 7.
 
 import (
 	"context"
@@ -24,15 +25,27 @@ func TestOracleORT(t *testing.T) {
 	}
 	small := testenv.Q256Config()
 	small.Seed = 7
-	for _, c := range []struct {
-		name string
-		cfg  graph.Config
-	}{{"seed", graph.DefaultConfig()}, {"small-q256", small}} {
-		t.Run(c.name, func(t *testing.T) {
-			g, err := graph.PixelCNN(c.cfg)
+	pixelcnn := func(c graph.Config) func(t *testing.T) *graph.Graph {
+		return func(t *testing.T) *graph.Graph {
+			g, err := graph.PixelCNN(c)
 			if err != nil {
 				t.Fatal(err)
 			}
+			return g
+		}
+	}
+	for _, c := range []struct {
+		name string
+		g    func(t *testing.T) *graph.Graph
+		q    int
+	}{
+		{"seed", pixelcnn(graph.DefaultConfig()), 4},
+		{"small-q256", pixelcnn(small), 256},
+		// the layer plan's Gate class (Tanh, Sigmoid, Mul) on the fast chain
+		{"gated", func(t *testing.T) *graph.Graph { return testenv.GatedGraph(t, 28, 28, 16, 2, 4) }, 4},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			g := c.g(t)
 			model, err := export.Marshal(g, nil)
 			if err != nil {
 				t.Fatal(err)
@@ -50,7 +63,7 @@ func TestOracleORT(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			q, hw := c.cfg.Levels, 28*28
+			q, hw := c.q, 28*28
 			for _, batch := range []int{1, 7} {
 				x := make([]float32, batch*hw)
 				lv := make([]uint8, hw)

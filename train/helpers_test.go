@@ -7,6 +7,7 @@ import (
 
 	"github.com/pixelgraph/pixelgraph/dataset"
 	"github.com/pixelgraph/pixelgraph/graph"
+	"github.com/pixelgraph/pixelgraph/internal/testenv"
 )
 
 func mustPixelCNN(t testing.TB, cfg graph.Config) *graph.Graph {
@@ -38,23 +39,9 @@ func tinyGraph(t testing.TB) *graph.Graph {
 	return g
 }
 
-// tinyGatedGraph is a gated layer on 5x5 images: two mask-A 3x3 convs
-// (f, s), the gate tanh(f)·σ(s), a mask-B conv and a 1x1 to 3 levels.
-func tinyGatedGraph(t testing.TB) *graph.Graph {
-	t.Helper()
-	b := graph.NewBuilder("tinygated", 9)
-	x := b.Input(graph.InputName, 1, 5, 5)
-	f := b.Conv(x, graph.ConvSpec{Name: "f", Out: 4, Kernel: 3, Pad: 1, Mask: graph.MaskA})
-	s := b.Conv(x, graph.ConvSpec{Name: "s", Out: 4, Kernel: 3, Pad: 1, Mask: graph.MaskA})
-	y := b.Gate(f, s)
-	y = b.Conv(y, graph.ConvSpec{Name: "out", Out: 3, Kernel: 1})
-	b.Output(graph.OutputName, y)
-	g, err := b.Build()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return g
-}
+// tinyGatedGraph is a gate tanh(f)·σ(s) of two mask-A 3x3 convs on 5x5
+// images, then a 1x1 to 3 levels (testenv.GatedGraph without blocks).
+func tinyGatedGraph(t testing.TB) *graph.Graph { return testenv.GatedGraph(t, 5, 5, 4, 0, 3) }
 
 // randomLevels returns n levels in 0..q-1 from a fixed seed.
 func randomLevels(seed uint64, n, q int) []uint8 {
