@@ -33,7 +33,7 @@ type chain struct {
 	ops    []chainOp
 	nvals  int
 	input  int   // value id of the graph input
-	output []int // value id of each graph output
+	output []int // value id of each export (layers.Plan.Exports)
 	fused  bool
 	direct bool // channels-last activations, convs by kernels.ForwardNHWC
 
@@ -64,13 +64,15 @@ func chainFusions(fuse, direct bool) layers.Fusion {
 	return layers.FuseAll &^ layers.FuseResidual
 }
 
-// compileChain returns the chain executing pl, or nil when the plan does
-// not route the whole graph to the fast engines.
+// compileChain returns the chain executing pl's layers, or nil when the
+// plan has none the chain can run (layers.Plan.Chain). Its outputs are the
+// plan's exports: the graph's outputs when the plan is Fast, else also the
+// values the generic interpreter goes on from.
 func compileChain(pl *layers.Plan, direct bool) *chain {
-	if !pl.Fast {
+	if !pl.Chain {
 		return nil
 	}
-	c := &chain{plan: pl, nvals: len(pl.Values), input: pl.Input, output: pl.Outputs,
+	c := &chain{plan: pl, nvals: len(pl.Values), input: pl.Input, output: pl.Exports,
 		fused: pl.Fusions != 0, direct: direct, specs: map[[3]int]*chainSpec{}}
 	for _, l := range pl.Layers {
 		op := chainOp{l: l, in: [2]int{l.In[0], -1}, out: l.Out, relu: l.AlsoRelu, acc: l.Residual}
@@ -108,7 +110,7 @@ type chainSpec struct {
 	buf     []int               // per value id: buffer index, or bufInput, or bufOutput-k
 	size    []int               // per buffer: floats per image
 	vsize   []int               // per value id: floats per image
-	outDims [][3]int            // per graph output: (C,H,W) of one image
+	outDims [][3]int            // per export: (C,H,W) of one image
 
 	// Channels-last (c.direct): wd holds each conv's weight packed by
 	// kernels.PackDirect; an input or output image of more than one channel
@@ -119,7 +121,7 @@ type chainSpec struct {
 	consts [][]float32 // per op: a binary layer's constant, one image in the chain's layout
 	inBuf  int         // buffer of the transposed input, or -1
 	inC    int         // input channels
-	outVal []int       // per graph output: its value id when it is transposed at the end, else -1
+	outVal []int       // per export: its value id when it is transposed at the end, else -1
 
 	mu   sync.Mutex
 	free []*chainState // idle states, reused by later Runs

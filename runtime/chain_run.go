@@ -68,9 +68,10 @@ func chunking(n, t int) (sub, chunks, workers, wsThreads int) {
 	return sub, chunks, workers, max(1, t/workers)
 }
 
-// runChain runs the chain on x (N,C,H,W). ok is false when the chain does
-// not apply to x's shape; the generic path then runs.
-func (p *Program) runChain(ctx context.Context, x *graph.Tensor) (res map[string]*graph.Tensor, ok bool, err error) {
+// runChain runs the chain on x (N,C,H,W) and returns its exports. ok is
+// false when the chain does not apply to x's shape; the generic path then
+// runs.
+func (p *Program) runChain(ctx context.Context, x *graph.Tensor) (outs []*graph.Tensor, ok bool, err error) {
 	n := x.Shape[0]
 	if n == 0 || len(x.Shape) != 4 {
 		return nil, false, nil
@@ -79,11 +80,9 @@ func (p *Program) runChain(ctx context.Context, x *graph.Tensor) (res map[string
 	if s == nil {
 		return nil, false, nil
 	}
-	outs := make([]*graph.Tensor, len(s.outDims))
-	res = make(map[string]*graph.Tensor, len(outs))
+	outs = make([]*graph.Tensor, len(s.outDims))
 	for k, d := range s.outDims {
 		outs[k] = graph.NewFloat32([]int{n, d[0], d[1], d[2]}, nil)
-		res[p.outputs[k].name] = outs[k]
 	}
 	sub, chunks, workers, wsThreads := chunking(n, p.opts.threads())
 	if workers == 1 {
@@ -107,7 +106,7 @@ func (p *Program) runChain(ctx context.Context, x *graph.Tensor) (res map[string
 	if err := ctx.Err(); err != nil {
 		return nil, true, err
 	}
-	return res, true, nil
+	return outs, true, nil
 }
 
 // runChunk runs every op on images [i0, i1) of x into outs, stopping early

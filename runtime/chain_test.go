@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"path/filepath"
 	"testing"
 
+	"github.com/pixelgraph/pixelgraph/export"
 	"github.com/pixelgraph/pixelgraph/graph"
 	"github.com/pixelgraph/pixelgraph/internal/kernels"
 	"github.com/pixelgraph/pixelgraph/internal/layers"
@@ -405,5 +407,47 @@ func TestChainLayerKinds(t *testing.T) {
 		testenv.AllCloseTensor(t, runs[0], want, tol, tol, "direct %v, fused vs generic", direct)
 		// fusion moves exact operations only: bit for bit
 		testenv.AllCloseTensor(t, runs[0], runs[1], 0, 0, "direct %v, fused vs unfused", direct)
+	}
+}
+
+// TestChainThenGeneric: a graph whose layers end in a node outside the
+// layer classes (torch.onnx's trailing Softmax, Transposes around it at
+// opset 11) runs its layers on the chain and the rest node by node, with
+// the generic path's results (bit for bit with the NCHW kernels).
+func TestChainThenGeneric(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"opset13_softmax", "opset11_softmax"} {
+		g, err := export.DecodeFile(filepath.Join("..", "testdata", "torch", name, "model.onnx"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		generic, err := Compile(g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		generic.chain = nil
+		in := map[string]*graph.Tensor{"pixels": pixels(3, 5)} // (3,1,8,8), the fixture's image size
+		run := func(p *Program) *graph.Tensor {
+			out, err := p.Run(context.Background(), in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return out[g.Outputs[0].Name]
+		}
+		want := run(generic)
+		for _, direct := range []bool{false, true} {
+			p, err := CompileWith(g, Options{NoDirect: !direct})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.chain == nil || p.plan.Fast || len(p.plan.Exports) != 1 {
+				t.Fatalf("%s: chain %v, fast %v, exports %v: want the layers on the chain, one export", name, p.chain != nil, p.plan.Fast, p.plan.Exports)
+			}
+			tol := 0.0 // the NCHW chain runs the generic path's kernels
+			if direct && kernels.HasDirect() {
+				tol = 1e-5 // the direct kernel sums in another order: float32 rounding
+			}
+			testenv.AllCloseTensor(t, run(p), want, tol, tol, "%s, direct %v", name, direct)
+		}
 	}
 }

@@ -62,17 +62,19 @@
 //     input at a skipped tap is Inf or NaN (dense would give NaN there).
 //     Weights fed at run time are never pruned.
 //   - Compile builds the graph's layer plan (internal/layers: one table of
-//     layer classes, one set of exact fusion rules, constants folded).
-//     Graphs the plan routes entirely to layers (Conv, Relu/Sigmoid/Tanh/
-//     Identity, Add/Sub/Mul/Div of activations or with a broadcast
-//     constant, the gate tanh(a)·σ(b)) with one NCHW float32 input
-//     (graph.PixelCNN) run as a chain (chain.go): the batch is cut into
-//     chunks of 1-4 images, each chunk runs the whole graph in its own
-//     goroutine on buffers reused across Runs, and a Run allocates only its
-//     outputs (plus a few words). Results are bit-identical to the
-//     node-by-node path with the same conv kernels (TestChainFusedEqualsUnfused,
-//     TestChainLayerKinds). Other graphs run node by node; WritePlan (and
-//     `pixelgraph inspect`) says which path every node takes and why.
+//     layer classes, one set of exact fusion rules, on the folded graph).
+//     The layers (Conv, Relu/Sigmoid/Tanh/Identity, Add/Sub/Mul/Div of
+//     activations or with a broadcast constant, the gate tanh(a)·σ(b)) of a
+//     graph with a float32 NCHW image input (graph.PixelCNN: all of it) run
+//     as a chain (chain.go): the batch is cut into chunks of 1-4 images,
+//     each chunk runs every layer in its own goroutine on buffers reused
+//     across Runs, and a Run allocates only its outputs (plus a few words).
+//     Nodes outside the layers (a trailing Softmax, say) then run node by
+//     node on the values the chain exports. Results are bit-identical to
+//     the node-by-node path with the same conv kernels
+//     (TestChainFusedEqualsUnfused, TestChainLayerKinds,
+//     TestChainThenGeneric). WritePlan (and `pixelgraph inspect`) says which
+//     path every node takes and why.
 //   - A Run keeps at most Options.Threads (default: SetThreads, else
 //     GOMAXPROCS) goroutines busy.
 //   - A Program is immutable after Compile and safe for concurrent Run calls.

@@ -27,6 +27,11 @@ type Program struct {
 	opts    Options
 	plan    *layers.Plan // the folded graph's layers (internal/layers), whether or not the chain runs them
 	chain   *chain       // the fast path, or nil (see chain.go)
+	// When the chain runs the layers of a graph that has other nodes too:
+	// the slot of each of its exports, and which steps it runs (skipped by
+	// the generic loop).
+	exportSlots []int
+	layered     []bool
 }
 
 type inputSlot struct {
@@ -166,6 +171,15 @@ func CompileWith(g *graph.Graph, opts Options) (*Program, error) {
 	}
 	p.chain = compileChain(pl, direct)
 	p.plan = pl
+	if p.chain != nil && !pl.Fast {
+		for _, id := range pl.Exports {
+			p.exportSlots = append(p.exportSlots, slots[pl.Values[id].V])
+		}
+		p.layered = make([]bool, len(p.steps))
+		for i, r := range pl.Routes[:len(p.steps)] {
+			p.layered[i] = r.Path == layers.PathLayer || r.Path == layers.PathFused
+		}
+	}
 	return p, nil
 }
 
@@ -176,12 +190,26 @@ func (p *Program) Run(ctx context.Context, inputs map[string]*graph.Tensor) (map
 	if err := p.checkInputs(inputs); err != nil {
 		return nil, err
 	}
+	var exported []*graph.Tensor // the chain's exports, when it ran
 	if p.chain != nil {
-		if res, ok, err := p.runChain(ctx, inputs[p.inputs[0].v.Name]); ok {
-			return res, err
+		outs, ok, err := p.runChain(ctx, inputs[p.plan.Values[p.plan.Input].V.Name])
+		switch {
+		case ok && err != nil:
+			return nil, err
+		case ok && p.plan.Fast: // the exports are the outputs
+			res := make(map[string]*graph.Tensor, len(outs))
+			for k, t := range outs {
+				res[p.outputs[k].name] = t
+			}
+			return res, nil
+		case ok:
+			exported = outs
 		}
 	}
 	slots := make([]*graph.Tensor, p.nslots)
+	for k, t := range exported {
+		slots[p.exportSlots[k]] = t
+	}
 	for _, in := range p.inputs {
 		slots[in.slot] = inputs[in.v.Name]
 	}
@@ -190,9 +218,12 @@ func (p *Program) Run(ctx context.Context, inputs map[string]*graph.Tensor) (map
 	}
 	rc := &runCtx{nthr: p.opts.Threads}
 	ins := make([]*graph.Tensor, 0, 8)
-	for _, st := range p.steps {
+	for i, st := range p.steps {
 		if err := ctx.Err(); err != nil {
 			return nil, err
+		}
+		if exported != nil && p.layered[i] {
+			continue // the chain ran it
 		}
 		ins = ins[:0]
 		for _, s := range st.in {

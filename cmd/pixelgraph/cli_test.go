@@ -142,7 +142,8 @@ func TestInspect(t *testing.T) {
 	// A node outside the layer classes shows, with the path it sends the graph to.
 	_, out, _ = pg(t, "inspect", filepath.Join("..", "..", "testdata", "torch", "opset13_softmax", "model.onnx"))
 	for _, want := range []string{
-		"engine: generic interpreter for every node: node /Softmax (Softmax): op outside the layer classes",
+		"then the generic interpreter for 1 node, from node /Softmax (Softmax): op outside the layer classes",
+		"/logits/Conv             Conv       fast     layer ",
 		"/Softmax                 Softmax    generic  op outside the layer classes",
 		"receptive field (/logits/Conv_output_0 <- pixels): 57 pixels",
 	} {

@@ -14,10 +14,13 @@
 // Invariants:
 //   - One table (classes.go) says which ops each layer class accepts; a
 //     node outside it, or one its class refuses, routes to the generic
-//     interpreter with the reason (Route.Reason), never silently. Plan.Fast
-//     is true only when every node that reaches an output is a layer, fused
-//     into one, or folded; otherwise Plan.Blocker names the first node that
-//     is not, and the runtime runs the graph node by node.
+//     interpreter with the reason (Route.Reason), never silently. A node is
+//     a layer only if its inputs are layer values or constants, so the
+//     layers are a prefix of the graph from the image input. Plan.Fast is
+//     true when every node that reaches an output is a layer, fused into
+//     one, or folded; otherwise Plan.Blocker names the first node that is
+//     not, and the runtime runs the layers on its chain (Plan.Chain) and the
+//     rest node by node from the values the layers export (Plan.Exports).
 //   - One set of fusion rules (fuse.go), each with its reason; every rule
 //     is exact: a fused plan computes bit for bit what the unfused layers
 //     compute. Engines select the rules their kernels implement

@@ -59,9 +59,18 @@ type Plan struct {
 	// Fast reports that the fast engines run the whole graph: one float32
 	// image input, every node that reaches an output a layer (or fused or
 	// folded into one), every output a distinct layer value. Otherwise
-	// Blocker says why and every node routes to the generic interpreter.
+	// Blocker says why.
 	Fast    bool
 	Blocker string
+	// Chain reports that the runtime's chain runs the layers (the image
+	// input is one, and there are layers): all of the graph when Fast, else
+	// the layers only, the generic interpreter running the other nodes on
+	// the values the chain exports.
+	Chain bool
+	// Exports are the layer values used outside the layers, each once: the
+	// graph outputs that are layer values and the values that nodes routed
+	// to the generic interpreter read. When Fast, they are Outputs.
+	Exports []int
 	// Fusions are the fusion rules the plan applied (Options.Fuse).
 	Fusions Fusion
 
@@ -333,7 +342,34 @@ func (b *builder) finish() {
 		p.Blocker = "no layers"
 	}
 	p.Fast = p.Blocker == ""
+	p.Chain = p.Input >= 0 && len(p.Layers) > 0
+	p.exports()
 	p.reaches()
+}
+
+// exports lists the layer values used outside the layers.
+func (p *Plan) exports() {
+	if p.Fast {
+		p.Exports = p.Outputs
+		return
+	}
+	seen := map[int]bool{}
+	add := func(v *graph.Value) {
+		if id, ok := p.byValue[v]; ok && id != p.Input && !seen[id] {
+			seen[id] = true
+			p.Exports = append(p.Exports, id)
+		}
+	}
+	for _, r := range p.Routes {
+		if r.Path == PathGeneric {
+			for _, v := range r.Node.Inputs {
+				add(v)
+			}
+		}
+	}
+	for _, v := range p.Graph.Outputs {
+		add(v)
+	}
 }
 
 // compact keeps the layers the rules left and the values they write, with

@@ -47,15 +47,15 @@ type Route struct {
 }
 
 // Engine names the engine that runs a route when the plan is executed by
-// the Go runtime: the fast chain (every node a layer: Plan.Fast) or the
-// generic interpreter.
+// the Go runtime: the fast chain (the layers, Plan.Chain) or the generic
+// interpreter.
 func (p *Plan) Engine(r Route) string {
 	switch {
 	case r.Path == PathFolded:
 		return "folded"
 	case r.Path == PathUnused:
 		return "unused"
-	case p.Fast:
+	case p.Chain && (r.Path == PathLayer || r.Path == PathFused):
 		return "fast"
 	}
 	return "generic"
@@ -122,9 +122,23 @@ func (p *Plan) Write(w io.Writer) error {
 			fmt.Fprintf(&sb, "unknown: %v\n", err)
 		}
 	}
-	if p.Fast {
+	switch {
+	case p.Fast:
 		fmt.Fprintf(&sb, "engine: fast chain, %d layers (fusions %v)\n", len(p.Layers), p.Fusions)
-	} else {
+	case p.Chain:
+		generic := 0
+		for _, r := range p.Routes {
+			if r.Path == PathGeneric {
+				generic++
+			}
+		}
+		nodes := "nodes"
+		if generic == 1 {
+			nodes = "node"
+		}
+		fmt.Fprintf(&sb, "engine: fast chain, %d layers (fusions %v), then the generic interpreter for %d %s, from %s\n",
+			len(p.Layers), p.Fusions, generic, nodes, p.Blocker)
+	default:
 		fmt.Fprintf(&sb, "engine: generic interpreter for every node: %s\n", p.Blocker)
 	}
 	fmt.Fprintf(&sb, "engine paths:\n")
