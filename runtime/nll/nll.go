@@ -68,6 +68,7 @@ type Options struct {
 	Batch    int                   // images per forward pass; default 16
 	Limit    int                   // the first Limit images; 0 = all
 	Progress func(done, total int) // called after each batch (may be nil)
+	Threads  int                   // goroutines a forward pass keeps busy; 0 = GOMAXPROCS
 }
 
 // Evaluate runs g on images (quantized to q levels, fed as level/(q-1)) and
@@ -88,7 +89,7 @@ func Evaluate(ctx context.Context, g *graph.Graph, images *dataset.Images, opts 
 	if err != nil {
 		return Result{}, err
 	}
-	prog, err := runtime.Compile(g)
+	prog, err := runtime.CompileWith(g, runtime.Options{Threads: opts.Threads})
 	if err != nil {
 		return Result{}, err
 	}

@@ -23,6 +23,9 @@ type AuditOptions struct {
 	Batch int
 	// Seed draws the base image; default 0.
 	Seed uint64
+	// Threads is how many goroutines the Go runtime's passes keep busy; 0
+	// means GOMAXPROCS.
+	Threads int
 	// Progress, when set, is called after each batch with the pixels
 	// perturbed so far and the total.
 	Progress func(done, total int)
@@ -155,7 +158,7 @@ func structural(g *graph.Graph, r *Report) {
 func empirical(ctx context.Context, g *graph.Graph, geo Geometry, opts AuditOptions, r *Report) error {
 	fwd := opts.Forward
 	if fwd == nil {
-		fwd = GraphForward(g)
+		fwd = graphForward(g, opts.Threads)
 	}
 	b := opts.Batch
 	if b <= 0 {

@@ -8,13 +8,17 @@ import (
 )
 
 // cached samples with the incremental plan. Images are split among
-// GOMAXPROCS workers, each with its own activations; every worker walks the
-// pixels in raster order: pre ops at p, one draw per image, write pixel p,
-// post ops at p.
+// Options.Threads (default GOMAXPROCS) workers, each with its own
+// activations; every worker walks the pixels in raster order: pre ops at p,
+// one draw per image, write pixel p, post ops at p.
 func cached(ctx context.Context, pl *plan, geo Geometry, opts Options, known []int32, rows int) (*Result, error) {
 	res, u := newResult(geo, opts, Cached)
 	n, px, q := opts.N, pl.pixels, geo.Q
-	workers := min(runtime.GOMAXPROCS(0), (n+3)/4)
+	threads := opts.Threads
+	if threads < 1 {
+		threads = runtime.GOMAXPROCS(0)
+	}
+	workers := min(threads, (n+3)/4)
 	var (
 		mu   sync.Mutex
 		done = make([]int, workers)

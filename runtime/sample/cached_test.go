@@ -3,6 +3,7 @@ package sample
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/pixelgraph/pixelgraph/graph"
@@ -64,5 +65,23 @@ func TestPlanLogitsMatchRuntime(t *testing.T) {
 	}
 	if !testenv.AllClose(t, pl.forward(x, 6), want, 1e-4, 1e-4, "logits") {
 		t.FailNow()
+	}
+}
+
+// TestCachedThreads: Options.Threads splits the images among that many
+// workers without changing a draw.
+func TestCachedThreads(t *testing.T) {
+	t.Parallel()
+	g := mustPixelCNN(t, sized(4, 6, 5, 2))
+	var res [2]*Result
+	for i, threads := range []int{1, 3} {
+		r, err := Sample(context.Background(), g, Options{N: 9, Seed: 2, Method: Cached, Threads: threads})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res[i] = r
+	}
+	if !slices.Equal(res[0].Levels, res[1].Levels) {
+		t.Error("1 and 3 workers drew different images")
 	}
 }

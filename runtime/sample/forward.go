@@ -12,7 +12,10 @@ import (
 // feeding x to g's image input and returning its first output. A graph
 // exported with a fixed batch B runs in chunks of B images, the last one
 // padded with zeros.
-func GraphForward(g *graph.Graph) Forward {
+func GraphForward(g *graph.Graph) Forward { return graphForward(g, 0) }
+
+// graphForward is GraphForward on threads goroutines (0 = GOMAXPROCS).
+func graphForward(g *graph.Graph, threads int) Forward {
 	var prog *runtime.Program
 	return func(ctx context.Context, x []float32, n int) ([]float32, error) {
 		in, err := imageInput(g)
@@ -20,7 +23,7 @@ func GraphForward(g *graph.Graph) Forward {
 			return nil, err
 		}
 		if prog == nil {
-			if prog, err = runtime.Compile(g); err != nil {
+			if prog, err = runtime.CompileWith(g, runtime.Options{Threads: threads}); err != nil {
 				return nil, err
 			}
 		}

@@ -31,6 +31,9 @@ type Options struct {
 	// Forward runs the naive sampler's passes; nil means the Go runtime on
 	// the graph (GraphForward).
 	Forward Forward
+	// Threads is how many goroutines sampling keeps busy (the cached
+	// sampler's workers, the Go runtime's passes); 0 means GOMAXPROCS.
+	Threads int
 	// Progress, when set, is called after each pixel with the number of
 	// pixels done (all images) and the total, from one goroutine at a time.
 	Progress func(done, total int)
@@ -135,7 +138,7 @@ func run(ctx context.Context, g *graph.Graph, opts Options, known []int32, rows 
 	}
 	fwd := opts.Forward
 	if fwd == nil {
-		fwd = GraphForward(g)
+		fwd = graphForward(g, opts.Threads)
 	}
 	res, err := naive(ctx, fwd, geo, opts, known, rows)
 	if res != nil {
