@@ -4,7 +4,7 @@ import (
 	"fmt"
 
 	"github.com/pixelgraph/pixelgraph/graph"
-	"github.com/pixelgraph/pixelgraph/internal/kernels"
+	"github.com/pixelgraph/pixelgraph/internal/layers"
 )
 
 // convWork is the multiply-adds of one image through a graph's convolutions:
@@ -22,8 +22,8 @@ func (w convWork) GFLOP() (live, dense float64) {
 }
 
 // countConvWork counts the multiply-adds per image of g's Conv nodes:
-// O · (C/group) · taps · H_out · W_out each, the taps from the weight's zero
-// pattern (kernels.LiveTapsOf, as the runtime's kernels skip them). Every
+// O · (C/group) · taps · H_out · W_out each, the taps the layer plan's
+// (layers.Taps: those the runtime's kernels multiply). Every
 // Conv needs a constant 4-D weight and an output of known spatial size.
 func countConvWork(g *graph.Graph) (convWork, error) {
 	var w convWork
@@ -40,7 +40,7 @@ func countConvWork(g *graph.Graph) (convWork, error) {
 		}
 		os := n.Outputs[0].Shape
 		perTap := int64(ws[0]) * int64(ws[1]) * int64(os[2]) * int64(os[3])
-		live := len(kernels.LiveTapsOf(n.Inputs[1].Const.F32, ws[2], ws[3]))
+		live := len(layers.Taps(n.Inputs[1].Const, n.Inputs[1].Mask))
 		w.Live += perTap * int64(live)
 		w.Dense += perTap * int64(ws[2]*ws[3])
 	}
