@@ -63,8 +63,8 @@ func compileConv(c *nodeCtx) (kernel, error) {
 		min  int64
 	}{{"pads", a.pads, 0}, {"strides", a.strides, 1}, {"dilations", a.dilations, 1}, {"kernel_shape", a.kernelShape, 1}} {
 		for _, v := range l.v {
-			if v < l.min {
-				return nil, c.errf("%s %v: values must be >= %d", l.name, l.v, l.min)
+			if v < l.min || v > maxDim {
+				return nil, c.errf("%s %v: values must be in [%d, %d]", l.name, l.v, l.min, int64(maxDim))
 			}
 		}
 	}
@@ -179,6 +179,9 @@ func (a *convAttrs) geometry(x, w, b *graph.Tensor) (*convGeom, []int, error) {
 		g.in[j], g.k[j], g.out[j], g.padB[j], g.padE[j] = in, k, out, pb, pe
 		g.stride[j], g.dil[j] = a.stride(i), a.dilation(i)
 		outShape = append(outShape, out)
+	}
+	if err := checkElements(outShape, "output"); err != nil {
+		return nil, nil, err
 	}
 	return g, outShape, nil
 }

@@ -236,12 +236,12 @@ func (a *convTAttrs) geometry(x, w, b *graph.Tensor) (*convGeom, []int, error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		if graph.NumElements(shape)*out > maxElements {
-			return nil, nil, fmt.Errorf("output of more than %d elements", int64(maxElements))
-		}
 		g.in[j], g.k[j], g.out[j], g.padB[j] = out, k, in, pb
 		g.stride[j], g.dil[j] = a.stride(i), a.dilation(i)
 		shape = append(shape, out)
+	}
+	if err := checkElements(shape, "output"); err != nil {
+		return nil, nil, err
 	}
 	return g, shape, nil
 }

@@ -28,18 +28,24 @@ import (
 // (a Gather index out of range, a Reshape to an impossible shape) is an
 // error naming node, op and input.
 func Fold(g *graph.Graph) (*graph.Graph, error) {
-	f, _, err := fold(g, graph.OpsetOf(g), false)
+	f, _, _, err := fold(g, graph.OpsetOf(g), false)
 	return f, err
 }
 
+// foldMaxElements bounds a folded constant: a node whose inferred output is
+// larger (a ConstantOfShape or Expand of constants to a huge shape) is left
+// to run time instead of being materialized in the program.
+const foldMaxElements = 1 << 24
+
 // fold implements Fold and returns, besides the folded graph, the compiled
-// kernel of each of its nodes. With strict set, a node that does not compile
-// (unsupported op, opset or attribute) is an error, as Compile wants;
-// otherwise it is kept and its outputs are unknown.
-func fold(g *graph.Graph, opset int, strict bool) (*graph.Graph, []*compiled, error) {
+// kernel of each of its nodes and what static inference knows about each of
+// its values. With strict set, a node that does not compile (unsupported op,
+// opset or attribute) is an error, as Compile wants; otherwise it is kept
+// and its outputs are unknown.
+func fold(g *graph.Graph, opset int, strict bool) (*graph.Graph, []*compiled, map[*graph.Value]static, error) {
 	if opset < 1 || opset > graph.MaxOpset {
 		for _, n := range g.Nodes {
-			return nil, nil, &UnsupportedError{Node: n.Name, Op: n.Op, Domain: n.Domain, Opset: opset,
+			return nil, nil, nil, &UnsupportedError{Node: n.Name, Op: n.Op, Domain: n.Domain, Opset: opset,
 				Reason: fmt.Sprintf("opset %d (supported: 1..%d)", opset, graph.MaxOpset)}
 		}
 	}
@@ -86,11 +92,21 @@ func fold(g *graph.Graph, opset int, strict bool) (*graph.Graph, []*compiled, er
 		k, err := compileNode(c, opset)
 		if err != nil {
 			if strict {
-				return nil, nil, err
+				return nil, nil, nil, err
 			}
 			k = nil
 		}
 		outs := make([]static, len(n.Outputs))
+		if k != nil && k.infer != nil {
+			res, err := k.infer(ins)
+			if err != nil {
+				return nil, nil, nil, nodeErr(c, err)
+			}
+			copy(outs, res)
+		}
+		if allConst && tooLarge(outs) {
+			allConst = false
+		}
 		switch {
 		case k != nil && allConst:
 			ts := make([]*graph.Tensor, len(ins))
@@ -99,7 +115,7 @@ func fold(g *graph.Graph, opset int, strict bool) (*graph.Graph, []*compiled, er
 			}
 			res, err := k.run(rc, ts)
 			if err != nil {
-				return nil, nil, nodeErr(c, err)
+				return nil, nil, nil, nodeErr(c, err)
 			}
 			for j, t := range res {
 				if t == nil || c.Outputs[j] == nil {
@@ -110,12 +126,6 @@ func fold(g *graph.Graph, opset int, strict bool) (*graph.Graph, []*compiled, er
 				}
 				outs[j] = constStatic(t)
 			}
-		case k != nil && k.infer != nil:
-			res, err := k.infer(ins)
-			if err != nil {
-				return nil, nil, nodeErr(c, err)
-			}
-			copy(outs, res)
 		}
 		folded := true
 		for j, o := range c.Outputs {
@@ -145,7 +155,23 @@ func fold(g *graph.Graph, opset int, strict bool) (*graph.Graph, []*compiled, er
 	for _, v := range g.Outputs {
 		f.Outputs = append(f.Outputs, val[v])
 	}
-	return f, ks, nil
+	return f, ks, st, nil
+}
+
+// tooLarge reports inferred outputs above foldMaxElements in all.
+func tooLarge(outs []static) bool {
+	total := 0
+	for _, s := range outs {
+		if !s.dimsKnown() {
+			continue
+		}
+		n := knownProduct(s.shape)
+		if n > foldMaxElements-total {
+			return true
+		}
+		total += n
+	}
+	return false
 }
 
 // nodeErr wraps a kernel error with the node it happened in (unless it

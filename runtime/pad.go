@@ -86,6 +86,11 @@ func compilePad(c *nodeCtx) (kernel, error) {
 		if len(pads) != 2*len(axes) {
 			return nil, fmt.Errorf("input pads %v has %d values, want %d (2 per axis of %d)", pads, len(pads), 2*len(axes), len(axes))
 		}
+		for _, p := range pads {
+			if p < -maxDim || p > maxDim {
+				return nil, fmt.Errorf("input pads %v: %d is out of range [%d, %d]", pads, p, -int64(maxDim), int64(maxDim))
+			}
+		}
 		full := make([]int64, 2*rank)
 		for i, d := range axes {
 			full[d], full[rank+d] = pads[i], pads[len(axes)+i]
@@ -141,7 +146,7 @@ func compilePad(c *nodeCtx) (kernel, error) {
 			return nil, err
 		}
 		r := len(x.Shape)
-		maps := make([][]int, r)
+		sizes := make([]int64, r)
 		total := int64(1)
 		for d, n := range x.Shape {
 			pb, pe := full[d], full[r+d]
@@ -149,14 +154,18 @@ func compilePad(c *nodeCtx) (kernel, error) {
 			if pb < -int64(n) || pe < -int64(n) || m < 0 {
 				return nil, fmt.Errorf("input pads %v: axis %d of size %d would have size %d", full, d, n, m)
 			}
-			if m > 0 && total > maxElements/m {
-				return nil, fmt.Errorf("input pads %v: the output has more than %d elements", full, int64(maxElements))
-			}
-			total *= m
 			if mode != "constant" && n == 0 && m > 0 {
 				return nil, fmt.Errorf("input pads %v: mode %s cannot pad axis %d of size 0", full, mode, d)
 			}
-			maps[d] = padMap(mode, n, int(pb), int(m))
+			sizes[d] = m
+			total = satMul(total, m)
+		}
+		if total > maxElements { // checked before any index map is built
+			return nil, fmt.Errorf("input pads %v: the output has more than %d elements", full, int64(maxElements))
+		}
+		maps := make([][]int, r)
+		for d, n := range x.Shape {
+			maps[d] = padMap(mode, n, int(full[d]), int(sizes[d]))
 		}
 		return takeAxes(rc, x, maps, fill), nil
 	}, nil

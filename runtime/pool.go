@@ -191,8 +191,8 @@ func (a *poolAttrs) geometry(x *graph.Tensor) (*convGeom, []int, error) {
 		g.stride[j], g.dil[j] = a.stride(i), a.dilation(i)
 		shape = append(shape, out)
 	}
-	if graph.NumElements(shape) > maxElements {
-		return nil, nil, fmt.Errorf("output %v has more than %d elements", shape, int64(maxElements))
+	if err := checkElements(shape, "output"); err != nil {
+		return nil, nil, err
 	}
 	return g, shape, nil
 }

@@ -85,7 +85,7 @@ func CompileWith(g *graph.Graph, opts Options) (*Program, error) {
 	}
 	opset := graph.OpsetOf(g)
 	// Constant subgraphs are evaluated here, once; the program runs the rest.
-	g, ks, err := fold(g, opset, true)
+	g, ks, _, err := fold(g, opset, true)
 	if err != nil {
 		return nil, err
 	}

@@ -125,3 +125,28 @@ func storesF32(dt graph.DType) bool { return dt == graph.Float32 || dt == graph.
 func isNumeric(dt graph.DType) bool {
 	return isFloat(dt) || (dt.IsInteger() && dt != graph.Bool)
 }
+
+// satMul multiplies non-negative sizes, saturating above maxElements (a
+// zero dim still makes the product 0).
+func satMul(a, b int64) int64 {
+	if a == 0 || b == 0 {
+		return 0
+	}
+	if a > maxElements/b {
+		return maxElements + 1
+	}
+	return a * b
+}
+
+// checkElements refuses a shape of more than maxElements elements (its
+// product computed without overflow), before anything is allocated.
+func checkElements(shape []int, what string) error {
+	n := int64(1)
+	for _, d := range shape {
+		n = satMul(n, int64(d))
+	}
+	if n > maxElements {
+		return fmt.Errorf("%s %v has more than %d elements", what, shape, int64(maxElements))
+	}
+	return nil
+}
