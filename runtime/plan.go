@@ -14,7 +14,7 @@ import (
 // node keeps the chain out), each node's engine path and the layers with
 // their fusions. `pixelgraph inspect` prints it, so a slow path is visible.
 func WritePlan(w io.Writer, g *graph.Graph, opts Options) error {
-	f, _, err := fold(g, graph.OpsetOf(g), false)
+	f, _, _, err := fold(g, graph.OpsetOf(g), false)
 	if err != nil {
 		return err
 	}
