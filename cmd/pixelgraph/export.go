@@ -14,7 +14,7 @@ import (
 func init() {
 	register(&command{
 		name:  "export",
-		args:  "-o FILE [--levels Q --filters F --hidden H --blocks B --head D --height H --width W --seed S --opset O --batch B]",
+		args:  "-o FILE | --triton DIR [--levels Q --filters F --hidden H --blocks B --head D --height H --width W --seed S --opset O --batch B --triton-name NAME --triton-max-batch N]",
 		short: "build a PixelCNN and write it as an ONNX file",
 		run:   runExport,
 	})
@@ -95,7 +95,10 @@ func runExport(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(c, e)
 	var mf modelFlags
 	mf.register(fs)
-	out := fs.String("o", "", "output ONNX file (required)")
+	out := fs.String("o", "", "output ONNX file (required unless --triton is given)")
+	triton := fs.String("triton", "", "also (or only) write a Triton model repository entry: DIR/NAME/config.pbtxt and DIR/NAME/1/model.onnx")
+	tritonName := fs.String("triton-name", "pixelcnn", "model name (folder) in the --triton repository")
+	tritonMax := fs.Int("triton-max-batch", 64, "max_batch_size of the --triton config when the batch is symbolic (--batch 0)")
 	opset := fs.Int("opset", graph.DefaultOpset, fmt.Sprintf("ONNX opset, %d..%d", minExportOpset, maxExportOpset))
 	batch := fs.Int("batch", 0, "write a fixed batch size instead of the symbolic N (for runtimes that ignore symbolic dims, e.g. onnx-go); 0 = symbolic")
 	pos, err := parseFlags(fs, args)
@@ -105,8 +108,11 @@ func runExport(ctx context.Context, e *env, args []string) error {
 	if len(pos) > 0 {
 		return usagef("unexpected argument %q", pos[0])
 	}
-	if *out == "" {
-		return usagef("-o FILE is required")
+	if *out == "" && *triton == "" {
+		return usagef("-o FILE is required (or --triton DIR)")
+	}
+	if *tritonMax < 1 {
+		return usagef("--triton-max-batch must be >= 1, got %d", *tritonMax)
 	}
 	if *batch < 0 {
 		return usagef("--batch must be >= 0, got %d", *batch)
@@ -117,15 +123,28 @@ func runExport(ctx context.Context, e *env, args []string) error {
 	if err := mf.validate(); err != nil {
 		return err
 	}
-	if err := atomicfile.CheckWritable(*out); err != nil {
-		return err
+	if *out != "" {
+		if err := atomicfile.CheckWritable(*out); err != nil {
+			return err
+		}
 	}
 	// Weights, their protobuf copy and the encoded bytes.
 	g, err := mf.build(e, fs, 3, "building and writing the weights")
 	if err != nil {
 		return err
 	}
-	if err := export.WriteFile(*out, g, &export.Options{Opset: *opset, Batch: *batch}); err != nil {
+	opts := &export.Options{Opset: *opset, Batch: *batch}
+	if *triton != "" {
+		dir, err := export.WriteTriton(*triton, g, opts, &export.TritonOptions{Name: *tritonName, MaxBatch: *tritonMax})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stderr, "wrote %s: Triton model repository entry (config.pbtxt, 1/model.onnx)\n", dir)
+	}
+	if *out == "" {
+		return nil
+	}
+	if err := export.WriteFile(*out, g, opts); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stderr, "wrote %s: PixelCNN levels=%d filters=%d hidden=%d blocks=%d, %d parameters, opset %d\n",
