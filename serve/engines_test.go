@@ -48,6 +48,10 @@ func TestBrowserEngines(t *testing.T) {
 		if err := chromedp.Do(ctx, chromedp.Navigate(base+"/")); err != nil {
 			t.Fatal(err)
 		}
+		// COOP/COEP took effect: onnxruntime-web may use WASM threads.
+		if !eval[bool](t, ctx, `self.crossOriginIsolated`) {
+			t.Error("the page is not cross-origin isolated")
+		}
 		for _, seed := range []uint64{0, 1, 42, 1<<63 + 5, math.MaxUint64} {
 			for _, img := range []int{0, 3} {
 				got := eval[[]float64](t, ctx, fmt.Sprintf(`import("/static/pcg.js").then(m => Array.from(m.uniforms(%dn, %d, 100)))`, seed, img))

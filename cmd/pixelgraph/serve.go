@@ -9,10 +9,8 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/signal"
 	"path/filepath"
 	goruntime "runtime"
-	"syscall"
 	"time"
 
 	"github.com/pixelgraph/pixelgraph/dataset"
@@ -160,12 +158,10 @@ func parenthesized(s string) string {
 	return " (" + s + ")"
 }
 
-// serveUntilSignal prints the listening line, serves, and on SIGTERM or
-// Ctrl-C stops accepting, lets in-flight requests finish (up to --drain)
-// and returns nil.
+// serveUntilSignal prints the listening line and serves until ctx ends
+// (main cancels it on SIGTERM or Ctrl-C); then it stops accepting, lets
+// in-flight requests finish (up to --drain) and returns nil: exit 0.
 func serveUntilSignal(ctx context.Context, e *env, h http.Handler, ln net.Listener, f *serveFlags) error {
-	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, os.Interrupt)
-	defer stop()
 	hs := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,

@@ -163,18 +163,23 @@ function setupDrawing() {
   $("rows").oninput = () => { $("rows-out").value = $("rows").value; paintInput(); };
 }
 
+// completeWith completes the input (its kept rows) with one engine.
+async function completeWith(e, seed, temperature) {
+  const px = info.height * info.width;
+  const req = { n: Number($("cn").value), rows: Number($("rows").value), seed, temperature };
+  req.known = new Int32Array(req.n * px);
+  for (let i = 0; i < req.n; i++) req.known.set(drawing, i * px);
+  const r = await run(e, req, `complete (${req.rows} rows kept)`);
+  panel($("completions"), canvasOf(r.levels, req.n, req.n, 4, req.rows), `${engines[e].label}: ${r.ms.toFixed(0)} ms`, 3);
+}
+
 async function completeClicked(ev) {
   ev.preventDefault();
   if (busy) return;
   busy = true;
   try {
-    const req = params(), e = engine(), px = info.height * info.width;
-    req.n = Number($("cn").value);
-    req.rows = Number($("rows").value);
-    req.known = new Int32Array(req.n * px);
-    for (let i = 0; i < req.n; i++) req.known.set(drawing, i * px);
-    const r = await run(e, req, `complete (${req.rows} rows kept)`);
-    panel($("completions"), canvasOf(r.levels, req.n, req.n, 4, req.rows), `${engines[e].label}: ${r.ms.toFixed(0)} ms`, 3);
+    const p = params();
+    await completeWith(engine(), p.seed, p.temperature);
   } catch (err) { fail(err); } finally { busy = false; }
 }
 
@@ -217,6 +222,7 @@ async function main() {
   const sr = await run("server", req, "sample");
   const cols = Math.ceil(Math.sqrt(req.n));
   panel($("results"), canvasOf(sr.levels, req.n, cols, 3), `server, seed ${req.seed}, T ${req.temperature}: ${sr.ms.toFixed(0)} ms`, 4);
+  if (info.digits > 0) await completeWith("server", req.seed, req.temperature);
   if (mode === "browser" || mode === "wasm") {
     if (q.has("threads")) req.threads = Number(q.get("threads"));
     document.querySelector(`input[name=engine][value=${mode}]`).checked = true;
