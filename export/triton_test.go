@@ -5,6 +5,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"google.golang.org/protobuf/encoding/prototext"
@@ -134,7 +135,7 @@ func TestWriteTriton(t *testing.T) {
 				dims = append(dims, l.Get(i).Int())
 			}
 			if get("backend").String() != "onnxruntime" || get("max_batch_size").Int() != tc.maxBatch ||
-				in.Get(in.Descriptor().Fields().ByName("name")).String() != "pixels" || !equalInts(dims, tc.inDims) ||
+				in.Get(in.Descriptor().Fields().ByName("name")).String() != "pixels" || !slices.Equal(dims, tc.inDims) ||
 				m.Has(md.Fields().ByName("dynamic_batching")) != tc.dynamic {
 				t.Errorf("parsed config: %v", prototext.Format(m))
 			}
@@ -143,16 +144,4 @@ func TestWriteTriton(t *testing.T) {
 	if _, err := WriteTriton(t.TempDir(), g, nil, &TritonOptions{Name: "../up"}); err == nil {
 		t.Error("a model name with a path was accepted")
 	}
-}
-
-func equalInts(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -53,8 +53,8 @@ type Engines struct {
 	WASMExecScript string `json:"wasm_exec"`
 }
 
-// Levels is the answer of /api/sample and /api/complete.
-type Levels struct {
+// Drawn is the answer of /api/sample and /api/complete.
+type Drawn struct {
 	// Levels is n×H×W integer levels in 0..q−1.
 	Levels [][][]int32 `json:"levels"`
 	// NearBoundary lists draws (image·H·W + pixel) within boundary_eps of
@@ -137,8 +137,8 @@ func (s *Server) run(ctx context.Context, job func(context.Context, sample.Optio
 }
 
 // levels shapes a result as n×H×W.
-func (s *Server) levels(res *sample.Result, p drawParams, ms float64) Levels {
-	out := Levels{Levels: Nest(res.Levels, res.N, res.H, res.W), NearBoundary: res.NearBoundary,
+func (s *Server) levels(res *sample.Result, p drawParams, ms float64) Drawn {
+	out := Drawn{Levels: Nest(res.Levels, res.N, res.H, res.W), NearBoundary: res.NearBoundary,
 		Seed: p.Seed, Temperature: p.Temperature, Method: res.Method.String(), MS: ms}
 	if out.NearBoundary == nil {
 		out.NearBoundary = []int{}

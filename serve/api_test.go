@@ -32,7 +32,7 @@ func TestSampleMatchesGoSampler(t *testing.T) {
 		if code != http.StatusOK {
 			t.Fatalf("%s: %d %s", c.query, code, b)
 		}
-		got := decode[Levels](t, b)
+		got := decode[Drawn](t, b)
 		want, err := sample.Sample(context.Background(), s.g, sample.Options{N: c.n, Seed: c.seed, Temperature: c.temp})
 		if err != nil {
 			t.Fatal(err)
@@ -151,7 +151,7 @@ func TestComplete(t *testing.T) {
 	if code != 200 {
 		t.Fatalf("%d %s", code, b)
 	}
-	got := decode[Levels](t, b)
+	got := decode[Drawn](t, b)
 	batch := make([]int32, 0, 3*784)
 	for range 3 {
 		batch = append(batch, flat(d.Levels[:1])...)

@@ -144,14 +144,12 @@ func pageState(t testing.TB, ctx context.Context, url string, limit time.Duratio
 	return eval[[2]string](t, ctx, `[document.body.dataset.state, document.getElementById("error").textContent]`)
 }
 
-// browserLevels is what the page writes into #browser-levels.
+// browserLevels is what the page writes into #browser-levels: the API's
+// Drawn (by the browser's engine) and the engine's name.
 type browserLevels struct {
-	Levels       [][][]int32 `json:"levels"`
-	NearBoundary []int       `json:"near_boundary"`
-	Engine       string      `json:"engine"`
-	Method       string      `json:"method"`
-	MS           float64     `json:"ms"`
-	ServerMS     float64     `json:"server_ms"`
+	Drawn
+	Engine   string  `json:"engine"`
+	ServerMS float64 `json:"server_ms"`
 }
 
 // compareDraws fails unless a and b hold the same levels, except that an

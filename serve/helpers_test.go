@@ -69,20 +69,17 @@ func newTestServer(t testing.TB, opts Options) (*Server, *httptest.Server) {
 func get(t testing.TB, url string) (int, []byte) {
 	t.Helper()
 	r, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Body.Close()
-	b, err := io.ReadAll(r.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r.StatusCode, b
+	return do(t, r, err)
 }
 
 func post(t testing.TB, url, body string) (int, []byte) {
 	t.Helper()
 	r, err := http.Post(url, "application/json", strings.NewReader(body))
+	return do(t, r, err)
+}
+
+func do(t testing.TB, r *http.Response, err error) (int, []byte) {
+	t.Helper()
 	if err != nil {
 		t.Fatal(err)
 	}
