@@ -2,7 +2,9 @@ package sample
 
 import (
 	"context"
+	"fmt"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"sync"
 )
@@ -45,6 +47,13 @@ func cached(ctx context.Context, pl *plan, geo Geometry, opts Options, known []i
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			// A panic here (a kernel's, or Options.Progress's) would end the
+			// process whatever the caller recovers: it becomes this call's error.
+			defer func() {
+				if r := recover(); r != nil {
+					errs[w] = fmt.Errorf("cached sampler, images %d..%d: panic: %v\n%s", lo, hi-1, r, debug.Stack())
+				}
+			}()
 			s := newState(pl, hi-lo)
 			for p := 0; p < px; p++ {
 				if p%pl.w == 0 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/pixelgraph/pixelgraph/graph"
@@ -83,5 +84,19 @@ func TestCachedThreads(t *testing.T) {
 	}
 	if !slices.Equal(res[0].Levels, res[1].Levels) {
 		t.Error("1 and 3 workers drew different images")
+	}
+}
+
+// TestCachedWorkerPanic: a panic in a worker goroutine (here from
+// Options.Progress) is the call's error, not the end of the process.
+func TestCachedWorkerPanic(t *testing.T) {
+	g := mustPixelCNN(t, testenv.TinyConfig())
+	_, err := Sample(context.Background(), g, Options{N: 8, Method: Cached, Progress: func(done, total int) {
+		if done == 3 {
+			panic("planted")
+		}
+	}})
+	if err == nil || !strings.Contains(err.Error(), "panic: planted") {
+		t.Fatalf("got %v, want the planted panic as an error", err)
 	}
 }
