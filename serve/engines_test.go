@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/chromedp/chromedp"
@@ -159,7 +160,8 @@ func TestBrowserEngines(t *testing.T) {
 // unknown ends in data-state="error" with a message, never "done".
 func TestBrowserPageErrors(t *testing.T) {
 	g, b := tinyModel(t, tinyConfig(4))
-	s, err := New(g, Options{Model: b, Name: "tiny.onnx", Logf: t.Logf}) // no engine files
+	// No engine files (an empty WASM folder: even when go generate embedded one).
+	s, err := New(g, Options{Model: b, Name: "tiny.onnx", WASM: fstest.MapFS{}, Logf: t.Logf})
 	if err != nil {
 		t.Fatal(err)
 	}
