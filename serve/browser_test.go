@@ -23,7 +23,7 @@ import (
 
 var (
 	screenshot      = flag.String("screenshot", "", "TestBrowserEngines: also write the page's screenshot to this PNG file (docs/images/serve.png for README)")
-	screenshotModel = flag.String("screenshot-model", "", "TestBrowserScreenshot: the ONNX file to show (default: the tiny test model)")
+	screenshotModel = flag.String("screenshot-model", "", "TestBrowserEngines/screenshot: the ONNX file the screenshot shows (default: the tiny test model)")
 )
 
 var wasmBuild struct {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/pixelgraph/pixelgraph/export"
 	"github.com/pixelgraph/pixelgraph/internal/testenv"
 	"github.com/pixelgraph/pixelgraph/runtime/sample"
 )
@@ -147,11 +148,26 @@ func TestBrowserEngines(t *testing.T) {
 	})
 
 	t.Run("screenshot", func(t *testing.T) {
-		path := *screenshot
+		path, url := *screenshot, base
 		if path == "" {
 			path = filepath.Join(t.TempDir(), "serve.png")
 		}
-		pageResult(t, ctx, base+"/?mode=wasm&n=16&seed=1", time.Minute)
+		if *screenshotModel != "" {
+			b, err := os.ReadFile(*screenshotModel)
+			if err != nil {
+				t.Fatal(err)
+			}
+			g, err := export.Unmarshal(b, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ms, err := New(g, Options{Model: b, Name: filepath.Base(*screenshotModel), ORTWeb: s.ortWeb, WASM: s.wasm, Digits: testDigits, Logf: t.Logf})
+			if err != nil {
+				t.Fatal(err)
+			}
+			url = listen(t, ms)
+		}
+		pageResult(t, ctx, url+"/?mode=wasm&n=16&seed=1", 5*time.Minute)
 		writeScreenshot(t, ctx, path)
 	})
 }
