@@ -60,7 +60,7 @@ func WriteTriton(dir string, g *graph.Graph, opts *Options, t *TritonOptions) (s
 	if to.MaxBatch < 0 || to.QueueDelayMicroseconds < 0 {
 		return "", fmt.Errorf("triton: max batch %d and queue delay %d must be >= 0", to.MaxBatch, to.QueueDelayMicroseconds)
 	}
-	m, err := ToProto(g, opts)
+	m, err := toProto(g, opts)
 	if err != nil {
 		return "", err
 	}
