@@ -45,7 +45,7 @@ func (pl *ConvPlan) Backward(ws *Workspace, dx, dwp, db, dy, x, wp []float32, n 
 	}
 	j := &ws.bwd
 	*j = bwdJob{pl: pl, ws: ws, dx: dx, dy: dy, x: x, wp: wp, reluIn: reluIn}
-	if dx != nil && useAsm() { // wpᵀ packed once per call for packedGemm
+	if dx != nil && simd() { // wpᵀ packed once per call for packedGemm
 		ws.apack = packA(ws.apack, wp, true, pl.K, pl.p.Out, pl.K)
 		j.apT = ws.apack
 	}
@@ -67,7 +67,7 @@ type bwdJob struct {
 	ws        *Workspace
 	dx, dy, x []float32
 	wp        []float32
-	apT       []float32 // wpᵀ packed for packedGemm, or nil: OpenBLAS
+	apT       []float32 // wpᵀ packed for packedGemm, or nil: sgemm (generic level)
 	reluIn    bool
 }
 
@@ -104,7 +104,7 @@ func (j *bwdJob) run(w, i int) {
 		dyb := dy[r0*pl.OW:]
 		if wb.dw != nil { // dw (O, K) += dy[:, band] (O, cols) · colᵀ (cols, K)
 			col, ld := pl.gather(wb, x, r0, r1, j.reluIn)
-			sgemm(false, true, o, pl.K, cols, 1, dyb, hw, col, ld, 1, wb.dw, pl.K)
+			sgemmWith(&wb.gemm, false, true, o, pl.K, cols, 1, dyb, hw, col, ld, 1, wb.dw, pl.K)
 		}
 		if dx != nil && !pl.pointwise { // dcol (K, cols) = wpᵀ (K, O) · dy[:, band]
 			wb.dcol = grow(wb.dcol, pl.K*cols)

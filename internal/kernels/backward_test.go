@@ -159,8 +159,8 @@ func TestBackward(t *testing.T) {
 			for _, reluIn := range []bool{false, true} {
 				for _, tt := range gemmImpls(3) {
 					threads := tt.threads
-					t.Run(fmt.Sprintf("%s/n%d/reluIn=%v/t%d/openblas=%v", c.name, n, reluIn, threads, tt.openblas), func(t *testing.T) {
-						defer useOpenBLAS(tt.openblas)()
+					t.Run(fmt.Sprintf("%s/n%d/reluIn=%v/t%d/%s", c.name, n, reluIn, threads, tt.level), func(t *testing.T) {
+						defer setLevel(tt.level)()
 						pl := c.plan(t)
 						p := pl.Params()
 						seed := uint64(1000 + 10*ci + n)

@@ -8,29 +8,72 @@ import (
 	"github.com/pixelgraph/pixelgraph/internal/testenv"
 )
 
-// Benchmarks run on one thread unless their name says otherwise. For
-// OpenBLAS's native kernel, unset the environment's override in the command:
+// Benchmarks run on one thread unless their name says otherwise.
+// BenchmarkSgemm runs every level this CPU allows and, built with the
+// openblas tag, OpenBLAS (which reads OPENBLAS_CORETYPE: the environment
+// sets Haswell, the AVX2 kernel; unset it in the command for OpenBLAS's
+// native choice):
 //
-//	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE go test -run '^$' -bench . ./internal/kernels/
+//	go test -tags openblas -run '^$' -bench Sgemm ./internal/kernels/
+//	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE go test -tags openblas -run '^$' -bench . ./internal/kernels/
+
+// sgemmShapes are (m, n, k) of the seed model's GEMMs (3x3 dense and mask
+// B, the 1x1s, per image and over 4 and 16 images) and two squares.
+var sgemmShapes = [][3]int{{128, 784, 576}, {64, 784, 320}, {64, 784, 128}, {128, 784, 64}, {64, 3136, 320},
+	{64, 3136, 128}, {128, 3136, 64}, {64, 12544, 128}, {512, 512, 512}, {1024, 1024, 1024}}
+
+// sgemmEngines are the SGEMMs to compare: each level, and OpenBLAS when
+// built in (run at the best level; only Sgemm's product changes).
+func sgemmEngines() []string {
+	var e []string
+	for _, l := range levels() {
+		e = append(e, l.String())
+	}
+	if openblasBuilt {
+		e = append(e, "openblas")
+	}
+	return e
+}
+
+// useEngine sets the level (and OpenBLAS on or off) of engine e and
+// returns the function that restores both.
+func useEngine(e string) func() {
+	old := openblasOn
+	openblasOn = e == "openblas"
+	l := maxLevel
+	for _, x := range levels() {
+		if x.String() == e {
+			l = x
+		}
+	}
+	restore := setLevel(l)
+	return func() { restore(); openblasOn = old }
+}
 
 func BenchmarkSgemm(b *testing.B) {
-	b.Logf("backend: %s", Backend())
-	for _, s := range [][3]int{{128, 784, 576}, {64, 784, 320}, {64, 784, 128}, {128, 784, 64}, {64, 3136, 320}, {64, 3136, 128}, {128, 3136, 64}, {64, 12544, 128}} {
+	for _, s := range sgemmShapes {
 		m, n, k := s[0], s[1], s[2]
 		for _, threads := range []int{1, 2} {
-			b.Run(fmt.Sprintf("%dx%dx%d/t%d", m, n, k, threads), func(b *testing.B) {
-				a, bb, c := randSlice(1, m*k), randSlice(2, k*n), make([]float32, m*n)
-				var cpu *testenv.CPUMeter
-				withThreads(b, threads, func() {
-					cpu = testenv.StartCPU(b)
-					for b.Loop() {
-						Sgemm(false, false, m, n, k, 1, a, k, bb, n, 0, c, n)
-					}
+			for _, e := range sgemmEngines() {
+				if e == "generic" && m*n*k > 64<<20 {
+					continue // minutes at gonum's speed
+				}
+				b.Run(fmt.Sprintf("%dx%dx%d/t%d/%s", m, n, k, threads, e), func(b *testing.B) {
+					defer useEngine(e)()
+					b.Logf("backend: %s", Backend())
+					a, bb, c := randSlice(1, m*k), randSlice(2, k*n), make([]float32, m*n)
+					var cpu *testenv.CPUMeter
+					withThreads(b, threads, func() {
+						cpu = testenv.StartCPU(b)
+						for b.Loop() {
+							Sgemm(false, false, m, n, k, 1, a, k, bb, n, 0, c, n)
+						}
+					})
+					gflop := 2 * float64(m*n*k) * float64(b.N) / 1e9
+					b.ReportMetric(gflop/b.Elapsed().Seconds(), "GFLOP/s")
+					cpu.Report(gflop, "GFLOP/s")
 				})
-				gflop := 2 * float64(m*n*k) * float64(b.N) / 1e9
-				b.ReportMetric(gflop/b.Elapsed().Seconds(), "GFLOP/s")
-				cpu.Report(gflop, "GFLOP/s")
-			})
+			}
 		}
 	}
 }

@@ -29,7 +29,7 @@ func (pl *ConvPlan) Forward(ws *Workspace, y, x, wp, b []float32, n int, f Fuse)
 	ws.worker(workers - 1) // allocate every worker's slot before they start
 	j := &ws.fwd
 	*j = fwdJob{pl: pl, ws: ws, y: y, x: x, wp: wp, b: b, f: f, rows: rows, bands: bands}
-	if useAsm() { // the weight packed once per call for packedGemm
+	if simd() { // the weight packed once per call for packedGemm
 		ws.apack = packA(ws.apack, wp, false, pl.p.Out, pl.K, pl.K)
 		j.ap = ws.apack
 	}
@@ -42,7 +42,7 @@ type fwdJob struct {
 	ws    *Workspace
 	y, x  []float32
 	wp, b []float32
-	ap    []float32 // wp packed for packedGemm, or nil: OpenBLAS
+	ap    []float32 // wp packed for packedGemm, or nil: sgemm (generic level)
 	f     Fuse
 	rows  int // output rows per band
 	bands int // bands per image

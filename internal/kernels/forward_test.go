@@ -91,9 +91,9 @@ func TestForward(t *testing.T) {
 			for fi, f := range fuses {
 				for _, tt := range gemmImpls(3) {
 					threads := tt.threads
-					name := fmt.Sprintf("%s/n%d/%+v/t%d/openblas=%v", c.name, n, f, threads, tt.openblas)
+					name := fmt.Sprintf("%s/n%d/%+v/t%d/%s", c.name, n, f, threads, tt.level)
 					t.Run(name, func(t *testing.T) {
-						defer useOpenBLAS(tt.openblas)()
+						defer setLevel(tt.level)()
 						d := newConvData(t, c, uint64(100*ci+10*fi+n), n, f)
 						pl, p := d.pl, d.pl.Params()
 						y := append([]float32(nil), d.y0...)
@@ -108,28 +108,30 @@ func TestForward(t *testing.T) {
 	}
 }
 
-// gemmImpl is one way Forward and Backward run their products.
+// gemmImpl is one way Forward and Backward run their products: a level
+// (generic: gonum's SGEMM and Go epilogues; AVX2, AVX-512: packedGemm) and
+// a thread count.
 type gemmImpl struct {
-	threads  int
-	openblas bool // OpenBLAS (or gonum) instead of packedGemm
+	threads int
+	level   level
 }
 
-// gemmImpls lists 1 and maxThreads threads with OpenBLAS, and with
-// packedGemm where the CPU has it.
+// gemmImpls lists 1 and maxThreads threads at every level this CPU runs.
 func gemmImpls(maxThreads int) []gemmImpl {
-	im := []gemmImpl{{1, true}, {maxThreads, true}}
-	if HasDirect() {
-		im = append(im, gemmImpl{1, false}, gemmImpl{maxThreads, false})
+	var im []gemmImpl
+	for _, l := range levels() {
+		im = append(im, gemmImpl{1, l}, gemmImpl{maxThreads, l})
 	}
 	return im
 }
 
-// useOpenBLAS makes the kernels skip the AVX-512 kernels (or not) and
-// returns the function that restores the setting.
-func useOpenBLAS(on bool) func() {
-	old := noDirectAsm
-	noDirectAsm = on
-	return func() { noDirectAsm = old }
+// levels lists the levels this CPU and build can run, lowest first.
+func levels() []level {
+	var ls []level
+	for l := levelGeneric; l <= maxLevel; l++ {
+		ls = append(ls, l)
+	}
+	return ls
 }
 
 // convData is one test case's plan, random operands (dead taps of w zero)

@@ -5,22 +5,17 @@ import "fmt"
 // Channels-last (NHWC) forward convolution without im2col.
 //
 // ForwardNHWC is Forward for activations stored channels-last: x is
-// (N,H,W,C) and y is (N,OH,OW,O). On CPUs with AVX-512 (cgo build, amd64) it
-// runs a direct kernel (nhwc_c.go) that reads the input where it lies and the
-// weight packed once by PackDirect, so no im2col panel and no copy of the
-// activations is made; elsewhere it runs directBandGo, a plain loop with the
-// same definition. HasDirect reports which.
+// (N,H,W,C) and y is (N,OH,OW,O). At the AVX-512 and AVX2 levels it runs a
+// direct kernel in assembly (direct_amd64.go) that reads the input where it
+// lies and the weight packed once by PackDirect, so no im2col panel and no
+// copy of the activations is made; at the generic level it runs
+// directBandGo, a plain loop with the same definition. HasDirect reports
+// which.
 
-// HasDirect reports whether ForwardNHWC runs the AVX-512 kernel; without it,
-// ForwardNHWC is a plain Go loop, correct but many times slower than Forward.
-func HasDirect() bool { return hasDirectAsm }
-
-// noDirectAsm makes ForwardNHWC run directBandGo, and Forward and Backward
-// OpenBLAS (or gonum) instead of packedGemm (tests set it).
-var noDirectAsm bool
-
-// useAsm reports whether the AVX-512 kernels (directBand, packedGemm) run.
-func useAsm() bool { return hasDirectAsm && !noDirectAsm }
+// HasDirect reports whether ForwardNHWC runs an assembly kernel (AVX-512 or
+// AVX2); without one, ForwardNHWC is a plain Go loop, correct but many
+// times slower than Forward.
+func HasDirect() bool { return simd() }
 
 // directPanel is the width, in output channels, of one panel of a
 // direct-packed weight: 4 vectors of 16.
@@ -109,12 +104,44 @@ func (j *nhwcJob) run(_, u int) {
 	p0, p1 := min(band*per, hw), min((band+1)*per, hw)
 	x := j.x[i*pl.XSize() : (i+1)*pl.XSize()]
 	y := j.y[i*pl.YSize() : (i+1)*pl.YSize()]
-	if len(pl.taps) > 0 && useAsm() {
-		pl.directBand(y, x, j.wd, j.b, j.ws.zeros, p0, p1, j.f)
+	if len(pl.taps) > 0 && simd() {
+		pl.directBandSIMD(y, x, j.wd, j.b, j.ws.zeros, p0, p1, j.f)
 	} else {
 		pl.directBandGo(y, x, j.wd, j.b, p0, p1, j.f)
 	}
 }
+
+// directOffsets returns the plan's table of input offsets for the direct
+// kernels, made on first use: entry t·(OH·OW+5) + p is the offset in an
+// (H,W,C) image of output pixel p's input for live tap t, or -1 where it
+// falls in the padding; the 5 spare pixels per tap are padding, so that a
+// tile of 6 pixels never reads past the table.
+func (pl *ConvPlan) directOffsets() []int32 {
+	pl.offsOnce.Do(func() {
+		hw := pl.OH * pl.OW
+		ld := hw + directRows - 1
+		offs := make([]int32, len(pl.taps)*ld)
+		for t, g := range pl.taps {
+			row := offs[t*ld : (t+1)*ld]
+			for p := range row {
+				row[p] = -1
+				if p >= hw {
+					continue
+				}
+				oy, ox := p/pl.OW, p%pl.OW
+				if iy, ix := oy*pl.sh+g.iy0, ox*pl.sw+g.ix0; iy >= 0 && iy < pl.p.H && ix >= 0 && ix < pl.p.W {
+					row[p] = int32((iy*pl.p.W + ix) * pl.p.In)
+				}
+			}
+		}
+		pl.offs = offs
+	})
+	return pl.offs
+}
+
+// directRows is the number of output pixels in a tile of the direct
+// kernels (the generator's directRows).
+const directRows = 6
 
 // directBandGo is the definition of the direct kernel, for output pixels
 // [p0, p1) of one image x (H,W,C) into y (OH·OW, O).

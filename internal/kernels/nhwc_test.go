@@ -50,26 +50,23 @@ func nhwcCases() []convCase {
 	return cases
 }
 
-// TestForwardNHWC checks the direct kernel (and its Go definition) against
-// the float64 reference, for every geometry, fusion, batch and thread count
-// of TestForward; the weight's dead taps are NaN, so reading one fails.
+// TestForwardNHWC checks the direct kernels (AVX-512, AVX2 and the Go
+// definition) against the float64 reference, for every geometry, fusion,
+// batch and thread count of TestForward; the weight's dead taps are NaN, so
+// reading one fails.
 func TestForwardNHWC(t *testing.T) {
-	impls := []bool{true} // noDirectAsm
-	if HasDirect() {
-		impls = append(impls, false)
-	}
 	for ci, c := range nhwcCases() {
 		for _, n := range []int{1, 3} {
 			for fi, f := range fuses {
 				for _, threads := range []int{1, 3} {
-					for _, goOnly := range impls {
-						name := fmt.Sprintf("%s/n%d/%+v/t%d/go=%v", c.name, n, f, threads, goOnly)
+					for _, l := range levels() {
+						name := fmt.Sprintf("%s/n%d/%+v/t%d/%s", c.name, n, f, threads, l)
 						t.Run(name, func(t *testing.T) {
 							d := newConvData(t, c, uint64(100*ci+10*fi+n), n, f)
 							pl, p := d.pl, d.pl.Params()
 							y := toNHWC(d.y0, n, p.Out, pl.OH, pl.OW)
 							wd := pl.PackDirect(nil, deadNaN(d.w, p.KH*p.KW, p.Taps))
-							defer useOpenBLAS(goOnly)()
+							defer setLevel(l)()
 							pl.ForwardNHWC(&Workspace{Threads: threads}, y, toNHWC(d.x, n, p.In, p.H, p.W), wd, d.b, n, f)
 							closeTo(t, "y", toNCHW(y, n, p.Out, pl.OH, pl.OW), d.want, d.s, pl.K)
 						})

@@ -2,7 +2,9 @@ package kernels
 
 import (
 	"fmt"
+	"math"
 	"slices"
+	"sync"
 )
 
 // ConvParams describes a 2-D convolution of NCHW float32 images with OIHW
@@ -31,10 +33,12 @@ type ConvPlan struct {
 	taps       []tapGeo // live taps, increasing
 	pointwise  bool     // 1x1, stride 1, no pads: im2col is the image itself
 	panelRows  int      // output rows per unit of work (cache-sized im2col panels)
-	cgeo       []int64  // iy0, ix0, lo, hi of each tap, for the C gathers
 	sh, sw     int
 	dh, dw     int
 	padT, padL int
+
+	offsOnce sync.Once
+	offs     []int32 // the direct kernels' input offsets (directOffsets)
 }
 
 // tapGeo locates one live tap: input pixel (oy·sh+iy0, ox·sw+ix0) feeds
@@ -88,12 +92,13 @@ func NewConvPlan(p ConvParams) (*ConvPlan, error) {
 		if t < 0 || t >= p.KH*p.KW || (i > 0 && t <= p.Taps[i-1]) {
 			return nil, fmt.Errorf("kernels: taps %v must be increasing and within the %dx%d kernel", p.Taps, p.KH, p.KW)
 		}
-		g := pl.geometry(t, p.KW, p.W)
-		pl.taps = append(pl.taps, g)
-		pl.cgeo = append(pl.cgeo, int64(g.iy0), int64(g.ix0), int64(g.lo), int64(g.hi))
+		pl.taps = append(pl.taps, pl.geometry(t, p.KW, p.W))
 	}
 	pl.p = p
 	pl.K = p.In * len(p.Taps)
+	if int64(p.In)*int64(p.H)*int64(p.W) > math.MaxInt32 {
+		return nil, fmt.Errorf("kernels: an image of %d×%d×%d values is more than the kernels index (2³¹-1)", p.In, p.H, p.W)
+	}
 	pl.pointwise = p.KH == 1 && p.KW == 1 && len(p.Taps) == 1 && pl.sh == 1 && pl.sw == 1 &&
 		p.Pads == [4]int{}
 	pl.panelRows = panelRows(pl.K, pl.OH, pl.OW)

@@ -3,9 +3,14 @@ package kernels
 import "fmt"
 
 // Pointwise loops. Each has a Go version here (branch-free: a data-dependent
-// branch on the sign mispredicts half the time and costs 4x) and, in the
-// cgo build, a C version that gcc vectorizes (pointwise_c.go); reluCopy,
-// addTo, biasRelu, reluGrad pick one (pointwise_c.go, pointwise_go.go).
+// branch on the sign mispredicts half the time and costs 4x) and, at the
+// AVX2 and AVX-512 levels, an AVX2 loop in assembly (pointwise_amd64.go;
+// wider vectors gain nothing on loops bound by memory); reluCopy, addTo,
+// biasRelu, reluGrad, Add and AddRelu pick one. Both give the same values
+// (max(v, 0) keeps NaN; the sign of a zero result may differ).
+
+// simdMin is the length below which the Go loop is as fast as a call.
+const simdMin = 16
 
 // Relu sets dst = max(src, 0) elementwise; dst and src may be the same
 // slice. NaN stays NaN, as in ONNX Relu.
@@ -26,9 +31,32 @@ func ReluGrad(dx, dy, x []float32) {
 	reluGrad(dx, dy, x)
 }
 
-// scaleRows sets c[i,j] = beta·c[i,j] for an (m,n) matrix with row stride
-// ldc; beta == 0 writes zeros without reading c.
-func scaleRows(c []float32, m, n, ldc int, beta float32) {
+// Add sets y = a + b elementwise (a and b at least len(y) long); y may be a
+// or b.
+func Add(y, a, b []float32) {
+	a, b = a[:len(y)], b[:len(y)]
+	if simd() && len(y) >= simdMin {
+		add3SIMD(y, a, b)
+		return
+	}
+	add3Go(y, a, b)
+}
+
+// AddRelu sets y = a + b and r = max(y, 0) elementwise in one pass; y and r
+// may each be a or b (not the same one).
+func AddRelu(y, r, a, b []float32) {
+	r, a, b = r[:len(y)], a[:len(y)], b[:len(y)]
+	if simd() && len(y) >= simdMin {
+		addRelu3SIMD(y, r, a, b)
+		return
+	}
+	addRelu3Go(y, r, a, b)
+}
+
+// ScaleRows sets c[i,j] = beta·c[i,j] for an (m,n) matrix with row stride
+// ldc: what a GEMM does to c when k = 0. beta == 0 writes zeros without
+// reading c (c may hold NaNs from a recycled buffer); beta == 1 leaves c.
+func ScaleRows[T float32 | float64](c []T, m, n, ldc int, beta T) {
 	for i := 0; i < m; i++ {
 		row := c[i*ldc : i*ldc+n]
 		switch beta {
@@ -40,6 +68,68 @@ func scaleRows(c []float32, m, n, ldc int, beta float32) {
 				row[j] *= beta
 			}
 		}
+	}
+}
+
+func reluCopy(dst, src []float32) {
+	if simd() && len(src) >= simdMin {
+		reluRowsSIMD(dst[:len(src)], 0, src, 0, 1, len(src))
+		return
+	}
+	reluGo(dst, src)
+}
+
+func addTo(dst, src []float32) {
+	if simd() && len(src) >= simdMin {
+		addRowsSIMD(dst[:len(src)], 0, src, 0, 1, len(src))
+		return
+	}
+	addGo(dst, src)
+}
+
+func reluGrad(dx, dy, x []float32) {
+	if simd() && len(x) >= simdMin {
+		reluGradSIMD(dx[:len(x)], dy[:len(x)], x)
+		return
+	}
+	reluGradGo(dx, dy, x)
+}
+
+// biasRelu finishes an (m,n) block of output rows with stride ld: adds
+// b[i] to row i (b may be nil) and, with relu, clamps at 0.
+func biasRelu(y []float32, m, n, ld int, b []float32, relu bool) {
+	if m == 0 || n == 0 || (b == nil && !relu) {
+		return
+	}
+	if simd() && m*n >= simdMin {
+		biasReluSIMD(y, ld, m, n, b, relu)
+		return
+	}
+	biasReluGo(y, m, n, ld, b, relu)
+}
+
+// add3Go sets y = a + b elementwise; y may be a or b. Unrolled by 8, twice
+// as fast as the plain loop.
+func add3Go(y, a, b []float32) {
+	a, b = a[:len(y)], b[:len(y)]
+	j := 0
+	for ; j+8 <= len(y); j += 8 {
+		yy, aa, bb := y[j:j+8:j+8], a[j:j+8:j+8], b[j:j+8:j+8]
+		yy[0], yy[1], yy[2], yy[3] = aa[0]+bb[0], aa[1]+bb[1], aa[2]+bb[2], aa[3]+bb[3]
+		yy[4], yy[5], yy[6], yy[7] = aa[4]+bb[4], aa[5]+bb[5], aa[6]+bb[6], aa[7]+bb[7]
+	}
+	for ; j < len(y); j++ {
+		y[j] = a[j] + b[j]
+	}
+}
+
+// addRelu3Go sets y = a + b and r = max(y, 0); y and r may each be a or b.
+func addRelu3Go(y, r, a, b []float32) {
+	r, a, b = r[:len(y)], a[:len(y)], b[:len(y)]
+	for j := range y {
+		v := a[j] + b[j]
+		y[j] = v
+		r[j] = max(v, 0)
 	}
 }
 

@@ -12,12 +12,11 @@ var threads atomic.Int32
 
 func init() {
 	threads.Store(int32(runtime.GOMAXPROCS(0)))
-	initBackend()
 }
 
 // SetThreads sets how many goroutines this package's kernels (Sgemm, Conv
 // forward and backward) use; n < 1 means runtime.GOMAXPROCS(0). Under the
-// OpenBLAS backend OpenBLAS itself is kept at one thread per call
+// openblas build tag OpenBLAS itself is kept at one thread per call
 // (openblas_set_num_threads(1), process-wide): the parallelism is ours, so
 // that goroutines and BLAS threads never oversubscribe the cores.
 func SetThreads(n int) {
@@ -30,9 +29,41 @@ func SetThreads(n int) {
 // Threads returns the number of goroutines set by SetThreads.
 func Threads() int { return int(threads.Load()) }
 
-// Backend names the SGEMM implementation linked in: "openblas <core>" (the
-// core name reported by openblas_get_corename) or "gonum (pure Go)".
-func Backend() string { return backendName() }
+// Backend names the SGEMM implementation in force: "avx512" or "avx2" (this
+// package's blocked SGEMM, see sgemm_blocked.go), "gonum (pure Go)" at the
+// generic level, or, built with the openblas tag, "openblas <core>" (the
+// core openblas_get_corename reports).
+func Backend() string {
+	switch {
+	case openblasOn:
+		return openblasName()
+	case simd():
+		return curLevel().String()
+	}
+	return "gonum (pure Go)"
+}
+
+// sgemm is the unchecked, single-threaded product; see Sgemm. With k == 0
+// it only scales c (a and b may be empty).
+func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	sgemmWith(nil, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// sgemmWith is sgemm packing into bufs (nil: a pooled pair), so that
+// Forward and Backward allocate nothing in steady state.
+func sgemmWith(bufs *gemmBufs, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	switch {
+	case m == 0 || n == 0:
+	case k == 0:
+		ScaleRows(c, m, n, ldc, beta)
+	case openblasOn:
+		sgemmOpenBLAS(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	case simd():
+		sgemmBlocked(bufs, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	default:
+		sgemmGonum(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	}
+}
 
 // Sgemm computes c = alpha·op(a)·op(b) + beta·c for row-major matrices, as
 // BLAS's sgemm: op(a) is (m,k), op(b) is (k,n), c is (m,n); a is (m,lda) or,

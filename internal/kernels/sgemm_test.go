@@ -43,13 +43,18 @@ func TestSgemm(t *testing.T) {
 		alpha, beta  float32
 	}{
 		{3, 5, 7, 0, 1, 0}, {1, 1, 1, 0, 1, 0}, {17, 33, 9, 2, 0.5, 1}, {64, 300, 70, 3, 1, 0.25},
-		{4, 6, 0, 0, 1, 0.5},    // k = 0: c = beta·c
-		{128, 784, 96, 0, 1, 0}, // big enough to split across threads
+		{4, 6, 0, 0, 1, 0.5},       // k = 0: c = beta·c
+		{128, 784, 96, 0, 1, 0},    // big enough to split across threads
+		{200, 50, 300, 1, -1.5, 2}, // more rows than gemmMC, more k than gemmKC; alpha, beta
+		{9, 2500, 3, 0, 1, 1},      // more columns than gemmNC
+		{13, 37, 517, 5, 1, 0},     // k across several blocks, odd edges
 	} {
 		for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
-			for _, threads := range []int{1, 2} {
-				name := fmt.Sprintf("%dx%dx%d/pad%d/tA=%v/tB=%v/t%d", tc.m, tc.n, tc.k, tc.pad, tr[0], tr[1], threads)
+			for _, tt := range gemmImpls(2) {
+				threads := tt.threads
+				name := fmt.Sprintf("%dx%dx%d/pad%d/tA=%v/tB=%v/t%d/%s", tc.m, tc.n, tc.k, tc.pad, tr[0], tr[1], threads, tt.level)
 				t.Run(name, func(t *testing.T) {
+					defer setLevel(tt.level)()
 					ar, ac, br, bc := tc.m, tc.k, tc.k, tc.n
 					if tr[0] {
 						ar, ac = ac, ar
@@ -86,9 +91,18 @@ func TestSgemmBadSizesPanic(t *testing.T) {
 }
 
 func TestBackend(t *testing.T) {
-	b := Backend()
-	if !strings.HasPrefix(b, "openblas ") && b != "gonum (pure Go)" {
-		t.Errorf("Backend() = %q", b)
+	for _, l := range levels() {
+		restore := setLevel(l)
+		b := Backend()
+		restore()
+		want := map[level]string{levelGeneric: "gonum (pure Go)", levelAVX2: "avx2", levelAVX512: "avx512"}[l]
+		if openblasOn {
+			if !strings.HasPrefix(b, "openblas ") {
+				t.Errorf("level %s, openblas tag: Backend() = %q, want openblas <core>", l, b)
+			}
+		} else if b != want {
+			t.Errorf("level %s: Backend() = %q, want %q", l, b, want)
+		}
 	}
-	t.Logf("backend: %s", b)
+	t.Logf("backend: %s; %s", Backend(), Describe())
 }

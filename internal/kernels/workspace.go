@@ -28,6 +28,7 @@ type workerBuf struct {
 	db   []float32 // bias gradient this worker sums into (O) during Backward
 	dw0  []float32 // owned storage for dw of workers > 0
 	db0  []float32 // owned storage for db
+	gemm gemmBufs  // packing buffers of sgemm (Backward's dw)
 }
 
 // worker returns worker i's buffers, adding slots up to i. Call it for the

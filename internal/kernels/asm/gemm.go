@@ -1,0 +1,302 @@
+package main
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+// gemmMR is the height of a packed panel of the left operand: a is
+// [⌈m/8⌉][k][8], zero-padded (package kernels' packA).
+const gemmMR = 8
+
+// gemm emits the GEMM strips (package kernels' packedGemm and the SGEMM
+// macro-kernel) and the cached sampler's gemmAcc4x16.
+//
+// AVX-512: gemmAVX512[Relu], 8 rows × 48 columns (3 vectors) per tile, the
+// columns' lanes under three opmasks. AVX2: tiles of 4 rows (half a packed
+// panel) × 8·nv columns, gemmAVX2x{1,2,3}[Relu] whole vectors and
+// gemmAVX2m[Relu] one vector under a lane mask.
+func gemm() {
+	for _, reluB := range []bool{false, true} {
+		gemmKernel(isa512, 3, 1, maskOpmask, reluB)
+		for nv := 1; nv <= 3; nv++ {
+			gemmKernel(isa256, nv, 2, maskNone, reluB)
+		}
+		gemmKernel(isa256, 1, 2, maskLanes, reluB)
+	}
+	gemmAcc4x16()
+}
+
+const (
+	maskNone   = iota
+	maskOpmask // AVX-512: m0, m1, m2 uint16, one per vector
+	maskLanes  // AVX2: mask *int32, 8 lane masks for the one vector
+)
+
+// gemmKernel emits one strip kernel. For the m rows of packed a and a strip
+// of b (k rows, ldb bytes apart, 16·nv or 8·nv columns), tile by tile down
+// the rows:
+//
+//	c = epilogue(Σ_kk a[i,kk]·relu?(b[kk,j]))   kk increasing, one FMA each
+//
+// and the epilogue per flags: × alpha, then + old c, then + bias[i], then
+// ReLU — with alpha 1 (no flag) exactly the conv epilogue (acc + c) + b.
+// Strides ldb and ldc are in bytes; a advances by 32·k bytes per panel.
+func gemmKernel(is isa, nv, halves, mask int, reluB bool) {
+	var name, sig string
+	switch {
+	case is.bytes == 64:
+		name = "gemmAVX512"
+		sig = "func(m, k int, a, b *float32, ldb int, c *float32, ldc int, bias *float32, alpha float32, m0, m1, m2 uint16, flags int)"
+	case mask == maskLanes:
+		name = "gemmAVX2m"
+		sig = "func(m, k int, a, b *float32, ldb int, c *float32, ldc int, bias *float32, alpha float32, mask *int32, flags int)"
+	default:
+		name = fmt.Sprintf("gemmAVX2x%d", nv)
+		sig = "func(m, k int, a, b *float32, ldb int, c *float32, ldc int, bias *float32, alpha float32, flags int)"
+	}
+	if reluB {
+		name += "Relu"
+	}
+	TEXT(name, NOSPLIT, sig)
+	Pragma("noescape")
+	rows := gemmMR / halves
+	Doc(fmt.Sprintf("%s: GEMM strip, tiles of %d rows × %d columns (see gemm.go of the generator).", name, rows, is.bytes/4*nv))
+
+	var ks []OpmaskVirtual
+	if mask == maskOpmask {
+		for v := 0; v < nv; v++ {
+			ks = append(ks, K())
+			KMOVW(arg(fmt.Sprintf("m%d", v)), ks[v])
+		}
+	}
+	var lm VecVirtual
+	if mask == maskLanes {
+		lm = is.vec()
+		mp := Load(Param("mask"), GP64())
+		VMOVUPS(Mem{Base: mp}, lm)
+	}
+	load := func(m Mem, v int, dst VecVirtual) {
+		switch mask {
+		case maskOpmask:
+			VMOVUPS_Z(m, ks[v], dst)
+		case maskLanes:
+			VMASKMOVPS(m, lm, dst)
+		default:
+			VMOVUPS(m, dst)
+		}
+	}
+	store := func(src VecVirtual, m Mem, v int) {
+		switch mask {
+		case maskOpmask:
+			VMOVUPS(src, ks[v], m)
+		case maskLanes:
+			VMASKMOVPS(src, lm, m)
+		default:
+			VMOVUPS(src, m)
+		}
+	}
+
+	acc := make([][]VecVirtual, rows)
+	for r := range acc {
+		acc[r] = make([]VecVirtual, nv)
+		for v := range acc[r] {
+			acc[r][v] = is.vec()
+		}
+	}
+	bv := make([]VecVirtual, nv)
+	for v := range bv {
+		bv[v] = is.vec()
+	}
+	a := is.vec()
+	// AVX-512 has registers to spare for a zero; AVX2's 16 are all taken
+	// by 12 sums, 3 b vectors and the broadcast, so a doubles as zero.
+	var zero VecVirtual
+	if is.bytes == 64 {
+		zero = is.vec()
+		zeroVecs(zero)
+	}
+	zeroInto := func() VecVirtual {
+		if zero != nil {
+			return zero
+		}
+		zeroVecs(a)
+		return a
+	}
+
+	// Loop-carried pointers stay in registers: writing a pointer past the
+	// end of its object into an argument slot could mislead the GC.
+	ap := Load(Param("a"), GP64())
+	cp := Load(Param("c"), GP64())
+	bp := Load(Param("bias"), GP64())
+	panel, done := newLabel("panel"), newLabel("done")
+	Label(panel)
+	CMPQ(arg("m"), U8(0))
+	JLE(LabelRef(done))
+	for h := 0; h < halves; h++ {
+		if h > 0 {
+			CMPQ(arg("m"), U8(h*rows))
+			JLE(LabelRef(done + "next"))
+		}
+		for r := range acc {
+			zeroVecs(acc[r]...)
+		}
+		ak := GP64()
+		MOVQ(ap, ak)
+		if h > 0 {
+			ADDQ(U8(4*rows*h), ak)
+		}
+		bk := Load(Param("b"), GP64())
+		kk := Load(Param("k"), GP64())
+		epi := newLabel("epi")
+		TESTQ(kk, kk)
+		JZ(LabelRef(epi))
+		loop := newLabel("k")
+		Label(loop)
+		for v := range bv {
+			load(Mem{Base: bk, Disp: is.bytes * v}, v, bv[v])
+		}
+		if reluB {
+			z := zeroInto()
+			for v := range bv {
+				relu(bv[v], z)
+			}
+		}
+		for r := range acc {
+			VBROADCASTSS(Mem{Base: ak, Disp: 4 * r}, a)
+			for v := range bv {
+				VFMADD231PS(bv[v], a, acc[r][v])
+			}
+		}
+		ADDQ(U8(4*gemmMR), ak)
+		ADDQ(arg("ldb"), bk)
+		DECQ(kk)
+		JNZ(LabelRef(loop))
+
+		Label(epi)
+		ifFlag(arg("flags"), flagAlpha, func() {
+			VBROADCASTSS(arg("alpha"), a)
+			for r := range acc {
+				for v := range bv {
+					VMULPS(a, acc[r][v], acc[r][v])
+				}
+			}
+		})
+		cr := GP64()
+		MOVQ(cp, cr)
+		if h > 0 {
+			t := GP64()
+			MOVQ(arg("ldc"), t)
+			IMUL3Q(U8(rows*h), t, t)
+			ADDQ(t, cr)
+		}
+		stored := newLabel("stored")
+		for r := range acc {
+			if row := h*rows + r; row > 0 {
+				CMPQ(arg("m"), U8(row))
+				JLE(LabelRef(stored))
+			}
+			ifFlag(arg("flags"), flagAcc, func() {
+				for v := range bv {
+					load(Mem{Base: cr, Disp: is.bytes * v}, v, a)
+					VADDPS(a, acc[r][v], acc[r][v])
+				}
+			})
+			ifFlag(arg("flags"), flagBias, func() {
+				VBROADCASTSS(Mem{Base: bp, Disp: 4 * (h*rows + r)}, a)
+				for v := range bv {
+					VADDPS(a, acc[r][v], acc[r][v])
+				}
+			})
+			ifFlag(arg("flags"), flagRelu, func() {
+				z := zeroInto()
+				for v := range bv {
+					relu(acc[r][v], z)
+				}
+			})
+			for v := range bv {
+				store(acc[r][v], Mem{Base: cr, Disp: is.bytes * v}, v)
+			}
+			if r < rows-1 {
+				ADDQ(arg("ldc"), cr)
+			}
+		}
+		Label(stored)
+	}
+	Label(done + "next")
+	// next panel: a += 32·k bytes, c += 8 rows, bias += 8 values, m -= 8
+	t := GP64()
+	MOVQ(arg("k"), t)
+	SHLQ(U8(5), t)
+	ADDQ(t, ap)
+	MOVQ(arg("ldc"), t)
+	SHLQ(U8(3), t)
+	ADDQ(t, cp)
+	ADDQ(U8(4*gemmMR), bp)
+	SUBQ(U8(gemmMR), arg("m"))
+	JMP(LabelRef(panel))
+
+	Label(done)
+	VZEROUPPER()
+	RET()
+}
+
+// gemmAcc4x16 is the cached sampler's kernel (formerly hand-written in
+// runtime/sample): d[i][j] += Σ_kk s[i][kk]·w[kk][j] for 4 rows i and 16
+// columns j, k > 0; strides in floats. AVX2 and FMA.
+func gemmAcc4x16() {
+	TEXT("gemmAcc4x16", NOSPLIT, "func(d *float32, ldd int, s *float32, lds int, w *float32, ldw int, k int)")
+	Pragma("noescape")
+	Doc("gemmAcc4x16: d (4×16, row stride ldd) += s (4×k, lds) · w (k×16, ldw); strides in floats; k > 0.")
+	d := Load(Param("d"), GP64())
+	ldd := Load(Param("ldd"), GP64())
+	SHLQ(U8(2), ldd)
+	s := Load(Param("s"), GP64())
+	lds := Load(Param("lds"), GP64())
+	SHLQ(U8(2), lds)
+	w := Load(Param("w"), GP64())
+	k := Load(Param("k"), GP64())
+
+	var dr, sr [4]Register
+	dr[0], sr[0] = d, s
+	for i := 1; i < 4; i++ {
+		dr[i], sr[i] = GP64(), GP64()
+		LEAQ(Mem{Base: dr[i-1], Index: ldd, Scale: 1}, dr[i])
+		LEAQ(Mem{Base: sr[i-1], Index: lds, Scale: 1}, sr[i])
+	}
+	var acc [4][2]VecVirtual
+	for i := range acc {
+		for v := range acc[i] {
+			acc[i][v] = YMM()
+			VMOVUPS(Mem{Base: dr[i], Disp: 32 * v}, acc[i][v])
+		}
+	}
+	w0, w1 := YMM(), YMM()
+	Label("loop")
+	VMOVUPS(Mem{Base: w}, w0)
+	VMOVUPS(Mem{Base: w, Disp: 32}, w1)
+	for i := range acc {
+		b := YMM()
+		VBROADCASTSS(Mem{Base: sr[i]}, b)
+		VFMADD231PS(w0, b, acc[i][0])
+		VFMADD231PS(w1, b, acc[i][1])
+	}
+	for i := range sr {
+		ADDQ(U8(4), sr[i])
+	}
+	ldw := Load(Param("ldw"), GP64())
+	SHLQ(U8(2), ldw)
+	ADDQ(ldw, w)
+	DECQ(k)
+	JNZ(LabelRef("loop"))
+	for i := range acc {
+		for v := range acc[i] {
+			VMOVUPS(acc[i][v], Mem{Base: dr[i], Disp: 32 * v})
+		}
+	}
+	VZEROUPPER()
+	RET()
+}

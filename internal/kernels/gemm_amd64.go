@@ -1,0 +1,83 @@
+//go:build !purego
+
+package kernels
+
+//go:generate go run -C asm . -set gemm -out ../gemm_amd64.s -stubs ../gemm_stub_amd64.go -pkg kernels
+
+// gemmStrip runs the assembly strip for columns [0, w) of c, w at most
+// stripWidth(): c (m rows, ldc) = epilogue(ap · relu?(b)), ap packed by
+// packA with k columns, b k rows of at least w columns, ldb apart (nil when
+// k == 0), alpha used with epiAlpha. Callers have checked the bounds.
+func gemmStrip(m, k int, ap, b []float32, ldb int, c []float32, ldc, w int, bias []float32, alpha float32, flags int, reluB bool) {
+	var bp, bb *float32
+	if bias != nil {
+		bp = &bias[0]
+	}
+	if k > 0 {
+		bb = &b[0]
+	}
+	if curLevel() == levelAVX512 {
+		var m3 [3]uint16
+		for v := range m3 {
+			if r := w - 16*v; r >= 16 {
+				m3[v] = 0xffff
+			} else if r > 0 {
+				m3[v] = uint16(1)<<r - 1
+			}
+		}
+		kern := gemmAVX512
+		if reluB {
+			kern = gemmAVX512Relu
+		}
+		kern(m, k, &ap[0], bb, 4*ldb, &c[0], 4*ldc, bp, alpha, m3[0], m3[1], m3[2], flags)
+		return
+	}
+	if nv := w / 8; nv > 0 {
+		gemm256[nv][b2i(reluB)](m, k, &ap[0], bb, 4*ldb, &c[0], 4*ldc, bp, alpha, flags)
+	}
+	if r := w % 8; r > 0 {
+		j := w - r
+		if k > 0 {
+			bb = &b[j]
+		}
+		kern := gemmAVX2m
+		if reluB {
+			kern = gemmAVX2mRelu
+		}
+		kern(m, k, &ap[0], bb, 4*ldb, &c[j], 4*ldc, bp, alpha, &laneMasks[16-r], flags)
+	}
+}
+
+// gemm256 holds the AVX2 strips by vector count (8 columns each) and
+// ReLU of b.
+var gemm256 = [4][2]func(m, k int, a, b *float32, ldb int, c *float32, ldc int, bias *float32, alpha float32, flags int){
+	1: {gemmAVX2x1, gemmAVX2x1Relu},
+	2: {gemmAVX2x2, gemmAVX2x2Relu},
+	3: {gemmAVX2x3, gemmAVX2x3Relu},
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+//go:generate go run -C asm . -set pack -out ../pack_amd64.s -stubs ../pack_stub_amd64.go -pkg kernels
+
+// transpose8SIMD sets dst[j·ldd + r] = src[r·lds + j] for r < 8, j < k (k
+// a multiple of 8; strides in floats).
+func transpose8SIMD(dst []float32, ldd int, src []float32, lds, k int) {
+	if k == 0 {
+		return
+	}
+	_ = dst[(k-1)*ldd+7]
+	_ = src[7*lds+k-1]
+	transpose8(&dst[0], 4*ldd, &src[0], 4*lds, k)
+}
+
+// gemmAccSIMD adds s·w to d on a 4×16 block: d (4 rows, ldd), s (4×k, lds),
+// w (k×16, ldw); k > 0 (callers check bounds).
+func gemmAccSIMD(d []float32, ldd int, s []float32, lds int, w []float32, ldw, k int) {
+	gemmAcc4x16(&d[0], ldd, &s[0], lds, &w[0], ldw, k)
+}

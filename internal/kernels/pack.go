@@ -1,0 +1,69 @@
+package kernels
+
+// Packing for the assembly GEMM strips: the left operand in panels of
+// gemmMR rows, the right one (SGEMM only) in panels of stripWidth()
+// columns, each panel [k][width] so that the strip reads it in order.
+
+// packA packs op(a), (m,k) with a (m,lda) or, transposed, (k,lda), into
+// dst as panels of 8 rows, [⌈m/8⌉][k][8], zero-padded.
+func packA(dst, a []float32, trans bool, m, k, lda int) []float32 {
+	return packPanels(dst, a, trans, 0, m, 0, k, lda, gemmMR)
+}
+
+// packPanels packs rows [r0, r0+rows) × columns [c0, c0+cols) of a matrix M
+// into dst as panels of w rows, dst[p·cols·w + kk·w + i] = M[r0+p·w+i,
+// c0+kk], the last panel zero-padded. M is x (rows ld apart) or, with xT,
+// xᵀ. dst is reused when it has the capacity.
+func packPanels(dst, x []float32, xT bool, r0, rows, c0, cols, ld, w int) []float32 {
+	np := (rows + w - 1) / w
+	dst = grow(dst, np*w*cols)
+	for p := 0; p < np; p++ {
+		pd := dst[p*w*cols : (p+1)*w*cols]
+		i0 := r0 + p*w
+		h := min(w, r0+rows-i0) // rows of M in this panel
+		if xT {                 // M[i, kk] = x[kk·ld + i]: a run of h values per kk
+			if h == w && simd() {
+				copyRowsSIMD(pd, w, x[c0*ld+i0:], ld, cols, w)
+				continue
+			}
+			for kk := 0; kk < cols; kk++ {
+				d := pd[kk*w : kk*w+w]
+				o := (c0+kk)*ld + i0
+				copy(d, x[o:o+h])
+				clear(d[h:])
+			}
+			continue
+		}
+		// M[i, kk] = x[i·ld + kk]: a transpose, 8 rows at a time
+		g := 0
+		if simd() {
+			c8 := cols &^ 7
+			for ; g+8 <= h; g += 8 {
+				src := x[(i0+g)*ld+c0:]
+				transpose8SIMD(pd[g:], w, src, ld, c8)
+				if c8 < cols {
+					transposeGo(pd[c8*w+g:], w, src[c8:], ld, 8, cols-c8)
+				}
+			}
+		}
+		if g < h {
+			transposeGo(pd[g:], w, x[(i0+g)*ld+c0:], ld, h-g, cols)
+		}
+		if h < w {
+			for kk := 0; kk < cols; kk++ {
+				clear(pd[kk*w+h : kk*w+w])
+			}
+		}
+	}
+	return dst
+}
+
+// transposeGo sets dst[kk·ldd + r] = src[r·lds + kk] for r < rows, kk < cols.
+func transposeGo(dst []float32, ldd int, src []float32, lds, rows, cols int) {
+	for r := 0; r < rows; r++ {
+		s := src[r*lds : r*lds+cols]
+		for kk, v := range s {
+			dst[kk*ldd+r] = v
+		}
+	}
+}

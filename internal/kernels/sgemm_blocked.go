@@ -1,0 +1,71 @@
+package kernels
+
+import "sync"
+
+// The SGEMM of the AVX2 and AVX-512 levels, blocked as in BLIS (Van Zee and
+// van de Geijn, "BLIS: A Framework for Rapidly Instantiating BLAS
+// Functionality", 2015): for each block of nc columns and kc of the
+// reduction, op(b) is packed into panels of stripWidth() columns ([kc][nr],
+// L1/L2-sized); for each block of mc rows op(a) is packed into panels of 8
+// rows ([kc][8], L2-sized); then one assembly strip per panel of b runs the
+// register-blocked micro-kernel down the rows (8×48 with AVX-512, 4×24 with
+// AVX2). Each c is summed over k in increasing order (kc at a time, added
+// to c between blocks), so the result does not depend on how the columns
+// are split between threads.
+
+// Cache blocking. gemmKC keeps a panel of b (kc × 48 floats at most, 24 KiB
+// at kc = 128 with AVX-512; 24 KiB at 256 × 24 with AVX2) in L1 while the
+// panels of a stream from L2; gemmMC × kc floats of packed a stay in L2;
+// gemmNC bounds the packed b.
+const (
+	gemmMC = 192
+	gemmNC = 2400 // a multiple of 48 and 24
+)
+
+func gemmKC() int {
+	if curLevel() == levelAVX512 {
+		return 128
+	}
+	return 256
+}
+
+// gemmBufs are the packing buffers of one SGEMM caller.
+type gemmBufs struct{ a, b []float32 }
+
+var gemmPool = sync.Pool{New: func() any { return new(gemmBufs) }}
+
+// sgemmBlocked is sgemm at the SIMD levels (k > 0). bufs nil: a pooled pair.
+func sgemmBlocked(bufs *gemmBufs, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if bufs == nil {
+		bufs = gemmPool.Get().(*gemmBufs)
+		defer gemmPool.Put(bufs)
+	}
+	if beta != 0 && beta != 1 {
+		ScaleRows(c, m, n, ldc, beta)
+		beta = 1
+	}
+	nr, kcMax := stripWidth(), gemmKC()
+	flags0 := 0
+	if alpha != 1 {
+		flags0 = epiAlpha
+	}
+	for jc := 0; jc < n; jc += gemmNC {
+		nc := min(gemmNC, n-jc)
+		for pc := 0; pc < k; pc += kcMax {
+			kc := min(kcMax, k-pc)
+			// op(b)[pc:pc+kc, jc:jc+nc] as panels of op(b)ᵀ's rows
+			bufs.b = packPanels(bufs.b, b, !transB, jc, nc, pc, kc, ldb, nr)
+			flags := flags0
+			if beta != 0 || pc > 0 {
+				flags |= epiAcc
+			}
+			for ic := 0; ic < m; ic += gemmMC {
+				mc := min(gemmMC, m-ic)
+				bufs.a = packPanels(bufs.a, a, transA, ic, mc, pc, kc, lda, gemmMR)
+				for jr := 0; jr < nc; jr += nr {
+					gemmStrip(mc, kc, bufs.a, bufs.b[jr*kc:], nr, c[ic*ldc+jc+jr:], ldc, min(nr, nc-jr), nil, alpha, flags, false)
+				}
+			}
+		}
+	}
+}
