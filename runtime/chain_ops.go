@@ -27,7 +27,7 @@ func binaryF32(op string, y, a, b []float32) {
 	a, b = a[:len(y)], b[:len(y)]
 	switch op {
 	case "Add":
-		addF32(y, a, b)
+		kernels.Add(y, a, b)
 	case "Sub":
 		for i := range y {
 			y[i] = a[i] - b[i]

@@ -151,7 +151,7 @@ func (s *chainSpec) runChunk(ctx context.Context, st *chainState, x []float32, o
 					}
 				}
 			case op.relu >= 0:
-				addReluF32(y, s.slice(st, x, outs, op.relu, i0, i1), a, b)
+				kernels.AddRelu(y, s.slice(st, x, outs, op.relu, i0, i1), a, b)
 			default:
 				binaryF32(l.Op, y, a, b)
 			}
@@ -198,30 +198,5 @@ func (s *chainSpec) slice(st *chainState, x []float32, outs []*graph.Tensor, v, 
 		return st.bufs[b][:(i1-i0)*sz]
 	default:
 		return outs[-2-b].F32[i0*sz : i1*sz]
-	}
-}
-
-// addF32Go sets y = a + b elementwise; y may be a or b. Unrolled by 8, twice
-// as fast as the plain loop; the cgo build uses a vectorized C loop.
-func addF32Go(y, a, b []float32) {
-	a, b = a[:len(y)], b[:len(y)]
-	j := 0
-	for ; j+8 <= len(y); j += 8 {
-		yy, aa, bb := y[j:j+8:j+8], a[j:j+8:j+8], b[j:j+8:j+8]
-		yy[0], yy[1], yy[2], yy[3] = aa[0]+bb[0], aa[1]+bb[1], aa[2]+bb[2], aa[3]+bb[3]
-		yy[4], yy[5], yy[6], yy[7] = aa[4]+bb[4], aa[5]+bb[5], aa[6]+bb[6], aa[7]+bb[7]
-	}
-	for ; j < len(y); j++ {
-		y[j] = a[j] + b[j]
-	}
-}
-
-// addReluF32Go sets y = a + b and r = max(y, 0); y and r may each be a or b.
-func addReluF32Go(y, r, a, b []float32) {
-	r, a, b = r[:len(y)], a[:len(y)], b[:len(y)]
-	for j := range y {
-		v := a[j] + b[j]
-		y[j] = v
-		r[j] = max(v, 0)
 	}
 }

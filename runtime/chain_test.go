@@ -143,49 +143,6 @@ func TestChainAllocs(t *testing.T) {
 	}
 }
 
-// TestAddF32 checks the chain's Add (and Add with its Relu) against the
-// plain loop, in place and not, at lengths around the cgo cutoff and the
-// unrolling.
-func TestAddF32(t *testing.T) {
-	t.Parallel()
-	for _, n := range []int{0, 1, 7, 8, 9, 63, 64, 65, 1000} {
-		a, b := make([]float32, n), make([]float32, n)
-		for i := range a {
-			a[i], b[i] = float32(i)*0.37-3, float32(n-i)*1.13
-		}
-		want := make([]float32, n)
-		for i := range want {
-			want[i] = a[i] + b[i]
-		}
-		for _, f := range []struct {
-			name string
-			add  func(y, a, b []float32)
-		}{{"addF32", addF32}, {"addF32Go", addF32Go}} {
-			y := make([]float32, n)
-			f.add(y, a, b)
-			inPlace := append([]float32{}, a...)
-			f.add(inPlace, inPlace, b)
-			for i := range want {
-				if y[i] != want[i] || inPlace[i] != want[i] {
-					t.Fatalf("%s, n=%d: [%d] = %g (in place %g), want %g", f.name, n, i, y[i], inPlace[i], want[i])
-				}
-			}
-		}
-		for _, f := range []struct {
-			name string
-			add  func(y, r, a, b []float32)
-		}{{"addReluF32", addReluF32}, {"addReluF32Go", addReluF32Go}} {
-			y, r := append([]float32{}, a...), append([]float32{}, b...)
-			f.add(y, r, y, r) // the chain's case: both outputs over dying operands
-			for i := range want {
-				if y[i] != want[i] || r[i] != max(want[i], 0) {
-					t.Fatalf("%s, n=%d: [%d] = %g, relu %g; want %g, %g", f.name, n, i, y[i], r[i], want[i], max(want[i], 0))
-				}
-			}
-		}
-	}
-}
-
 // TestChainConcurrentRuns runs one Program from several goroutines at
 // different batch sizes (so with different chunkings and pooled states);
 // each result must equal the same run done alone. Run it with -race.

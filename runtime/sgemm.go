@@ -8,20 +8,18 @@ import (
 )
 
 // This file is the one place that calls a BLAS: float32 products go to the
-// shared kernels' Sgemm (OpenBLAS through cgo, or gonum with CGO_ENABLED=0,
-// parallel over kernels.Threads() goroutines); float64 ones to gonum.
+// shared kernels' Sgemm (their blocked SGEMM in assembly, or gonum's at the
+// generic level; parallel over kernels.Threads() goroutines); float64 ones
+// to gonum.
 
 var blasImpl gonum.Implementation // pure Go; parallel for large matrices
 
 // sgemm computes C = alpha·op(A)·op(B) + beta·C for row-major float32
 // matrices: op(A) is (m,k), op(B) is (k,n), C is (m,n); lda, ldb, ldc are
 // row strides; transA/transB select op(X) = Xᵀ. Accumulates in float32.
+// With k = 0 it only scales C (kernels.Sgemm never reads A or B then).
 func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if m == 0 || n == 0 {
-		return
-	}
-	if k == 0 {
-		scaleRows(c, m, n, ldc, beta)
 		return
 	}
 	kernels.Sgemm(transA, transB, m, n, k, alpha, a, max(lda, 1), b, max(ldb, 1), beta, c, max(ldc, 1))
@@ -33,25 +31,10 @@ func dgemm(transA, transB bool, m, n, k int, alpha float64, a []float64, lda int
 		return
 	}
 	if k == 0 {
-		scaleRows(c, m, n, ldc, beta)
+		kernels.ScaleRows(c, m, n, ldc, beta)
 		return
 	}
 	blasImpl.Dgemm(trans(transA), trans(transB), m, n, k, alpha, a, max(lda, 1), b, max(ldb, 1), beta, c, max(ldc, 1))
-}
-
-// scaleRows sets C = beta·C for an empty product (k = 0); with beta = 0 it
-// clears C, which may hold garbage from a recycled buffer (never 0·NaN).
-func scaleRows[T float32 | float64](c []T, m, n, ldc int, beta T) {
-	for i := 0; i < m; i++ {
-		row := c[i*ldc : i*ldc+n]
-		if beta == 0 {
-			clear(row)
-			continue
-		}
-		for j := range row {
-			row[j] *= beta
-		}
-	}
 }
 
 func trans(t bool) blas.Transpose {

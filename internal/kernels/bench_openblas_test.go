@@ -29,13 +29,28 @@ func threadCPU() time.Duration {
 //
 //	go test -tags openblas -run '^$' -bench SgemmVsOpenBLAS ./internal/kernels/   # OPENBLAS_CORETYPE=Haswell
 func BenchmarkSgemmVsOpenBLAS(b *testing.B) {
+	type shape struct {
+		m, n, k int
+		transB  bool
+	}
+	var shapes []shape
 	for _, s := range sgemmShapes {
-		m, n, k := s[0], s[1], s[2]
+		shapes = append(shapes, shape{s[0], s[1], s[2], false})
+	}
+	for _, s := range dwShapes {
+		shapes = append(shapes, shape{s[0], s[1], s[2], true})
+	}
+	for _, s := range shapes {
+		m, n, k := s.m, s.n, s.k
+		ldb, tr := n, "NN"
+		if s.transB {
+			ldb, tr = k, "NT"
+		}
 		for _, l := range levels() {
 			if l == levelGeneric {
 				continue
 			}
-			b.Run(fmt.Sprintf("%dx%dx%d/%s", m, n, k, l), func(b *testing.B) {
+			b.Run(fmt.Sprintf("%s/%dx%dx%d/%s", tr, m, n, k, l), func(b *testing.B) {
 				defer setLevel(l)()
 				old := openblasOn
 				defer func() { openblasOn = old }()
@@ -48,7 +63,7 @@ func BenchmarkSgemmVsOpenBLAS(b *testing.B) {
 					run := func(on bool) float64 {
 						openblasOn = on
 						t0 := threadCPU()
-						Sgemm(false, false, m, n, k, 1, a, k, bb, n, 0, c, n)
+						Sgemm(false, s.transB, m, n, k, 1, a, k, bb, ldb, 0, c, n)
 						return (threadCPU() - t0).Seconds()
 					}
 					run(false)
@@ -71,6 +86,11 @@ func BenchmarkSgemmVsOpenBLAS(b *testing.B) {
 		}
 	}
 }
+
+// dwShapes are (m, n, k) of Backward's weight-gradient products on one
+// 28x28 image, dy (O, pixels) · colᵀ (pixels, C·T): the seed model's 7x7
+// mask A, 1x1 128→64, 3x3 mask B and 1x1 64→128.
+var dwShapes = [][3]int{{128, 24, 784}, {64, 128, 784}, {64, 320, 784}, {128, 64, 784}}
 
 func median(x []float64) float64 {
 	s := slices.Sorted(slices.Values(x))

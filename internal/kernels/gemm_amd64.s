@@ -4,9 +4,565 @@
 
 #include "textflag.h"
 
-// func gemmAVX512(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, alpha float32, m0 uint16, m1 uint16, m2 uint16, flags int)
+// func gemmAVX512x1(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, alpha float32, m0 uint16, m1 uint16, m2 uint16, flags int)
 // Requires: AVX, AVX512F
-TEXT ·gemmAVX512(SB), NOSPLIT, $0-88
+TEXT ·gemmAVX512x1(SB), NOSPLIT, $0-88
+	KMOVW  m0+68(FP), K1
+	VPXORD Z10, Z10, Z10
+	MOVQ   a+16(FP), AX
+	MOVQ   c+40(FP), CX
+	MOVQ   bias+56(FP), DX
+
+panel1:
+	CMPQ   m+0(FP), $0x00
+	JLE    done2
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	MOVQ   AX, BX
+	MOVQ   b+24(FP), SI
+	MOVQ   k+8(FP), DI
+	TESTQ  DI, DI
+	JZ     epi3
+
+k4:
+	VMOVUPS.Z    (SI), K1, Z8
+	VBROADCASTSS (BX), Z9
+	VFMADD231PS  Z8, Z9, Z0
+	VBROADCASTSS 4(BX), Z9
+	VFMADD231PS  Z8, Z9, Z1
+	VBROADCASTSS 8(BX), Z9
+	VFMADD231PS  Z8, Z9, Z2
+	VBROADCASTSS 12(BX), Z9
+	VFMADD231PS  Z8, Z9, Z3
+	VBROADCASTSS 16(BX), Z9
+	VFMADD231PS  Z8, Z9, Z4
+	VBROADCASTSS 20(BX), Z9
+	VFMADD231PS  Z8, Z9, Z5
+	VBROADCASTSS 24(BX), Z9
+	VFMADD231PS  Z8, Z9, Z6
+	VBROADCASTSS 28(BX), Z9
+	VFMADD231PS  Z8, Z9, Z7
+	ADDQ         $0x20, BX
+	ADDQ         ldb+32(FP), SI
+	DECQ         DI
+	JNZ          k4
+
+epi3:
+	TESTQ        $0x00000008, flags+80(FP)
+	JZ           noflag5
+	VBROADCASTSS alpha+64(FP), Z9
+	VMULPS       Z9, Z0, Z0
+	VMULPS       Z9, Z1, Z1
+	VMULPS       Z9, Z2, Z2
+	VMULPS       Z9, Z3, Z3
+	VMULPS       Z9, Z4, Z4
+	VMULPS       Z9, Z5, Z5
+	VMULPS       Z9, Z6, Z6
+	VMULPS       Z9, Z7, Z7
+
+noflag5:
+	MOVQ      CX, BX
+	TESTQ     $0x00000002, flags+80(FP)
+	JZ        noflag7
+	VMOVUPS.Z (BX), K1, Z9
+	VADDPS    Z9, Z0, Z0
+
+noflag7:
+	TESTQ        $0x00000001, flags+80(FP)
+	JZ           noflag8
+	VBROADCASTSS (DX), Z9
+	VADDPS       Z9, Z0, Z0
+
+noflag8:
+	TESTQ  $0x00000004, flags+80(FP)
+	JZ     noflag9
+	VMAXPS Z0, Z10, Z0
+
+noflag9:
+	VMOVUPS   Z0, K1, (BX)
+	ADDQ      ldc+48(FP), BX
+	CMPQ      m+0(FP), $0x01
+	JLE       stored6
+	TESTQ     $0x00000002, flags+80(FP)
+	JZ        noflag10
+	VMOVUPS.Z (BX), K1, Z9
+	VADDPS    Z9, Z1, Z1
+
+noflag10:
+	TESTQ        $0x00000001, flags+80(FP)
+	JZ           noflag11
+	VBROADCASTSS 4(DX), Z9
+	VADDPS       Z9, Z1, Z1
+
+noflag11:
+	TESTQ  $0x00000004, flags+80(FP)
+	JZ     noflag12
+	VMAXPS Z1, Z10, Z1
+
+noflag12:
+	VMOVUPS   Z1, K1, (BX)
+	ADDQ      ldc+48(FP), BX
+	CMPQ      m+0(FP), $0x02
+	JLE       stored6
+	TESTQ     $0x00000002, flags+80(FP)
+	JZ        noflag13
+	VMOVUPS.Z (BX), K1, Z9
+	VADDPS    Z9, Z2, Z2
+
+noflag13:
+	TESTQ        $0x00000001, flags+80(FP)
+	JZ           noflag14
+	VBROADCASTSS 8(DX), Z9
+	VADDPS       Z9, Z2, Z2
+
+noflag14:
+	TESTQ  $0x00000004, flags+80(FP)
+	JZ     noflag15
+	VMAXPS Z2, Z10, Z2
+
+noflag15:
+	VMOVUPS   Z2, K1, (BX)
+	ADDQ      ldc+48(FP), BX
+	CMPQ      m+0(FP), $0x03
+	JLE       stored6
+	TESTQ     $0x00000002, flags+80(FP)
+	JZ        noflag16
+	VMOVUPS.Z (BX), K1, Z9
+	VADDPS    Z9, Z3, Z3
+
+noflag16:
+	TESTQ        $0x00000001, flags+80(FP)
+	JZ           noflag17
+	VBROADCASTSS 12(DX), Z9
+	VADDPS       Z9, Z3, Z3
+
+noflag17:
+	TESTQ  $0x00000004, flags+80(FP)
+	JZ     noflag18
+	VMAXPS Z3, Z10, Z3
+
+noflag18:
+	VMOVUPS   Z3, K1, (BX)
+	ADDQ      ldc+48(FP), BX
+	CMPQ      m+0(FP), $0x04
+	JLE       stored6
+	TESTQ     $0x00000002, flags+80(FP)
+	JZ        noflag19
+	VMOVUPS.Z (BX), K1, Z9
+	VADDPS    Z9, Z4, Z4
+
+noflag19:
+	TESTQ        $0x00000001, flags+80(FP)
+	JZ           noflag20
+	VBROADCASTSS 16(DX), Z9
+	VADDPS       Z9, Z4, Z4
+
+noflag20:
+	TESTQ  $0x00000004, flags+80(FP)
+	JZ     noflag21
+	VMAXPS Z4, Z10, Z4
+
+noflag21:
+	VMOVUPS   Z4, K1, (BX)
+	ADDQ      ldc+48(FP), BX
+	CMPQ      m+0(FP), $0x05
+	JLE       stored6
+	TESTQ     $0x00000002, flags+80(FP)
+	JZ        noflag22
+	VMOVUPS.Z (BX), K1, Z9
+	VADDPS    Z9, Z5, Z5
+
+noflag22:
+	TESTQ        $0x00000001, flags+80(FP)
+	JZ           noflag23
+	VBROADCASTSS 20(DX), Z9
+	VADDPS       Z9, Z5, Z5
+
+noflag23:
+	TESTQ  $0x00000004, flags+80(FP)
+	JZ     noflag24
+	VMAXPS Z5, Z10, Z5
+
+noflag24:
+	VMOVUPS   Z5, K1, (BX)
+	ADDQ      ldc+48(FP), BX
+	CMPQ      m+0(FP), $0x06
+	JLE       stored6
+	TESTQ     $0x00000002, flags+80(FP)
+	JZ        noflag25
+	VMOVUPS.Z (BX), K1, Z9
+	VADDPS    Z9, Z6, Z6
+
+noflag25:
+	TESTQ        $0x00000001, flags+80(FP)
+	JZ           noflag26
+	VBROADCASTSS 24(DX), Z9
+	VADDPS       Z9, Z6, Z6
+
+noflag26:
+	TESTQ  $0x00000004, flags+80(FP)
+	JZ     noflag27
+	VMAXPS Z6, Z10, Z6
+
+noflag27:
+	VMOVUPS   Z6, K1, (BX)
+	ADDQ      ldc+48(FP), BX
+	CMPQ      m+0(FP), $0x07
+	JLE       stored6
+	TESTQ     $0x00000002, flags+80(FP)
+	JZ        noflag28
+	VMOVUPS.Z (BX), K1, Z9
+	VADDPS    Z9, Z7, Z7
+
+noflag28:
+	TESTQ        $0x00000001, flags+80(FP)
+	JZ           noflag29
+	VBROADCASTSS 28(DX), Z9
+	VADDPS       Z9, Z7, Z7
+
+noflag29:
+	TESTQ  $0x00000004, flags+80(FP)
+	JZ     noflag30
+	VMAXPS Z7, Z10, Z7
+
+noflag30:
+	VMOVUPS Z7, K1, (BX)
+
+stored6:
+	MOVQ k+8(FP), BX
+	SHLQ $0x05, BX
+	ADDQ BX, AX
+	MOVQ ldc+48(FP), BX
+	SHLQ $0x03, BX
+	ADDQ BX, CX
+	ADDQ $0x20, DX
+	SUBQ $0x08, m+0(FP)
+	JMP  panel1
+
+done2:
+	VZEROUPPER
+	RET
+
+// func gemmAVX512x2(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, alpha float32, m0 uint16, m1 uint16, m2 uint16, flags int)
+// Requires: AVX, AVX512F
+TEXT ·gemmAVX512x2(SB), NOSPLIT, $0-88
+	KMOVW  m0+68(FP), K1
+	KMOVW  m1+70(FP), K2
+	VPXORD Z19, Z19, Z19
+	MOVQ   a+16(FP), AX
+	MOVQ   c+40(FP), CX
+	MOVQ   bias+56(FP), DX
+
+panel31:
+	CMPQ   m+0(FP), $0x00
+	JLE    done32
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	MOVQ   AX, BX
+	MOVQ   b+24(FP), SI
+	MOVQ   k+8(FP), DI
+	TESTQ  DI, DI
+	JZ     epi33
+
+k34:
+	VMOVUPS.Z    (SI), K1, Z16
+	VMOVUPS.Z    64(SI), K2, Z17
+	VBROADCASTSS (BX), Z18
+	VFMADD231PS  Z16, Z18, Z0
+	VFMADD231PS  Z17, Z18, Z1
+	VBROADCASTSS 4(BX), Z18
+	VFMADD231PS  Z16, Z18, Z2
+	VFMADD231PS  Z17, Z18, Z3
+	VBROADCASTSS 8(BX), Z18
+	VFMADD231PS  Z16, Z18, Z4
+	VFMADD231PS  Z17, Z18, Z5
+	VBROADCASTSS 12(BX), Z18
+	VFMADD231PS  Z16, Z18, Z6
+	VFMADD231PS  Z17, Z18, Z7
+	VBROADCASTSS 16(BX), Z18
+	VFMADD231PS  Z16, Z18, Z8
+	VFMADD231PS  Z17, Z18, Z9
+	VBROADCASTSS 20(BX), Z18
+	VFMADD231PS  Z16, Z18, Z10
+	VFMADD231PS  Z17, Z18, Z11
+	VBROADCASTSS 24(BX), Z18
+	VFMADD231PS  Z16, Z18, Z12
+	VFMADD231PS  Z17, Z18, Z13
+	VBROADCASTSS 28(BX), Z18
+	VFMADD231PS  Z16, Z18, Z14
+	VFMADD231PS  Z17, Z18, Z15
+	ADDQ         $0x20, BX
+	ADDQ         ldb+32(FP), SI
+	DECQ         DI
+	JNZ          k34
+
+epi33:
+	TESTQ        $0x00000008, flags+80(FP)
+	JZ           noflag35
+	VBROADCASTSS alpha+64(FP), Z18
+	VMULPS       Z18, Z0, Z0
+	VMULPS       Z18, Z1, Z1
+	VMULPS       Z18, Z2, Z2
+	VMULPS       Z18, Z3, Z3
+	VMULPS       Z18, Z4, Z4
+	VMULPS       Z18, Z5, Z5
+	VMULPS       Z18, Z6, Z6
+	VMULPS       Z18, Z7, Z7
+	VMULPS       Z18, Z8, Z8
+	VMULPS       Z18, Z9, Z9
+	VMULPS       Z18, Z10, Z10
+	VMULPS       Z18, Z11, Z11
+	VMULPS       Z18, Z12, Z12
+	VMULPS       Z18, Z13, Z13
+	VMULPS       Z18, Z14, Z14
+	VMULPS       Z18, Z15, Z15
+
+noflag35:
+	MOVQ      CX, BX
+	TESTQ     $0x00000002, flags+80(FP)
+	JZ        noflag37
+	VMOVUPS.Z (BX), K1, Z18
+	VADDPS    Z18, Z0, Z0
+	VMOVUPS.Z 64(BX), K2, Z18
+	VADDPS    Z18, Z1, Z1
+
+noflag37:
+	TESTQ        $0x00000001, flags+80(FP)
+	JZ           noflag38
+	VBROADCASTSS (DX), Z18
+	VADDPS       Z18, Z0, Z0
+	VADDPS       Z18, Z1, Z1
+
+noflag38:
+	TESTQ  $0x00000004, flags+80(FP)
+	JZ     noflag39
+	VMAXPS Z0, Z19, Z0
+	VMAXPS Z1, Z19, Z1
+
+noflag39:
+	VMOVUPS   Z0, K1, (BX)
+	VMOVUPS   Z1, K2, 64(BX)
+	ADDQ      ldc+48(FP), BX
+	CMPQ      m+0(FP), $0x01
+	JLE       stored36
+	TESTQ     $0x00000002, flags+80(FP)
+	JZ        noflag40
+	VMOVUPS.Z (BX), K1, Z18
+	VADDPS    Z18, Z2, Z2
+	VMOVUPS.Z 64(BX), K2, Z18
+	VADDPS    Z18, Z3, Z3
+
+noflag40:
+	TESTQ        $0x00000001, flags+80(FP)
+	JZ           noflag41
+	VBROADCASTSS 4(DX), Z18
+	VADDPS       Z18, Z2, Z2
+	VADDPS       Z18, Z3, Z3
+
+noflag41:
+	TESTQ  $0x00000004, flags+80(FP)
+	JZ     noflag42
+	VMAXPS Z2, Z19, Z2
+	VMAXPS Z3, Z19, Z3
+
+noflag42:
+	VMOVUPS   Z2, K1, (BX)
+	VMOVUPS   Z3, K2, 64(BX)
+	ADDQ      ldc+48(FP), BX
+	CMPQ      m+0(FP), $0x02
+	JLE       stored36
+	TESTQ     $0x00000002, flags+80(FP)
+	JZ        noflag43
+	VMOVUPS.Z (BX), K1, Z18
+	VADDPS    Z18, Z4, Z4
+	VMOVUPS.Z 64(BX), K2, Z18
+	VADDPS    Z18, Z5, Z5
+
+noflag43:
+	TESTQ        $0x00000001, flags+80(FP)
+	JZ           noflag44
+	VBROADCASTSS 8(DX), Z18
+	VADDPS       Z18, Z4, Z4
+	VADDPS       Z18, Z5, Z5
+
+noflag44:
+	TESTQ  $0x00000004, flags+80(FP)
+	JZ     noflag45
+	VMAXPS Z4, Z19, Z4
+	VMAXPS Z5, Z19, Z5
+
+noflag45:
+	VMOVUPS   Z4, K1, (BX)
+	VMOVUPS   Z5, K2, 64(BX)
+	ADDQ      ldc+48(FP), BX
+	CMPQ      m+0(FP), $0x03
+	JLE       stored36
+	TESTQ     $0x00000002, flags+80(FP)
+	JZ        noflag46
+	VMOVUPS.Z (BX), K1, Z18
+	VADDPS    Z18, Z6, Z6
+	VMOVUPS.Z 64(BX), K2, Z18
+	VADDPS    Z18, Z7, Z7
+
+noflag46:
+	TESTQ        $0x00000001, flags+80(FP)
+	JZ           noflag47
+	VBROADCASTSS 12(DX), Z18
+	VADDPS       Z18, Z6, Z6
+	VADDPS       Z18, Z7, Z7
+
+noflag47:
+	TESTQ  $0x00000004, flags+80(FP)
+	JZ     noflag48
+	VMAXPS Z6, Z19, Z6
+	VMAXPS Z7, Z19, Z7
+
+noflag48:
+	VMOVUPS   Z6, K1, (BX)
+	VMOVUPS   Z7, K2, 64(BX)
+	ADDQ      ldc+48(FP), BX
+	CMPQ      m+0(FP), $0x04
+	JLE       stored36
+	TESTQ     $0x00000002, flags+80(FP)
+	JZ        noflag49
+	VMOVUPS.Z (BX), K1, Z18
+	VADDPS    Z18, Z8, Z8
+	VMOVUPS.Z 64(BX), K2, Z18
+	VADDPS    Z18, Z9, Z9
+
+noflag49:
+	TESTQ        $0x00000001, flags+80(FP)
+	JZ           noflag50
+	VBROADCASTSS 16(DX), Z18
+	VADDPS       Z18, Z8, Z8
+	VADDPS       Z18, Z9, Z9
+
+noflag50:
+	TESTQ  $0x00000004, flags+80(FP)
+	JZ     noflag51
+	VMAXPS Z8, Z19, Z8
+	VMAXPS Z9, Z19, Z9
+
+noflag51:
+	VMOVUPS   Z8, K1, (BX)
+	VMOVUPS   Z9, K2, 64(BX)
+	ADDQ      ldc+48(FP), BX
+	CMPQ      m+0(FP), $0x05
+	JLE       stored36
+	TESTQ     $0x00000002, flags+80(FP)
+	JZ        noflag52
+	VMOVUPS.Z (BX), K1, Z18
+	VADDPS    Z18, Z10, Z10
+	VMOVUPS.Z 64(BX), K2, Z18
+	VADDPS    Z18, Z11, Z11
+
+noflag52:
+	TESTQ        $0x00000001, flags+80(FP)
+	JZ           noflag53
+	VBROADCASTSS 20(DX), Z18
+	VADDPS       Z18, Z10, Z10
+	VADDPS       Z18, Z11, Z11
+
+noflag53:
+	TESTQ  $0x00000004, flags+80(FP)
+	JZ     noflag54
+	VMAXPS Z10, Z19, Z10
+	VMAXPS Z11, Z19, Z11
+
+noflag54:
+	VMOVUPS   Z10, K1, (BX)
+	VMOVUPS   Z11, K2, 64(BX)
+	ADDQ      ldc+48(FP), BX
+	CMPQ      m+0(FP), $0x06
+	JLE       stored36
+	TESTQ     $0x00000002, flags+80(FP)
+	JZ        noflag55
+	VMOVUPS.Z (BX), K1, Z18
+	VADDPS    Z18, Z12, Z12
+	VMOVUPS.Z 64(BX), K2, Z18
+	VADDPS    Z18, Z13, Z13
+
+noflag55:
+	TESTQ        $0x00000001, flags+80(FP)
+	JZ           noflag56
+	VBROADCASTSS 24(DX), Z18
+	VADDPS       Z18, Z12, Z12
+	VADDPS       Z18, Z13, Z13
+
+noflag56:
+	TESTQ  $0x00000004, flags+80(FP)
+	JZ     noflag57
+	VMAXPS Z12, Z19, Z12
+	VMAXPS Z13, Z19, Z13
+
+noflag57:
+	VMOVUPS   Z12, K1, (BX)
+	VMOVUPS   Z13, K2, 64(BX)
+	ADDQ      ldc+48(FP), BX
+	CMPQ      m+0(FP), $0x07
+	JLE       stored36
+	TESTQ     $0x00000002, flags+80(FP)
+	JZ        noflag58
+	VMOVUPS.Z (BX), K1, Z18
+	VADDPS    Z18, Z14, Z14
+	VMOVUPS.Z 64(BX), K2, Z18
+	VADDPS    Z18, Z15, Z15
+
+noflag58:
+	TESTQ        $0x00000001, flags+80(FP)
+	JZ           noflag59
+	VBROADCASTSS 28(DX), Z18
+	VADDPS       Z18, Z14, Z14
+	VADDPS       Z18, Z15, Z15
+
+noflag59:
+	TESTQ  $0x00000004, flags+80(FP)
+	JZ     noflag60
+	VMAXPS Z14, Z19, Z14
+	VMAXPS Z15, Z19, Z15
+
+noflag60:
+	VMOVUPS Z14, K1, (BX)
+	VMOVUPS Z15, K2, 64(BX)
+
+stored36:
+	MOVQ k+8(FP), BX
+	SHLQ $0x05, BX
+	ADDQ BX, AX
+	MOVQ ldc+48(FP), BX
+	SHLQ $0x03, BX
+	ADDQ BX, CX
+	ADDQ $0x20, DX
+	SUBQ $0x08, m+0(FP)
+	JMP  panel31
+
+done32:
+	VZEROUPPER
+	RET
+
+// func gemmAVX512x3(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, alpha float32, m0 uint16, m1 uint16, m2 uint16, flags int)
+// Requires: AVX, AVX512F
+TEXT ·gemmAVX512x3(SB), NOSPLIT, $0-88
 	KMOVW  m0+68(FP), K1
 	KMOVW  m1+70(FP), K2
 	KMOVW  m2+72(FP), K3
@@ -15,9 +571,9 @@ TEXT ·gemmAVX512(SB), NOSPLIT, $0-88
 	MOVQ   c+40(FP), CX
 	MOVQ   bias+56(FP), DX
 
-panel1:
+panel61:
 	CMPQ   m+0(FP), $0x00
-	JLE    done2
+	JLE    done62
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -46,9 +602,9 @@ panel1:
 	MOVQ   b+24(FP), SI
 	MOVQ   k+8(FP), DI
 	TESTQ  DI, DI
-	JZ     epi3
+	JZ     epi63
 
-k4:
+k64:
 	VMOVUPS.Z    (SI), K1, Z24
 	VMOVUPS.Z    64(SI), K2, Z25
 	VMOVUPS.Z    128(SI), K3, Z26
@@ -87,11 +643,11 @@ k4:
 	ADDQ         $0x20, BX
 	ADDQ         ldb+32(FP), SI
 	DECQ         DI
-	JNZ          k4
+	JNZ          k64
 
-epi3:
+epi63:
 	TESTQ        $0x00000008, flags+80(FP)
-	JZ           noflag5
+	JZ           noflag65
 	VBROADCASTSS alpha+64(FP), Z27
 	VMULPS       Z27, Z0, Z0
 	VMULPS       Z27, Z1, Z1
@@ -118,10 +674,10 @@ epi3:
 	VMULPS       Z27, Z22, Z22
 	VMULPS       Z27, Z23, Z23
 
-noflag5:
+noflag65:
 	MOVQ      CX, BX
 	TESTQ     $0x00000002, flags+80(FP)
-	JZ        noflag7
+	JZ        noflag67
 	VMOVUPS.Z (BX), K1, Z27
 	VADDPS    Z27, Z0, Z0
 	VMOVUPS.Z 64(BX), K2, Z27
@@ -129,30 +685,30 @@ noflag5:
 	VMOVUPS.Z 128(BX), K3, Z27
 	VADDPS    Z27, Z2, Z2
 
-noflag7:
+noflag67:
 	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag8
+	JZ           noflag68
 	VBROADCASTSS (DX), Z27
 	VADDPS       Z27, Z0, Z0
 	VADDPS       Z27, Z1, Z1
 	VADDPS       Z27, Z2, Z2
 
-noflag8:
+noflag68:
 	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag9
+	JZ     noflag69
 	VMAXPS Z0, Z28, Z0
 	VMAXPS Z1, Z28, Z1
 	VMAXPS Z2, Z28, Z2
 
-noflag9:
+noflag69:
 	VMOVUPS   Z0, K1, (BX)
 	VMOVUPS   Z1, K2, 64(BX)
 	VMOVUPS   Z2, K3, 128(BX)
 	ADDQ      ldc+48(FP), BX
 	CMPQ      m+0(FP), $0x01
-	JLE       stored6
+	JLE       stored66
 	TESTQ     $0x00000002, flags+80(FP)
-	JZ        noflag10
+	JZ        noflag70
 	VMOVUPS.Z (BX), K1, Z27
 	VADDPS    Z27, Z3, Z3
 	VMOVUPS.Z 64(BX), K2, Z27
@@ -160,30 +716,30 @@ noflag9:
 	VMOVUPS.Z 128(BX), K3, Z27
 	VADDPS    Z27, Z5, Z5
 
-noflag10:
+noflag70:
 	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag11
+	JZ           noflag71
 	VBROADCASTSS 4(DX), Z27
 	VADDPS       Z27, Z3, Z3
 	VADDPS       Z27, Z4, Z4
 	VADDPS       Z27, Z5, Z5
 
-noflag11:
+noflag71:
 	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag12
+	JZ     noflag72
 	VMAXPS Z3, Z28, Z3
 	VMAXPS Z4, Z28, Z4
 	VMAXPS Z5, Z28, Z5
 
-noflag12:
+noflag72:
 	VMOVUPS   Z3, K1, (BX)
 	VMOVUPS   Z4, K2, 64(BX)
 	VMOVUPS   Z5, K3, 128(BX)
 	ADDQ      ldc+48(FP), BX
 	CMPQ      m+0(FP), $0x02
-	JLE       stored6
+	JLE       stored66
 	TESTQ     $0x00000002, flags+80(FP)
-	JZ        noflag13
+	JZ        noflag73
 	VMOVUPS.Z (BX), K1, Z27
 	VADDPS    Z27, Z6, Z6
 	VMOVUPS.Z 64(BX), K2, Z27
@@ -191,30 +747,30 @@ noflag12:
 	VMOVUPS.Z 128(BX), K3, Z27
 	VADDPS    Z27, Z8, Z8
 
-noflag13:
+noflag73:
 	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag14
+	JZ           noflag74
 	VBROADCASTSS 8(DX), Z27
 	VADDPS       Z27, Z6, Z6
 	VADDPS       Z27, Z7, Z7
 	VADDPS       Z27, Z8, Z8
 
-noflag14:
+noflag74:
 	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag15
+	JZ     noflag75
 	VMAXPS Z6, Z28, Z6
 	VMAXPS Z7, Z28, Z7
 	VMAXPS Z8, Z28, Z8
 
-noflag15:
+noflag75:
 	VMOVUPS   Z6, K1, (BX)
 	VMOVUPS   Z7, K2, 64(BX)
 	VMOVUPS   Z8, K3, 128(BX)
 	ADDQ      ldc+48(FP), BX
 	CMPQ      m+0(FP), $0x03
-	JLE       stored6
+	JLE       stored66
 	TESTQ     $0x00000002, flags+80(FP)
-	JZ        noflag16
+	JZ        noflag76
 	VMOVUPS.Z (BX), K1, Z27
 	VADDPS    Z27, Z9, Z9
 	VMOVUPS.Z 64(BX), K2, Z27
@@ -222,30 +778,30 @@ noflag15:
 	VMOVUPS.Z 128(BX), K3, Z27
 	VADDPS    Z27, Z11, Z11
 
-noflag16:
+noflag76:
 	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag17
+	JZ           noflag77
 	VBROADCASTSS 12(DX), Z27
 	VADDPS       Z27, Z9, Z9
 	VADDPS       Z27, Z10, Z10
 	VADDPS       Z27, Z11, Z11
 
-noflag17:
+noflag77:
 	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag18
+	JZ     noflag78
 	VMAXPS Z9, Z28, Z9
 	VMAXPS Z10, Z28, Z10
 	VMAXPS Z11, Z28, Z11
 
-noflag18:
+noflag78:
 	VMOVUPS   Z9, K1, (BX)
 	VMOVUPS   Z10, K2, 64(BX)
 	VMOVUPS   Z11, K3, 128(BX)
 	ADDQ      ldc+48(FP), BX
 	CMPQ      m+0(FP), $0x04
-	JLE       stored6
+	JLE       stored66
 	TESTQ     $0x00000002, flags+80(FP)
-	JZ        noflag19
+	JZ        noflag79
 	VMOVUPS.Z (BX), K1, Z27
 	VADDPS    Z27, Z12, Z12
 	VMOVUPS.Z 64(BX), K2, Z27
@@ -253,30 +809,30 @@ noflag18:
 	VMOVUPS.Z 128(BX), K3, Z27
 	VADDPS    Z27, Z14, Z14
 
-noflag19:
+noflag79:
 	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag20
+	JZ           noflag80
 	VBROADCASTSS 16(DX), Z27
 	VADDPS       Z27, Z12, Z12
 	VADDPS       Z27, Z13, Z13
 	VADDPS       Z27, Z14, Z14
 
-noflag20:
+noflag80:
 	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag21
+	JZ     noflag81
 	VMAXPS Z12, Z28, Z12
 	VMAXPS Z13, Z28, Z13
 	VMAXPS Z14, Z28, Z14
 
-noflag21:
+noflag81:
 	VMOVUPS   Z12, K1, (BX)
 	VMOVUPS   Z13, K2, 64(BX)
 	VMOVUPS   Z14, K3, 128(BX)
 	ADDQ      ldc+48(FP), BX
 	CMPQ      m+0(FP), $0x05
-	JLE       stored6
+	JLE       stored66
 	TESTQ     $0x00000002, flags+80(FP)
-	JZ        noflag22
+	JZ        noflag82
 	VMOVUPS.Z (BX), K1, Z27
 	VADDPS    Z27, Z15, Z15
 	VMOVUPS.Z 64(BX), K2, Z27
@@ -284,30 +840,30 @@ noflag21:
 	VMOVUPS.Z 128(BX), K3, Z27
 	VADDPS    Z27, Z17, Z17
 
-noflag22:
+noflag82:
 	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag23
+	JZ           noflag83
 	VBROADCASTSS 20(DX), Z27
 	VADDPS       Z27, Z15, Z15
 	VADDPS       Z27, Z16, Z16
 	VADDPS       Z27, Z17, Z17
 
-noflag23:
+noflag83:
 	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag24
+	JZ     noflag84
 	VMAXPS Z15, Z28, Z15
 	VMAXPS Z16, Z28, Z16
 	VMAXPS Z17, Z28, Z17
 
-noflag24:
+noflag84:
 	VMOVUPS   Z15, K1, (BX)
 	VMOVUPS   Z16, K2, 64(BX)
 	VMOVUPS   Z17, K3, 128(BX)
 	ADDQ      ldc+48(FP), BX
 	CMPQ      m+0(FP), $0x06
-	JLE       stored6
+	JLE       stored66
 	TESTQ     $0x00000002, flags+80(FP)
-	JZ        noflag25
+	JZ        noflag85
 	VMOVUPS.Z (BX), K1, Z27
 	VADDPS    Z27, Z18, Z18
 	VMOVUPS.Z 64(BX), K2, Z27
@@ -315,30 +871,30 @@ noflag24:
 	VMOVUPS.Z 128(BX), K3, Z27
 	VADDPS    Z27, Z20, Z20
 
-noflag25:
+noflag85:
 	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag26
+	JZ           noflag86
 	VBROADCASTSS 24(DX), Z27
 	VADDPS       Z27, Z18, Z18
 	VADDPS       Z27, Z19, Z19
 	VADDPS       Z27, Z20, Z20
 
-noflag26:
+noflag86:
 	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag27
+	JZ     noflag87
 	VMAXPS Z18, Z28, Z18
 	VMAXPS Z19, Z28, Z19
 	VMAXPS Z20, Z28, Z20
 
-noflag27:
+noflag87:
 	VMOVUPS   Z18, K1, (BX)
 	VMOVUPS   Z19, K2, 64(BX)
 	VMOVUPS   Z20, K3, 128(BX)
 	ADDQ      ldc+48(FP), BX
 	CMPQ      m+0(FP), $0x07
-	JLE       stored6
+	JLE       stored66
 	TESTQ     $0x00000002, flags+80(FP)
-	JZ        noflag28
+	JZ        noflag88
 	VMOVUPS.Z (BX), K1, Z27
 	VADDPS    Z27, Z21, Z21
 	VMOVUPS.Z 64(BX), K2, Z27
@@ -346,27 +902,27 @@ noflag27:
 	VMOVUPS.Z 128(BX), K3, Z27
 	VADDPS    Z27, Z23, Z23
 
-noflag28:
+noflag88:
 	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag29
+	JZ           noflag89
 	VBROADCASTSS 28(DX), Z27
 	VADDPS       Z27, Z21, Z21
 	VADDPS       Z27, Z22, Z22
 	VADDPS       Z27, Z23, Z23
 
-noflag29:
+noflag89:
 	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag30
+	JZ     noflag90
 	VMAXPS Z21, Z28, Z21
 	VMAXPS Z22, Z28, Z22
 	VMAXPS Z23, Z28, Z23
 
-noflag30:
+noflag90:
 	VMOVUPS Z21, K1, (BX)
 	VMOVUPS Z22, K2, 64(BX)
 	VMOVUPS Z23, K3, 128(BX)
 
-stored6:
+stored66:
 	MOVQ k+8(FP), BX
 	SHLQ $0x05, BX
 	ADDQ BX, AX
@@ -375,9 +931,9 @@ stored6:
 	ADDQ BX, CX
 	ADDQ $0x20, DX
 	SUBQ $0x08, m+0(FP)
-	JMP  panel1
+	JMP  panel61
 
-done2:
+done62:
 	VZEROUPPER
 	RET
 
@@ -388,9 +944,9 @@ TEXT ·gemmAVX2x1(SB), NOSPLIT, $0-80
 	MOVQ c+40(FP), CX
 	MOVQ bias+56(FP), DX
 
-panel31:
+panel91:
 	CMPQ   m+0(FP), $0x00
-	JLE    done32
+	JLE    done92
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -399,9 +955,9 @@ panel31:
 	MOVQ   b+24(FP), SI
 	MOVQ   k+8(FP), DI
 	TESTQ  DI, DI
-	JZ     epi33
+	JZ     epi93
 
-k34:
+k94:
 	VMOVUPS      (SI), Y4
 	VBROADCASTSS (BX), Y5
 	VFMADD231PS  Y4, Y5, Y0
@@ -414,108 +970,108 @@ k34:
 	ADDQ         $0x20, BX
 	ADDQ         ldb+32(FP), SI
 	DECQ         DI
-	JNZ          k34
+	JNZ          k94
 
-epi33:
+epi93:
 	TESTQ        $0x00000008, flags+72(FP)
-	JZ           noflag35
+	JZ           noflag95
 	VBROADCASTSS alpha+64(FP), Y5
 	VMULPS       Y5, Y0, Y0
 	VMULPS       Y5, Y1, Y1
 	VMULPS       Y5, Y2, Y2
 	VMULPS       Y5, Y3, Y3
 
-noflag35:
+noflag95:
 	MOVQ    CX, BX
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag37
+	JZ      noflag97
 	VMOVUPS (BX), Y5
 	VADDPS  Y5, Y0, Y0
 
-noflag37:
+noflag97:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag38
+	JZ           noflag98
 	VBROADCASTSS (DX), Y5
 	VADDPS       Y5, Y0, Y0
 
-noflag38:
+noflag98:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag39
+	JZ     noflag99
 	VXORPS Y5, Y5, Y5
 	VMAXPS Y0, Y5, Y0
 
-noflag39:
+noflag99:
 	VMOVUPS Y0, (BX)
 	ADDQ    ldc+48(FP), BX
 	CMPQ    m+0(FP), $0x01
-	JLE     stored36
+	JLE     stored96
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag40
+	JZ      noflag100
 	VMOVUPS (BX), Y5
 	VADDPS  Y5, Y1, Y1
 
-noflag40:
+noflag100:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag41
+	JZ           noflag101
 	VBROADCASTSS 4(DX), Y5
 	VADDPS       Y5, Y1, Y1
 
-noflag41:
+noflag101:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag42
+	JZ     noflag102
 	VXORPS Y5, Y5, Y5
 	VMAXPS Y1, Y5, Y1
 
-noflag42:
+noflag102:
 	VMOVUPS Y1, (BX)
 	ADDQ    ldc+48(FP), BX
 	CMPQ    m+0(FP), $0x02
-	JLE     stored36
+	JLE     stored96
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag43
+	JZ      noflag103
 	VMOVUPS (BX), Y5
 	VADDPS  Y5, Y2, Y2
 
-noflag43:
+noflag103:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag44
+	JZ           noflag104
 	VBROADCASTSS 8(DX), Y5
 	VADDPS       Y5, Y2, Y2
 
-noflag44:
+noflag104:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag45
+	JZ     noflag105
 	VXORPS Y5, Y5, Y5
 	VMAXPS Y2, Y5, Y2
 
-noflag45:
+noflag105:
 	VMOVUPS Y2, (BX)
 	ADDQ    ldc+48(FP), BX
 	CMPQ    m+0(FP), $0x03
-	JLE     stored36
+	JLE     stored96
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag46
+	JZ      noflag106
 	VMOVUPS (BX), Y5
 	VADDPS  Y5, Y3, Y3
 
-noflag46:
+noflag106:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag47
+	JZ           noflag107
 	VBROADCASTSS 12(DX), Y5
 	VADDPS       Y5, Y3, Y3
 
-noflag47:
+noflag107:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag48
+	JZ     noflag108
 	VXORPS Y5, Y5, Y5
 	VMAXPS Y3, Y5, Y3
 
-noflag48:
+noflag108:
 	VMOVUPS Y3, (BX)
 
-stored36:
+stored96:
 	CMPQ   m+0(FP), $0x04
-	JLE    done32next
+	JLE    done92next
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -525,9 +1081,9 @@ stored36:
 	MOVQ   b+24(FP), SI
 	MOVQ   k+8(FP), DI
 	TESTQ  DI, DI
-	JZ     epi49
+	JZ     epi109
 
-k50:
+k110:
 	VMOVUPS      (SI), Y4
 	VBROADCASTSS (BX), Y5
 	VFMADD231PS  Y4, Y5, Y0
@@ -540,112 +1096,112 @@ k50:
 	ADDQ         $0x20, BX
 	ADDQ         ldb+32(FP), SI
 	DECQ         DI
-	JNZ          k50
+	JNZ          k110
 
-epi49:
+epi109:
 	TESTQ        $0x00000008, flags+72(FP)
-	JZ           noflag51
+	JZ           noflag111
 	VBROADCASTSS alpha+64(FP), Y5
 	VMULPS       Y5, Y0, Y0
 	VMULPS       Y5, Y1, Y1
 	VMULPS       Y5, Y2, Y2
 	VMULPS       Y5, Y3, Y3
 
-noflag51:
+noflag111:
 	MOVQ    CX, BX
 	MOVQ    ldc+48(FP), SI
 	IMUL3Q  $0x04, SI, SI
 	ADDQ    SI, BX
 	CMPQ    m+0(FP), $0x04
-	JLE     stored52
+	JLE     stored112
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag53
+	JZ      noflag113
 	VMOVUPS (BX), Y5
 	VADDPS  Y5, Y0, Y0
 
-noflag53:
+noflag113:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag54
+	JZ           noflag114
 	VBROADCASTSS 16(DX), Y5
 	VADDPS       Y5, Y0, Y0
 
-noflag54:
+noflag114:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag55
+	JZ     noflag115
 	VXORPS Y5, Y5, Y5
 	VMAXPS Y0, Y5, Y0
 
-noflag55:
+noflag115:
 	VMOVUPS Y0, (BX)
 	ADDQ    ldc+48(FP), BX
 	CMPQ    m+0(FP), $0x05
-	JLE     stored52
+	JLE     stored112
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag56
+	JZ      noflag116
 	VMOVUPS (BX), Y5
 	VADDPS  Y5, Y1, Y1
 
-noflag56:
+noflag116:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag57
+	JZ           noflag117
 	VBROADCASTSS 20(DX), Y5
 	VADDPS       Y5, Y1, Y1
 
-noflag57:
+noflag117:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag58
+	JZ     noflag118
 	VXORPS Y5, Y5, Y5
 	VMAXPS Y1, Y5, Y1
 
-noflag58:
+noflag118:
 	VMOVUPS Y1, (BX)
 	ADDQ    ldc+48(FP), BX
 	CMPQ    m+0(FP), $0x06
-	JLE     stored52
+	JLE     stored112
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag59
+	JZ      noflag119
 	VMOVUPS (BX), Y5
 	VADDPS  Y5, Y2, Y2
 
-noflag59:
+noflag119:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag60
+	JZ           noflag120
 	VBROADCASTSS 24(DX), Y5
 	VADDPS       Y5, Y2, Y2
 
-noflag60:
+noflag120:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag61
+	JZ     noflag121
 	VXORPS Y5, Y5, Y5
 	VMAXPS Y2, Y5, Y2
 
-noflag61:
+noflag121:
 	VMOVUPS Y2, (BX)
 	ADDQ    ldc+48(FP), BX
 	CMPQ    m+0(FP), $0x07
-	JLE     stored52
+	JLE     stored112
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag62
+	JZ      noflag122
 	VMOVUPS (BX), Y5
 	VADDPS  Y5, Y3, Y3
 
-noflag62:
+noflag122:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag63
+	JZ           noflag123
 	VBROADCASTSS 28(DX), Y5
 	VADDPS       Y5, Y3, Y3
 
-noflag63:
+noflag123:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag64
+	JZ     noflag124
 	VXORPS Y5, Y5, Y5
 	VMAXPS Y3, Y5, Y3
 
-noflag64:
+noflag124:
 	VMOVUPS Y3, (BX)
 
-stored52:
-done32next:
+stored112:
+done92next:
 	MOVQ k+8(FP), BX
 	SHLQ $0x05, BX
 	ADDQ BX, AX
@@ -654,9 +1210,9 @@ done32next:
 	ADDQ BX, CX
 	ADDQ $0x20, DX
 	SUBQ $0x08, m+0(FP)
-	JMP  panel31
+	JMP  panel91
 
-done32:
+done92:
 	VZEROUPPER
 	RET
 
@@ -667,9 +1223,9 @@ TEXT ·gemmAVX2x2(SB), NOSPLIT, $0-80
 	MOVQ c+40(FP), CX
 	MOVQ bias+56(FP), DX
 
-panel65:
+panel125:
 	CMPQ   m+0(FP), $0x00
-	JLE    done66
+	JLE    done126
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -682,9 +1238,9 @@ panel65:
 	MOVQ   b+24(FP), SI
 	MOVQ   k+8(FP), DI
 	TESTQ  DI, DI
-	JZ     epi67
+	JZ     epi127
 
-k68:
+k128:
 	VMOVUPS      (SI), Y8
 	VMOVUPS      32(SI), Y9
 	VBROADCASTSS (BX), Y10
@@ -702,11 +1258,11 @@ k68:
 	ADDQ         $0x20, BX
 	ADDQ         ldb+32(FP), SI
 	DECQ         DI
-	JNZ          k68
+	JNZ          k128
 
-epi67:
+epi127:
 	TESTQ        $0x00000008, flags+72(FP)
-	JZ           noflag69
+	JZ           noflag129
 	VBROADCASTSS alpha+64(FP), Y10
 	VMULPS       Y10, Y0, Y0
 	VMULPS       Y10, Y1, Y1
@@ -717,117 +1273,117 @@ epi67:
 	VMULPS       Y10, Y6, Y6
 	VMULPS       Y10, Y7, Y7
 
-noflag69:
+noflag129:
 	MOVQ    CX, BX
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag71
+	JZ      noflag131
 	VMOVUPS (BX), Y10
 	VADDPS  Y10, Y0, Y0
 	VMOVUPS 32(BX), Y10
 	VADDPS  Y10, Y1, Y1
 
-noflag71:
+noflag131:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag72
+	JZ           noflag132
 	VBROADCASTSS (DX), Y10
 	VADDPS       Y10, Y0, Y0
 	VADDPS       Y10, Y1, Y1
 
-noflag72:
+noflag132:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag73
+	JZ     noflag133
 	VXORPS Y10, Y10, Y10
 	VMAXPS Y0, Y10, Y0
 	VMAXPS Y1, Y10, Y1
 
-noflag73:
+noflag133:
 	VMOVUPS Y0, (BX)
 	VMOVUPS Y1, 32(BX)
 	ADDQ    ldc+48(FP), BX
 	CMPQ    m+0(FP), $0x01
-	JLE     stored70
+	JLE     stored130
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag74
+	JZ      noflag134
 	VMOVUPS (BX), Y10
 	VADDPS  Y10, Y2, Y2
 	VMOVUPS 32(BX), Y10
 	VADDPS  Y10, Y3, Y3
 
-noflag74:
+noflag134:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag75
+	JZ           noflag135
 	VBROADCASTSS 4(DX), Y10
 	VADDPS       Y10, Y2, Y2
 	VADDPS       Y10, Y3, Y3
 
-noflag75:
+noflag135:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag76
+	JZ     noflag136
 	VXORPS Y10, Y10, Y10
 	VMAXPS Y2, Y10, Y2
 	VMAXPS Y3, Y10, Y3
 
-noflag76:
+noflag136:
 	VMOVUPS Y2, (BX)
 	VMOVUPS Y3, 32(BX)
 	ADDQ    ldc+48(FP), BX
 	CMPQ    m+0(FP), $0x02
-	JLE     stored70
+	JLE     stored130
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag77
+	JZ      noflag137
 	VMOVUPS (BX), Y10
 	VADDPS  Y10, Y4, Y4
 	VMOVUPS 32(BX), Y10
 	VADDPS  Y10, Y5, Y5
 
-noflag77:
+noflag137:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag78
+	JZ           noflag138
 	VBROADCASTSS 8(DX), Y10
 	VADDPS       Y10, Y4, Y4
 	VADDPS       Y10, Y5, Y5
 
-noflag78:
+noflag138:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag79
+	JZ     noflag139
 	VXORPS Y10, Y10, Y10
 	VMAXPS Y4, Y10, Y4
 	VMAXPS Y5, Y10, Y5
 
-noflag79:
+noflag139:
 	VMOVUPS Y4, (BX)
 	VMOVUPS Y5, 32(BX)
 	ADDQ    ldc+48(FP), BX
 	CMPQ    m+0(FP), $0x03
-	JLE     stored70
+	JLE     stored130
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag80
+	JZ      noflag140
 	VMOVUPS (BX), Y10
 	VADDPS  Y10, Y6, Y6
 	VMOVUPS 32(BX), Y10
 	VADDPS  Y10, Y7, Y7
 
-noflag80:
+noflag140:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag81
+	JZ           noflag141
 	VBROADCASTSS 12(DX), Y10
 	VADDPS       Y10, Y6, Y6
 	VADDPS       Y10, Y7, Y7
 
-noflag81:
+noflag141:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag82
+	JZ     noflag142
 	VXORPS Y10, Y10, Y10
 	VMAXPS Y6, Y10, Y6
 	VMAXPS Y7, Y10, Y7
 
-noflag82:
+noflag142:
 	VMOVUPS Y6, (BX)
 	VMOVUPS Y7, 32(BX)
 
-stored70:
+stored130:
 	CMPQ   m+0(FP), $0x04
-	JLE    done66next
+	JLE    done126next
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -841,9 +1397,9 @@ stored70:
 	MOVQ   b+24(FP), SI
 	MOVQ   k+8(FP), DI
 	TESTQ  DI, DI
-	JZ     epi83
+	JZ     epi143
 
-k84:
+k144:
 	VMOVUPS      (SI), Y8
 	VMOVUPS      32(SI), Y9
 	VBROADCASTSS (BX), Y10
@@ -861,11 +1417,11 @@ k84:
 	ADDQ         $0x20, BX
 	ADDQ         ldb+32(FP), SI
 	DECQ         DI
-	JNZ          k84
+	JNZ          k144
 
-epi83:
+epi143:
 	TESTQ        $0x00000008, flags+72(FP)
-	JZ           noflag85
+	JZ           noflag145
 	VBROADCASTSS alpha+64(FP), Y10
 	VMULPS       Y10, Y0, Y0
 	VMULPS       Y10, Y1, Y1
@@ -876,121 +1432,121 @@ epi83:
 	VMULPS       Y10, Y6, Y6
 	VMULPS       Y10, Y7, Y7
 
-noflag85:
+noflag145:
 	MOVQ    CX, BX
 	MOVQ    ldc+48(FP), SI
 	IMUL3Q  $0x04, SI, SI
 	ADDQ    SI, BX
 	CMPQ    m+0(FP), $0x04
-	JLE     stored86
+	JLE     stored146
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag87
+	JZ      noflag147
 	VMOVUPS (BX), Y10
 	VADDPS  Y10, Y0, Y0
 	VMOVUPS 32(BX), Y10
 	VADDPS  Y10, Y1, Y1
 
-noflag87:
+noflag147:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag88
+	JZ           noflag148
 	VBROADCASTSS 16(DX), Y10
 	VADDPS       Y10, Y0, Y0
 	VADDPS       Y10, Y1, Y1
 
-noflag88:
+noflag148:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag89
+	JZ     noflag149
 	VXORPS Y10, Y10, Y10
 	VMAXPS Y0, Y10, Y0
 	VMAXPS Y1, Y10, Y1
 
-noflag89:
+noflag149:
 	VMOVUPS Y0, (BX)
 	VMOVUPS Y1, 32(BX)
 	ADDQ    ldc+48(FP), BX
 	CMPQ    m+0(FP), $0x05
-	JLE     stored86
+	JLE     stored146
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag90
+	JZ      noflag150
 	VMOVUPS (BX), Y10
 	VADDPS  Y10, Y2, Y2
 	VMOVUPS 32(BX), Y10
 	VADDPS  Y10, Y3, Y3
 
-noflag90:
+noflag150:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag91
+	JZ           noflag151
 	VBROADCASTSS 20(DX), Y10
 	VADDPS       Y10, Y2, Y2
 	VADDPS       Y10, Y3, Y3
 
-noflag91:
+noflag151:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag92
+	JZ     noflag152
 	VXORPS Y10, Y10, Y10
 	VMAXPS Y2, Y10, Y2
 	VMAXPS Y3, Y10, Y3
 
-noflag92:
+noflag152:
 	VMOVUPS Y2, (BX)
 	VMOVUPS Y3, 32(BX)
 	ADDQ    ldc+48(FP), BX
 	CMPQ    m+0(FP), $0x06
-	JLE     stored86
+	JLE     stored146
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag93
+	JZ      noflag153
 	VMOVUPS (BX), Y10
 	VADDPS  Y10, Y4, Y4
 	VMOVUPS 32(BX), Y10
 	VADDPS  Y10, Y5, Y5
 
-noflag93:
+noflag153:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag94
+	JZ           noflag154
 	VBROADCASTSS 24(DX), Y10
 	VADDPS       Y10, Y4, Y4
 	VADDPS       Y10, Y5, Y5
 
-noflag94:
+noflag154:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag95
+	JZ     noflag155
 	VXORPS Y10, Y10, Y10
 	VMAXPS Y4, Y10, Y4
 	VMAXPS Y5, Y10, Y5
 
-noflag95:
+noflag155:
 	VMOVUPS Y4, (BX)
 	VMOVUPS Y5, 32(BX)
 	ADDQ    ldc+48(FP), BX
 	CMPQ    m+0(FP), $0x07
-	JLE     stored86
+	JLE     stored146
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag96
+	JZ      noflag156
 	VMOVUPS (BX), Y10
 	VADDPS  Y10, Y6, Y6
 	VMOVUPS 32(BX), Y10
 	VADDPS  Y10, Y7, Y7
 
-noflag96:
+noflag156:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag97
+	JZ           noflag157
 	VBROADCASTSS 28(DX), Y10
 	VADDPS       Y10, Y6, Y6
 	VADDPS       Y10, Y7, Y7
 
-noflag97:
+noflag157:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag98
+	JZ     noflag158
 	VXORPS Y10, Y10, Y10
 	VMAXPS Y6, Y10, Y6
 	VMAXPS Y7, Y10, Y7
 
-noflag98:
+noflag158:
 	VMOVUPS Y6, (BX)
 	VMOVUPS Y7, 32(BX)
 
-stored86:
-done66next:
+stored146:
+done126next:
 	MOVQ k+8(FP), BX
 	SHLQ $0x05, BX
 	ADDQ BX, AX
@@ -999,9 +1555,9 @@ done66next:
 	ADDQ BX, CX
 	ADDQ $0x20, DX
 	SUBQ $0x08, m+0(FP)
-	JMP  panel65
+	JMP  panel125
 
-done66:
+done126:
 	VZEROUPPER
 	RET
 
@@ -1012,9 +1568,9 @@ TEXT ·gemmAVX2x3(SB), NOSPLIT, $0-80
 	MOVQ c+40(FP), CX
 	MOVQ bias+56(FP), DX
 
-panel99:
+panel159:
 	CMPQ   m+0(FP), $0x00
-	JLE    done100
+	JLE    done160
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -1031,9 +1587,9 @@ panel99:
 	MOVQ   b+24(FP), SI
 	MOVQ   k+8(FP), DI
 	TESTQ  DI, DI
-	JZ     epi101
+	JZ     epi161
 
-k102:
+k162:
 	VMOVUPS      (SI), Y12
 	VMOVUPS      32(SI), Y13
 	VMOVUPS      64(SI), Y14
@@ -1056,11 +1612,11 @@ k102:
 	ADDQ         $0x20, BX
 	ADDQ         ldb+32(FP), SI
 	DECQ         DI
-	JNZ          k102
+	JNZ          k162
 
-epi101:
+epi161:
 	TESTQ        $0x00000008, flags+72(FP)
-	JZ           noflag103
+	JZ           noflag163
 	VBROADCASTSS alpha+64(FP), Y15
 	VMULPS       Y15, Y0, Y0
 	VMULPS       Y15, Y1, Y1
@@ -1075,10 +1631,10 @@ epi101:
 	VMULPS       Y15, Y10, Y10
 	VMULPS       Y15, Y11, Y11
 
-noflag103:
+noflag163:
 	MOVQ    CX, BX
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag105
+	JZ      noflag165
 	VMOVUPS (BX), Y15
 	VADDPS  Y15, Y0, Y0
 	VMOVUPS 32(BX), Y15
@@ -1086,31 +1642,31 @@ noflag103:
 	VMOVUPS 64(BX), Y15
 	VADDPS  Y15, Y2, Y2
 
-noflag105:
+noflag165:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag106
+	JZ           noflag166
 	VBROADCASTSS (DX), Y15
 	VADDPS       Y15, Y0, Y0
 	VADDPS       Y15, Y1, Y1
 	VADDPS       Y15, Y2, Y2
 
-noflag106:
+noflag166:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag107
+	JZ     noflag167
 	VXORPS Y15, Y15, Y15
 	VMAXPS Y0, Y15, Y0
 	VMAXPS Y1, Y15, Y1
 	VMAXPS Y2, Y15, Y2
 
-noflag107:
+noflag167:
 	VMOVUPS Y0, (BX)
 	VMOVUPS Y1, 32(BX)
 	VMOVUPS Y2, 64(BX)
 	ADDQ    ldc+48(FP), BX
 	CMPQ    m+0(FP), $0x01
-	JLE     stored104
+	JLE     stored164
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag108
+	JZ      noflag168
 	VMOVUPS (BX), Y15
 	VADDPS  Y15, Y3, Y3
 	VMOVUPS 32(BX), Y15
@@ -1118,31 +1674,31 @@ noflag107:
 	VMOVUPS 64(BX), Y15
 	VADDPS  Y15, Y5, Y5
 
-noflag108:
+noflag168:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag109
+	JZ           noflag169
 	VBROADCASTSS 4(DX), Y15
 	VADDPS       Y15, Y3, Y3
 	VADDPS       Y15, Y4, Y4
 	VADDPS       Y15, Y5, Y5
 
-noflag109:
+noflag169:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag110
+	JZ     noflag170
 	VXORPS Y15, Y15, Y15
 	VMAXPS Y3, Y15, Y3
 	VMAXPS Y4, Y15, Y4
 	VMAXPS Y5, Y15, Y5
 
-noflag110:
+noflag170:
 	VMOVUPS Y3, (BX)
 	VMOVUPS Y4, 32(BX)
 	VMOVUPS Y5, 64(BX)
 	ADDQ    ldc+48(FP), BX
 	CMPQ    m+0(FP), $0x02
-	JLE     stored104
+	JLE     stored164
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag111
+	JZ      noflag171
 	VMOVUPS (BX), Y15
 	VADDPS  Y15, Y6, Y6
 	VMOVUPS 32(BX), Y15
@@ -1150,31 +1706,31 @@ noflag110:
 	VMOVUPS 64(BX), Y15
 	VADDPS  Y15, Y8, Y8
 
-noflag111:
+noflag171:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag112
+	JZ           noflag172
 	VBROADCASTSS 8(DX), Y15
 	VADDPS       Y15, Y6, Y6
 	VADDPS       Y15, Y7, Y7
 	VADDPS       Y15, Y8, Y8
 
-noflag112:
+noflag172:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag113
+	JZ     noflag173
 	VXORPS Y15, Y15, Y15
 	VMAXPS Y6, Y15, Y6
 	VMAXPS Y7, Y15, Y7
 	VMAXPS Y8, Y15, Y8
 
-noflag113:
+noflag173:
 	VMOVUPS Y6, (BX)
 	VMOVUPS Y7, 32(BX)
 	VMOVUPS Y8, 64(BX)
 	ADDQ    ldc+48(FP), BX
 	CMPQ    m+0(FP), $0x03
-	JLE     stored104
+	JLE     stored164
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag114
+	JZ      noflag174
 	VMOVUPS (BX), Y15
 	VADDPS  Y15, Y9, Y9
 	VMOVUPS 32(BX), Y15
@@ -1182,30 +1738,30 @@ noflag113:
 	VMOVUPS 64(BX), Y15
 	VADDPS  Y15, Y11, Y11
 
-noflag114:
+noflag174:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag115
+	JZ           noflag175
 	VBROADCASTSS 12(DX), Y15
 	VADDPS       Y15, Y9, Y9
 	VADDPS       Y15, Y10, Y10
 	VADDPS       Y15, Y11, Y11
 
-noflag115:
+noflag175:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag116
+	JZ     noflag176
 	VXORPS Y15, Y15, Y15
 	VMAXPS Y9, Y15, Y9
 	VMAXPS Y10, Y15, Y10
 	VMAXPS Y11, Y15, Y11
 
-noflag116:
+noflag176:
 	VMOVUPS Y9, (BX)
 	VMOVUPS Y10, 32(BX)
 	VMOVUPS Y11, 64(BX)
 
-stored104:
+stored164:
 	CMPQ   m+0(FP), $0x04
-	JLE    done100next
+	JLE    done160next
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -1223,9 +1779,9 @@ stored104:
 	MOVQ   b+24(FP), SI
 	MOVQ   k+8(FP), DI
 	TESTQ  DI, DI
-	JZ     epi117
+	JZ     epi177
 
-k118:
+k178:
 	VMOVUPS      (SI), Y12
 	VMOVUPS      32(SI), Y13
 	VMOVUPS      64(SI), Y14
@@ -1248,11 +1804,11 @@ k118:
 	ADDQ         $0x20, BX
 	ADDQ         ldb+32(FP), SI
 	DECQ         DI
-	JNZ          k118
+	JNZ          k178
 
-epi117:
+epi177:
 	TESTQ        $0x00000008, flags+72(FP)
-	JZ           noflag119
+	JZ           noflag179
 	VBROADCASTSS alpha+64(FP), Y15
 	VMULPS       Y15, Y0, Y0
 	VMULPS       Y15, Y1, Y1
@@ -1267,15 +1823,15 @@ epi117:
 	VMULPS       Y15, Y10, Y10
 	VMULPS       Y15, Y11, Y11
 
-noflag119:
+noflag179:
 	MOVQ    CX, BX
 	MOVQ    ldc+48(FP), SI
 	IMUL3Q  $0x04, SI, SI
 	ADDQ    SI, BX
 	CMPQ    m+0(FP), $0x04
-	JLE     stored120
+	JLE     stored180
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag121
+	JZ      noflag181
 	VMOVUPS (BX), Y15
 	VADDPS  Y15, Y0, Y0
 	VMOVUPS 32(BX), Y15
@@ -1283,31 +1839,31 @@ noflag119:
 	VMOVUPS 64(BX), Y15
 	VADDPS  Y15, Y2, Y2
 
-noflag121:
+noflag181:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag122
+	JZ           noflag182
 	VBROADCASTSS 16(DX), Y15
 	VADDPS       Y15, Y0, Y0
 	VADDPS       Y15, Y1, Y1
 	VADDPS       Y15, Y2, Y2
 
-noflag122:
+noflag182:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag123
+	JZ     noflag183
 	VXORPS Y15, Y15, Y15
 	VMAXPS Y0, Y15, Y0
 	VMAXPS Y1, Y15, Y1
 	VMAXPS Y2, Y15, Y2
 
-noflag123:
+noflag183:
 	VMOVUPS Y0, (BX)
 	VMOVUPS Y1, 32(BX)
 	VMOVUPS Y2, 64(BX)
 	ADDQ    ldc+48(FP), BX
 	CMPQ    m+0(FP), $0x05
-	JLE     stored120
+	JLE     stored180
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag124
+	JZ      noflag184
 	VMOVUPS (BX), Y15
 	VADDPS  Y15, Y3, Y3
 	VMOVUPS 32(BX), Y15
@@ -1315,31 +1871,31 @@ noflag123:
 	VMOVUPS 64(BX), Y15
 	VADDPS  Y15, Y5, Y5
 
-noflag124:
+noflag184:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag125
+	JZ           noflag185
 	VBROADCASTSS 20(DX), Y15
 	VADDPS       Y15, Y3, Y3
 	VADDPS       Y15, Y4, Y4
 	VADDPS       Y15, Y5, Y5
 
-noflag125:
+noflag185:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag126
+	JZ     noflag186
 	VXORPS Y15, Y15, Y15
 	VMAXPS Y3, Y15, Y3
 	VMAXPS Y4, Y15, Y4
 	VMAXPS Y5, Y15, Y5
 
-noflag126:
+noflag186:
 	VMOVUPS Y3, (BX)
 	VMOVUPS Y4, 32(BX)
 	VMOVUPS Y5, 64(BX)
 	ADDQ    ldc+48(FP), BX
 	CMPQ    m+0(FP), $0x06
-	JLE     stored120
+	JLE     stored180
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag127
+	JZ      noflag187
 	VMOVUPS (BX), Y15
 	VADDPS  Y15, Y6, Y6
 	VMOVUPS 32(BX), Y15
@@ -1347,31 +1903,31 @@ noflag126:
 	VMOVUPS 64(BX), Y15
 	VADDPS  Y15, Y8, Y8
 
-noflag127:
+noflag187:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag128
+	JZ           noflag188
 	VBROADCASTSS 24(DX), Y15
 	VADDPS       Y15, Y6, Y6
 	VADDPS       Y15, Y7, Y7
 	VADDPS       Y15, Y8, Y8
 
-noflag128:
+noflag188:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag129
+	JZ     noflag189
 	VXORPS Y15, Y15, Y15
 	VMAXPS Y6, Y15, Y6
 	VMAXPS Y7, Y15, Y7
 	VMAXPS Y8, Y15, Y8
 
-noflag129:
+noflag189:
 	VMOVUPS Y6, (BX)
 	VMOVUPS Y7, 32(BX)
 	VMOVUPS Y8, 64(BX)
 	ADDQ    ldc+48(FP), BX
 	CMPQ    m+0(FP), $0x07
-	JLE     stored120
+	JLE     stored180
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag130
+	JZ      noflag190
 	VMOVUPS (BX), Y15
 	VADDPS  Y15, Y9, Y9
 	VMOVUPS 32(BX), Y15
@@ -1379,29 +1935,29 @@ noflag129:
 	VMOVUPS 64(BX), Y15
 	VADDPS  Y15, Y11, Y11
 
-noflag130:
+noflag190:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag131
+	JZ           noflag191
 	VBROADCASTSS 28(DX), Y15
 	VADDPS       Y15, Y9, Y9
 	VADDPS       Y15, Y10, Y10
 	VADDPS       Y15, Y11, Y11
 
-noflag131:
+noflag191:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag132
+	JZ     noflag192
 	VXORPS Y15, Y15, Y15
 	VMAXPS Y9, Y15, Y9
 	VMAXPS Y10, Y15, Y10
 	VMAXPS Y11, Y15, Y11
 
-noflag132:
+noflag192:
 	VMOVUPS Y9, (BX)
 	VMOVUPS Y10, 32(BX)
 	VMOVUPS Y11, 64(BX)
 
-stored120:
-done100next:
+stored180:
+done160next:
 	MOVQ k+8(FP), BX
 	SHLQ $0x05, BX
 	ADDQ BX, AX
@@ -1410,9 +1966,9 @@ done100next:
 	ADDQ BX, CX
 	ADDQ $0x20, DX
 	SUBQ $0x08, m+0(FP)
-	JMP  panel99
+	JMP  panel159
 
-done100:
+done160:
 	VZEROUPPER
 	RET
 
@@ -1425,9 +1981,9 @@ TEXT ·gemmAVX2m(SB), NOSPLIT, $0-88
 	MOVQ    c+40(FP), CX
 	MOVQ    bias+56(FP), DX
 
-panel133:
+panel193:
 	CMPQ   m+0(FP), $0x00
-	JLE    done134
+	JLE    done194
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
@@ -1436,9 +1992,9 @@ panel133:
 	MOVQ   b+24(FP), SI
 	MOVQ   k+8(FP), DI
 	TESTQ  DI, DI
-	JZ     epi135
+	JZ     epi195
 
-k136:
+k196:
 	VMASKMOVPS   (SI), Y0, Y5
 	VBROADCASTSS (BX), Y6
 	VFMADD231PS  Y5, Y6, Y1
@@ -1451,108 +2007,108 @@ k136:
 	ADDQ         $0x20, BX
 	ADDQ         ldb+32(FP), SI
 	DECQ         DI
-	JNZ          k136
+	JNZ          k196
 
-epi135:
+epi195:
 	TESTQ        $0x00000008, flags+80(FP)
-	JZ           noflag137
+	JZ           noflag197
 	VBROADCASTSS alpha+64(FP), Y6
 	VMULPS       Y6, Y1, Y1
 	VMULPS       Y6, Y2, Y2
 	VMULPS       Y6, Y3, Y3
 	VMULPS       Y6, Y4, Y4
 
-noflag137:
+noflag197:
 	MOVQ       CX, BX
 	TESTQ      $0x00000002, flags+80(FP)
-	JZ         noflag139
+	JZ         noflag199
 	VMASKMOVPS (BX), Y0, Y6
 	VADDPS     Y6, Y1, Y1
 
-noflag139:
+noflag199:
 	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag140
+	JZ           noflag200
 	VBROADCASTSS (DX), Y6
 	VADDPS       Y6, Y1, Y1
 
-noflag140:
+noflag200:
 	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag141
+	JZ     noflag201
 	VXORPS Y6, Y6, Y6
 	VMAXPS Y1, Y6, Y1
 
-noflag141:
+noflag201:
 	VMASKMOVPS Y1, Y0, (BX)
 	ADDQ       ldc+48(FP), BX
 	CMPQ       m+0(FP), $0x01
-	JLE        stored138
+	JLE        stored198
 	TESTQ      $0x00000002, flags+80(FP)
-	JZ         noflag142
+	JZ         noflag202
 	VMASKMOVPS (BX), Y0, Y6
 	VADDPS     Y6, Y2, Y2
 
-noflag142:
+noflag202:
 	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag143
+	JZ           noflag203
 	VBROADCASTSS 4(DX), Y6
 	VADDPS       Y6, Y2, Y2
 
-noflag143:
+noflag203:
 	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag144
+	JZ     noflag204
 	VXORPS Y6, Y6, Y6
 	VMAXPS Y2, Y6, Y2
 
-noflag144:
+noflag204:
 	VMASKMOVPS Y2, Y0, (BX)
 	ADDQ       ldc+48(FP), BX
 	CMPQ       m+0(FP), $0x02
-	JLE        stored138
+	JLE        stored198
 	TESTQ      $0x00000002, flags+80(FP)
-	JZ         noflag145
+	JZ         noflag205
 	VMASKMOVPS (BX), Y0, Y6
 	VADDPS     Y6, Y3, Y3
 
-noflag145:
+noflag205:
 	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag146
+	JZ           noflag206
 	VBROADCASTSS 8(DX), Y6
 	VADDPS       Y6, Y3, Y3
 
-noflag146:
+noflag206:
 	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag147
+	JZ     noflag207
 	VXORPS Y6, Y6, Y6
 	VMAXPS Y3, Y6, Y3
 
-noflag147:
+noflag207:
 	VMASKMOVPS Y3, Y0, (BX)
 	ADDQ       ldc+48(FP), BX
 	CMPQ       m+0(FP), $0x03
-	JLE        stored138
+	JLE        stored198
 	TESTQ      $0x00000002, flags+80(FP)
-	JZ         noflag148
+	JZ         noflag208
 	VMASKMOVPS (BX), Y0, Y6
 	VADDPS     Y6, Y4, Y4
 
-noflag148:
+noflag208:
 	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag149
+	JZ           noflag209
 	VBROADCASTSS 12(DX), Y6
 	VADDPS       Y6, Y4, Y4
 
-noflag149:
+noflag209:
 	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag150
+	JZ     noflag210
 	VXORPS Y6, Y6, Y6
 	VMAXPS Y4, Y6, Y4
 
-noflag150:
+noflag210:
 	VMASKMOVPS Y4, Y0, (BX)
 
-stored138:
+stored198:
 	CMPQ   m+0(FP), $0x04
-	JLE    done134next
+	JLE    done194next
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
@@ -1562,9 +2118,9 @@ stored138:
 	MOVQ   b+24(FP), SI
 	MOVQ   k+8(FP), DI
 	TESTQ  DI, DI
-	JZ     epi151
+	JZ     epi211
 
-k152:
+k212:
 	VMASKMOVPS   (SI), Y0, Y5
 	VBROADCASTSS (BX), Y6
 	VFMADD231PS  Y5, Y6, Y1
@@ -1577,112 +2133,112 @@ k152:
 	ADDQ         $0x20, BX
 	ADDQ         ldb+32(FP), SI
 	DECQ         DI
-	JNZ          k152
+	JNZ          k212
 
-epi151:
+epi211:
 	TESTQ        $0x00000008, flags+80(FP)
-	JZ           noflag153
+	JZ           noflag213
 	VBROADCASTSS alpha+64(FP), Y6
 	VMULPS       Y6, Y1, Y1
 	VMULPS       Y6, Y2, Y2
 	VMULPS       Y6, Y3, Y3
 	VMULPS       Y6, Y4, Y4
 
-noflag153:
+noflag213:
 	MOVQ       CX, BX
 	MOVQ       ldc+48(FP), SI
 	IMUL3Q     $0x04, SI, SI
 	ADDQ       SI, BX
 	CMPQ       m+0(FP), $0x04
-	JLE        stored154
+	JLE        stored214
 	TESTQ      $0x00000002, flags+80(FP)
-	JZ         noflag155
+	JZ         noflag215
 	VMASKMOVPS (BX), Y0, Y6
 	VADDPS     Y6, Y1, Y1
 
-noflag155:
+noflag215:
 	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag156
+	JZ           noflag216
 	VBROADCASTSS 16(DX), Y6
 	VADDPS       Y6, Y1, Y1
 
-noflag156:
+noflag216:
 	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag157
+	JZ     noflag217
 	VXORPS Y6, Y6, Y6
 	VMAXPS Y1, Y6, Y1
 
-noflag157:
+noflag217:
 	VMASKMOVPS Y1, Y0, (BX)
 	ADDQ       ldc+48(FP), BX
 	CMPQ       m+0(FP), $0x05
-	JLE        stored154
+	JLE        stored214
 	TESTQ      $0x00000002, flags+80(FP)
-	JZ         noflag158
+	JZ         noflag218
 	VMASKMOVPS (BX), Y0, Y6
 	VADDPS     Y6, Y2, Y2
 
-noflag158:
+noflag218:
 	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag159
+	JZ           noflag219
 	VBROADCASTSS 20(DX), Y6
 	VADDPS       Y6, Y2, Y2
 
-noflag159:
+noflag219:
 	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag160
+	JZ     noflag220
 	VXORPS Y6, Y6, Y6
 	VMAXPS Y2, Y6, Y2
 
-noflag160:
+noflag220:
 	VMASKMOVPS Y2, Y0, (BX)
 	ADDQ       ldc+48(FP), BX
 	CMPQ       m+0(FP), $0x06
-	JLE        stored154
+	JLE        stored214
 	TESTQ      $0x00000002, flags+80(FP)
-	JZ         noflag161
+	JZ         noflag221
 	VMASKMOVPS (BX), Y0, Y6
 	VADDPS     Y6, Y3, Y3
 
-noflag161:
+noflag221:
 	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag162
+	JZ           noflag222
 	VBROADCASTSS 24(DX), Y6
 	VADDPS       Y6, Y3, Y3
 
-noflag162:
+noflag222:
 	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag163
+	JZ     noflag223
 	VXORPS Y6, Y6, Y6
 	VMAXPS Y3, Y6, Y3
 
-noflag163:
+noflag223:
 	VMASKMOVPS Y3, Y0, (BX)
 	ADDQ       ldc+48(FP), BX
 	CMPQ       m+0(FP), $0x07
-	JLE        stored154
+	JLE        stored214
 	TESTQ      $0x00000002, flags+80(FP)
-	JZ         noflag164
+	JZ         noflag224
 	VMASKMOVPS (BX), Y0, Y6
 	VADDPS     Y6, Y4, Y4
 
-noflag164:
+noflag224:
 	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag165
+	JZ           noflag225
 	VBROADCASTSS 28(DX), Y6
 	VADDPS       Y6, Y4, Y4
 
-noflag165:
+noflag225:
 	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag166
+	JZ     noflag226
 	VXORPS Y6, Y6, Y6
 	VMAXPS Y4, Y6, Y4
 
-noflag166:
+noflag226:
 	VMASKMOVPS Y4, Y0, (BX)
 
-stored154:
-done134next:
+stored214:
+done194next:
 	MOVQ k+8(FP), BX
 	SHLQ $0x05, BX
 	ADDQ BX, AX
@@ -1691,15 +2247,574 @@ done134next:
 	ADDQ BX, CX
 	ADDQ $0x20, DX
 	SUBQ $0x08, m+0(FP)
-	JMP  panel133
+	JMP  panel193
 
-done134:
+done194:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512Relu(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, alpha float32, m0 uint16, m1 uint16, m2 uint16, flags int)
+// func gemmAVX512x1Relu(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, alpha float32, m0 uint16, m1 uint16, m2 uint16, flags int)
 // Requires: AVX, AVX512F
-TEXT ·gemmAVX512Relu(SB), NOSPLIT, $0-88
+TEXT ·gemmAVX512x1Relu(SB), NOSPLIT, $0-88
+	KMOVW  m0+68(FP), K1
+	VPXORD Z10, Z10, Z10
+	MOVQ   a+16(FP), AX
+	MOVQ   c+40(FP), CX
+	MOVQ   bias+56(FP), DX
+
+panel227:
+	CMPQ   m+0(FP), $0x00
+	JLE    done228
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	MOVQ   AX, BX
+	MOVQ   b+24(FP), SI
+	MOVQ   k+8(FP), DI
+	TESTQ  DI, DI
+	JZ     epi229
+
+k230:
+	VMOVUPS.Z    (SI), K1, Z8
+	VMAXPS       Z8, Z10, Z8
+	VBROADCASTSS (BX), Z9
+	VFMADD231PS  Z8, Z9, Z0
+	VBROADCASTSS 4(BX), Z9
+	VFMADD231PS  Z8, Z9, Z1
+	VBROADCASTSS 8(BX), Z9
+	VFMADD231PS  Z8, Z9, Z2
+	VBROADCASTSS 12(BX), Z9
+	VFMADD231PS  Z8, Z9, Z3
+	VBROADCASTSS 16(BX), Z9
+	VFMADD231PS  Z8, Z9, Z4
+	VBROADCASTSS 20(BX), Z9
+	VFMADD231PS  Z8, Z9, Z5
+	VBROADCASTSS 24(BX), Z9
+	VFMADD231PS  Z8, Z9, Z6
+	VBROADCASTSS 28(BX), Z9
+	VFMADD231PS  Z8, Z9, Z7
+	ADDQ         $0x20, BX
+	ADDQ         ldb+32(FP), SI
+	DECQ         DI
+	JNZ          k230
+
+epi229:
+	TESTQ        $0x00000008, flags+80(FP)
+	JZ           noflag231
+	VBROADCASTSS alpha+64(FP), Z9
+	VMULPS       Z9, Z0, Z0
+	VMULPS       Z9, Z1, Z1
+	VMULPS       Z9, Z2, Z2
+	VMULPS       Z9, Z3, Z3
+	VMULPS       Z9, Z4, Z4
+	VMULPS       Z9, Z5, Z5
+	VMULPS       Z9, Z6, Z6
+	VMULPS       Z9, Z7, Z7
+
+noflag231:
+	MOVQ      CX, BX
+	TESTQ     $0x00000002, flags+80(FP)
+	JZ        noflag233
+	VMOVUPS.Z (BX), K1, Z9
+	VADDPS    Z9, Z0, Z0
+
+noflag233:
+	TESTQ        $0x00000001, flags+80(FP)
+	JZ           noflag234
+	VBROADCASTSS (DX), Z9
+	VADDPS       Z9, Z0, Z0
+
+noflag234:
+	TESTQ  $0x00000004, flags+80(FP)
+	JZ     noflag235
+	VMAXPS Z0, Z10, Z0
+
+noflag235:
+	VMOVUPS   Z0, K1, (BX)
+	ADDQ      ldc+48(FP), BX
+	CMPQ      m+0(FP), $0x01
+	JLE       stored232
+	TESTQ     $0x00000002, flags+80(FP)
+	JZ        noflag236
+	VMOVUPS.Z (BX), K1, Z9
+	VADDPS    Z9, Z1, Z1
+
+noflag236:
+	TESTQ        $0x00000001, flags+80(FP)
+	JZ           noflag237
+	VBROADCASTSS 4(DX), Z9
+	VADDPS       Z9, Z1, Z1
+
+noflag237:
+	TESTQ  $0x00000004, flags+80(FP)
+	JZ     noflag238
+	VMAXPS Z1, Z10, Z1
+
+noflag238:
+	VMOVUPS   Z1, K1, (BX)
+	ADDQ      ldc+48(FP), BX
+	CMPQ      m+0(FP), $0x02
+	JLE       stored232
+	TESTQ     $0x00000002, flags+80(FP)
+	JZ        noflag239
+	VMOVUPS.Z (BX), K1, Z9
+	VADDPS    Z9, Z2, Z2
+
+noflag239:
+	TESTQ        $0x00000001, flags+80(FP)
+	JZ           noflag240
+	VBROADCASTSS 8(DX), Z9
+	VADDPS       Z9, Z2, Z2
+
+noflag240:
+	TESTQ  $0x00000004, flags+80(FP)
+	JZ     noflag241
+	VMAXPS Z2, Z10, Z2
+
+noflag241:
+	VMOVUPS   Z2, K1, (BX)
+	ADDQ      ldc+48(FP), BX
+	CMPQ      m+0(FP), $0x03
+	JLE       stored232
+	TESTQ     $0x00000002, flags+80(FP)
+	JZ        noflag242
+	VMOVUPS.Z (BX), K1, Z9
+	VADDPS    Z9, Z3, Z3
+
+noflag242:
+	TESTQ        $0x00000001, flags+80(FP)
+	JZ           noflag243
+	VBROADCASTSS 12(DX), Z9
+	VADDPS       Z9, Z3, Z3
+
+noflag243:
+	TESTQ  $0x00000004, flags+80(FP)
+	JZ     noflag244
+	VMAXPS Z3, Z10, Z3
+
+noflag244:
+	VMOVUPS   Z3, K1, (BX)
+	ADDQ      ldc+48(FP), BX
+	CMPQ      m+0(FP), $0x04
+	JLE       stored232
+	TESTQ     $0x00000002, flags+80(FP)
+	JZ        noflag245
+	VMOVUPS.Z (BX), K1, Z9
+	VADDPS    Z9, Z4, Z4
+
+noflag245:
+	TESTQ        $0x00000001, flags+80(FP)
+	JZ           noflag246
+	VBROADCASTSS 16(DX), Z9
+	VADDPS       Z9, Z4, Z4
+
+noflag246:
+	TESTQ  $0x00000004, flags+80(FP)
+	JZ     noflag247
+	VMAXPS Z4, Z10, Z4
+
+noflag247:
+	VMOVUPS   Z4, K1, (BX)
+	ADDQ      ldc+48(FP), BX
+	CMPQ      m+0(FP), $0x05
+	JLE       stored232
+	TESTQ     $0x00000002, flags+80(FP)
+	JZ        noflag248
+	VMOVUPS.Z (BX), K1, Z9
+	VADDPS    Z9, Z5, Z5
+
+noflag248:
+	TESTQ        $0x00000001, flags+80(FP)
+	JZ           noflag249
+	VBROADCASTSS 20(DX), Z9
+	VADDPS       Z9, Z5, Z5
+
+noflag249:
+	TESTQ  $0x00000004, flags+80(FP)
+	JZ     noflag250
+	VMAXPS Z5, Z10, Z5
+
+noflag250:
+	VMOVUPS   Z5, K1, (BX)
+	ADDQ      ldc+48(FP), BX
+	CMPQ      m+0(FP), $0x06
+	JLE       stored232
+	TESTQ     $0x00000002, flags+80(FP)
+	JZ        noflag251
+	VMOVUPS.Z (BX), K1, Z9
+	VADDPS    Z9, Z6, Z6
+
+noflag251:
+	TESTQ        $0x00000001, flags+80(FP)
+	JZ           noflag252
+	VBROADCASTSS 24(DX), Z9
+	VADDPS       Z9, Z6, Z6
+
+noflag252:
+	TESTQ  $0x00000004, flags+80(FP)
+	JZ     noflag253
+	VMAXPS Z6, Z10, Z6
+
+noflag253:
+	VMOVUPS   Z6, K1, (BX)
+	ADDQ      ldc+48(FP), BX
+	CMPQ      m+0(FP), $0x07
+	JLE       stored232
+	TESTQ     $0x00000002, flags+80(FP)
+	JZ        noflag254
+	VMOVUPS.Z (BX), K1, Z9
+	VADDPS    Z9, Z7, Z7
+
+noflag254:
+	TESTQ        $0x00000001, flags+80(FP)
+	JZ           noflag255
+	VBROADCASTSS 28(DX), Z9
+	VADDPS       Z9, Z7, Z7
+
+noflag255:
+	TESTQ  $0x00000004, flags+80(FP)
+	JZ     noflag256
+	VMAXPS Z7, Z10, Z7
+
+noflag256:
+	VMOVUPS Z7, K1, (BX)
+
+stored232:
+	MOVQ k+8(FP), BX
+	SHLQ $0x05, BX
+	ADDQ BX, AX
+	MOVQ ldc+48(FP), BX
+	SHLQ $0x03, BX
+	ADDQ BX, CX
+	ADDQ $0x20, DX
+	SUBQ $0x08, m+0(FP)
+	JMP  panel227
+
+done228:
+	VZEROUPPER
+	RET
+
+// func gemmAVX512x2Relu(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, alpha float32, m0 uint16, m1 uint16, m2 uint16, flags int)
+// Requires: AVX, AVX512F
+TEXT ·gemmAVX512x2Relu(SB), NOSPLIT, $0-88
+	KMOVW  m0+68(FP), K1
+	KMOVW  m1+70(FP), K2
+	VPXORD Z19, Z19, Z19
+	MOVQ   a+16(FP), AX
+	MOVQ   c+40(FP), CX
+	MOVQ   bias+56(FP), DX
+
+panel257:
+	CMPQ   m+0(FP), $0x00
+	JLE    done258
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	MOVQ   AX, BX
+	MOVQ   b+24(FP), SI
+	MOVQ   k+8(FP), DI
+	TESTQ  DI, DI
+	JZ     epi259
+
+k260:
+	VMOVUPS.Z    (SI), K1, Z16
+	VMOVUPS.Z    64(SI), K2, Z17
+	VMAXPS       Z16, Z19, Z16
+	VMAXPS       Z17, Z19, Z17
+	VBROADCASTSS (BX), Z18
+	VFMADD231PS  Z16, Z18, Z0
+	VFMADD231PS  Z17, Z18, Z1
+	VBROADCASTSS 4(BX), Z18
+	VFMADD231PS  Z16, Z18, Z2
+	VFMADD231PS  Z17, Z18, Z3
+	VBROADCASTSS 8(BX), Z18
+	VFMADD231PS  Z16, Z18, Z4
+	VFMADD231PS  Z17, Z18, Z5
+	VBROADCASTSS 12(BX), Z18
+	VFMADD231PS  Z16, Z18, Z6
+	VFMADD231PS  Z17, Z18, Z7
+	VBROADCASTSS 16(BX), Z18
+	VFMADD231PS  Z16, Z18, Z8
+	VFMADD231PS  Z17, Z18, Z9
+	VBROADCASTSS 20(BX), Z18
+	VFMADD231PS  Z16, Z18, Z10
+	VFMADD231PS  Z17, Z18, Z11
+	VBROADCASTSS 24(BX), Z18
+	VFMADD231PS  Z16, Z18, Z12
+	VFMADD231PS  Z17, Z18, Z13
+	VBROADCASTSS 28(BX), Z18
+	VFMADD231PS  Z16, Z18, Z14
+	VFMADD231PS  Z17, Z18, Z15
+	ADDQ         $0x20, BX
+	ADDQ         ldb+32(FP), SI
+	DECQ         DI
+	JNZ          k260
+
+epi259:
+	TESTQ        $0x00000008, flags+80(FP)
+	JZ           noflag261
+	VBROADCASTSS alpha+64(FP), Z18
+	VMULPS       Z18, Z0, Z0
+	VMULPS       Z18, Z1, Z1
+	VMULPS       Z18, Z2, Z2
+	VMULPS       Z18, Z3, Z3
+	VMULPS       Z18, Z4, Z4
+	VMULPS       Z18, Z5, Z5
+	VMULPS       Z18, Z6, Z6
+	VMULPS       Z18, Z7, Z7
+	VMULPS       Z18, Z8, Z8
+	VMULPS       Z18, Z9, Z9
+	VMULPS       Z18, Z10, Z10
+	VMULPS       Z18, Z11, Z11
+	VMULPS       Z18, Z12, Z12
+	VMULPS       Z18, Z13, Z13
+	VMULPS       Z18, Z14, Z14
+	VMULPS       Z18, Z15, Z15
+
+noflag261:
+	MOVQ      CX, BX
+	TESTQ     $0x00000002, flags+80(FP)
+	JZ        noflag263
+	VMOVUPS.Z (BX), K1, Z18
+	VADDPS    Z18, Z0, Z0
+	VMOVUPS.Z 64(BX), K2, Z18
+	VADDPS    Z18, Z1, Z1
+
+noflag263:
+	TESTQ        $0x00000001, flags+80(FP)
+	JZ           noflag264
+	VBROADCASTSS (DX), Z18
+	VADDPS       Z18, Z0, Z0
+	VADDPS       Z18, Z1, Z1
+
+noflag264:
+	TESTQ  $0x00000004, flags+80(FP)
+	JZ     noflag265
+	VMAXPS Z0, Z19, Z0
+	VMAXPS Z1, Z19, Z1
+
+noflag265:
+	VMOVUPS   Z0, K1, (BX)
+	VMOVUPS   Z1, K2, 64(BX)
+	ADDQ      ldc+48(FP), BX
+	CMPQ      m+0(FP), $0x01
+	JLE       stored262
+	TESTQ     $0x00000002, flags+80(FP)
+	JZ        noflag266
+	VMOVUPS.Z (BX), K1, Z18
+	VADDPS    Z18, Z2, Z2
+	VMOVUPS.Z 64(BX), K2, Z18
+	VADDPS    Z18, Z3, Z3
+
+noflag266:
+	TESTQ        $0x00000001, flags+80(FP)
+	JZ           noflag267
+	VBROADCASTSS 4(DX), Z18
+	VADDPS       Z18, Z2, Z2
+	VADDPS       Z18, Z3, Z3
+
+noflag267:
+	TESTQ  $0x00000004, flags+80(FP)
+	JZ     noflag268
+	VMAXPS Z2, Z19, Z2
+	VMAXPS Z3, Z19, Z3
+
+noflag268:
+	VMOVUPS   Z2, K1, (BX)
+	VMOVUPS   Z3, K2, 64(BX)
+	ADDQ      ldc+48(FP), BX
+	CMPQ      m+0(FP), $0x02
+	JLE       stored262
+	TESTQ     $0x00000002, flags+80(FP)
+	JZ        noflag269
+	VMOVUPS.Z (BX), K1, Z18
+	VADDPS    Z18, Z4, Z4
+	VMOVUPS.Z 64(BX), K2, Z18
+	VADDPS    Z18, Z5, Z5
+
+noflag269:
+	TESTQ        $0x00000001, flags+80(FP)
+	JZ           noflag270
+	VBROADCASTSS 8(DX), Z18
+	VADDPS       Z18, Z4, Z4
+	VADDPS       Z18, Z5, Z5
+
+noflag270:
+	TESTQ  $0x00000004, flags+80(FP)
+	JZ     noflag271
+	VMAXPS Z4, Z19, Z4
+	VMAXPS Z5, Z19, Z5
+
+noflag271:
+	VMOVUPS   Z4, K1, (BX)
+	VMOVUPS   Z5, K2, 64(BX)
+	ADDQ      ldc+48(FP), BX
+	CMPQ      m+0(FP), $0x03
+	JLE       stored262
+	TESTQ     $0x00000002, flags+80(FP)
+	JZ        noflag272
+	VMOVUPS.Z (BX), K1, Z18
+	VADDPS    Z18, Z6, Z6
+	VMOVUPS.Z 64(BX), K2, Z18
+	VADDPS    Z18, Z7, Z7
+
+noflag272:
+	TESTQ        $0x00000001, flags+80(FP)
+	JZ           noflag273
+	VBROADCASTSS 12(DX), Z18
+	VADDPS       Z18, Z6, Z6
+	VADDPS       Z18, Z7, Z7
+
+noflag273:
+	TESTQ  $0x00000004, flags+80(FP)
+	JZ     noflag274
+	VMAXPS Z6, Z19, Z6
+	VMAXPS Z7, Z19, Z7
+
+noflag274:
+	VMOVUPS   Z6, K1, (BX)
+	VMOVUPS   Z7, K2, 64(BX)
+	ADDQ      ldc+48(FP), BX
+	CMPQ      m+0(FP), $0x04
+	JLE       stored262
+	TESTQ     $0x00000002, flags+80(FP)
+	JZ        noflag275
+	VMOVUPS.Z (BX), K1, Z18
+	VADDPS    Z18, Z8, Z8
+	VMOVUPS.Z 64(BX), K2, Z18
+	VADDPS    Z18, Z9, Z9
+
+noflag275:
+	TESTQ        $0x00000001, flags+80(FP)
+	JZ           noflag276
+	VBROADCASTSS 16(DX), Z18
+	VADDPS       Z18, Z8, Z8
+	VADDPS       Z18, Z9, Z9
+
+noflag276:
+	TESTQ  $0x00000004, flags+80(FP)
+	JZ     noflag277
+	VMAXPS Z8, Z19, Z8
+	VMAXPS Z9, Z19, Z9
+
+noflag277:
+	VMOVUPS   Z8, K1, (BX)
+	VMOVUPS   Z9, K2, 64(BX)
+	ADDQ      ldc+48(FP), BX
+	CMPQ      m+0(FP), $0x05
+	JLE       stored262
+	TESTQ     $0x00000002, flags+80(FP)
+	JZ        noflag278
+	VMOVUPS.Z (BX), K1, Z18
+	VADDPS    Z18, Z10, Z10
+	VMOVUPS.Z 64(BX), K2, Z18
+	VADDPS    Z18, Z11, Z11
+
+noflag278:
+	TESTQ        $0x00000001, flags+80(FP)
+	JZ           noflag279
+	VBROADCASTSS 20(DX), Z18
+	VADDPS       Z18, Z10, Z10
+	VADDPS       Z18, Z11, Z11
+
+noflag279:
+	TESTQ  $0x00000004, flags+80(FP)
+	JZ     noflag280
+	VMAXPS Z10, Z19, Z10
+	VMAXPS Z11, Z19, Z11
+
+noflag280:
+	VMOVUPS   Z10, K1, (BX)
+	VMOVUPS   Z11, K2, 64(BX)
+	ADDQ      ldc+48(FP), BX
+	CMPQ      m+0(FP), $0x06
+	JLE       stored262
+	TESTQ     $0x00000002, flags+80(FP)
+	JZ        noflag281
+	VMOVUPS.Z (BX), K1, Z18
+	VADDPS    Z18, Z12, Z12
+	VMOVUPS.Z 64(BX), K2, Z18
+	VADDPS    Z18, Z13, Z13
+
+noflag281:
+	TESTQ        $0x00000001, flags+80(FP)
+	JZ           noflag282
+	VBROADCASTSS 24(DX), Z18
+	VADDPS       Z18, Z12, Z12
+	VADDPS       Z18, Z13, Z13
+
+noflag282:
+	TESTQ  $0x00000004, flags+80(FP)
+	JZ     noflag283
+	VMAXPS Z12, Z19, Z12
+	VMAXPS Z13, Z19, Z13
+
+noflag283:
+	VMOVUPS   Z12, K1, (BX)
+	VMOVUPS   Z13, K2, 64(BX)
+	ADDQ      ldc+48(FP), BX
+	CMPQ      m+0(FP), $0x07
+	JLE       stored262
+	TESTQ     $0x00000002, flags+80(FP)
+	JZ        noflag284
+	VMOVUPS.Z (BX), K1, Z18
+	VADDPS    Z18, Z14, Z14
+	VMOVUPS.Z 64(BX), K2, Z18
+	VADDPS    Z18, Z15, Z15
+
+noflag284:
+	TESTQ        $0x00000001, flags+80(FP)
+	JZ           noflag285
+	VBROADCASTSS 28(DX), Z18
+	VADDPS       Z18, Z14, Z14
+	VADDPS       Z18, Z15, Z15
+
+noflag285:
+	TESTQ  $0x00000004, flags+80(FP)
+	JZ     noflag286
+	VMAXPS Z14, Z19, Z14
+	VMAXPS Z15, Z19, Z15
+
+noflag286:
+	VMOVUPS Z14, K1, (BX)
+	VMOVUPS Z15, K2, 64(BX)
+
+stored262:
+	MOVQ k+8(FP), BX
+	SHLQ $0x05, BX
+	ADDQ BX, AX
+	MOVQ ldc+48(FP), BX
+	SHLQ $0x03, BX
+	ADDQ BX, CX
+	ADDQ $0x20, DX
+	SUBQ $0x08, m+0(FP)
+	JMP  panel257
+
+done258:
+	VZEROUPPER
+	RET
+
+// func gemmAVX512x3Relu(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, alpha float32, m0 uint16, m1 uint16, m2 uint16, flags int)
+// Requires: AVX, AVX512F
+TEXT ·gemmAVX512x3Relu(SB), NOSPLIT, $0-88
 	KMOVW  m0+68(FP), K1
 	KMOVW  m1+70(FP), K2
 	KMOVW  m2+72(FP), K3
@@ -1708,9 +2823,9 @@ TEXT ·gemmAVX512Relu(SB), NOSPLIT, $0-88
 	MOVQ   c+40(FP), CX
 	MOVQ   bias+56(FP), DX
 
-panel167:
+panel287:
 	CMPQ   m+0(FP), $0x00
-	JLE    done168
+	JLE    done288
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -1739,9 +2854,9 @@ panel167:
 	MOVQ   b+24(FP), SI
 	MOVQ   k+8(FP), DI
 	TESTQ  DI, DI
-	JZ     epi169
+	JZ     epi289
 
-k170:
+k290:
 	VMOVUPS.Z    (SI), K1, Z24
 	VMOVUPS.Z    64(SI), K2, Z25
 	VMOVUPS.Z    128(SI), K3, Z26
@@ -1783,11 +2898,11 @@ k170:
 	ADDQ         $0x20, BX
 	ADDQ         ldb+32(FP), SI
 	DECQ         DI
-	JNZ          k170
+	JNZ          k290
 
-epi169:
+epi289:
 	TESTQ        $0x00000008, flags+80(FP)
-	JZ           noflag171
+	JZ           noflag291
 	VBROADCASTSS alpha+64(FP), Z27
 	VMULPS       Z27, Z0, Z0
 	VMULPS       Z27, Z1, Z1
@@ -1814,10 +2929,10 @@ epi169:
 	VMULPS       Z27, Z22, Z22
 	VMULPS       Z27, Z23, Z23
 
-noflag171:
+noflag291:
 	MOVQ      CX, BX
 	TESTQ     $0x00000002, flags+80(FP)
-	JZ        noflag173
+	JZ        noflag293
 	VMOVUPS.Z (BX), K1, Z27
 	VADDPS    Z27, Z0, Z0
 	VMOVUPS.Z 64(BX), K2, Z27
@@ -1825,30 +2940,30 @@ noflag171:
 	VMOVUPS.Z 128(BX), K3, Z27
 	VADDPS    Z27, Z2, Z2
 
-noflag173:
+noflag293:
 	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag174
+	JZ           noflag294
 	VBROADCASTSS (DX), Z27
 	VADDPS       Z27, Z0, Z0
 	VADDPS       Z27, Z1, Z1
 	VADDPS       Z27, Z2, Z2
 
-noflag174:
+noflag294:
 	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag175
+	JZ     noflag295
 	VMAXPS Z0, Z28, Z0
 	VMAXPS Z1, Z28, Z1
 	VMAXPS Z2, Z28, Z2
 
-noflag175:
+noflag295:
 	VMOVUPS   Z0, K1, (BX)
 	VMOVUPS   Z1, K2, 64(BX)
 	VMOVUPS   Z2, K3, 128(BX)
 	ADDQ      ldc+48(FP), BX
 	CMPQ      m+0(FP), $0x01
-	JLE       stored172
+	JLE       stored292
 	TESTQ     $0x00000002, flags+80(FP)
-	JZ        noflag176
+	JZ        noflag296
 	VMOVUPS.Z (BX), K1, Z27
 	VADDPS    Z27, Z3, Z3
 	VMOVUPS.Z 64(BX), K2, Z27
@@ -1856,30 +2971,30 @@ noflag175:
 	VMOVUPS.Z 128(BX), K3, Z27
 	VADDPS    Z27, Z5, Z5
 
-noflag176:
+noflag296:
 	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag177
+	JZ           noflag297
 	VBROADCASTSS 4(DX), Z27
 	VADDPS       Z27, Z3, Z3
 	VADDPS       Z27, Z4, Z4
 	VADDPS       Z27, Z5, Z5
 
-noflag177:
+noflag297:
 	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag178
+	JZ     noflag298
 	VMAXPS Z3, Z28, Z3
 	VMAXPS Z4, Z28, Z4
 	VMAXPS Z5, Z28, Z5
 
-noflag178:
+noflag298:
 	VMOVUPS   Z3, K1, (BX)
 	VMOVUPS   Z4, K2, 64(BX)
 	VMOVUPS   Z5, K3, 128(BX)
 	ADDQ      ldc+48(FP), BX
 	CMPQ      m+0(FP), $0x02
-	JLE       stored172
+	JLE       stored292
 	TESTQ     $0x00000002, flags+80(FP)
-	JZ        noflag179
+	JZ        noflag299
 	VMOVUPS.Z (BX), K1, Z27
 	VADDPS    Z27, Z6, Z6
 	VMOVUPS.Z 64(BX), K2, Z27
@@ -1887,30 +3002,30 @@ noflag178:
 	VMOVUPS.Z 128(BX), K3, Z27
 	VADDPS    Z27, Z8, Z8
 
-noflag179:
+noflag299:
 	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag180
+	JZ           noflag300
 	VBROADCASTSS 8(DX), Z27
 	VADDPS       Z27, Z6, Z6
 	VADDPS       Z27, Z7, Z7
 	VADDPS       Z27, Z8, Z8
 
-noflag180:
+noflag300:
 	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag181
+	JZ     noflag301
 	VMAXPS Z6, Z28, Z6
 	VMAXPS Z7, Z28, Z7
 	VMAXPS Z8, Z28, Z8
 
-noflag181:
+noflag301:
 	VMOVUPS   Z6, K1, (BX)
 	VMOVUPS   Z7, K2, 64(BX)
 	VMOVUPS   Z8, K3, 128(BX)
 	ADDQ      ldc+48(FP), BX
 	CMPQ      m+0(FP), $0x03
-	JLE       stored172
+	JLE       stored292
 	TESTQ     $0x00000002, flags+80(FP)
-	JZ        noflag182
+	JZ        noflag302
 	VMOVUPS.Z (BX), K1, Z27
 	VADDPS    Z27, Z9, Z9
 	VMOVUPS.Z 64(BX), K2, Z27
@@ -1918,30 +3033,30 @@ noflag181:
 	VMOVUPS.Z 128(BX), K3, Z27
 	VADDPS    Z27, Z11, Z11
 
-noflag182:
+noflag302:
 	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag183
+	JZ           noflag303
 	VBROADCASTSS 12(DX), Z27
 	VADDPS       Z27, Z9, Z9
 	VADDPS       Z27, Z10, Z10
 	VADDPS       Z27, Z11, Z11
 
-noflag183:
+noflag303:
 	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag184
+	JZ     noflag304
 	VMAXPS Z9, Z28, Z9
 	VMAXPS Z10, Z28, Z10
 	VMAXPS Z11, Z28, Z11
 
-noflag184:
+noflag304:
 	VMOVUPS   Z9, K1, (BX)
 	VMOVUPS   Z10, K2, 64(BX)
 	VMOVUPS   Z11, K3, 128(BX)
 	ADDQ      ldc+48(FP), BX
 	CMPQ      m+0(FP), $0x04
-	JLE       stored172
+	JLE       stored292
 	TESTQ     $0x00000002, flags+80(FP)
-	JZ        noflag185
+	JZ        noflag305
 	VMOVUPS.Z (BX), K1, Z27
 	VADDPS    Z27, Z12, Z12
 	VMOVUPS.Z 64(BX), K2, Z27
@@ -1949,30 +3064,30 @@ noflag184:
 	VMOVUPS.Z 128(BX), K3, Z27
 	VADDPS    Z27, Z14, Z14
 
-noflag185:
+noflag305:
 	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag186
+	JZ           noflag306
 	VBROADCASTSS 16(DX), Z27
 	VADDPS       Z27, Z12, Z12
 	VADDPS       Z27, Z13, Z13
 	VADDPS       Z27, Z14, Z14
 
-noflag186:
+noflag306:
 	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag187
+	JZ     noflag307
 	VMAXPS Z12, Z28, Z12
 	VMAXPS Z13, Z28, Z13
 	VMAXPS Z14, Z28, Z14
 
-noflag187:
+noflag307:
 	VMOVUPS   Z12, K1, (BX)
 	VMOVUPS   Z13, K2, 64(BX)
 	VMOVUPS   Z14, K3, 128(BX)
 	ADDQ      ldc+48(FP), BX
 	CMPQ      m+0(FP), $0x05
-	JLE       stored172
+	JLE       stored292
 	TESTQ     $0x00000002, flags+80(FP)
-	JZ        noflag188
+	JZ        noflag308
 	VMOVUPS.Z (BX), K1, Z27
 	VADDPS    Z27, Z15, Z15
 	VMOVUPS.Z 64(BX), K2, Z27
@@ -1980,30 +3095,30 @@ noflag187:
 	VMOVUPS.Z 128(BX), K3, Z27
 	VADDPS    Z27, Z17, Z17
 
-noflag188:
+noflag308:
 	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag189
+	JZ           noflag309
 	VBROADCASTSS 20(DX), Z27
 	VADDPS       Z27, Z15, Z15
 	VADDPS       Z27, Z16, Z16
 	VADDPS       Z27, Z17, Z17
 
-noflag189:
+noflag309:
 	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag190
+	JZ     noflag310
 	VMAXPS Z15, Z28, Z15
 	VMAXPS Z16, Z28, Z16
 	VMAXPS Z17, Z28, Z17
 
-noflag190:
+noflag310:
 	VMOVUPS   Z15, K1, (BX)
 	VMOVUPS   Z16, K2, 64(BX)
 	VMOVUPS   Z17, K3, 128(BX)
 	ADDQ      ldc+48(FP), BX
 	CMPQ      m+0(FP), $0x06
-	JLE       stored172
+	JLE       stored292
 	TESTQ     $0x00000002, flags+80(FP)
-	JZ        noflag191
+	JZ        noflag311
 	VMOVUPS.Z (BX), K1, Z27
 	VADDPS    Z27, Z18, Z18
 	VMOVUPS.Z 64(BX), K2, Z27
@@ -2011,30 +3126,30 @@ noflag190:
 	VMOVUPS.Z 128(BX), K3, Z27
 	VADDPS    Z27, Z20, Z20
 
-noflag191:
+noflag311:
 	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag192
+	JZ           noflag312
 	VBROADCASTSS 24(DX), Z27
 	VADDPS       Z27, Z18, Z18
 	VADDPS       Z27, Z19, Z19
 	VADDPS       Z27, Z20, Z20
 
-noflag192:
+noflag312:
 	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag193
+	JZ     noflag313
 	VMAXPS Z18, Z28, Z18
 	VMAXPS Z19, Z28, Z19
 	VMAXPS Z20, Z28, Z20
 
-noflag193:
+noflag313:
 	VMOVUPS   Z18, K1, (BX)
 	VMOVUPS   Z19, K2, 64(BX)
 	VMOVUPS   Z20, K3, 128(BX)
 	ADDQ      ldc+48(FP), BX
 	CMPQ      m+0(FP), $0x07
-	JLE       stored172
+	JLE       stored292
 	TESTQ     $0x00000002, flags+80(FP)
-	JZ        noflag194
+	JZ        noflag314
 	VMOVUPS.Z (BX), K1, Z27
 	VADDPS    Z27, Z21, Z21
 	VMOVUPS.Z 64(BX), K2, Z27
@@ -2042,27 +3157,27 @@ noflag193:
 	VMOVUPS.Z 128(BX), K3, Z27
 	VADDPS    Z27, Z23, Z23
 
-noflag194:
+noflag314:
 	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag195
+	JZ           noflag315
 	VBROADCASTSS 28(DX), Z27
 	VADDPS       Z27, Z21, Z21
 	VADDPS       Z27, Z22, Z22
 	VADDPS       Z27, Z23, Z23
 
-noflag195:
+noflag315:
 	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag196
+	JZ     noflag316
 	VMAXPS Z21, Z28, Z21
 	VMAXPS Z22, Z28, Z22
 	VMAXPS Z23, Z28, Z23
 
-noflag196:
+noflag316:
 	VMOVUPS Z21, K1, (BX)
 	VMOVUPS Z22, K2, 64(BX)
 	VMOVUPS Z23, K3, 128(BX)
 
-stored172:
+stored292:
 	MOVQ k+8(FP), BX
 	SHLQ $0x05, BX
 	ADDQ BX, AX
@@ -2071,9 +3186,9 @@ stored172:
 	ADDQ BX, CX
 	ADDQ $0x20, DX
 	SUBQ $0x08, m+0(FP)
-	JMP  panel167
+	JMP  panel287
 
-done168:
+done288:
 	VZEROUPPER
 	RET
 
@@ -2084,9 +3199,9 @@ TEXT ·gemmAVX2x1Relu(SB), NOSPLIT, $0-80
 	MOVQ c+40(FP), CX
 	MOVQ bias+56(FP), DX
 
-panel197:
+panel317:
 	CMPQ   m+0(FP), $0x00
-	JLE    done198
+	JLE    done318
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -2095,9 +3210,9 @@ panel197:
 	MOVQ   b+24(FP), SI
 	MOVQ   k+8(FP), DI
 	TESTQ  DI, DI
-	JZ     epi199
+	JZ     epi319
 
-k200:
+k320:
 	VMOVUPS      (SI), Y4
 	VXORPS       Y5, Y5, Y5
 	VMAXPS       Y4, Y5, Y4
@@ -2112,108 +3227,108 @@ k200:
 	ADDQ         $0x20, BX
 	ADDQ         ldb+32(FP), SI
 	DECQ         DI
-	JNZ          k200
+	JNZ          k320
 
-epi199:
+epi319:
 	TESTQ        $0x00000008, flags+72(FP)
-	JZ           noflag201
+	JZ           noflag321
 	VBROADCASTSS alpha+64(FP), Y5
 	VMULPS       Y5, Y0, Y0
 	VMULPS       Y5, Y1, Y1
 	VMULPS       Y5, Y2, Y2
 	VMULPS       Y5, Y3, Y3
 
-noflag201:
+noflag321:
 	MOVQ    CX, BX
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag203
+	JZ      noflag323
 	VMOVUPS (BX), Y5
 	VADDPS  Y5, Y0, Y0
 
-noflag203:
+noflag323:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag204
+	JZ           noflag324
 	VBROADCASTSS (DX), Y5
 	VADDPS       Y5, Y0, Y0
 
-noflag204:
+noflag324:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag205
+	JZ     noflag325
 	VXORPS Y5, Y5, Y5
 	VMAXPS Y0, Y5, Y0
 
-noflag205:
+noflag325:
 	VMOVUPS Y0, (BX)
 	ADDQ    ldc+48(FP), BX
 	CMPQ    m+0(FP), $0x01
-	JLE     stored202
+	JLE     stored322
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag206
+	JZ      noflag326
 	VMOVUPS (BX), Y5
 	VADDPS  Y5, Y1, Y1
 
-noflag206:
+noflag326:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag207
+	JZ           noflag327
 	VBROADCASTSS 4(DX), Y5
 	VADDPS       Y5, Y1, Y1
 
-noflag207:
+noflag327:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag208
+	JZ     noflag328
 	VXORPS Y5, Y5, Y5
 	VMAXPS Y1, Y5, Y1
 
-noflag208:
+noflag328:
 	VMOVUPS Y1, (BX)
 	ADDQ    ldc+48(FP), BX
 	CMPQ    m+0(FP), $0x02
-	JLE     stored202
+	JLE     stored322
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag209
+	JZ      noflag329
 	VMOVUPS (BX), Y5
 	VADDPS  Y5, Y2, Y2
 
-noflag209:
+noflag329:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag210
+	JZ           noflag330
 	VBROADCASTSS 8(DX), Y5
 	VADDPS       Y5, Y2, Y2
 
-noflag210:
+noflag330:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag211
+	JZ     noflag331
 	VXORPS Y5, Y5, Y5
 	VMAXPS Y2, Y5, Y2
 
-noflag211:
+noflag331:
 	VMOVUPS Y2, (BX)
 	ADDQ    ldc+48(FP), BX
 	CMPQ    m+0(FP), $0x03
-	JLE     stored202
+	JLE     stored322
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag212
+	JZ      noflag332
 	VMOVUPS (BX), Y5
 	VADDPS  Y5, Y3, Y3
 
-noflag212:
+noflag332:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag213
+	JZ           noflag333
 	VBROADCASTSS 12(DX), Y5
 	VADDPS       Y5, Y3, Y3
 
-noflag213:
+noflag333:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag214
+	JZ     noflag334
 	VXORPS Y5, Y5, Y5
 	VMAXPS Y3, Y5, Y3
 
-noflag214:
+noflag334:
 	VMOVUPS Y3, (BX)
 
-stored202:
+stored322:
 	CMPQ   m+0(FP), $0x04
-	JLE    done198next
+	JLE    done318next
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -2223,9 +3338,9 @@ stored202:
 	MOVQ   b+24(FP), SI
 	MOVQ   k+8(FP), DI
 	TESTQ  DI, DI
-	JZ     epi215
+	JZ     epi335
 
-k216:
+k336:
 	VMOVUPS      (SI), Y4
 	VXORPS       Y5, Y5, Y5
 	VMAXPS       Y4, Y5, Y4
@@ -2240,112 +3355,112 @@ k216:
 	ADDQ         $0x20, BX
 	ADDQ         ldb+32(FP), SI
 	DECQ         DI
-	JNZ          k216
+	JNZ          k336
 
-epi215:
+epi335:
 	TESTQ        $0x00000008, flags+72(FP)
-	JZ           noflag217
+	JZ           noflag337
 	VBROADCASTSS alpha+64(FP), Y5
 	VMULPS       Y5, Y0, Y0
 	VMULPS       Y5, Y1, Y1
 	VMULPS       Y5, Y2, Y2
 	VMULPS       Y5, Y3, Y3
 
-noflag217:
+noflag337:
 	MOVQ    CX, BX
 	MOVQ    ldc+48(FP), SI
 	IMUL3Q  $0x04, SI, SI
 	ADDQ    SI, BX
 	CMPQ    m+0(FP), $0x04
-	JLE     stored218
+	JLE     stored338
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag219
+	JZ      noflag339
 	VMOVUPS (BX), Y5
 	VADDPS  Y5, Y0, Y0
 
-noflag219:
+noflag339:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag220
+	JZ           noflag340
 	VBROADCASTSS 16(DX), Y5
 	VADDPS       Y5, Y0, Y0
 
-noflag220:
+noflag340:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag221
+	JZ     noflag341
 	VXORPS Y5, Y5, Y5
 	VMAXPS Y0, Y5, Y0
 
-noflag221:
+noflag341:
 	VMOVUPS Y0, (BX)
 	ADDQ    ldc+48(FP), BX
 	CMPQ    m+0(FP), $0x05
-	JLE     stored218
+	JLE     stored338
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag222
+	JZ      noflag342
 	VMOVUPS (BX), Y5
 	VADDPS  Y5, Y1, Y1
 
-noflag222:
+noflag342:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag223
+	JZ           noflag343
 	VBROADCASTSS 20(DX), Y5
 	VADDPS       Y5, Y1, Y1
 
-noflag223:
+noflag343:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag224
+	JZ     noflag344
 	VXORPS Y5, Y5, Y5
 	VMAXPS Y1, Y5, Y1
 
-noflag224:
+noflag344:
 	VMOVUPS Y1, (BX)
 	ADDQ    ldc+48(FP), BX
 	CMPQ    m+0(FP), $0x06
-	JLE     stored218
+	JLE     stored338
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag225
+	JZ      noflag345
 	VMOVUPS (BX), Y5
 	VADDPS  Y5, Y2, Y2
 
-noflag225:
+noflag345:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag226
+	JZ           noflag346
 	VBROADCASTSS 24(DX), Y5
 	VADDPS       Y5, Y2, Y2
 
-noflag226:
+noflag346:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag227
+	JZ     noflag347
 	VXORPS Y5, Y5, Y5
 	VMAXPS Y2, Y5, Y2
 
-noflag227:
+noflag347:
 	VMOVUPS Y2, (BX)
 	ADDQ    ldc+48(FP), BX
 	CMPQ    m+0(FP), $0x07
-	JLE     stored218
+	JLE     stored338
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag228
+	JZ      noflag348
 	VMOVUPS (BX), Y5
 	VADDPS  Y5, Y3, Y3
 
-noflag228:
+noflag348:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag229
+	JZ           noflag349
 	VBROADCASTSS 28(DX), Y5
 	VADDPS       Y5, Y3, Y3
 
-noflag229:
+noflag349:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag230
+	JZ     noflag350
 	VXORPS Y5, Y5, Y5
 	VMAXPS Y3, Y5, Y3
 
-noflag230:
+noflag350:
 	VMOVUPS Y3, (BX)
 
-stored218:
-done198next:
+stored338:
+done318next:
 	MOVQ k+8(FP), BX
 	SHLQ $0x05, BX
 	ADDQ BX, AX
@@ -2354,9 +3469,9 @@ done198next:
 	ADDQ BX, CX
 	ADDQ $0x20, DX
 	SUBQ $0x08, m+0(FP)
-	JMP  panel197
+	JMP  panel317
 
-done198:
+done318:
 	VZEROUPPER
 	RET
 
@@ -2367,9 +3482,9 @@ TEXT ·gemmAVX2x2Relu(SB), NOSPLIT, $0-80
 	MOVQ c+40(FP), CX
 	MOVQ bias+56(FP), DX
 
-panel231:
+panel351:
 	CMPQ   m+0(FP), $0x00
-	JLE    done232
+	JLE    done352
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -2382,9 +3497,9 @@ panel231:
 	MOVQ   b+24(FP), SI
 	MOVQ   k+8(FP), DI
 	TESTQ  DI, DI
-	JZ     epi233
+	JZ     epi353
 
-k234:
+k354:
 	VMOVUPS      (SI), Y8
 	VMOVUPS      32(SI), Y9
 	VXORPS       Y10, Y10, Y10
@@ -2405,11 +3520,11 @@ k234:
 	ADDQ         $0x20, BX
 	ADDQ         ldb+32(FP), SI
 	DECQ         DI
-	JNZ          k234
+	JNZ          k354
 
-epi233:
+epi353:
 	TESTQ        $0x00000008, flags+72(FP)
-	JZ           noflag235
+	JZ           noflag355
 	VBROADCASTSS alpha+64(FP), Y10
 	VMULPS       Y10, Y0, Y0
 	VMULPS       Y10, Y1, Y1
@@ -2420,117 +3535,117 @@ epi233:
 	VMULPS       Y10, Y6, Y6
 	VMULPS       Y10, Y7, Y7
 
-noflag235:
+noflag355:
 	MOVQ    CX, BX
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag237
+	JZ      noflag357
 	VMOVUPS (BX), Y10
 	VADDPS  Y10, Y0, Y0
 	VMOVUPS 32(BX), Y10
 	VADDPS  Y10, Y1, Y1
 
-noflag237:
+noflag357:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag238
+	JZ           noflag358
 	VBROADCASTSS (DX), Y10
 	VADDPS       Y10, Y0, Y0
 	VADDPS       Y10, Y1, Y1
 
-noflag238:
+noflag358:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag239
+	JZ     noflag359
 	VXORPS Y10, Y10, Y10
 	VMAXPS Y0, Y10, Y0
 	VMAXPS Y1, Y10, Y1
 
-noflag239:
+noflag359:
 	VMOVUPS Y0, (BX)
 	VMOVUPS Y1, 32(BX)
 	ADDQ    ldc+48(FP), BX
 	CMPQ    m+0(FP), $0x01
-	JLE     stored236
+	JLE     stored356
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag240
+	JZ      noflag360
 	VMOVUPS (BX), Y10
 	VADDPS  Y10, Y2, Y2
 	VMOVUPS 32(BX), Y10
 	VADDPS  Y10, Y3, Y3
 
-noflag240:
+noflag360:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag241
+	JZ           noflag361
 	VBROADCASTSS 4(DX), Y10
 	VADDPS       Y10, Y2, Y2
 	VADDPS       Y10, Y3, Y3
 
-noflag241:
+noflag361:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag242
+	JZ     noflag362
 	VXORPS Y10, Y10, Y10
 	VMAXPS Y2, Y10, Y2
 	VMAXPS Y3, Y10, Y3
 
-noflag242:
+noflag362:
 	VMOVUPS Y2, (BX)
 	VMOVUPS Y3, 32(BX)
 	ADDQ    ldc+48(FP), BX
 	CMPQ    m+0(FP), $0x02
-	JLE     stored236
+	JLE     stored356
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag243
+	JZ      noflag363
 	VMOVUPS (BX), Y10
 	VADDPS  Y10, Y4, Y4
 	VMOVUPS 32(BX), Y10
 	VADDPS  Y10, Y5, Y5
 
-noflag243:
+noflag363:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag244
+	JZ           noflag364
 	VBROADCASTSS 8(DX), Y10
 	VADDPS       Y10, Y4, Y4
 	VADDPS       Y10, Y5, Y5
 
-noflag244:
+noflag364:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag245
+	JZ     noflag365
 	VXORPS Y10, Y10, Y10
 	VMAXPS Y4, Y10, Y4
 	VMAXPS Y5, Y10, Y5
 
-noflag245:
+noflag365:
 	VMOVUPS Y4, (BX)
 	VMOVUPS Y5, 32(BX)
 	ADDQ    ldc+48(FP), BX
 	CMPQ    m+0(FP), $0x03
-	JLE     stored236
+	JLE     stored356
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag246
+	JZ      noflag366
 	VMOVUPS (BX), Y10
 	VADDPS  Y10, Y6, Y6
 	VMOVUPS 32(BX), Y10
 	VADDPS  Y10, Y7, Y7
 
-noflag246:
+noflag366:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag247
+	JZ           noflag367
 	VBROADCASTSS 12(DX), Y10
 	VADDPS       Y10, Y6, Y6
 	VADDPS       Y10, Y7, Y7
 
-noflag247:
+noflag367:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag248
+	JZ     noflag368
 	VXORPS Y10, Y10, Y10
 	VMAXPS Y6, Y10, Y6
 	VMAXPS Y7, Y10, Y7
 
-noflag248:
+noflag368:
 	VMOVUPS Y6, (BX)
 	VMOVUPS Y7, 32(BX)
 
-stored236:
+stored356:
 	CMPQ   m+0(FP), $0x04
-	JLE    done232next
+	JLE    done352next
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -2544,9 +3659,9 @@ stored236:
 	MOVQ   b+24(FP), SI
 	MOVQ   k+8(FP), DI
 	TESTQ  DI, DI
-	JZ     epi249
+	JZ     epi369
 
-k250:
+k370:
 	VMOVUPS      (SI), Y8
 	VMOVUPS      32(SI), Y9
 	VXORPS       Y10, Y10, Y10
@@ -2567,11 +3682,11 @@ k250:
 	ADDQ         $0x20, BX
 	ADDQ         ldb+32(FP), SI
 	DECQ         DI
-	JNZ          k250
+	JNZ          k370
 
-epi249:
+epi369:
 	TESTQ        $0x00000008, flags+72(FP)
-	JZ           noflag251
+	JZ           noflag371
 	VBROADCASTSS alpha+64(FP), Y10
 	VMULPS       Y10, Y0, Y0
 	VMULPS       Y10, Y1, Y1
@@ -2582,121 +3697,121 @@ epi249:
 	VMULPS       Y10, Y6, Y6
 	VMULPS       Y10, Y7, Y7
 
-noflag251:
+noflag371:
 	MOVQ    CX, BX
 	MOVQ    ldc+48(FP), SI
 	IMUL3Q  $0x04, SI, SI
 	ADDQ    SI, BX
 	CMPQ    m+0(FP), $0x04
-	JLE     stored252
+	JLE     stored372
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag253
+	JZ      noflag373
 	VMOVUPS (BX), Y10
 	VADDPS  Y10, Y0, Y0
 	VMOVUPS 32(BX), Y10
 	VADDPS  Y10, Y1, Y1
 
-noflag253:
+noflag373:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag254
+	JZ           noflag374
 	VBROADCASTSS 16(DX), Y10
 	VADDPS       Y10, Y0, Y0
 	VADDPS       Y10, Y1, Y1
 
-noflag254:
+noflag374:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag255
+	JZ     noflag375
 	VXORPS Y10, Y10, Y10
 	VMAXPS Y0, Y10, Y0
 	VMAXPS Y1, Y10, Y1
 
-noflag255:
+noflag375:
 	VMOVUPS Y0, (BX)
 	VMOVUPS Y1, 32(BX)
 	ADDQ    ldc+48(FP), BX
 	CMPQ    m+0(FP), $0x05
-	JLE     stored252
+	JLE     stored372
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag256
+	JZ      noflag376
 	VMOVUPS (BX), Y10
 	VADDPS  Y10, Y2, Y2
 	VMOVUPS 32(BX), Y10
 	VADDPS  Y10, Y3, Y3
 
-noflag256:
+noflag376:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag257
+	JZ           noflag377
 	VBROADCASTSS 20(DX), Y10
 	VADDPS       Y10, Y2, Y2
 	VADDPS       Y10, Y3, Y3
 
-noflag257:
+noflag377:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag258
+	JZ     noflag378
 	VXORPS Y10, Y10, Y10
 	VMAXPS Y2, Y10, Y2
 	VMAXPS Y3, Y10, Y3
 
-noflag258:
+noflag378:
 	VMOVUPS Y2, (BX)
 	VMOVUPS Y3, 32(BX)
 	ADDQ    ldc+48(FP), BX
 	CMPQ    m+0(FP), $0x06
-	JLE     stored252
+	JLE     stored372
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag259
+	JZ      noflag379
 	VMOVUPS (BX), Y10
 	VADDPS  Y10, Y4, Y4
 	VMOVUPS 32(BX), Y10
 	VADDPS  Y10, Y5, Y5
 
-noflag259:
+noflag379:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag260
+	JZ           noflag380
 	VBROADCASTSS 24(DX), Y10
 	VADDPS       Y10, Y4, Y4
 	VADDPS       Y10, Y5, Y5
 
-noflag260:
+noflag380:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag261
+	JZ     noflag381
 	VXORPS Y10, Y10, Y10
 	VMAXPS Y4, Y10, Y4
 	VMAXPS Y5, Y10, Y5
 
-noflag261:
+noflag381:
 	VMOVUPS Y4, (BX)
 	VMOVUPS Y5, 32(BX)
 	ADDQ    ldc+48(FP), BX
 	CMPQ    m+0(FP), $0x07
-	JLE     stored252
+	JLE     stored372
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag262
+	JZ      noflag382
 	VMOVUPS (BX), Y10
 	VADDPS  Y10, Y6, Y6
 	VMOVUPS 32(BX), Y10
 	VADDPS  Y10, Y7, Y7
 
-noflag262:
+noflag382:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag263
+	JZ           noflag383
 	VBROADCASTSS 28(DX), Y10
 	VADDPS       Y10, Y6, Y6
 	VADDPS       Y10, Y7, Y7
 
-noflag263:
+noflag383:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag264
+	JZ     noflag384
 	VXORPS Y10, Y10, Y10
 	VMAXPS Y6, Y10, Y6
 	VMAXPS Y7, Y10, Y7
 
-noflag264:
+noflag384:
 	VMOVUPS Y6, (BX)
 	VMOVUPS Y7, 32(BX)
 
-stored252:
-done232next:
+stored372:
+done352next:
 	MOVQ k+8(FP), BX
 	SHLQ $0x05, BX
 	ADDQ BX, AX
@@ -2705,9 +3820,9 @@ done232next:
 	ADDQ BX, CX
 	ADDQ $0x20, DX
 	SUBQ $0x08, m+0(FP)
-	JMP  panel231
+	JMP  panel351
 
-done232:
+done352:
 	VZEROUPPER
 	RET
 
@@ -2718,9 +3833,9 @@ TEXT ·gemmAVX2x3Relu(SB), NOSPLIT, $0-80
 	MOVQ c+40(FP), CX
 	MOVQ bias+56(FP), DX
 
-panel265:
+panel385:
 	CMPQ   m+0(FP), $0x00
-	JLE    done266
+	JLE    done386
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -2737,9 +3852,9 @@ panel265:
 	MOVQ   b+24(FP), SI
 	MOVQ   k+8(FP), DI
 	TESTQ  DI, DI
-	JZ     epi267
+	JZ     epi387
 
-k268:
+k388:
 	VMOVUPS      (SI), Y12
 	VMOVUPS      32(SI), Y13
 	VMOVUPS      64(SI), Y14
@@ -2766,11 +3881,11 @@ k268:
 	ADDQ         $0x20, BX
 	ADDQ         ldb+32(FP), SI
 	DECQ         DI
-	JNZ          k268
+	JNZ          k388
 
-epi267:
+epi387:
 	TESTQ        $0x00000008, flags+72(FP)
-	JZ           noflag269
+	JZ           noflag389
 	VBROADCASTSS alpha+64(FP), Y15
 	VMULPS       Y15, Y0, Y0
 	VMULPS       Y15, Y1, Y1
@@ -2785,10 +3900,10 @@ epi267:
 	VMULPS       Y15, Y10, Y10
 	VMULPS       Y15, Y11, Y11
 
-noflag269:
+noflag389:
 	MOVQ    CX, BX
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag271
+	JZ      noflag391
 	VMOVUPS (BX), Y15
 	VADDPS  Y15, Y0, Y0
 	VMOVUPS 32(BX), Y15
@@ -2796,31 +3911,31 @@ noflag269:
 	VMOVUPS 64(BX), Y15
 	VADDPS  Y15, Y2, Y2
 
-noflag271:
+noflag391:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag272
+	JZ           noflag392
 	VBROADCASTSS (DX), Y15
 	VADDPS       Y15, Y0, Y0
 	VADDPS       Y15, Y1, Y1
 	VADDPS       Y15, Y2, Y2
 
-noflag272:
+noflag392:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag273
+	JZ     noflag393
 	VXORPS Y15, Y15, Y15
 	VMAXPS Y0, Y15, Y0
 	VMAXPS Y1, Y15, Y1
 	VMAXPS Y2, Y15, Y2
 
-noflag273:
+noflag393:
 	VMOVUPS Y0, (BX)
 	VMOVUPS Y1, 32(BX)
 	VMOVUPS Y2, 64(BX)
 	ADDQ    ldc+48(FP), BX
 	CMPQ    m+0(FP), $0x01
-	JLE     stored270
+	JLE     stored390
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag274
+	JZ      noflag394
 	VMOVUPS (BX), Y15
 	VADDPS  Y15, Y3, Y3
 	VMOVUPS 32(BX), Y15
@@ -2828,31 +3943,31 @@ noflag273:
 	VMOVUPS 64(BX), Y15
 	VADDPS  Y15, Y5, Y5
 
-noflag274:
+noflag394:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag275
+	JZ           noflag395
 	VBROADCASTSS 4(DX), Y15
 	VADDPS       Y15, Y3, Y3
 	VADDPS       Y15, Y4, Y4
 	VADDPS       Y15, Y5, Y5
 
-noflag275:
+noflag395:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag276
+	JZ     noflag396
 	VXORPS Y15, Y15, Y15
 	VMAXPS Y3, Y15, Y3
 	VMAXPS Y4, Y15, Y4
 	VMAXPS Y5, Y15, Y5
 
-noflag276:
+noflag396:
 	VMOVUPS Y3, (BX)
 	VMOVUPS Y4, 32(BX)
 	VMOVUPS Y5, 64(BX)
 	ADDQ    ldc+48(FP), BX
 	CMPQ    m+0(FP), $0x02
-	JLE     stored270
+	JLE     stored390
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag277
+	JZ      noflag397
 	VMOVUPS (BX), Y15
 	VADDPS  Y15, Y6, Y6
 	VMOVUPS 32(BX), Y15
@@ -2860,31 +3975,31 @@ noflag276:
 	VMOVUPS 64(BX), Y15
 	VADDPS  Y15, Y8, Y8
 
-noflag277:
+noflag397:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag278
+	JZ           noflag398
 	VBROADCASTSS 8(DX), Y15
 	VADDPS       Y15, Y6, Y6
 	VADDPS       Y15, Y7, Y7
 	VADDPS       Y15, Y8, Y8
 
-noflag278:
+noflag398:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag279
+	JZ     noflag399
 	VXORPS Y15, Y15, Y15
 	VMAXPS Y6, Y15, Y6
 	VMAXPS Y7, Y15, Y7
 	VMAXPS Y8, Y15, Y8
 
-noflag279:
+noflag399:
 	VMOVUPS Y6, (BX)
 	VMOVUPS Y7, 32(BX)
 	VMOVUPS Y8, 64(BX)
 	ADDQ    ldc+48(FP), BX
 	CMPQ    m+0(FP), $0x03
-	JLE     stored270
+	JLE     stored390
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag280
+	JZ      noflag400
 	VMOVUPS (BX), Y15
 	VADDPS  Y15, Y9, Y9
 	VMOVUPS 32(BX), Y15
@@ -2892,30 +4007,30 @@ noflag279:
 	VMOVUPS 64(BX), Y15
 	VADDPS  Y15, Y11, Y11
 
-noflag280:
+noflag400:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag281
+	JZ           noflag401
 	VBROADCASTSS 12(DX), Y15
 	VADDPS       Y15, Y9, Y9
 	VADDPS       Y15, Y10, Y10
 	VADDPS       Y15, Y11, Y11
 
-noflag281:
+noflag401:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag282
+	JZ     noflag402
 	VXORPS Y15, Y15, Y15
 	VMAXPS Y9, Y15, Y9
 	VMAXPS Y10, Y15, Y10
 	VMAXPS Y11, Y15, Y11
 
-noflag282:
+noflag402:
 	VMOVUPS Y9, (BX)
 	VMOVUPS Y10, 32(BX)
 	VMOVUPS Y11, 64(BX)
 
-stored270:
+stored390:
 	CMPQ   m+0(FP), $0x04
-	JLE    done266next
+	JLE    done386next
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -2933,9 +4048,9 @@ stored270:
 	MOVQ   b+24(FP), SI
 	MOVQ   k+8(FP), DI
 	TESTQ  DI, DI
-	JZ     epi283
+	JZ     epi403
 
-k284:
+k404:
 	VMOVUPS      (SI), Y12
 	VMOVUPS      32(SI), Y13
 	VMOVUPS      64(SI), Y14
@@ -2962,11 +4077,11 @@ k284:
 	ADDQ         $0x20, BX
 	ADDQ         ldb+32(FP), SI
 	DECQ         DI
-	JNZ          k284
+	JNZ          k404
 
-epi283:
+epi403:
 	TESTQ        $0x00000008, flags+72(FP)
-	JZ           noflag285
+	JZ           noflag405
 	VBROADCASTSS alpha+64(FP), Y15
 	VMULPS       Y15, Y0, Y0
 	VMULPS       Y15, Y1, Y1
@@ -2981,15 +4096,15 @@ epi283:
 	VMULPS       Y15, Y10, Y10
 	VMULPS       Y15, Y11, Y11
 
-noflag285:
+noflag405:
 	MOVQ    CX, BX
 	MOVQ    ldc+48(FP), SI
 	IMUL3Q  $0x04, SI, SI
 	ADDQ    SI, BX
 	CMPQ    m+0(FP), $0x04
-	JLE     stored286
+	JLE     stored406
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag287
+	JZ      noflag407
 	VMOVUPS (BX), Y15
 	VADDPS  Y15, Y0, Y0
 	VMOVUPS 32(BX), Y15
@@ -2997,31 +4112,31 @@ noflag285:
 	VMOVUPS 64(BX), Y15
 	VADDPS  Y15, Y2, Y2
 
-noflag287:
+noflag407:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag288
+	JZ           noflag408
 	VBROADCASTSS 16(DX), Y15
 	VADDPS       Y15, Y0, Y0
 	VADDPS       Y15, Y1, Y1
 	VADDPS       Y15, Y2, Y2
 
-noflag288:
+noflag408:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag289
+	JZ     noflag409
 	VXORPS Y15, Y15, Y15
 	VMAXPS Y0, Y15, Y0
 	VMAXPS Y1, Y15, Y1
 	VMAXPS Y2, Y15, Y2
 
-noflag289:
+noflag409:
 	VMOVUPS Y0, (BX)
 	VMOVUPS Y1, 32(BX)
 	VMOVUPS Y2, 64(BX)
 	ADDQ    ldc+48(FP), BX
 	CMPQ    m+0(FP), $0x05
-	JLE     stored286
+	JLE     stored406
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag290
+	JZ      noflag410
 	VMOVUPS (BX), Y15
 	VADDPS  Y15, Y3, Y3
 	VMOVUPS 32(BX), Y15
@@ -3029,31 +4144,31 @@ noflag289:
 	VMOVUPS 64(BX), Y15
 	VADDPS  Y15, Y5, Y5
 
-noflag290:
+noflag410:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag291
+	JZ           noflag411
 	VBROADCASTSS 20(DX), Y15
 	VADDPS       Y15, Y3, Y3
 	VADDPS       Y15, Y4, Y4
 	VADDPS       Y15, Y5, Y5
 
-noflag291:
+noflag411:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag292
+	JZ     noflag412
 	VXORPS Y15, Y15, Y15
 	VMAXPS Y3, Y15, Y3
 	VMAXPS Y4, Y15, Y4
 	VMAXPS Y5, Y15, Y5
 
-noflag292:
+noflag412:
 	VMOVUPS Y3, (BX)
 	VMOVUPS Y4, 32(BX)
 	VMOVUPS Y5, 64(BX)
 	ADDQ    ldc+48(FP), BX
 	CMPQ    m+0(FP), $0x06
-	JLE     stored286
+	JLE     stored406
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag293
+	JZ      noflag413
 	VMOVUPS (BX), Y15
 	VADDPS  Y15, Y6, Y6
 	VMOVUPS 32(BX), Y15
@@ -3061,31 +4176,31 @@ noflag292:
 	VMOVUPS 64(BX), Y15
 	VADDPS  Y15, Y8, Y8
 
-noflag293:
+noflag413:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag294
+	JZ           noflag414
 	VBROADCASTSS 24(DX), Y15
 	VADDPS       Y15, Y6, Y6
 	VADDPS       Y15, Y7, Y7
 	VADDPS       Y15, Y8, Y8
 
-noflag294:
+noflag414:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag295
+	JZ     noflag415
 	VXORPS Y15, Y15, Y15
 	VMAXPS Y6, Y15, Y6
 	VMAXPS Y7, Y15, Y7
 	VMAXPS Y8, Y15, Y8
 
-noflag295:
+noflag415:
 	VMOVUPS Y6, (BX)
 	VMOVUPS Y7, 32(BX)
 	VMOVUPS Y8, 64(BX)
 	ADDQ    ldc+48(FP), BX
 	CMPQ    m+0(FP), $0x07
-	JLE     stored286
+	JLE     stored406
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag296
+	JZ      noflag416
 	VMOVUPS (BX), Y15
 	VADDPS  Y15, Y9, Y9
 	VMOVUPS 32(BX), Y15
@@ -3093,29 +4208,29 @@ noflag295:
 	VMOVUPS 64(BX), Y15
 	VADDPS  Y15, Y11, Y11
 
-noflag296:
+noflag416:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag297
+	JZ           noflag417
 	VBROADCASTSS 28(DX), Y15
 	VADDPS       Y15, Y9, Y9
 	VADDPS       Y15, Y10, Y10
 	VADDPS       Y15, Y11, Y11
 
-noflag297:
+noflag417:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag298
+	JZ     noflag418
 	VXORPS Y15, Y15, Y15
 	VMAXPS Y9, Y15, Y9
 	VMAXPS Y10, Y15, Y10
 	VMAXPS Y11, Y15, Y11
 
-noflag298:
+noflag418:
 	VMOVUPS Y9, (BX)
 	VMOVUPS Y10, 32(BX)
 	VMOVUPS Y11, 64(BX)
 
-stored286:
-done266next:
+stored406:
+done386next:
 	MOVQ k+8(FP), BX
 	SHLQ $0x05, BX
 	ADDQ BX, AX
@@ -3124,9 +4239,9 @@ done266next:
 	ADDQ BX, CX
 	ADDQ $0x20, DX
 	SUBQ $0x08, m+0(FP)
-	JMP  panel265
+	JMP  panel385
 
-done266:
+done386:
 	VZEROUPPER
 	RET
 
@@ -3139,9 +4254,9 @@ TEXT ·gemmAVX2mRelu(SB), NOSPLIT, $0-88
 	MOVQ    c+40(FP), CX
 	MOVQ    bias+56(FP), DX
 
-panel299:
+panel419:
 	CMPQ   m+0(FP), $0x00
-	JLE    done300
+	JLE    done420
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
@@ -3150,9 +4265,9 @@ panel299:
 	MOVQ   b+24(FP), SI
 	MOVQ   k+8(FP), DI
 	TESTQ  DI, DI
-	JZ     epi301
+	JZ     epi421
 
-k302:
+k422:
 	VMASKMOVPS   (SI), Y0, Y5
 	VXORPS       Y6, Y6, Y6
 	VMAXPS       Y5, Y6, Y5
@@ -3167,108 +4282,108 @@ k302:
 	ADDQ         $0x20, BX
 	ADDQ         ldb+32(FP), SI
 	DECQ         DI
-	JNZ          k302
+	JNZ          k422
 
-epi301:
+epi421:
 	TESTQ        $0x00000008, flags+80(FP)
-	JZ           noflag303
+	JZ           noflag423
 	VBROADCASTSS alpha+64(FP), Y6
 	VMULPS       Y6, Y1, Y1
 	VMULPS       Y6, Y2, Y2
 	VMULPS       Y6, Y3, Y3
 	VMULPS       Y6, Y4, Y4
 
-noflag303:
+noflag423:
 	MOVQ       CX, BX
 	TESTQ      $0x00000002, flags+80(FP)
-	JZ         noflag305
+	JZ         noflag425
 	VMASKMOVPS (BX), Y0, Y6
 	VADDPS     Y6, Y1, Y1
 
-noflag305:
+noflag425:
 	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag306
+	JZ           noflag426
 	VBROADCASTSS (DX), Y6
 	VADDPS       Y6, Y1, Y1
 
-noflag306:
+noflag426:
 	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag307
+	JZ     noflag427
 	VXORPS Y6, Y6, Y6
 	VMAXPS Y1, Y6, Y1
 
-noflag307:
+noflag427:
 	VMASKMOVPS Y1, Y0, (BX)
 	ADDQ       ldc+48(FP), BX
 	CMPQ       m+0(FP), $0x01
-	JLE        stored304
+	JLE        stored424
 	TESTQ      $0x00000002, flags+80(FP)
-	JZ         noflag308
+	JZ         noflag428
 	VMASKMOVPS (BX), Y0, Y6
 	VADDPS     Y6, Y2, Y2
 
-noflag308:
+noflag428:
 	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag309
+	JZ           noflag429
 	VBROADCASTSS 4(DX), Y6
 	VADDPS       Y6, Y2, Y2
 
-noflag309:
+noflag429:
 	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag310
+	JZ     noflag430
 	VXORPS Y6, Y6, Y6
 	VMAXPS Y2, Y6, Y2
 
-noflag310:
+noflag430:
 	VMASKMOVPS Y2, Y0, (BX)
 	ADDQ       ldc+48(FP), BX
 	CMPQ       m+0(FP), $0x02
-	JLE        stored304
+	JLE        stored424
 	TESTQ      $0x00000002, flags+80(FP)
-	JZ         noflag311
+	JZ         noflag431
 	VMASKMOVPS (BX), Y0, Y6
 	VADDPS     Y6, Y3, Y3
 
-noflag311:
+noflag431:
 	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag312
+	JZ           noflag432
 	VBROADCASTSS 8(DX), Y6
 	VADDPS       Y6, Y3, Y3
 
-noflag312:
+noflag432:
 	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag313
+	JZ     noflag433
 	VXORPS Y6, Y6, Y6
 	VMAXPS Y3, Y6, Y3
 
-noflag313:
+noflag433:
 	VMASKMOVPS Y3, Y0, (BX)
 	ADDQ       ldc+48(FP), BX
 	CMPQ       m+0(FP), $0x03
-	JLE        stored304
+	JLE        stored424
 	TESTQ      $0x00000002, flags+80(FP)
-	JZ         noflag314
+	JZ         noflag434
 	VMASKMOVPS (BX), Y0, Y6
 	VADDPS     Y6, Y4, Y4
 
-noflag314:
+noflag434:
 	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag315
+	JZ           noflag435
 	VBROADCASTSS 12(DX), Y6
 	VADDPS       Y6, Y4, Y4
 
-noflag315:
+noflag435:
 	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag316
+	JZ     noflag436
 	VXORPS Y6, Y6, Y6
 	VMAXPS Y4, Y6, Y4
 
-noflag316:
+noflag436:
 	VMASKMOVPS Y4, Y0, (BX)
 
-stored304:
+stored424:
 	CMPQ   m+0(FP), $0x04
-	JLE    done300next
+	JLE    done420next
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
@@ -3278,9 +4393,9 @@ stored304:
 	MOVQ   b+24(FP), SI
 	MOVQ   k+8(FP), DI
 	TESTQ  DI, DI
-	JZ     epi317
+	JZ     epi437
 
-k318:
+k438:
 	VMASKMOVPS   (SI), Y0, Y5
 	VXORPS       Y6, Y6, Y6
 	VMAXPS       Y5, Y6, Y5
@@ -3295,112 +4410,112 @@ k318:
 	ADDQ         $0x20, BX
 	ADDQ         ldb+32(FP), SI
 	DECQ         DI
-	JNZ          k318
+	JNZ          k438
 
-epi317:
+epi437:
 	TESTQ        $0x00000008, flags+80(FP)
-	JZ           noflag319
+	JZ           noflag439
 	VBROADCASTSS alpha+64(FP), Y6
 	VMULPS       Y6, Y1, Y1
 	VMULPS       Y6, Y2, Y2
 	VMULPS       Y6, Y3, Y3
 	VMULPS       Y6, Y4, Y4
 
-noflag319:
+noflag439:
 	MOVQ       CX, BX
 	MOVQ       ldc+48(FP), SI
 	IMUL3Q     $0x04, SI, SI
 	ADDQ       SI, BX
 	CMPQ       m+0(FP), $0x04
-	JLE        stored320
+	JLE        stored440
 	TESTQ      $0x00000002, flags+80(FP)
-	JZ         noflag321
+	JZ         noflag441
 	VMASKMOVPS (BX), Y0, Y6
 	VADDPS     Y6, Y1, Y1
 
-noflag321:
+noflag441:
 	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag322
+	JZ           noflag442
 	VBROADCASTSS 16(DX), Y6
 	VADDPS       Y6, Y1, Y1
 
-noflag322:
+noflag442:
 	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag323
+	JZ     noflag443
 	VXORPS Y6, Y6, Y6
 	VMAXPS Y1, Y6, Y1
 
-noflag323:
+noflag443:
 	VMASKMOVPS Y1, Y0, (BX)
 	ADDQ       ldc+48(FP), BX
 	CMPQ       m+0(FP), $0x05
-	JLE        stored320
+	JLE        stored440
 	TESTQ      $0x00000002, flags+80(FP)
-	JZ         noflag324
+	JZ         noflag444
 	VMASKMOVPS (BX), Y0, Y6
 	VADDPS     Y6, Y2, Y2
 
-noflag324:
+noflag444:
 	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag325
+	JZ           noflag445
 	VBROADCASTSS 20(DX), Y6
 	VADDPS       Y6, Y2, Y2
 
-noflag325:
+noflag445:
 	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag326
+	JZ     noflag446
 	VXORPS Y6, Y6, Y6
 	VMAXPS Y2, Y6, Y2
 
-noflag326:
+noflag446:
 	VMASKMOVPS Y2, Y0, (BX)
 	ADDQ       ldc+48(FP), BX
 	CMPQ       m+0(FP), $0x06
-	JLE        stored320
+	JLE        stored440
 	TESTQ      $0x00000002, flags+80(FP)
-	JZ         noflag327
+	JZ         noflag447
 	VMASKMOVPS (BX), Y0, Y6
 	VADDPS     Y6, Y3, Y3
 
-noflag327:
+noflag447:
 	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag328
+	JZ           noflag448
 	VBROADCASTSS 24(DX), Y6
 	VADDPS       Y6, Y3, Y3
 
-noflag328:
+noflag448:
 	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag329
+	JZ     noflag449
 	VXORPS Y6, Y6, Y6
 	VMAXPS Y3, Y6, Y3
 
-noflag329:
+noflag449:
 	VMASKMOVPS Y3, Y0, (BX)
 	ADDQ       ldc+48(FP), BX
 	CMPQ       m+0(FP), $0x07
-	JLE        stored320
+	JLE        stored440
 	TESTQ      $0x00000002, flags+80(FP)
-	JZ         noflag330
+	JZ         noflag450
 	VMASKMOVPS (BX), Y0, Y6
 	VADDPS     Y6, Y4, Y4
 
-noflag330:
+noflag450:
 	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag331
+	JZ           noflag451
 	VBROADCASTSS 28(DX), Y6
 	VADDPS       Y6, Y4, Y4
 
-noflag331:
+noflag451:
 	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag332
+	JZ     noflag452
 	VXORPS Y6, Y6, Y6
 	VMAXPS Y4, Y6, Y4
 
-noflag332:
+noflag452:
 	VMASKMOVPS Y4, Y0, (BX)
 
-stored320:
-done300next:
+stored440:
+done420next:
 	MOVQ k+8(FP), BX
 	SHLQ $0x05, BX
 	ADDQ BX, AX
@@ -3409,9 +4524,9 @@ done300next:
 	ADDQ BX, CX
 	ADDQ $0x20, DX
 	SUBQ $0x08, m+0(FP)
-	JMP  panel299
+	JMP  panel419
 
-done300:
+done420:
 	VZEROUPPER
 	RET
 

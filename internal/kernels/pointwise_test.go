@@ -5,21 +5,33 @@ import (
 	"testing"
 )
 
-// TestPointwise checks the dispatched loops (C in the cgo build) against
-// the Go ones, on lengths around the cgo threshold, with NaN and ±0 mixed
-// in. Results must be equal (== ; NaN where NaN; the sign of a zero may
-// differ).
-func TestPointwise(t *testing.T) {
-	same := func(name string, got, want []float32) {
-		t.Helper()
-		for i := range want {
-			g, w := got[i], want[i]
-			if g != w && !(math.IsNaN(float64(g)) && math.IsNaN(float64(w))) {
-				t.Fatalf("%s[%d] = %g, want %g", name, i, g, w)
-			}
+// same fails unless got == want elementwise (NaN where NaN; the sign of a
+// zero may differ).
+func same(t *testing.T, name string, got, want []float32) {
+	t.Helper()
+	for i := range want {
+		g, w := got[i], want[i]
+		if g != w && !(math.IsNaN(float64(g)) && math.IsNaN(float64(w))) {
+			t.Fatalf("%s[%d] = %g, want %g", name, i, g, w)
 		}
 	}
-	for _, n := range []int{0, 1, 255, 256, 1000, 4099} {
+}
+
+// TestPointwise checks the dispatched loops (assembly at the SIMD levels)
+// against the Go ones at every level, on lengths around the assembly's
+// cutoff and its 8- and 32-element steps, with NaN and ±0 mixed in.
+func TestPointwise(t *testing.T) {
+	for _, l := range levels() {
+		t.Run(l.String(), func(t *testing.T) {
+			defer setLevel(l)()
+			testPointwise(t)
+		})
+	}
+}
+
+func testPointwise(t *testing.T) {
+	same := func(name string, got, want []float32) { t.Helper(); same(t, name, got, want) }
+	for _, n := range []int{0, 1, 7, 15, 16, 17, 39, 255, 256, 1000, 4099} {
 		src := randSlice(uint64(n), n)
 		for i := 0; i < n; i += 17 {
 			src[i] = float32(math.NaN())
@@ -61,10 +73,72 @@ func TestPointwise(t *testing.T) {
 	}
 }
 
-// TestGatherImplementations checks the dispatched im2col and col2im (C for
-// stride 1 in the cgo build) against the Go versions, bit for bit: both only
-// copy, or add one term per pixel in the same order.
+// TestAdd checks Add and AddRelu (the runtime chain's residual Add) against
+// the plain loop at every level, in place and not, bit for bit.
+func TestAdd(t *testing.T) {
+	for _, l := range levels() {
+		t.Run(l.String(), func(t *testing.T) {
+			defer setLevel(l)()
+			testAdd(t, l)
+		})
+	}
+}
+
+func testAdd(t *testing.T, l level) {
+	{
+		for _, n := range []int{0, 1, 7, 8, 9, 15, 16, 17, 63, 64, 65, 1000} {
+			a, b := make([]float32, n), make([]float32, n)
+			for i := range a {
+				a[i], b[i] = float32(i)*0.37-3, float32(n-i)*1.13
+			}
+			want := make([]float32, n)
+			for i := range want {
+				want[i] = a[i] + b[i]
+			}
+			for _, f := range []struct {
+				name string
+				add  func(y, a, b []float32)
+			}{{"Add", Add}, {"add3Go", add3Go}} {
+				y := make([]float32, n)
+				f.add(y, a, b)
+				inPlace := append([]float32{}, a...)
+				f.add(inPlace, inPlace, b)
+				for i := range want {
+					if y[i] != want[i] || inPlace[i] != want[i] {
+						t.Fatalf("%s, %s, n=%d: [%d] = %g (in place %g), want %g", l, f.name, n, i, y[i], inPlace[i], want[i])
+					}
+				}
+			}
+			for _, f := range []struct {
+				name string
+				add  func(y, r, a, b []float32)
+			}{{"AddRelu", AddRelu}, {"addRelu3Go", addRelu3Go}} {
+				y, r := append([]float32{}, a...), append([]float32{}, b...)
+				f.add(y, r, y, r) // the chain's case: both outputs over dying operands
+				for i := range want {
+					if y[i] != want[i] || r[i] != max(want[i], 0) {
+						t.Fatalf("%s, %s, n=%d: [%d] = %g, relu %g; want %g, %g", l, f.name, n, i, y[i], r[i], want[i], max(want[i], 0))
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestGatherImplementations checks the dispatched im2col and col2im
+// (assembly row loops for stride 1 at the SIMD levels) against the Go
+// versions, bit for bit: both only copy, or add one term per pixel in the
+// same order.
 func TestGatherImplementations(t *testing.T) {
+	for _, l := range levels() {
+		t.Run(l.String(), func(t *testing.T) {
+			defer setLevel(l)()
+			testGather(t)
+		})
+	}
+}
+
+func testGather(t *testing.T) {
 	for _, c := range convCases() {
 		pl := c.plan(t)
 		x := randSlice(3, pl.XSize())

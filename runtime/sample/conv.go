@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/pixelgraph/pixelgraph/graph"
+	"github.com/pixelgraph/pixelgraph/internal/kernels"
 	"github.com/pixelgraph/pixelgraph/internal/layers"
 )
 
@@ -92,6 +93,6 @@ func (c *convOp) apply(s *state, p int) {
 			continue
 		}
 		q := yy*s.pl.w + xx
-		gemmAcc(dst, s.at(c.in, q), t.w, n, c.ci, c.co)
+		kernels.GemmAcc(dst, s.at(c.in, q), t.w, n, c.ci, c.co)
 	}
 }

@@ -15,13 +15,16 @@ const gemmMR = 8
 // gemm emits the GEMM strips (package kernels' packedGemm and the SGEMM
 // macro-kernel) and the cached sampler's gemmAcc4x16.
 //
-// AVX-512: gemmAVX512[Relu], 8 rows × 48 columns (3 vectors) per tile, the
-// columns' lanes under three opmasks. AVX2: tiles of 4 rows (half a packed
-// panel) × 8·nv columns, gemmAVX2x{1,2,3}[Relu] whole vectors and
-// gemmAVX2m[Relu] one vector under a lane mask.
+// AVX-512: gemmAVX512x{1,2,3}[Relu], 8 rows × 16·nv columns per tile, each
+// vector's lanes under an opmask (a short strip takes fewer vectors rather
+// than masked-off lanes). AVX2: tiles of 4 rows (half a packed panel) ×
+// 8·nv columns, gemmAVX2x{1,2,3}[Relu] whole vectors and gemmAVX2m[Relu]
+// one vector under a lane mask.
 func gemm() {
 	for _, reluB := range []bool{false, true} {
-		gemmKernel(isa512, 3, 1, maskOpmask, reluB)
+		for nv := 1; nv <= 3; nv++ {
+			gemmKernel(isa512, nv, 1, maskOpmask, reluB)
+		}
 		for nv := 1; nv <= 3; nv++ {
 			gemmKernel(isa256, nv, 2, maskNone, reluB)
 		}
@@ -49,7 +52,7 @@ func gemmKernel(is isa, nv, halves, mask int, reluB bool) {
 	var name, sig string
 	switch {
 	case is.bytes == 64:
-		name = "gemmAVX512"
+		name = fmt.Sprintf("gemmAVX512x%d", nv)
 		sig = "func(m, k int, a, b *float32, ldb int, c *float32, ldc int, bias *float32, alpha float32, m0, m1, m2 uint16, flags int)"
 	case mask == maskLanes:
 		name = "gemmAVX2m"
