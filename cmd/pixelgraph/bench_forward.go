@@ -19,10 +19,14 @@ type forwardEngine interface {
 	Close() error
 }
 
-// convKernel names the conv kernel of the Go runtime's chain.
+// convKernel names the conv kernel of the Go runtime's chain (the
+// kernels' level: PIXELGRAPH_CPU may force AVX2 or pure Go).
 func convKernel() string {
-	if kernels.HasDirect() {
+	switch kernels.CPU().Level {
+	case "avx512":
 		return "direct channels-last (AVX-512)"
+	case "avx2":
+		return "direct channels-last (AVX2)"
 	}
 	return "im2col + SGEMM"
 }

@@ -63,18 +63,10 @@ func writeVersion(w io.Writer) {
 	fmt.Fprintf(w, "cpu: %s\n", cpuFeatures())
 }
 
-// kernelsDescription says which conv and GEMM kernels run.
-//
-// LEAD: single call site to switch to the kernels helper's describe
-// function (internal/kernels) once it lands; until then it is assembled
-// from kernels.HasDirect and kernels.Backend.
-func kernelsDescription() string {
-	conv := "conv: im2col + SGEMM (no AVX-512 direct kernel on this build or CPU)"
-	if kernels.HasDirect() {
-		conv = "conv: AVX-512 direct (channels-last) for inference, im2col + SGEMM for training"
-	}
-	return conv + "; sgemm: " + kernels.Backend()
-}
+// kernelsDescription says which kernels run: the level (avx512, avx2 or
+// generic, and why when PIXELGRAPH_CPU forced it), the channels-last conv
+// and the SGEMM (kernels.Describe).
+func kernelsDescription() string { return kernels.Describe() }
 
 // cpuFeatures lists the SIMD features the CPU reports (golang.org/x/sys/cpu).
 func cpuFeatures() string {
