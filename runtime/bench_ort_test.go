@@ -30,9 +30,10 @@ import (
 //	                      threads: the work each engine does, free of the
 //	                      time spent waiting for a core
 //
-// Command (OpenBLAS's native kernel; see docs/BENCHMARKS.md):
+// Command (see docs/BENCHMARKS.md; PIXELGRAPH_CPU=avx2 or generic for the
+// other kernel levels):
 //
-//	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE go test -run '^$' -bench ForwardVsORT -benchtime 5x ./runtime/
+//	go test -run '^$' -bench ForwardVsORT -benchtime 5x ./runtime/
 func BenchmarkForwardVsORT(b *testing.B) {
 	cfg := graph.DefaultConfig()
 	g, err := graph.PixelCNN(cfg)

@@ -47,8 +47,8 @@
 //     Returned outputs never share memory with the caller's inputs, the
 //     graph's initializers or each other, so callers may modify them.
 //   - Float32 Conv, Gemm and MatMul accumulate in float32 (the shared
-//     kernels' SGEMM, internal/kernels: OpenBLAS through cgo, gonum with
-//     CGO_ENABLED=0); the conformance tolerance is
+//     kernels' SGEMM, internal/kernels: assembly at the AVX-512 and AVX2
+//     levels, gonum's at the generic one); the conformance tolerance is
 //     |got-ref| <= 1e-7 + 1e-3*|ref|.
 //   - A 2-D float32 Conv with constant weights (and bias) and group 1 runs on
 //     the kernels' ConvPlan (fastconv.go): its live taps are layers.Taps

@@ -22,6 +22,15 @@ func packPanels(dst, x []float32, xT bool, r0, rows, c0, cols, ld, w int) []floa
 		i0 := r0 + p*w
 		h := min(w, r0+rows-i0) // rows of M in this panel
 		if xT {                 // M[i, kk] = x[kk·ld + i]: a run of h values per kk
+			if full := rows / w; p == 0 && full > 1 && simd() {
+				// all full panels at once, row by row of x: the reads go
+				// in order, the writes spread over the panels
+				for kk := 0; kk < cols; kk++ {
+					copyRowsSIMD(dst[kk*w:], cols*w, x[(c0+kk)*ld+r0:], w, full, w)
+				}
+				p = full - 1
+				continue
+			}
 			if h == w && simd() {
 				copyRowsSIMD(pd, w, x[c0*ld+i0:], ld, cols, w)
 				continue

@@ -61,7 +61,7 @@ func refConv(p ConvParams, oh, ow int, x, w, b, y0 []float64, n int, f Fuse) (y,
 
 // closeTo checks got against the float64 reference want within the forward
 // error bound of a float32 sum of k terms in any order and blocking (the
-// order OpenBLAS and gonum choose): |got - want| ≤ γ·S, γ = (k+2)·2⁻²⁴
+// order the blocked SGEMM, gonum or OpenBLAS choose): |got - want| ≤ γ·S, γ = (k+2)·2⁻²⁴
 // (k products plus bias and accumulated input), S = Σ|terms| (Higham,
 // Accuracy and Stability, §3.1). Inputs are exact float32s, so this bound is
 // rigorous, not a guess; 1e-30 absorbs S = 0.
