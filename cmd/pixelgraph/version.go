@@ -63,10 +63,17 @@ func writeVersion(w io.Writer) {
 	fmt.Fprintf(w, "cpu: %s\n", cpuFeatures())
 }
 
-// kernelsDescription says which kernels run: the level (avx512, avx2 or
-// generic, and why when PIXELGRAPH_CPU forced it), the channels-last conv
-// and the SGEMM (kernels.Describe).
-func kernelsDescription() string { return kernels.Describe() }
+// kernelsDescription says which kernels run (kernels.CPU): the
+// channels-last conv of inference, the SGEMM, and the level (avx512, avx2
+// or generic) with what became of PIXELGRAPH_CPU when it is set.
+func kernelsDescription() string {
+	i := kernels.CPU()
+	s := fmt.Sprintf("conv: %s; sgemm: %s; level: %s", i.Conv, i.SGEMM, i.Level)
+	if i.Note != "" {
+		s += " (" + i.Note + ")"
+	}
+	return s
+}
 
 // cpuFeatures lists the SIMD features the CPU reports (golang.org/x/sys/cpu).
 func cpuFeatures() string {
