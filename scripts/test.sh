@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The one test command: installs test dependencies, then runs go vet and
 # go test over the whole module, then over each nested module (see nested
-# below), then the whole module again as a pure-Go build (CGO_ENABLED=0,
-# PIXELGRAPH_CPU=generic), then the kernels with -tags purego and openblas.
+# below), then the whole module again without cgo (CGO_ENABLED=0), then the
+# kernels and their importers without assembly (-tags purego), then the
+# kernels with the opt-in OpenBLAS (-tags openblas).
 # Extra arguments go to `go test`, e.g.
 #   scripts/test.sh -short
 #   scripts/test.sh -run TestRelu ./internal/testenv/
@@ -72,28 +73,29 @@ if [ ${#pkgs[@]} -gt 0 ]; then
 	done
 fi
 
-# Second pass: the pure-Go kernels (PIXELGRAPH_CPU=generic: gonum's SGEMM
-# and Go loops instead of the assembly) without cgo (CGO_ENABLED=0: no
-# ONNX Runtime), which must keep building and passing (issue 6). ORT needs
-# cgo, so the tests that use it can only skip here: PIXELGRAPH_NO_INTEROP=1,
-# and CI is unset for this command alone because on CI=true internal/testenv
-# never skips. The interop tests ran for real in the pass above, which never
-# opts out. Then the kernels built without assembly (-tags purego, as on
-# other architectures) and with the opt-in OpenBLAS (-tags openblas, against
-# which the SGEMM benchmarks compare; needs libopenblas-dev). Runs over the
-# whole module (not when the caller named packages).
+# Second pass: the build without cgo (CGO_ENABLED=0: no ONNX Runtime; the
+# kernels are Go assembly and run at the same level), which must keep
+# building and passing (issue 6). ORT needs cgo, so the tests that use it can
+# only skip here: PIXELGRAPH_NO_INTEROP=1, and CI is unset for this command
+# alone because on CI=true internal/testenv never skips. The interop tests
+# ran for real in the pass above, which never opts out. Then the kernels and
+# the packages that run them built without assembly (-tags purego, as on
+# other architectures and wasm: gonum's SGEMM and the Go twins of every
+# kernel), and the kernels with the opt-in OpenBLAS (-tags openblas, against
+# which the SGEMM benchmarks compare; needs libopenblas-dev). Not when the
+# caller named packages.
 if [ ${#pkgs[@]} -gt 0 ]; then
-	echo "[test] pure-Go: CGO_ENABLED=0 go vet ./... && PIXELGRAPH_CPU=generic PIXELGRAPH_NO_INTEROP=1 CGO_ENABLED=0 go test $* ./..." >&2
+	echo "[test] no cgo: CGO_ENABLED=0 go vet ./... && PIXELGRAPH_NO_INTEROP=1 CGO_ENABLED=0 go test $* ./..." >&2
 	CGO_ENABLED=0 go vet ./... || { status=1; failed_steps+=("pure-Go go vet"); }
 	(
-		export CGO_ENABLED=0 PIXELGRAPH_NO_INTEROP=1 PIXELGRAPH_CPU=generic
+		export CGO_ENABLED=0 PIXELGRAPH_NO_INTEROP=1
 		unset CI
 		gotest "$@" ./...
 	) || { status=1; failed_steps+=("pure-Go go test"); }
 	runs=$((runs + 1)) # the subshell's count is lost with it
-	echo "[test] go vet -tags purego ./... && go test -tags purego $* ./internal/kernels/" >&2
+	echo "[test] go vet -tags purego ./... && go test -tags purego $* ./internal/kernels/ ./runtime/... ./train/" >&2
 	go vet -tags purego ./... || { status=1; failed_steps+=("purego go vet"); }
-	gotest -tags purego "$@" ./internal/kernels/ || { status=1; failed_steps+=("purego go test"); }
+	gotest -tags purego "$@" ./internal/kernels/ ./runtime/... ./train/ || { status=1; failed_steps+=("purego go test"); }
 	echo "[test] go test -tags openblas -run 'Sgemm|Backend|Backward' $* ./internal/kernels/" >&2
 	gotest -tags openblas -run 'Sgemm|Backend|Backward' "$@" ./internal/kernels/ || { status=1; failed_steps+=("openblas go test"); }
 fi
