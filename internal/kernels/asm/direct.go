@@ -86,17 +86,8 @@ func directKernel(is isa, nv int, reluIn bool) {
 	}
 	zero := is.vec()
 	zeroVecs(zero)
-	acc := make([][]VecVirtual, directRows)
-	for r := range acc {
-		acc[r] = make([]VecVirtual, nv)
-		for v := range acc[r] {
-			acc[r][v] = is.vec()
-		}
-	}
-	w := make([]VecVirtual, nv)
-	for v := range w {
-		w[v] = is.vec()
-	}
+	acc := vecGrid(is, directRows, nv)
+	w := vecs(is, nv)
 	a := is.vec()
 
 	// Loop-carried pointers stay in registers (see gemmKernel); n is an
@@ -156,12 +147,14 @@ func directKernel(is isa, nv int, reluIn bool) {
 
 	Label(epi)
 	if is.bytes == 64 {
-		directEpilogue(acc, w, a, zero, yt, masked512(k1))
+		ks := make([]OpmaskVirtual, nv) // the last vector under k1
+		ks[nv-1] = k1
+		directEpilogue(acc, w, a, zero, yt, opmasked(ks))
 	} else {
 		full := newLabel("full")
 		TESTQ(U32(flagMask), arg("flags"))
 		JZ(LabelRef(full))
-		directEpilogue(acc, w, a, zero, yt, masked256(w))
+		directEpilogue(acc, w, a, zero, yt, laneMasked(w))
 		next := newLabel("next")
 		JMP(LabelRef(next))
 		Label(full)
@@ -183,37 +176,45 @@ func directKernel(is isa, nv int, reluIn bool) {
 	RET()
 }
 
-// lanes loads, adds and stores the vectors of one tile row, masked or not.
+// lanes loads and stores the vectors of one tile row, each whole or under a
+// mask: the direct and GEMM epilogues (and the GEMM's loads of b) share it.
 type lanes struct {
-	setup func()                                   // once per epilogue (load masks)
-	load  func(m Mem, v, last int, dst VecVirtual) // dst = m (masked lanes 0)
-	store func(src VecVirtual, m Mem, v, last int)
+	setup func()                             // once per epilogue (load masks)
+	load  func(m Mem, v int, dst VecVirtual) // dst = m (masked lanes 0)
+	store func(src VecVirtual, m Mem, v int)
 	bytes int
 }
 
 func unmasked(bytes int) lanes {
 	return lanes{
 		setup: func() {},
-		load:  func(m Mem, _, _ int, dst VecVirtual) { VMOVUPS(m, dst) },
-		store: func(src VecVirtual, m Mem, _, _ int) { VMOVUPS(src, m) },
+		load:  func(m Mem, _ int, dst VecVirtual) { VMOVUPS(m, dst) },
+		store: func(src VecVirtual, m Mem, _ int) { VMOVUPS(src, m) },
 		bytes: bytes,
 	}
 }
 
-// masked512: the last vector under opmask k, the others whole.
-func masked512(k OpmaskVirtual) lanes {
+// opmasked: vector v under opmask ks[v], whole where ks[v] is nil (ks may
+// be shorter than the row).
+func opmasked(ks []OpmaskVirtual) lanes {
+	k := func(v int) OpmaskVirtual {
+		if v < len(ks) {
+			return ks[v]
+		}
+		return nil
+	}
 	return lanes{
 		setup: func() {},
-		load: func(m Mem, v, last int, dst VecVirtual) {
-			if v == last {
-				VMOVUPS_Z(m, k, dst)
+		load: func(m Mem, v int, dst VecVirtual) {
+			if k(v) != nil {
+				VMOVUPS_Z(m, k(v), dst)
 			} else {
 				VMOVUPS(m, dst)
 			}
 		},
-		store: func(src VecVirtual, m Mem, v, last int) {
-			if v == last {
-				VMOVUPS(src, k, m)
+		store: func(src VecVirtual, m Mem, v int) {
+			if k(v) != nil {
+				VMOVUPS(src, k(v), m)
 			} else {
 				VMOVUPS(src, m)
 			}
@@ -222,9 +223,9 @@ func masked512(k OpmaskVirtual) lanes {
 	}
 }
 
-// masked256: every vector under its own lane mask, loaded from the mask
-// argument into masks (registers free in the epilogue).
-func masked256(masks []VecVirtual) lanes {
+// laneMasked: vector v under the AVX2 lane mask masks[v], loaded from the
+// mask argument (16 or 8 int32s) by setup into registers free there.
+func laneMasked(masks []VecVirtual) lanes {
 	return lanes{
 		setup: func() {
 			mp := Load(Param("mask"), GP64())
@@ -232,10 +233,27 @@ func masked256(masks []VecVirtual) lanes {
 				VMOVUPS(Mem{Base: mp, Disp: 32 * v}, masks[v])
 			}
 		},
-		load:  func(m Mem, v, _ int, dst VecVirtual) { VMASKMOVPS(m, masks[v], dst) },
-		store: func(src VecVirtual, m Mem, v, _ int) { VMASKMOVPS(src, masks[v], m) },
+		load:  func(m Mem, v int, dst VecVirtual) { VMASKMOVPS(m, masks[v], dst) },
+		store: func(src VecVirtual, m Mem, v int) { VMASKMOVPS(src, masks[v], m) },
 		bytes: 32,
 	}
+}
+
+// vecGrid allocates rows × nv vector registers (a tile's sums).
+func vecGrid(is isa, rows, nv int) [][]VecVirtual {
+	g := make([][]VecVirtual, rows)
+	for r := range g {
+		g[r] = vecs(is, nv)
+	}
+	return g
+}
+
+func vecs(is isa, n int) []VecVirtual {
+	v := make([]VecVirtual, n)
+	for i := range v {
+		v[i] = is.vec()
+	}
+	return v
 }
 
 // directEpilogue finishes a tile: + bias, + old y, ReLU per flags, then
@@ -243,12 +261,11 @@ func masked256(masks []VecVirtual) lanes {
 // the masks of l.
 func directEpilogue(acc [][]VecVirtual, w []VecVirtual, a, zero VecVirtual, yt Register, l lanes) {
 	nv := len(w)
-	last := nv - 1
 	l.setup()
 	ifFlag(arg("flags"), flagBias, func() {
 		bias := Load(Param("bias"), GP64())
 		for v := 0; v < nv; v++ {
-			l.load(Mem{Base: bias, Disp: l.bytes * v}, v, last, a)
+			l.load(Mem{Base: bias, Disp: l.bytes * v}, v, a)
 			for r := range acc {
 				VADDPS(a, acc[r][v], acc[r][v])
 			}
@@ -264,7 +281,7 @@ func directEpilogue(acc [][]VecVirtual, w []VecVirtual, a, zero VecVirtual, yt R
 		}
 		ifFlag(arg("flags"), flagAcc, func() {
 			for v := 0; v < nv; v++ {
-				l.load(Mem{Base: yr, Disp: l.bytes * v}, v, last, a)
+				l.load(Mem{Base: yr, Disp: l.bytes * v}, v, a)
 				VADDPS(a, acc[r][v], acc[r][v])
 			}
 		})
@@ -274,7 +291,7 @@ func directEpilogue(acc [][]VecVirtual, w []VecVirtual, a, zero VecVirtual, yt R
 			}
 		})
 		for v := 0; v < nv; v++ {
-			l.store(acc[r][v], Mem{Base: yr, Disp: l.bytes * v}, v, last)
+			l.store(acc[r][v], Mem{Base: yr, Disp: l.bytes * v}, v)
 		}
 		if r < len(acc)-1 {
 			ADDQ(arg("ldy"), yr)

@@ -69,51 +69,26 @@ func gemmKernel(is isa, nv, halves, mask int, reluB bool) {
 	rows := gemmMR / halves
 	Doc(fmt.Sprintf("%s: GEMM strip, tiles of %d rows × %d columns (see gemm.go of the generator).", name, rows, is.bytes/4*nv))
 
-	var ks []OpmaskVirtual
-	if mask == maskOpmask {
-		for v := 0; v < nv; v++ {
-			ks = append(ks, K())
+	// b's loads and c's loads and stores: whole vectors, or each under its
+	// opmask (AVX-512), or the one vector under a lane mask (AVX2)
+	l := unmasked(is.bytes)
+	switch mask {
+	case maskOpmask:
+		ks := make([]OpmaskVirtual, nv)
+		for v := range ks {
+			ks[v] = K()
 			KMOVW(arg(fmt.Sprintf("m%d", v)), ks[v])
 		}
+		l = opmasked(ks)
+	case maskLanes:
+		lm := []VecVirtual{is.vec()}
+		l = laneMasked(lm)
+		l.setup()
 	}
-	var lm VecVirtual
-	if mask == maskLanes {
-		lm = is.vec()
-		mp := Load(Param("mask"), GP64())
-		VMOVUPS(Mem{Base: mp}, lm)
-	}
-	load := func(m Mem, v int, dst VecVirtual) {
-		switch mask {
-		case maskOpmask:
-			VMOVUPS_Z(m, ks[v], dst)
-		case maskLanes:
-			VMASKMOVPS(m, lm, dst)
-		default:
-			VMOVUPS(m, dst)
-		}
-	}
-	store := func(src VecVirtual, m Mem, v int) {
-		switch mask {
-		case maskOpmask:
-			VMOVUPS(src, ks[v], m)
-		case maskLanes:
-			VMASKMOVPS(src, lm, m)
-		default:
-			VMOVUPS(src, m)
-		}
-	}
+	load, store := l.load, l.store
 
-	acc := make([][]VecVirtual, rows)
-	for r := range acc {
-		acc[r] = make([]VecVirtual, nv)
-		for v := range acc[r] {
-			acc[r][v] = is.vec()
-		}
-	}
-	bv := make([]VecVirtual, nv)
-	for v := range bv {
-		bv[v] = is.vec()
-	}
+	acc := vecGrid(is, rows, nv)
+	bv := vecs(is, nv)
 	a := is.vec()
 	// AVX-512 has registers to spare for a zero; AVX2's 16 are all taken
 	// by 12 sums, 3 b vectors and the broadcast, so a doubles as zero.
