@@ -180,4 +180,22 @@ func TestFoldErrors(t *testing.T) {
 	if err.Error() != want {
 		t.Errorf("error %q, want %q", err, want)
 	}
+
+	// The same mistake on a Shape of an activation whose batch dim is
+	// symbolic: the dims Gather picks from are known, so Compile refuses it
+	// before any run.
+	b = newGraphBuilder(13)
+	b.input("x", graph.Float32, -1, 4, 2, 2)
+	b.node("Shape", nil, []string{"x"}, "s")
+	constNode(b, "i", i64([]int{}, 7))
+	b.node("Gather", nil, []string{"s", "i"}, "bad")
+	b.node("Unsqueeze", []graph.Attr{attrInts("axes", 0)}, []string{"bad"}, "u")
+	b.node("Reshape", nil, []string{"x", "u"}, "y")
+	b.output("y")
+	b.g.Opset = 11 // Unsqueeze's axes attribute
+	_, err = Compile(b.g)
+	want = `runtime: node "bad" (op Gather): input indices: index 7 is out of range [-4, 3] for an axis of size 4`
+	if err == nil || err.Error() != want {
+		t.Errorf("error %v, want %q", err, want)
+	}
 }
