@@ -1,36 +1,12 @@
 package runtime
 
-import (
-	"fmt"
-
-	"github.com/pixelgraph/pixelgraph/graph"
-)
+import "github.com/pixelgraph/pixelgraph/graph"
 
 // broadcastShapes returns the numpy broadcast of shapes a and b: aligned at
 // the right, each pair of dims equal or one of them 1.
 func broadcastShapes(a, b []int) ([]int, error) {
-	r := max(len(a), len(b))
-	out := make([]int, r)
-	for i := 0; i < r; i++ {
-		da, db := 1, 1
-		if j := len(a) - r + i; j >= 0 {
-			da = a[j]
-		}
-		if j := len(b) - r + i; j >= 0 {
-			db = b[j]
-		}
-		switch {
-		case da == db:
-			out[i] = da
-		case da == 1:
-			out[i] = db
-		case db == 1:
-			out[i] = da
-		default:
-			return nil, fmt.Errorf("shapes %v and %v do not broadcast (dim %d: %d vs %d)", a, b, i, da, db)
-		}
-	}
-	return out, nil
+	// broadcastStatic reads nil as "rank unknown"; a scalar's shape is empty.
+	return broadcastStatic(append([]int{}, a...), append([]int{}, b...))
 }
 
 // broadcastStrides returns, for a tensor of shape s broadcast to out, the

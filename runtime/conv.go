@@ -30,41 +30,64 @@ type convAttrs struct {
 	group       int
 }
 
-func compileConv(c *nodeCtx) (kernel, error) {
+// windowAttrs reads the sliding-window attributes Conv, ConvTranspose and
+// the pools share (dilations and group only where the op has them) and
+// checks their values: auto_pad one of the four, pads >= 0, strides,
+// dilations and kernel_shape >= 1, group >= 1, every value at most maxDim
+// (so no size computed from them overflows); extra lists more lists with
+// their minimum.
+func windowAttrs(c *nodeCtx, dilations, group bool, extra ...intsRange) (convAttrs, error) {
 	a := convAttrs{
 		autoPad:     c.str("auto_pad", "NOTSET"),
 		pads:        c.ints("pads"),
 		strides:     c.ints("strides"),
-		dilations:   c.ints("dilations"),
 		kernelShape: c.ints("kernel_shape"),
-		group:       int(c.int("group", 1)),
+		group:       1,
+	}
+	if dilations {
+		a.dilations = c.ints("dilations")
+	}
+	if group {
+		a.group = int(c.int("group", 1))
 	}
 	if c.err != nil {
-		return nil, c.err
+		return a, c.err
 	}
 	switch a.autoPad {
 	case "NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER":
 	default:
-		return nil, c.unsupported("auto_pad", fmt.Sprintf("value %q", a.autoPad))
+		return a, c.unsupported("auto_pad", fmt.Sprintf("value %q", a.autoPad))
+	}
+	if a.group < 1 {
+		return a, c.errf("group must be >= 1, got %d", a.group)
+	}
+	lists := append([]intsRange{{"pads", a.pads, 0}, {"strides", a.strides, 1}, {"dilations", a.dilations, 1}, {"kernel_shape", a.kernelShape, 1}}, extra...)
+	for _, l := range lists {
+		for _, v := range l.v {
+			if v < l.min || v > maxDim {
+				return a, c.errf("%s %v: values must be in [%d, %d]", l.name, l.v, l.min, int64(maxDim))
+			}
+		}
+	}
+	return a, nil
+}
+
+// intsRange is a list attribute and its minimum value.
+type intsRange struct {
+	name string
+	v    []int64
+	min  int64
+}
+
+func compileConv(c *nodeCtx) (kernel, error) {
+	a, err := windowAttrs(c, true, true)
+	if err != nil {
+		return nil, err
 	}
 	if a.autoPad != "NOTSET" {
 		for _, p := range a.pads {
 			if p != 0 {
 				return nil, c.errf("pads %v and auto_pad %s are both set", a.pads, a.autoPad)
-			}
-		}
-	}
-	if a.group < 1 {
-		return nil, c.errf("group must be >= 1, got %d", a.group)
-	}
-	for _, l := range []struct {
-		name string
-		v    []int64
-		min  int64
-	}{{"pads", a.pads, 0}, {"strides", a.strides, 1}, {"dilations", a.dilations, 1}, {"kernel_shape", a.kernelShape, 1}} {
-		for _, v := range l.v {
-			if v < l.min || v > maxDim {
-				return nil, c.errf("%s %v: values must be in [%d, %d]", l.name, l.v, l.min, int64(maxDim))
 			}
 		}
 	}
@@ -133,19 +156,43 @@ func (g *convGeom) pointwise() bool {
 	return g.taps() == 1 && g.in == g.out && g.padB == [3]int{}
 }
 
-// geometry checks x, w, b and computes output dims and begin pads.
-func (a *convAttrs) geometry(x, w, b *graph.Tensor) (*convGeom, []int, error) {
+// convInputs returns a Conv's or ConvTranspose's X, W and optional B.
+func convInputs(ins []*graph.Tensor) (x, w, b *graph.Tensor, err error) {
+	x, w = ins[0], ins[1]
+	if len(ins) > 2 {
+		b = ins[2]
+	}
+	if err := checkData(x, "input X"); err != nil {
+		return nil, nil, nil, err
+	}
+	if err := checkData(w, "weight W"); err != nil {
+		return nil, nil, nil, err
+	}
+	return x, w, b, nil
+}
+
+// checkXW checks the ranks and dtypes of a Conv's or ConvTranspose's input
+// and weight.
+func checkXW(x, w *graph.Tensor) error {
 	r := len(x.Shape)
 	if r < 3 || r > 5 {
-		return nil, nil, fmt.Errorf("input X of shape %v: want (N,C,spatial...) with 1 to 3 spatial dims", x.Shape)
+		return fmt.Errorf("input X of shape %v: want (N,C,spatial...) with 1 to 3 spatial dims", x.Shape)
 	}
 	if len(w.Shape) != r {
-		return nil, nil, fmt.Errorf("weight W of shape %v does not match input X of shape %v", w.Shape, x.Shape)
+		return fmt.Errorf("weight W of shape %v does not match input X of shape %v", w.Shape, x.Shape)
 	}
 	if x.DType != w.DType || !isFloat(x.DType) {
-		return nil, nil, fmt.Errorf("X (%v) and W (%v) must both be float32 or float64", x.DType, w.DType)
+		return fmt.Errorf("X (%v) and W (%v) must both be float32 or float64", x.DType, w.DType)
 	}
-	s := r - 2
+	return nil
+}
+
+// geometry checks x, w, b and computes output dims and begin pads.
+func (a *convAttrs) geometry(x, w, b *graph.Tensor) (*convGeom, []int, error) {
+	if err := checkXW(x, w); err != nil {
+		return nil, nil, err
+	}
+	s := len(x.Shape) - 2
 	g := &convGeom{n: x.Shape[0], c: x.Shape[1], o: w.Shape[0], group: a.group, cg: w.Shape[1]}
 	if g.c != g.cg*g.group {
 		return nil, nil, fmt.Errorf("input X %v has %d channels, weight W %v with group %d wants %d", x.Shape, g.c, w.Shape, g.group, g.cg*g.group)
@@ -225,13 +272,7 @@ func (a *convAttrs) outDim(i, in, k int) (out, pb, pe int, err error) {
 	ek := (k-1)*d + 1
 	switch a.autoPad {
 	case "SAME_UPPER", "SAME_LOWER":
-		out = (in + st - 1) / st
-		total := max(0, (out-1)*st+ek-in)
-		pb = total / 2
-		if a.autoPad == "SAME_LOWER" {
-			pb = total - total/2
-		}
-		pe = total - pb
+		out, pb, pe = samePad(in, st, ek, a.autoPad == "SAME_LOWER")
 	default: // NOTSET, VALID
 		if a.autoPad == "NOTSET" && a.pads != nil {
 			pb, pe = int(a.pads[i]), int(a.pads[i+s])
@@ -242,6 +283,18 @@ func (a *convAttrs) outDim(i, in, k int) (out, pb, pe int, err error) {
 		out = (in+pb+pe-ek)/st + 1
 	}
 	return out, pb, pe, nil
+}
+
+// samePad is auto_pad SAME_*: the output size ceil(in/stride) and the pads
+// it needs, the odd one at the end (SAME_UPPER) or the start (lower).
+func samePad(in, stride, ek int, lower bool) (out, pb, pe int) {
+	out = (in + stride - 1) / stride
+	total := max(0, (out-1)*stride+ek-in)
+	pb = total / 2
+	if lower {
+		pb = total - total/2
+	}
+	return out, pb, total - pb
 }
 
 // staticShape is the output shape for input and weight shapes that may hold
@@ -273,15 +326,8 @@ func (a *convAttrs) staticShape(xs, ws []int) ([]int, error) {
 }
 
 func (k *convKernel) run(rc *runCtx, ins []*graph.Tensor) (*graph.Tensor, error) {
-	x, w := ins[0], ins[1]
-	var b *graph.Tensor
-	if len(ins) > 2 {
-		b = ins[2]
-	}
-	if err := checkData(x, "input X"); err != nil {
-		return nil, err
-	}
-	if err := checkData(w, "weight W"); err != nil {
+	x, w, b, err := convInputs(ins)
+	if err != nil {
 		return nil, err
 	}
 	g, shape, err := k.attrs.geometry(x, w, b)

@@ -26,42 +26,12 @@ type convTAttrs struct {
 }
 
 func compileConvTranspose(c *nodeCtx) (kernel, error) {
-	a := convTAttrs{
-		convAttrs: convAttrs{
-			autoPad:     c.str("auto_pad", "NOTSET"),
-			pads:        c.ints("pads"),
-			strides:     c.ints("strides"),
-			dilations:   c.ints("dilations"),
-			kernelShape: c.ints("kernel_shape"),
-			group:       int(c.int("group", 1)),
-		},
-		outputPadding: c.ints("output_padding"),
-		outputShape:   c.ints("output_shape"),
-		legacySplit:   c.opset < 11,
+	outputPadding, outputShape := c.ints("output_padding"), c.ints("output_shape")
+	w, err := windowAttrs(c, true, true, intsRange{"output_padding", outputPadding, 0}, intsRange{"output_shape", outputShape, 0})
+	if err != nil {
+		return nil, err
 	}
-	if c.err != nil {
-		return nil, c.err
-	}
-	switch a.autoPad {
-	case "NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER":
-	default:
-		return nil, c.unsupported("auto_pad", fmt.Sprintf("value %q", a.autoPad))
-	}
-	if a.group < 1 {
-		return nil, c.errf("group must be >= 1, got %d", a.group)
-	}
-	for _, l := range []struct {
-		name string
-		v    []int64
-		min  int64
-	}{{"pads", a.pads, 0}, {"strides", a.strides, 1}, {"dilations", a.dilations, 1}, {"kernel_shape", a.kernelShape, 1},
-		{"output_padding", a.outputPadding, 0}, {"output_shape", a.outputShape, 0}} {
-		for _, v := range l.v {
-			if v < l.min || v > maxDim {
-				return nil, c.errf("%s %v: values must be in [%d, %d]", l.name, l.v, l.min, int64(maxDim))
-			}
-		}
-	}
+	a := convTAttrs{convAttrs: w, outputPadding: outputPadding, outputShape: outputShape, legacySplit: c.opset < 11}
 	c.infer = func(ins []static) ([]static, error) {
 		x, w := ins[0], ins[1]
 		out := static{dtype: x.dtype}
@@ -93,15 +63,8 @@ func compileConvTranspose(c *nodeCtx) (kernel, error) {
 		return []static{out}, nil
 	}
 	return func(rc *runCtx, ins []*graph.Tensor) (*graph.Tensor, error) {
-		x, w := ins[0], ins[1]
-		var b *graph.Tensor
-		if len(ins) > 2 {
-			b = ins[2]
-		}
-		if err := checkData(x, "input X"); err != nil {
-			return nil, err
-		}
-		if err := checkData(w, "weight W"); err != nil {
+		x, w, b, err := convInputs(ins)
+		if err != nil {
 			return nil, err
 		}
 		g, shape, err := a.geometry(x, w, b)
@@ -197,17 +160,10 @@ func floorDiv(a, b int) int {
 // geometry checks x, w, b and returns the Conv geometry of the adjoint
 // (in: the ConvTranspose output, out: its input) and the output shape.
 func (a *convTAttrs) geometry(x, w, b *graph.Tensor) (*convGeom, []int, error) {
-	r := len(x.Shape)
-	if r < 3 || r > 5 {
-		return nil, nil, fmt.Errorf("input X of shape %v: want (N,C,spatial...) with 1 to 3 spatial dims", x.Shape)
+	if err := checkXW(x, w); err != nil {
+		return nil, nil, err
 	}
-	if len(w.Shape) != r {
-		return nil, nil, fmt.Errorf("weight W of shape %v does not match input X of shape %v", w.Shape, x.Shape)
-	}
-	if x.DType != w.DType || !isFloat(x.DType) {
-		return nil, nil, fmt.Errorf("X (%v) and W (%v) must both be float32 or float64", x.DType, w.DType)
-	}
-	s := r - 2
+	s := len(x.Shape) - 2
 	if err := a.checkLensT(s); err != nil {
 		return nil, nil, err
 	}

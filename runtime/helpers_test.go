@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/pixelgraph/pixelgraph/graph"
@@ -107,5 +108,61 @@ func expectClose(t *testing.T, got, want *graph.Tensor) {
 	t.Helper()
 	if err := testenv.CloseTensor(got, want, conformanceAtol, conformanceRtol); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// opCase is a one-node run and its expected output.
+type opCase struct {
+	name  string
+	op    string
+	opset int
+	attrs []graph.Attr
+	args  []arg
+	want  *graph.Tensor
+}
+
+// runOpCases runs each case in parallel and compares with want.
+func runOpCases(t *testing.T, cases []opCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			expectClose(t, mustRunOp(t, tc.op, tc.opset, tc.attrs, tc.args...), tc.want)
+		})
+	}
+}
+
+// opErrCase is a one-node run that must fail, and a piece of its message.
+type opErrCase struct {
+	name  string
+	op    string
+	opset int
+	attrs []graph.Attr
+	args  []arg
+	want  string
+}
+
+// runOpErrCases runs each case in parallel and checks its error.
+func runOpErrCases(t *testing.T, cases []opErrCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := runOp(tc.op, tc.opset, tc.attrs, tc.args...)
+			expectNodeError(t, err, tc.op, tc.want)
+		})
+	}
+}
+
+// expectNodeError fails unless err is one line naming node "n", op and
+// containing want (bad inputs are reported that way, never by a panic).
+func expectNodeError(t *testing.T, err error, op, want string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("no error, want %q", want)
+	}
+	msg := err.Error()
+	if !strings.Contains(msg, want) || !strings.Contains(msg, `node "n" (op `+op) || strings.Contains(msg, "\n") {
+		t.Errorf("error %q: want one line naming node \"n\", op %s and %q", msg, op, want)
 	}
 }

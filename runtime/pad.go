@@ -103,16 +103,13 @@ func compilePad(c *nodeCtx) (kernel, error) {
 		if !x.rankKnown() {
 			return []static{out}, nil
 		}
-		ts := []*graph.Tensor{nil}
-		for i, s := range ins[1:] {
-			if s.val == nil && c.present(i+1) {
-				out.shape = make([]int, len(x.shape))
-				for d := range out.shape {
-					out.shape[d] = -1
-				}
-				return []static{out}, nil
+		ts, ok := c.constParams(ins)
+		if !ok { // pads known at run time only: the rank is all we know
+			out.shape = make([]int, len(x.shape))
+			for d := range out.shape {
+				out.shape[d] = -1
 			}
-			ts = append(ts, s.val)
+			return []static{out}, nil
 		}
 		full, err := params(ts, len(x.shape))
 		if err != nil {

@@ -28,15 +28,11 @@ type poolAttrs struct {
 // inside the padded input.
 func compilePool(isMax bool) func(c *nodeCtx) (kernelN, error) {
 	return func(c *nodeCtx) (kernelN, error) {
-		a := poolAttrs{isMax: isMax}
-		a.autoPad = c.str("auto_pad", "NOTSET")
-		a.pads = c.ints("pads")
-		a.strides = c.ints("strides")
-		a.kernelShape = c.ints("kernel_shape")
-		a.group = 1
-		if (isMax && c.opset >= 10) || (!isMax && c.opset >= 19) {
-			a.dilations = c.ints("dilations")
+		w, err := windowAttrs(c, (isMax && c.opset >= 10) || (!isMax && c.opset >= 19), false)
+		if err != nil {
+			return nil, err
 		}
+		a := poolAttrs{convAttrs: w, isMax: isMax}
 		if c.opset >= 10 {
 			a.ceil = c.int("ceil_mode", 0) != 0
 		}
@@ -53,24 +49,8 @@ func compilePool(isMax bool) func(c *nodeCtx) (kernelN, error) {
 		if c.err != nil {
 			return nil, c.err
 		}
-		switch a.autoPad {
-		case "NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER":
-		default:
-			return nil, c.unsupported("auto_pad", fmt.Sprintf("value %q", a.autoPad))
-		}
 		if a.kernelShape == nil {
 			return nil, c.errf("attribute kernel_shape is required")
-		}
-		for _, l := range []struct {
-			name string
-			v    []int64
-			min  int64
-		}{{"pads", a.pads, 0}, {"strides", a.strides, 1}, {"dilations", a.dilations, 1}, {"kernel_shape", a.kernelShape, 1}} {
-			for _, v := range l.v {
-				if v < l.min || v > maxDim {
-					return nil, c.errf("%s %v: values must be in [%d, %d]", l.name, l.v, l.min, int64(maxDim))
-				}
-			}
 		}
 		c.infer = func(ins []static) ([]static, error) {
 			x := ins[0]
@@ -139,13 +119,8 @@ func (a *poolAttrs) poolDim(i, s, in int) (out, pb, pe int, err error) {
 	ek := (k-1)*d + 1
 	switch a.autoPad {
 	case "SAME_UPPER", "SAME_LOWER":
-		out = (in + st - 1) / st
-		total := max(0, (out-1)*st+ek-in)
-		pb = total / 2
-		if a.autoPad == "SAME_LOWER" {
-			pb = total - total/2
-		}
-		return out, pb, total - pb, nil
+		out, pb, pe = samePad(in, st, ek, a.autoPad == "SAME_LOWER")
+		return out, pb, pe, nil
 	case "NOTSET":
 		if a.pads != nil {
 			pb, pe = int(a.pads[i]), int(a.pads[i+s])

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"strings"
 	"testing"
 
 	"github.com/pixelgraph/pixelgraph/graph"
@@ -40,14 +39,7 @@ func runOpN(op string, opset int, attrs []graph.Attr, nout int, args ...arg) ([]
 func TestGatherSliceShape(t *testing.T) {
 	t.Parallel()
 	x := f32([]int{3, 4}, seq(12)...) // rows 0..3, 4..7, 8..11
-	tests := []struct {
-		name  string
-		op    string
-		opset int
-		attrs []graph.Attr
-		args  []arg
-		want  *graph.Tensor
-	}{
+	runOpCases(t, []opCase{
 		{"gather rows", "Gather", 13, nil, []arg{in(x), cst(i64([]int{2}, 2, 0))}, f32([]int{2, 4}, 8, 9, 10, 11, 0, 1, 2, 3)},
 		{"gather negative index, axis 1", "Gather", 11, []graph.Attr{attrInt("axis", 1)}, []arg{in(x), cst(i64([]int{1}, -1))},
 			f32([]int{3, 1}, 3, 7, 11)},
@@ -84,13 +76,7 @@ func TestGatherSliceShape(t *testing.T) {
 		{"cast to float16 rounds to nearest even", "Cast", 13, []graph.Attr{attrInt("to", int64(graph.Float16))}, []arg{in(f64([]int{3}, 1+0x1p-11, 0.1, 70000))},
 			&graph.Tensor{DType: graph.Float16, Shape: []int{3}, F32: []float32{1, 0.0999755859375, float32(math.Inf(1))}}},
 		{"cast uint64 to float", "Cast", 13, []graph.Attr{attrInt("to", int64(graph.Float64))}, []arg{in(ints(graph.Uint64, []int{1}, -1))}, f64([]int{1}, 1<<64)},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			expectClose(t, mustRunOp(t, tc.op, tc.opset, tc.attrs, tc.args...), tc.want)
-		})
-	}
+	})
 }
 
 func TestSplit(t *testing.T) {
@@ -132,14 +118,7 @@ func TestSplit(t *testing.T) {
 func TestSelectErrors(t *testing.T) {
 	t.Parallel()
 	x := f32([]int{3, 4}, seq(12)...)
-	tests := []struct {
-		name  string
-		op    string
-		opset int
-		attrs []graph.Attr
-		args  []arg
-		want  string
-	}{
+	runOpErrCases(t, []opErrCase{
 		{"gather index out of range", "Gather", 13, nil, []arg{in(x), cst(i64([]int{1}, 3))}, "input indices: index 3 is out of range [-3, 2]"},
 		{"gather index fed at run time", "Gather", 13, nil, []arg{in(x), in(i64([]int{1}, -4))}, "input indices: index -4 is out of range"},
 		{"gather float indices", "Gather", 13, nil, []arg{in(x), in(f32([]int{1}, 0))}, "input indices has dtype float32"},
@@ -155,20 +134,7 @@ func TestSelectErrors(t *testing.T) {
 		{"cast to bfloat16", "Cast", 13, []graph.Attr{attrInt("to", 16)}, []arg{in(x)}, `unsupported attribute "to": cast to dtype(16)`},
 		{"cast to string (opset 1)", "Cast", 1, []graph.Attr{attrStr("to", "STRING")}, []arg{in(x)}, `unsupported attribute "to": cast to string`},
 		{"shape start before opset 15", "Shape", 13, []graph.Attr{attrInt("start", 1)}, []arg{in(x)}, `unsupported attribute "start"`},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			_, err := runOp(tc.op, tc.opset, tc.attrs, tc.args...)
-			if err == nil {
-				t.Fatal("no error")
-			}
-			msg := err.Error()
-			if !strings.Contains(msg, tc.want) || !strings.Contains(msg, `node "n" (op `+tc.op) || strings.Contains(msg, "\n") {
-				t.Errorf("error %q: want one line naming node \"n\", op %s and %q", msg, tc.op, tc.want)
-			}
-		})
-	}
+	})
 	for _, tc := range []struct {
 		name  string
 		opset int
@@ -184,9 +150,7 @@ func TestSelectErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			_, err := runOpN("Split", tc.opset, tc.attrs, tc.nout, tc.args...)
-			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), `node "n" (op Split`) {
-				t.Errorf("error %v: want %q", err, tc.want)
-			}
+			expectNodeError(t, err, "Split", tc.want)
 		})
 	}
 }

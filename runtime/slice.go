@@ -55,12 +55,9 @@ func compileSlice(c *nodeCtx) (kernel, error) {
 		if !x.rankKnown() {
 			return []static{out}, nil
 		}
-		ts := []*graph.Tensor{nil}
-		for i, s := range ins[1:] {
-			if s.val == nil && c.present(i+1) {
-				return []static{out}, nil // parameters known at run time only
-			}
-			ts = append(ts, s.val)
+		ts, ok := c.constParams(ins)
+		if !ok {
+			return []static{out}, nil // parameters known at run time only
 		}
 		a, err := args(ts)
 		if err != nil {

@@ -90,6 +90,20 @@ func partialVector(elems []int64, known []bool, scalar bool) static {
 	return static{dtype: graph.Int64, shape: shape, elems: elems, known: known}
 }
 
+// constParams returns the data of inputs 1.. (a nil entry for an omitted
+// input, after a nil for input 0), or false when a present one is not a
+// constant: the op's parameters are then known at run time only.
+func (c *nodeCtx) constParams(ins []static) ([]*graph.Tensor, bool) {
+	ts := []*graph.Tensor{nil}
+	for i, s := range ins[1:] {
+		if s.val == nil && c.present(i+1) {
+			return nil, false
+		}
+		ts = append(ts, s.val)
+	}
+	return ts, true
+}
+
 // sameAsInput is the inferFn of elementwise ops with one data input.
 func sameAsInput(ins []static) ([]static, error) {
 	return []static{{dtype: ins[0].dtype, shape: ins[0].shape}}, nil
