@@ -158,6 +158,46 @@ func fold(g *graph.Graph, opset int, strict bool) (*graph.Graph, []*compiled, ma
 	return f, ks, st, nil
 }
 
+// prune drops the nodes none of whose outputs reaches a graph output (after
+// folding, the Shape whose dims were all read statically, for instance), so
+// Run does not compute them. Every op here is free of side effects.
+func prune(g *graph.Graph, ks []*compiled) (*graph.Graph, []*compiled) {
+	used := map[*graph.Value]bool{}
+	for _, v := range g.Outputs {
+		used[v] = true
+	}
+	keep := make([]bool, len(g.Nodes))
+	dropped := false
+	for i := len(g.Nodes) - 1; i >= 0; i-- {
+		n := g.Nodes[i]
+		for _, o := range n.Outputs {
+			keep[i] = keep[i] || (o != nil && used[o])
+		}
+		if !keep[i] {
+			dropped = true
+			continue
+		}
+		for _, in := range n.Inputs {
+			if in != nil {
+				used[in] = true
+			}
+		}
+	}
+	if !dropped {
+		return g, ks
+	}
+	p := *g
+	p.Nodes = nil
+	var pk []*compiled
+	for i, n := range g.Nodes {
+		if keep[i] {
+			p.Nodes = append(p.Nodes, n)
+			pk = append(pk, ks[i])
+		}
+	}
+	return &p, pk
+}
+
 // tooLarge reports inferred outputs above foldMaxElements in all.
 func tooLarge(outs []static) bool {
 	total := 0

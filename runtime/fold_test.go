@@ -159,6 +159,21 @@ func TestFoldShapeChunk(t *testing.T) {
 	}
 	expectClose(t, out["top"], want)
 	expectClose(t, out["n"], i64([]int{}, 2))
+
+	// Without the output n, the Shape feeds nothing that runs: the program
+	// drops it.
+	b.g.Outputs = b.g.Outputs[:1]
+	p, err := Compile(b.g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ran []string
+	for _, st := range p.steps {
+		ran = append(ran, st.node.Op)
+	}
+	if got := strings.Join(ran, " "); got != "Conv Slice" {
+		t.Errorf("program runs %q, want \"Conv Slice\"", got)
+	}
 }
 
 // TestFoldErrors: a constant subgraph that cannot be evaluated fails Compile

@@ -89,6 +89,7 @@ func CompileWith(g *graph.Graph, opts Options) (*Program, error) {
 	if err != nil {
 		return nil, err
 	}
+	g, ks = prune(g, ks)
 	p := &Program{g: g, opset: opset, opts: opts}
 	slots := map[*graph.Value]int{}
 	borrowed := map[int]bool{}
