@@ -1,11 +1,12 @@
 package runtime
 
 import (
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/pixelgraph/pixelgraph/internal/testenv"
 )
 
 // TestReadmeConformance: the README's conformance sentence states the
@@ -17,11 +18,7 @@ import (
 // fails TestConformance; a table changed without the README fails here.
 func TestReadmeConformance(t *testing.T) {
 	t.Parallel()
-	b, err := os.ReadFile("../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	readme := strings.Join(strings.Fields(string(b)), " ")
+	readme := testenv.DocText(t, "README.md")
 	total := 0
 	for _, n := range conformanceMinPass {
 		total += n

@@ -2,27 +2,16 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/pixelgraph/pixelgraph/export"
 	"github.com/pixelgraph/pixelgraph/graph"
+	"github.com/pixelgraph/pixelgraph/internal/testenv"
 	"github.com/pixelgraph/pixelgraph/runtime/sample"
 	"github.com/pixelgraph/pixelgraph/train"
 )
-
-// readmeText is the README with every run of white space made one space, so
-// that a figure matches however the paragraph is wrapped.
-func readmeText(t *testing.T) string {
-	t.Helper()
-	b, err := os.ReadFile("../../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return strings.Join(strings.Fields(string(b)), " ")
-}
 
 // TestReadmeFigures: the defaults and limits the README states are the
 // code's. Each phrase is built from the constant it states, so changing
@@ -31,7 +20,7 @@ func readmeText(t *testing.T) string {
 // checked in runtime, beside the table they come from.)
 func TestReadmeFigures(t *testing.T) {
 	t.Parallel()
-	readme := readmeText(t)
+	readme := testenv.DocText(t, "README.md")
 	c := graph.DefaultConfig()
 	for _, phrase := range []string{
 		// the export row of the command table

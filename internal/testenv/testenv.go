@@ -9,6 +9,8 @@
 //     (atol, rtol), and every call site says why its figures.
 //   - TinyConfig, SmallConfig and Q256Config are the shared test models; a
 //     test that needs another size edits a copy.
+//   - DocText is how tests read README and docs to check a stated figure
+//     against the code's: white space normalized, so wrapping never matters.
 //   - CPUTime is the process CPU clock the benchmarks and `pixelgraph bench`
 //     read (internal/bench.CPUTime).
 //   - External tools: ONNX Runtime (loaded through
