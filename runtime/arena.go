@@ -1,6 +1,10 @@
 package runtime
 
-import "github.com/pixelgraph/pixelgraph/graph"
+import (
+	goruntime "runtime"
+
+	"github.com/pixelgraph/pixelgraph/graph"
+)
 
 // runCtx is the state of one Run: a free list of float32 buffers released by
 // values that are dead, so a forward pass reuses activation memory instead of
@@ -8,7 +12,7 @@ import "github.com/pixelgraph/pixelgraph/graph"
 // overwrite every element.
 type runCtx struct {
 	free map[int][][]float32 // by length
-	nthr int                 // goroutines this run may use; 0 means Threads()
+	nthr int                 // goroutines this run may use; 0 means GOMAXPROCS
 }
 
 // threads is the goroutine budget of the run.
@@ -16,7 +20,7 @@ func (rc *runCtx) threads() int {
 	if rc != nil && rc.nthr > 0 {
 		return rc.nthr
 	}
-	return Threads()
+	return goruntime.GOMAXPROCS(0)
 }
 
 // f32 returns a float32 buffer of length n, recycled when one is free.

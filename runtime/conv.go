@@ -2,7 +2,6 @@ package runtime
 
 import (
 	"fmt"
-	"runtime"
 	"sync"
 
 	"github.com/pixelgraph/pixelgraph/graph"
@@ -348,7 +347,7 @@ func (k *convKernel) run(rc *runCtx, ins []*graph.Tensor) (*graph.Tensor, error)
 		if b != nil {
 			bias = b.F32
 		}
-		convItems(g, x.F32, p, bias, out.F32, &k.pool32)
+		convItems(rc.threads(), g, x.F32, p, bias, out.F32, &k.pool32)
 	case graph.Float64:
 		p := k.packed64
 		if p == nil {
@@ -358,20 +357,22 @@ func (k *convKernel) run(rc *runCtx, ins []*graph.Tensor) (*graph.Tensor, error)
 		if b != nil {
 			bias = b.F64
 		}
-		convItems(g, x.F64, p, bias, out.F64, &k.pool64)
+		convItems(rc.threads(), g, x.F64, p, bias, out.F64, &k.pool64)
 	}
 	return out, nil
 }
 
-// convItems runs the batch items on up to GOMAXPROCS goroutines.
-func convItems[T float32 | float64](g *convGeom, x []T, p *packed[T], bias, y []T, pool *sync.Pool) {
-	workers := min(g.n, runtime.GOMAXPROCS(0))
+// convItems runs the batch items on up to threads goroutines; a batch
+// smaller than that leaves the spare threads to each item's GEMM.
+func convItems[T float32 | float64](threads int, g *convGeom, x []T, p *packed[T], bias, y []T, pool *sync.Pool) {
+	workers := min(g.n, threads)
 	if workers <= 1 {
 		for n := 0; n < g.n; n++ {
-			convItem(g, x, p, bias, y, n, pool)
+			convItem(threads, g, x, p, bias, y, n, pool)
 		}
 		return
 	}
+	per := max(1, threads/workers)
 	var wg sync.WaitGroup
 	next := make(chan int)
 	for w := 0; w < workers; w++ {
@@ -379,7 +380,7 @@ func convItems[T float32 | float64](g *convGeom, x []T, p *packed[T], bias, y []
 		go func() {
 			defer wg.Done()
 			for n := range next {
-				convItem(g, x, p, bias, y, n, pool)
+				convItem(per, g, x, p, bias, y, n, pool)
 			}
 		}()
 	}
@@ -390,8 +391,9 @@ func convItems[T float32 | float64](g *convGeom, x []T, p *packed[T], bias, y []
 	wg.Wait()
 }
 
-// convItem computes y[n] (O, P) for batch item n.
-func convItem[T float32 | float64](g *convGeom, x []T, p *packed[T], bias, y []T, n int, pool *sync.Pool) {
+// convItem computes y[n] (O, P) for batch item n, its GEMMs on threads
+// goroutines.
+func convItem[T float32 | float64](threads int, g *convGeom, x []T, p *packed[T], bias, y []T, n int, pool *sync.Pool) {
 	inP, outP := g.inPlane(), g.outPlane()
 	xn := x[n*g.c*inP : (n+1)*g.c*inP]
 	yn := y[n*g.o*outP : (n+1)*g.o*outP]
@@ -437,6 +439,6 @@ func convItem[T float32 | float64](g *convGeom, x []T, p *packed[T], bias, y []T
 				}
 			}
 		}
-		gemmT(false, false, g.og, outP, kk, 1, p.mats[gi], kk, col, outP, beta, yg, outP)
+		gemmT(threads, false, false, g.og, outP, kk, 1, p.mats[gi], kk, col, outP, beta, yg, outP)
 	}
 }

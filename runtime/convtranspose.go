@@ -78,13 +78,13 @@ func compileConvTranspose(c *nodeCtx) (kernel, error) {
 			if b != nil {
 				bias = b.F32
 			}
-			convTranspose(g, x.F32, w.F32, bias, out.F32)
+			convTranspose(rc.threads(), g, x.F32, w.F32, bias, out.F32)
 		case graph.Float64:
 			var bias []float64
 			if b != nil {
 				bias = b.F64
 			}
-			convTranspose(g, x.F64, w.F64, bias, out.F64)
+			convTranspose(rc.threads(), g, x.F64, w.F64, bias, out.F64)
 		}
 		return out, nil
 	}, nil
@@ -203,8 +203,9 @@ func (a *convTAttrs) geometry(x, w, b *graph.Tensor) (*convGeom, []int, error) {
 }
 
 // convTranspose computes y (N, M, out...) from x (N, C, in...) and w
-// (C, M/group, k...) on geometry g (see geometry).
-func convTranspose[T float32 | float64](g *convGeom, x, w, bias, y []T) {
+// (C, M/group, k...) on geometry g (see geometry), its GEMMs on threads
+// goroutines.
+func convTranspose[T float32 | float64](threads int, g *convGeom, x, w, bias, y []T) {
 	inP, outP := g.outPlane(), g.inPlane() // ConvTranspose input and output planes
 	taps := g.taps()
 	rows := g.cg * taps // Mg·K
@@ -214,7 +215,7 @@ func convTranspose[T float32 | float64](g *convGeom, x, w, bias, y []T) {
 			xg := x[(n*g.o+gi*g.og)*inP:]
 			wg := w[gi*g.og*rows:]
 			yg := y[(n*g.c+gi*g.cg)*outP : (n*g.c+(gi+1)*g.cg)*outP]
-			gemmT(true, false, rows, inP, g.og, 1, wg, rows, xg, inP, 0, col, inP)
+			gemmT(threads, true, false, rows, inP, g.og, 1, wg, rows, xg, inP, 0, col, inP)
 			for m := 0; m < g.cg; m++ {
 				v := T(0)
 				if bias != nil {

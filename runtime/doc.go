@@ -75,8 +75,9 @@
 //     (TestChainFusedEqualsUnfused, TestChainLayerKinds,
 //     TestChainThenGeneric). WritePlan (and `pixelgraph inspect`) says which
 //     path every node takes and why.
-//   - A Run keeps at most Options.Threads (default: SetThreads, else
-//     GOMAXPROCS) goroutines busy.
+//   - A Run keeps at most Options.Threads (default GOMAXPROCS) goroutines
+//     busy, the generic path's SGEMMs included. The package sets no
+//     process-wide state.
 //   - A Program is immutable after Compile and safe for concurrent Run calls.
 //     ctx is checked between nodes; a cancelled run returns ctx.Err().
 //   - The package never prints.

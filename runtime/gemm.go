@@ -72,7 +72,7 @@ func compileGemm(c *nodeCtx) (kernel, error) {
 					out.F32[i] *= float32(beta)
 				}
 			}
-			sgemm(transA, transB, m, n, k, float32(alpha), a.F32, lda, b.F32, ldb, 1, out.F32, n)
+			sgemm(rc.threads(), transA, transB, m, n, k, float32(alpha), a.F32, lda, b.F32, ldb, 1, out.F32, n)
 		case graph.Float64:
 			if cT != nil {
 				out.F64 = expandTo(cT.F64, cT.Shape, out.Shape)
@@ -155,7 +155,7 @@ func compileMatMul(c *nodeCtx) (kernel, error) {
 			oa, ob, oc := offA*m*k, offB*k*n, bi*m*n
 			switch a.DType {
 			case graph.Float32:
-				sgemm(false, false, m, n, k, 1, a.F32[oa:], k, b.F32[ob:], n, 0, out.F32[oc:], n)
+				sgemm(rc.threads(), false, false, m, n, k, 1, a.F32[oa:], k, b.F32[ob:], n, 0, out.F32[oc:], n)
 			case graph.Float64:
 				dgemm(false, false, m, n, k, 1, a.F64[oa:], k, b.F64[ob:], n, 0, out.F64[oc:], n)
 			default:

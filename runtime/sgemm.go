@@ -9,20 +9,20 @@ import (
 
 // This file is the one place that calls a BLAS: float32 products go to the
 // shared kernels' Sgemm (their blocked SGEMM in assembly, or gonum's at the
-// generic level; parallel over kernels.Threads() goroutines); float64 ones
+// generic level; parallel over the run's threads); float64 ones
 // to gonum.
 
 var blasImpl gonum.Implementation // pure Go; parallel for large matrices
 
-// sgemm computes C = alpha·op(A)·op(B) + beta·C for row-major float32
+// sgemm computes, on up to threads goroutines, C = alpha·op(A)·op(B) + beta·C for row-major float32
 // matrices: op(A) is (m,k), op(B) is (k,n), C is (m,n); lda, ldb, ldc are
 // row strides; transA/transB select op(X) = Xᵀ. Accumulates in float32.
 // With k = 0 it only scales C (kernels.Sgemm never reads A or B then).
-func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+func sgemm(threads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if m == 0 || n == 0 {
 		return
 	}
-	kernels.Sgemm(transA, transB, m, n, k, alpha, a, max(lda, 1), b, max(ldb, 1), beta, c, max(ldc, 1))
+	kernels.Sgemm(threads, transA, transB, m, n, k, alpha, a, max(lda, 1), b, max(ldb, 1), beta, c, max(ldc, 1))
 }
 
 // dgemm is sgemm for float64.
@@ -44,11 +44,12 @@ func trans(t bool) blas.Transpose {
 	return blas.NoTrans
 }
 
-// gemmT dispatches to sgemm or dgemm by element type.
-func gemmT[T float32 | float64](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+// gemmT dispatches to sgemm (on threads goroutines) or dgemm by element
+// type.
+func gemmT[T float32 | float64](threads int, transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	switch a := any(a).(type) {
 	case []float32:
-		sgemm(transA, transB, m, n, k, float32(alpha), a, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
+		sgemm(threads, transA, transB, m, n, k, float32(alpha), a, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
 	case []float64:
 		dgemm(transA, transB, m, n, k, float64(alpha), a, lda, any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
 	}

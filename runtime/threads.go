@@ -1,40 +1,12 @@
 package runtime
 
-import (
-	goruntime "runtime"
-	"sync/atomic"
-
-	"github.com/pixelgraph/pixelgraph/internal/kernels"
-)
-
-// threads is the package's goroutine budget per Run; 0 means GOMAXPROCS.
-var threads atomic.Int32
-
-// SetThreads sets how many goroutines a Run may keep busy (batch chunks,
-// bands of a conv, SGEMM panels); n < 1 restores the default,
-// runtime.GOMAXPROCS(0). It also sets the shared kernels' budget
-// (kernels.SetThreads), which the generic Gemm, MatMul and Conv use.
-// Options.Threads overrides it for one Program.
-func SetThreads(n int) {
-	if n < 1 {
-		n = 0
-	}
-	threads.Store(int32(n))
-	kernels.SetThreads(n)
-}
-
-// Threads returns the package's thread setting resolved: SetThreads's value,
-// or runtime.GOMAXPROCS(0).
-func Threads() int {
-	if n := int(threads.Load()); n > 0 {
-		return n
-	}
-	return goruntime.GOMAXPROCS(0)
-}
+import goruntime "runtime"
 
 // Options control Compile. The zero value is the default.
 type Options struct {
-	// Threads caps the goroutines of one Run; 0 means Threads().
+	// Threads caps the goroutines of one Run (batch chunks, bands of a conv,
+	// SGEMM panels); 0 means GOMAXPROCS. The package keeps no thread
+	// setting of its own: this is the one knob.
 	Threads int
 	// NoFusion runs every Relu and Add as its own pass instead of fusing it
 	// into a neighbouring Conv. Fusion is exact, so results are identical;
@@ -52,5 +24,5 @@ func (o Options) threads() int {
 	if o.Threads > 0 {
 		return o.Threads
 	}
-	return Threads()
+	return goruntime.GOMAXPROCS(0)
 }

@@ -19,7 +19,6 @@ import (
 	"github.com/pixelgraph/pixelgraph/internal/kernels"
 	"github.com/pixelgraph/pixelgraph/internal/kernels/peak"
 	"github.com/pixelgraph/pixelgraph/internal/ortlib"
-	"github.com/pixelgraph/pixelgraph/runtime"
 	"github.com/pixelgraph/pixelgraph/runtime/sample"
 )
 
@@ -111,10 +110,10 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 
-	// --threads governs every engine; restore the process's settings after.
+	// --threads governs every engine: the Go ones through GOMAXPROCS, the
+	// default of every library's Threads option (the command owns the
+	// process; restored after), ORT's and PyTorch's through their own.
 	defer goruntime.GOMAXPROCS(goruntime.GOMAXPROCS(f.threads))
-	runtime.SetThreads(f.threads)
-	defer runtime.SetThreads(0)
 
 	stop := b.watchRSS()
 	defer stop()

@@ -16,7 +16,6 @@ import (
 	"github.com/pixelgraph/pixelgraph/dataset"
 	"github.com/pixelgraph/pixelgraph/export"
 	"github.com/pixelgraph/pixelgraph/internal/deps"
-	"github.com/pixelgraph/pixelgraph/runtime"
 	"github.com/pixelgraph/pixelgraph/serve"
 )
 
@@ -74,8 +73,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return usagef("--drain must be > 0, got %v", f.drain)
 	}
 	if f.threads > 0 {
+		// the command owns the process: GOMAXPROCS is the libraries' default budget
 		goruntime.GOMAXPROCS(f.threads)
-		runtime.SetThreads(f.threads)
 	}
 	srv, err := newServer(e, &f)
 	if err != nil {

@@ -13,7 +13,7 @@ import "fmt"
 // may be nil to skip it; the others are overwritten, not accumulated.
 // A fused ReluOut is the caller's: pass dy already multiplied by (y > 0)
 // (ReluGrad); a fused Accumulate passes dy on to the accumulated input as is.
-// Work is split by image across ws.Threads (default Threads()) goroutines, each summing its own
+// Work is split by image across ws.Threads (default GOMAXPROCS) goroutines, each summing its own
 // partial dwp and db.
 func (pl *ConvPlan) Backward(ws *Workspace, dx, dwp, db, dy, x, wp []float32, n int, reluIn bool) {
 	pl.checkForward(dy, x, wp, nil, n)

@@ -172,8 +172,8 @@ func TestBackward(t *testing.T) {
 						wp := pl.Pack(nil, w)
 						dx := randSlice(9, len(x)) // garbage: Backward overwrites
 						dwp, db := randSlice(10, len(wp)), randSlice(11, p.Out)
-						var ws Workspace
-						withThreads(t, threads, func() { pl.Backward(&ws, dx, dwp, db, dy, x, wp, n, reluIn) })
+						ws := Workspace{Threads: threads}
+						pl.Backward(&ws, dx, dwp, db, dy, x, wp, n, reluIn)
 						terms := n * pl.OH * pl.OW // terms in each dw and db sum
 						closeTo(t, "db", db, rdb, sb, terms)
 						closeTo(t, "dw", pl.Unpack(nil, dwp), rdw, sw, terms)

@@ -62,13 +62,10 @@ func BenchmarkSgemm(b *testing.B) {
 					defer useEngine(e)()
 					b.Logf("backend: %s", Backend())
 					a, bb, c := randSlice(1, m*k), randSlice(2, k*n), make([]float32, m*n)
-					var cpu *testenv.CPUMeter
-					withThreads(b, threads, func() {
-						cpu = testenv.StartCPU(b)
-						for b.Loop() {
-							Sgemm(false, false, m, n, k, 1, a, k, bb, n, 0, c, n)
-						}
-					})
+					cpu := testenv.StartCPU(b)
+					for b.Loop() {
+						Sgemm(threads, false, false, m, n, k, 1, a, k, bb, n, 0, c, n)
+					}
 					gflop := 2 * float64(m*n*k) * float64(b.N) / 1e9
 					b.ReportMetric(gflop/b.Elapsed().Seconds(), "GFLOP/s")
 					cpu.Report(gflop, "GFLOP/s")
@@ -105,23 +102,21 @@ func BenchmarkConv(b *testing.B) {
 				wp, bias := pl.Pack(nil, randSlice(2, pl.WSize())), randSlice(3, l.out)
 				dx, dwp, db := make([]float32, len(x)), make([]float32, len(wp)), make([]float32, l.out)
 				wd := pl.PackDirect(nil, randSlice(2, pl.WSize()))
-				var ws Workspace
+				ws := Workspace{Threads: 1}
 				f := Fuse{ReluIn: l.reluIn, ReluOut: l.relu}
 				gemms := 1.0 // forward: one product; backward: dw and dx
 				cpu := testenv.StartCPU(b)
-				withThreads(b, 1, func() {
-					for b.Loop() {
-						switch dir {
-						case "fwd":
-							pl.Forward(&ws, y, x, wp, bias, n, f)
-						case "nhwc":
-							pl.ForwardNHWC(&ws, y, x, wd, bias, n, f)
-						default:
-							gemms = 2
-							pl.Backward(&ws, dx, dwp, db, y, x, wp, n, l.reluIn)
-						}
+				for b.Loop() {
+					switch dir {
+					case "fwd":
+						pl.Forward(&ws, y, x, wp, bias, n, f)
+					case "nhwc":
+						pl.ForwardNHWC(&ws, y, x, wd, bias, n, f)
+					default:
+						gemms = 2
+						pl.Backward(&ws, dx, dwp, db, y, x, wp, n, l.reluIn)
 					}
-				})
+				}
 				gflop := gemms * 2 * float64(l.out*pl.K*pl.OH*pl.OW*n) * float64(b.N) / 1e9
 				b.ReportMetric(gflop/b.Elapsed().Seconds(), "GFLOP/s")
 				b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "img/s")
@@ -156,14 +151,12 @@ func BenchmarkSeedForward(b *testing.B) {
 				b.Run(fmt.Sprintf("%s/batch%d/sub%d/t%d", layout, n, sub, threads), func(b *testing.B) {
 					s.sub, s.nhwc = sub, nhwc
 					x := randSlice(1, n*cfg.Channels*cfg.Height*cfg.Width)
-					var cpu *testenv.CPUMeter
-					withThreads(b, threads, func() {
-						s.forward(x, n) // size the buffers
-						cpu = testenv.StartCPU(b)
-						for b.Loop() {
-							s.forward(x, n)
-						}
-					})
+					s.threads = threads
+					s.forward(x, n) // size the buffers
+					cpu := testenv.StartCPU(b)
+					for b.Loop() {
+						s.forward(x, n)
+					}
 					b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "img/s")
 					b.ReportMetric(s.liveFlops()*float64(n*b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 					cpu.Report(float64(n*b.N), "img/s")

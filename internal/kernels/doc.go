@@ -43,7 +43,7 @@
 // avx2 levels (and to the C kernels they replaced), whatever the split
 // between threads. The generic level sums in other orders (float32
 // rounding apart). The blocked SGEMM (sgemm_blocked.go) packs its operands
-// BLIS-style; Threads() goroutines split its columns.
+// BLIS-style; the caller's thread budget splits its columns.
 //
 // # Layouts and invariants
 //

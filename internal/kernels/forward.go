@@ -16,7 +16,7 @@ type Fuse struct {
 //
 // x is (N,C,H,W), wp is the packed weight (O, C·T) made by Pack, b is (O) or
 // nil, y is (N,O,OH,OW). Only live taps are gathered and multiplied. Work is
-// split into (image, band of output rows) units across ws.Threads (default Threads()) goroutines.
+// split into (image, band of output rows) units across ws.Threads (default GOMAXPROCS) goroutines.
 func (pl *ConvPlan) Forward(ws *Workspace, y, x, wp, b []float32, n int, f Fuse) {
 	pl.checkForward(y, x, wp, b, n)
 	threads := ws.threads()

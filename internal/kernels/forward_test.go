@@ -77,14 +77,6 @@ func (c convCase) plan(t *testing.T) *ConvPlan {
 
 var fuses = []Fuse{{}, {ReluIn: true}, {ReluOut: true}, {ReluIn: true, Accumulate: true, ReluOut: true}, {Accumulate: true}}
 
-// withThreads runs f with SetThreads(n), restoring the setting after.
-func withThreads(t testing.TB, n int, f func()) {
-	old := Threads()
-	SetThreads(n)
-	defer SetThreads(old)
-	f()
-}
-
 func TestForward(t *testing.T) {
 	for ci, c := range convCases() {
 		for _, n := range []int{1, 3} {
@@ -99,7 +91,8 @@ func TestForward(t *testing.T) {
 						y := append([]float32(nil), d.y0...)
 						wp := pl.Pack(nil, deadNaN(d.w, p.KH*p.KW, p.Taps))
 						var ws Workspace
-						withThreads(t, threads, func() { pl.Forward(&ws, y, d.x, wp, d.b, n, f) })
+						ws.Threads = threads
+						pl.Forward(&ws, y, d.x, wp, d.b, n, f)
 						closeTo(t, "y", y, d.want, d.s, pl.K)
 					})
 				}
@@ -172,17 +165,15 @@ func TestForwardSteadyStateAllocs(t *testing.T) {
 	pl := c.plan(t)
 	x, y := randSlice(1, 4*pl.XSize()), make([]float32, 4*pl.YSize())
 	wp, b := pl.Pack(nil, randSlice(2, pl.WSize())), randSlice(3, 8)
-	var ws Workspace
-	withThreads(t, 1, func() {
-		f := Fuse{ReluIn: true, ReluOut: true}
-		if a := testing.AllocsPerRun(10, func() { pl.Forward(&ws, y, x, wp, b, 4, f) }); a != 0 {
-			t.Errorf("Forward allocates %v times per call, want 0", a)
-		}
-		dx, dwp, db := make([]float32, len(x)), make([]float32, len(wp)), make([]float32, 8)
-		if a := testing.AllocsPerRun(10, func() { pl.Backward(&ws, dx, dwp, db, y, x, wp, 4, true) }); a != 0 {
-			t.Errorf("Backward allocates %v times per call, want 0", a)
-		}
-	})
+	ws := Workspace{Threads: 1}
+	f := Fuse{ReluIn: true, ReluOut: true}
+	if a := testing.AllocsPerRun(10, func() { pl.Forward(&ws, y, x, wp, b, 4, f) }); a != 0 {
+		t.Errorf("Forward allocates %v times per call, want 0", a)
+	}
+	dx, dwp, db := make([]float32, len(x)), make([]float32, len(wp)), make([]float32, 8)
+	if a := testing.AllocsPerRun(10, func() { pl.Backward(&ws, dx, dwp, db, y, x, wp, 4, true) }); a != 0 {
+		t.Errorf("Backward allocates %v times per call, want 0", a)
+	}
 }
 
 func TestPackUnpack(t *testing.T) {

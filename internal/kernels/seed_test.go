@@ -39,7 +39,7 @@ func newConvLayer(t testing.TB, g *graph.Graph, name string, h, w int) convLayer
 //	logits = logits(out2(relu(out1(relu(h)))))
 //
 // It runs image-major: the batch is cut into chunks of sub images, and each
-// of Threads() goroutines runs the whole chain on one chunk at a time with
+// of threads goroutines runs the whole chain on one chunk at a time with
 // its own activations and Workspace{Threads: 1}, so that a chunk's
 // activations stay in L2 from one layer to the next.
 type seedNet struct {
@@ -48,6 +48,7 @@ type seedNet struct {
 	a, b, c            []convLayer
 	out1, out2, logits convLayer
 	sub                int  // images per chunk; 0: the whole batch
+	threads            int  // goroutines; 0: GOMAXPROCS
 	nhwc               bool // activations channels-last, convs by ForwardNHWC
 	workers            []*seedWorker
 	out                []float32
@@ -87,12 +88,12 @@ func (s *seedNet) forward(x []float32, n int) []float32 {
 	inSize, outSize := s.in.pl.XSize(), s.logits.pl.YSize()
 	s.out = grow(s.out, n*outSize)
 	chunks := (n + sub - 1) / sub
-	threads := min(Threads(), chunks)
+	threads := min(threadsOr(s.threads), chunks)
 	for len(s.workers) < threads {
 		s.workers = append(s.workers, &seedWorker{ws: Workspace{Threads: 1}})
 	}
-	if threads == 1 { // one chunk at a time with the package's threads inside each conv
-		s.workers[0].ws.Threads = 0
+	if threads == 1 { // one chunk at a time with all the threads inside each conv
+		s.workers[0].ws.Threads = s.threads
 	}
 	run := func(w *seedWorker, c int) {
 		i0, i1 := c*sub, min((c+1)*sub, n)
@@ -215,18 +216,16 @@ func TestSeedNetMatchesGraph(t *testing.T) {
 	for _, threads := range []int{1, 2} {
 		for _, sub := range []int{0, 1} {
 			for _, nhwc := range []bool{false, true} {
-				withThreads(t, threads, func() {
-					s := newSeedNet(t, cfg)
-					s.sub, s.nhwc = sub, nhwc
-					got := s.forward(x, n)
-					got64 := make([]float64, len(got))
-					for i, v := range got {
-						got64[i] = float64(v)
-					}
-					if !testenv.AllClose(t, got64, want, 1e-4, 0, "threads %d, sub %d, nhwc %v: logits", threads, sub, nhwc) {
-						t.FailNow()
-					}
-				})
+				s := newSeedNet(t, cfg)
+				s.sub, s.nhwc, s.threads = sub, nhwc, threads
+				got := s.forward(x, n)
+				got64 := make([]float64, len(got))
+				for i, v := range got {
+					got64[i] = float64(v)
+				}
+				if !testenv.AllClose(t, got64, want, 1e-4, 0, "threads %d, sub %d, nhwc %v: logits", threads, sub, nhwc) {
+					t.FailNow()
+				}
 			}
 		}
 	}

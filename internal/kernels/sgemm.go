@@ -4,30 +4,20 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
-	"sync/atomic"
 )
 
-// threads is the number of goroutines the kernels of this package use.
-var threads atomic.Int32
-
-func init() {
-	threads.Store(int32(runtime.GOMAXPROCS(0)))
-}
-
-// SetThreads sets how many goroutines this package's kernels (Sgemm, Conv
-// forward and backward) use; n < 1 means runtime.GOMAXPROCS(0). Under the
-// openblas build tag OpenBLAS itself is kept at one thread per call
+// threadsOr resolves a thread budget: n, or GOMAXPROCS when n < 1. The
+// package keeps no thread setting of its own: every call is given its
+// budget (Sgemm's threads, Workspace.Threads). Under the openblas build
+// tag OpenBLAS itself is kept at one thread per call
 // (openblas_set_num_threads(1), process-wide): the parallelism is ours, so
 // that goroutines and BLAS threads never oversubscribe the cores.
-func SetThreads(n int) {
-	if n < 1 {
-		n = runtime.GOMAXPROCS(0)
+func threadsOr(n int) int {
+	if n > 0 {
+		return n
 	}
-	threads.Store(int32(n))
+	return runtime.GOMAXPROCS(0)
 }
-
-// Threads returns the number of goroutines set by SetThreads.
-func Threads() int { return int(threads.Load()) }
 
 // Backend names the SGEMM implementation in force: "avx512" or "avx2" (this
 // package's blocked SGEMM, see sgemm_blocked.go), "gonum (pure Go)" at the
@@ -69,13 +59,14 @@ func sgemmWith(bufs *gemmBufs, transA, transB bool, m, n, k int, alpha float32, 
 // BLAS's sgemm: op(a) is (m,k), op(b) is (k,n), c is (m,n); a is (m,lda) or,
 // transposed, (k,lda); lda, ldb, ldc are row strides. With beta == 0, c is
 // not read (NaNs in it do not propagate). Large products are split by
-// columns across Threads() goroutines. Bad sizes panic, as in gonum's blas.
-func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+// columns across up to threads goroutines (threads < 1: GOMAXPROCS). Bad
+// sizes panic, as in gonum's blas.
+func Sgemm(threads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	checkGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
 	if m == 0 || n == 0 {
 		return
 	}
-	t := Threads()
+	t := threadsOr(threads)
 	const minFlopsPerThread = 1 << 22 // below ~4 MFLOP a goroutine costs more than it saves
 	if t > 1 && 2*m*n*k >= t*minFlopsPerThread && n >= 32*t {
 		sgemmColumns(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)

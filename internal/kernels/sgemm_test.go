@@ -67,9 +67,7 @@ func TestSgemm(t *testing.T) {
 					b := randSlice(2, max(0, (br-1)*ldb+bc))
 					c := randSlice(3, (tc.m-1)*ldc+tc.n)
 					want, s := refGemm(tr[0], tr[1], tc.m, tc.n, tc.k, float64(tc.alpha), a, lda, b, ldb, float64(tc.beta), c, ldc)
-					withThreads(t, threads, func() {
-						Sgemm(tr[0], tr[1], tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, tc.beta, c, ldc)
-					})
+					Sgemm(threads, tr[0], tr[1], tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, tc.beta, c, ldc)
 					got := make([]float32, 0, tc.m*tc.n)
 					for i := 0; i < tc.m; i++ {
 						got = append(got, c[i*ldc:i*ldc+tc.n]...)
@@ -87,7 +85,7 @@ func TestSgemmBadSizesPanic(t *testing.T) {
 			t.Errorf("recover() = %v, want a kernels.Sgemm panic", r)
 		}
 	}()
-	Sgemm(false, false, 2, 2, 2, 1, make([]float32, 3), 2, make([]float32, 4), 2, 0, make([]float32, 4), 2)
+	Sgemm(1, false, false, 2, 2, 2, 1, make([]float32, 3), 2, make([]float32, 4), 2, 0, make([]float32, 4), 2)
 }
 
 func TestBackend(t *testing.T) {

@@ -9,8 +9,8 @@ import "sync"
 // time (use one per concurrent caller).
 type Workspace struct {
 	// Threads caps the goroutines of calls using this workspace; 0 means
-	// the package's Threads(). Callers that already run one workspace per
-	// goroutine (a batch split at the graph level) set 1.
+	// GOMAXPROCS. Callers that already run one workspace per goroutine (a
+	// batch split at the graph level) set 1.
 	Threads int
 
 	workers []workerBuf
@@ -42,10 +42,7 @@ func (ws *Workspace) worker(i int) *workerBuf {
 
 // threads is the number of goroutines a call with ws may use.
 func (ws *Workspace) threads() int {
-	if ws.Threads > 0 {
-		return ws.Threads
-	}
-	return Threads()
+	return threadsOr(ws.Threads)
 }
 
 // job is one batch of independent units of work; run(w, u) does unit u on
