@@ -19,7 +19,8 @@ type ConvParams struct {
 	Pads     [4]int // top, left, bottom, right (ONNX's begin/end order)
 	// Taps lists the live taps (ky·KW+kx), strictly increasing; nil means
 	// all KH·KW. Dead taps are never read from the weight nor multiplied, and
-	// their weight gradient is exactly 0. See LiveTaps and LiveTapsOf.
+	// their weight gradient is exactly 0. The engines take them
+	// from the layer plan (internal/layers.Taps).
 	Taps []int
 }
 
