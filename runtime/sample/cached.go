@@ -62,27 +62,23 @@ func cached(ctx context.Context, pl *plan, geo Geometry, opts Options, known []i
 						return
 					}
 				}
-				for _, o := range pl.pre {
-					o.apply(s, p)
-				}
-				logits, x := s.at(pl.output, p), s.at(pl.input, p)
-				for i := lo; i < hi; i++ {
-					var l int
-					if p < rows*pl.w {
-						l = int(known[i*px+p])
-					} else {
-						var nr bool
-						l, nr = Categorical(logits[(i-lo)*q:], 1, q, opts.Temperature, u[i][p])
-						if nr {
-							near[w] = append(near[w], i*px+p)
+				pl.step(s, p, func() {
+					logits, x := s.at(pl.output, p), s.at(pl.input, p)
+					for i := lo; i < hi; i++ {
+						var l int
+						if p < rows*pl.w {
+							l = int(known[i*px+p])
+						} else {
+							var nr bool
+							l, nr = Categorical(logits[(i-lo)*q:], 1, q, opts.Temperature, u[i][p])
+							if nr {
+								near[w] = append(near[w], i*px+p)
+							}
 						}
+						res.Levels[i*px+p] = int32(l)
+						x[(i-lo)*pl.inC] = float32(l) * scale
 					}
-					res.Levels[i*px+p] = int32(l)
-					x[(i-lo)*pl.inC] = float32(l) * scale
-				}
-				for _, o := range pl.post {
-					o.apply(s, p)
-				}
+				})
 				report(w, p+1)
 			}
 		}()

@@ -27,15 +27,17 @@ type convTap struct {
 // causality: a tap may read a position before the output pixel, or the
 // pixel itself; reading the pixel itself of a value that already depends on
 // input pixel p (the input, or a layer that saw it) makes the output depend
-// on it too.
-func (pl *plan) conv(lp *layers.Plan, l *layers.Layer, x *vinfo, newSlot func(int, int) *vinfo) (op, *vinfo, error) {
+// on it too. A value computed a row ahead (x.row) may be read anywhere in
+// its row or the rows above; a layer computed a row ahead (row) reads the
+// rows above of the others.
+func (pl *plan) conv(lp *layers.Plan, l *layers.Layer, x *vinfo, row bool, newSlot func(int, int) *vinfo) (op, *vinfo, error) {
 	n, c := l.Node, l.Conv
 	if !c.Aligned() {
 		return nil, nil, &UnsupportedError{Node: n.Name, Op: n.Op,
 			Reason: fmt.Sprintf("strides %v, pads %v; only stride 1 and size-preserving pads keep positions aligned", c.Stride, c.Pads)}
 	}
 	xname := lp.Values[l.In[0]].V.Name
-	out := &vinfo{c: c.O}
+	out := &vinfo{c: c.O, row: row}
 	cop := &convOp{in: x.slot, ci: c.C, co: c.O}
 	if c.B != nil {
 		cop.bias = c.B.F32
@@ -55,7 +57,17 @@ func (pl *plan) conv(lp *layers.Plan, l *layers.Layer, x *vinfo, newSlot func(in
 		cerr := func(reason string) *CausalityError {
 			return &CausalityError{Node: n.Name, Op: n.Op, Input: xname, Row: t / c.KW, Col: t % c.KW, Offset: off, Reason: reason}
 		}
+		unsup := func(format string, args ...any) (op, *vinfo, error) {
+			return nil, nil, &UnsupportedError{Node: n.Name, Op: n.Op, Reason: fmt.Sprintf("tap (%d,%d) reads %s at offset (%+d,%+d): ",
+				t/c.KW, t%c.KW, xname, off.Dy, off.Dx) + fmt.Sprintf(format, args...)}
+		}
 		switch {
+		case row && (x.row && off.Dy > 0 || !x.row && off.Dy >= 0):
+			return unsup("a layer computed a row ahead cannot read a row that is not computed yet")
+		case row:
+		case x.row && off.Dy > 0:
+			return unsup("a row below, computed a row ahead only")
+		case x.row:
 		case after(off) && x.slot == pl.input:
 			return nil, nil, cerr("it sees an input pixel after the output pixel")
 		case after(off):
@@ -67,11 +79,15 @@ func (pl *plan) conv(lp *layers.Plan, l *layers.Layer, x *vinfo, newSlot func(in
 				out.cause = cerr("the output pixel sees its own input pixel (the first layer needs mask A)")
 			}
 		}
-		pl.ring[x.slot] = max(pl.ring[x.slot], 1-(off.Dy*pl.w+off.Dx))
+		back := 1 - (off.Dy*pl.w + off.Dx) // positions back from the newest one needed
+		if x.row {
+			back += pl.w - 1 // the newest one written is the end of the row
+		}
+		pl.ring[x.slot] = max(pl.ring[x.slot], back)
 		cop.taps = append(cop.taps, convTap{off: off, w: packed})
 	}
 	s := newSlot(l.Out, c.O)
-	s.own, s.cause = out.own, out.cause
+	s.own, s.cause, s.row = out.own, out.cause, row
 	cop.out = s.slot
 	return cop, s, nil
 }

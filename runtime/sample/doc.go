@@ -9,7 +9,11 @@
 //   - Cached: the graph is compiled into an incremental plan that computes,
 //     at pixel p, every layer at position p only, from cached activations of
 //     earlier positions (a ring buffer per layer, as deep as its furthest
-//     tap reaches back): a whole image costs about one forward pass.
+//     tap reaches back): a whole image costs about one forward pass. A layer
+//     whose row y depends on the rows above only (its reach, layers.Reach:
+//     a Gated PixelCNN's vertical stack) is computed a whole row at a time,
+//     once the rows above are drawn, so the layers reading it may read it
+//     right of the pixel.
 //
 // Invariants:
 //   - Draws. Pixel p of image i uses the p-th Float64 of

@@ -11,8 +11,10 @@ import (
 
 // plan is a graph's layer plan (internal/layers) compiled for incremental
 // evaluation: every activation is a slot holding, per position, the
-// channels of every image; pre ops compute position p before pixel p is
-// sampled, post ops after it is written.
+// channels of every image; row ops compute a whole row y when rows above
+// it are drawn (values whose reach is rows above only: layers.Reach
+// RowAhead, the vertical stack of a Gated PixelCNN), pre ops compute
+// position p before pixel p is sampled, post ops after it is written.
 type plan struct {
 	h, w, pixels int
 	input        int // slot of the graph input
@@ -22,8 +24,28 @@ type plan struct {
 	chans        []int // channels per slot
 	// ring is how many positions of a slot are kept: 1 + the furthest
 	// position back any tap reads it (positions live in a ring buffer).
-	ring      []int
-	pre, post []op
+	ring            []int
+	rows, pre, post []op
+}
+
+// step runs the plan's ops for position p of a state whose pixels before p
+// are set: at the start of a row, the row ops for the whole row; then the
+// pre ops; then draw (which sets pixel p); then the post ops.
+func (pl *plan) step(s *state, p int, draw func()) {
+	if p%pl.w == 0 {
+		for _, o := range pl.rows {
+			for q := p; q < p+pl.w; q++ {
+				o.apply(s, q)
+			}
+		}
+	}
+	for _, o := range pl.pre {
+		o.apply(s, p)
+	}
+	draw()
+	for _, o := range pl.post {
+		o.apply(s, p)
+	}
 }
 
 // op evaluates one layer at one position for every image of a state.
@@ -39,6 +61,9 @@ type vinfo struct {
 	// can only be computed after pixel p is sampled); cause says where.
 	own   bool
 	cause *CausalityError
+	// row reports that row y of the value depends on rows above y only: it
+	// is computed a row ahead, at the start of row y.
+	row bool
 }
 
 // sampleFusions are the plan rules the cached sampler runs: the gate is one
@@ -97,9 +122,13 @@ func compile(g *graph.Graph) (*plan, error) {
 		if err != nil {
 			return nil, err
 		}
-		if vi.own {
+		switch {
+		case vi.row:
+			pl.rows = append(pl.rows, o)
+			pl.ring[vi.slot] = max(pl.ring[vi.slot], pl.w) // a row is written at once
+		case vi.own:
 			pl.post = append(pl.post, o)
-		} else {
+		default:
 			pl.pre = append(pl.pre, o)
 		}
 	}
@@ -151,7 +180,8 @@ func needed(lp *layers.Plan, out int) []bool {
 func (pl *plan) layer(lp *layers.Plan, l *layers.Layer, info []*vinfo, newSlot func(int, int) *vinfo) (op, *vinfo, error) {
 	n := l.Node
 	ins := make([]*vinfo, len(l.In))
-	vi := &vinfo{}
+	row := lp.Values[l.Out].Reach.RowAhead()
+	vi := &vinfo{row: row}
 	for i, id := range l.In {
 		if id < 0 {
 			continue
@@ -162,17 +192,20 @@ func (pl *plan) layer(lp *layers.Plan, l *layers.Layer, info []*vinfo, newSlot f
 		if ins[i].own && !vi.own {
 			vi.own, vi.cause = true, ins[i].cause
 		}
+		if l.Kind != layers.Conv && ins[i].row {
+			pl.ring[ins[i].slot] = max(pl.ring[ins[i].slot], pl.w) // read at p, written to the row's end
+		}
 	}
 	switch l.Kind {
 	case layers.Conv:
-		return pl.conv(lp, l, ins[0], newSlot)
+		return pl.conv(lp, l, ins[0], row, newSlot)
 	case layers.Unary:
 		s := newSlot(l.Out, ins[0].c)
-		s.own, s.cause = vi.own, vi.cause
+		s.own, s.cause, s.row = vi.own, vi.cause, row
 		return &unaryOp{kind: l.Op, in: ins[0].slot, out: s.slot, c: ins[0].c}, s, nil
 	case layers.Gate:
 		s := newSlot(l.Out, ins[0].c)
-		s.own, s.cause = vi.own, vi.cause
+		s.own, s.cause, s.row = vi.own, vi.cause, row
 		return &gateOp{a: ins[0].slot, b: ins[1].slot, out: s.slot}, s, nil
 	}
 	var ops [2]operand
@@ -190,6 +223,6 @@ func (pl *plan) layer(lp *layers.Plan, l *layers.Layer, info []*vinfo, newSlot f
 		ops[k] = operand{slot: -1, data: layers.Expand(l.Const, c, pl.h, pl.w), sc: pl.h * pl.w, sy: pl.w, sx: 1}
 	}
 	s := newSlot(l.Out, c)
-	s.own, s.cause = vi.own, vi.cause
+	s.own, s.cause, s.row = vi.own, vi.cause, row
 	return &binaryOp{kind: l.Op, a: ops[0], b: ops[1], out: s.slot, c: c}, s, nil
 }

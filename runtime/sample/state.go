@@ -37,12 +37,7 @@ func (pl *plan) forward(x []float32, n int) []float32 {
 				in[i*pl.inC+c] = x[(i*pl.inC+c)*px+p]
 			}
 		}
-		for _, o := range pl.pre {
-			o.apply(s, p)
-		}
-		for _, o := range pl.post {
-			o.apply(s, p)
-		}
+		pl.step(s, p, func() {})
 		l := s.at(pl.output, p)
 		for i := 0; i < n; i++ {
 			for c := 0; c < pl.outC; c++ {
