@@ -31,10 +31,12 @@ func BenchmarkBrowserSeedModel(b *testing.B) {
 	var ort, wasm, server []float64
 	for i := 0; b.Loop(); i++ {
 		seed := i + 1
-		r := pageResult(b, ctx, fmt.Sprintf("%s/?mode=browser&n=1&seed=%d", base, seed), 10*time.Minute)
-		ort, server = append(ort, r.MS), append(server, r.ServerMS)
-		r = pageResult(b, ctx, fmt.Sprintf("%s/?mode=wasm&n=1&seed=%d", base, seed), 10*time.Minute)
+		ro := pageResult(b, ctx, fmt.Sprintf("%s/?mode=browser&n=1&seed=%d", base, seed), 10*time.Minute)
+		ort, server = append(ort, ro.MS), append(server, ro.ServerMS)
+		r := pageResult(b, ctx, fmt.Sprintf("%s/?mode=wasm&n=1&seed=%d", base, seed), 10*time.Minute)
 		wasm = append(wasm, r.MS)
+		// The two engines drew the same image (up to near-boundary draws).
+		compareDraws(b, "onnxruntime-web vs WASM", flat(ro.Levels), flat(r.Levels), ro.NearBoundary, r.NearBoundary, s.geo.H*s.geo.W)
 		b.Logf("seed %d: onnxruntime-web naive %.0f ms, WASM cached %.0f ms (%.1fx), server cached %.0f ms", seed, ort[i], wasm[i], ort[i]/wasm[i], r.ServerMS)
 	}
 	slices.Sort(ort)
