@@ -154,7 +154,8 @@ func (b *Builder) Input(name string, channels, height, width int) *Value {
 type ConvSpec struct {
 	Name     string   // layer name inside the scope; default a counter ("conv3")
 	Out      int      // output channels (required, > 0)
-	Kernel   int      // square kernel size (required, > 0)
+	Kernel   int      // square kernel size (required, > 0); the kernel's height when Width is set
+	Width    int      // kernel width of a k×w kernel (the horizontal stack's 1×k); default Kernel
 	Stride   int      // default 1
 	Dilation int      // default 1
 	Pad      int      // symmetric padding on every side, default 0
@@ -196,26 +197,38 @@ func (b *Builder) Conv(x *Value, s ConvSpec) *Value {
 	if s.Pads != nil {
 		pads = *s.Pads
 	}
+	kh, kw := s.Kernel, s.Width
+	if kw == 0 {
+		kw = kh
+	}
+	same := [4]int{SamePad(kh, s.Dilation), SamePad(kw, s.Dilation), SamePad(kh, s.Dilation), SamePad(kw, s.Dilation)}
 	switch {
 	case s.Out <= 0:
 		b.failf(where, "output channels must be > 0, got %d", s.Out)
-	case s.Kernel <= 0:
-		b.failf(where, "kernel must be > 0, got %d", s.Kernel)
+	case s.Kernel <= 0 || kw <= 0:
+		b.failf(where, "kernel must be > 0, got %dx%d", kh, kw)
 	case s.Stride < 0 || s.Dilation < 0:
 		b.failf(where, "stride and dilation must be > 0, got stride %d, dilation %d", s.Stride, s.Dilation)
 	case pads[0] < 0 || pads[1] < 0 || pads[2] < 0 || pads[3] < 0:
 		b.failf(where, "pads must be >= 0, got %v", pads)
-	case s.Mask != MaskNone && s.Mask != MaskA && s.Mask != MaskB:
+	case !s.Mask.Valid():
 		b.failf(where, "unknown mask %v", s.Mask)
-	case s.Mask != MaskNone && s.Kernel%2 == 0:
+	case s.Mask != MaskNone && (kh%2 == 0 || kw%2 == 0) && kh == kw:
 		b.failf(where, "mask %v needs an odd kernel, got %d", s.Mask, s.Kernel)
-	case s.Mask == MaskA && s.Kernel == 1:
-		b.failf(where, "mask A on a 1x1 kernel hides every tap")
+	case s.Mask != MaskNone && (kh%2 == 0 || kw%2 == 0):
+		b.failf(where, "mask %v needs an odd kernel, got %dx%d", s.Mask, kh, kw)
+	case s.Mask != MaskNone && Live(s.Mask, kh, kw) == 0 && kh == kw:
+		b.failf(where, "mask %v on a %dx%d kernel hides every tap", s.Mask, kh, kw)
+	case s.Mask != MaskNone && Live(s.Mask, kh, kw) == 0:
+		b.failf(where, "mask %v on a %dx%d kernel hides every tap", s.Mask, kh, kw)
 	case s.Mask != MaskNone && s.Stride != 1:
 		b.failf(where, "mask %v needs stride 1 to stay causal, got %d", s.Mask, s.Stride)
-	case s.Mask != MaskNone && (pads[0] != SamePad(s.Kernel, s.Dilation) || pads[1] != pads[0] || pads[2] != pads[0] || pads[3] != pads[0]):
+	case s.Mask != MaskNone && kh == kw && pads != same:
 		b.failf(where, "mask %v needs same padding %d on every side so the centre tap is the output pixel, got %v",
-			s.Mask, SamePad(s.Kernel, s.Dilation), pads)
+			s.Mask, same[0], pads)
+	case s.Mask != MaskNone && pads != same:
+		b.failf(where, "mask %v needs same padding %v (top, left, bottom, right) so the centre tap is the output pixel, got %v",
+			s.Mask, same, pads)
 	case len(x.Shape) != 4:
 		b.failf(where, "input %s must be (N,C,H,W), got %s", x.Name, x.TypeString())
 	}
@@ -223,19 +236,24 @@ func (b *Builder) Conv(x *Value, s ConvSpec) *Value {
 		return nil
 	}
 	c, h, w := x.Shape[1], x.Shape[2], x.Shape[3]
-	span := s.Dilation*(s.Kernel-1) + 1
-	oh := (h+pads[0]+pads[2]-span)/s.Stride + 1
-	ow := (w+pads[1]+pads[3]-span)/s.Stride + 1
-	if h+pads[0]+pads[2] < span || w+pads[1]+pads[3] < span {
-		b.failf(where, "kernel %d (dilation %d) spans %d pixels, more than the padded input %dx%d of %s",
-			s.Kernel, s.Dilation, span, h+pads[0]+pads[2], w+pads[1]+pads[3], x.Name)
+	spanH, spanW := s.Dilation*(kh-1)+1, s.Dilation*(kw-1)+1
+	oh := (h+pads[0]+pads[2]-spanH)/s.Stride + 1
+	ow := (w+pads[1]+pads[3]-spanW)/s.Stride + 1
+	if h+pads[0]+pads[2] < spanH || w+pads[1]+pads[3] < spanW {
+		if kh == kw {
+			b.failf(where, "kernel %d (dilation %d) spans %d pixels, more than the padded input %dx%d of %s",
+				s.Kernel, s.Dilation, spanH, h+pads[0]+pads[2], w+pads[1]+pads[3], x.Name)
+		} else {
+			b.failf(where, "kernel %dx%d (dilation %d) spans %dx%d pixels, more than the padded input %dx%d of %s",
+				kh, kw, s.Dilation, spanH, spanW, h+pads[0]+pads[2], w+pads[1]+pads[3], x.Name)
+		}
 		return nil
 	}
 	if !b.claim(where, where) || !b.claim(where, where+"/W") {
 		return nil
 	}
 	W := &Value{Name: where + "/W", DType: Float32, Mask: s.Mask,
-		Const: NewFloat32([]int{s.Out, c, s.Kernel, s.Kernel}, b.st.init.glorot(where+"/W", s.Out, c, s.Kernel))}
+		Const: NewFloat32([]int{s.Out, c, kh, kw}, b.st.init.glorot(where+"/W", s.Out, c, kh, kw))}
 	W.Shape = W.Const.Shape
 	if err := ApplyMask(W); err != nil {
 		b.fail(where, err)
@@ -248,16 +266,16 @@ func (b *Builder) Conv(x *Value, s ConvSpec) *Value {
 			return nil
 		}
 		B := &Value{Name: where + "/B", DType: Float32,
-			Const: NewFloat32([]int{s.Out}, b.st.init.bias(where+"/B", c*s.Kernel*s.Kernel, s.Out))}
+			Const: NewFloat32([]int{s.Out}, b.st.init.bias(where+"/B", c*kh*kw, s.Out))}
 		B.Shape = B.Const.Shape
 		b.st.g.Inits = append(b.st.g.Inits, B)
 		inputs = append(inputs, B)
 	}
-	k, d, st := int64(s.Kernel), int64(s.Dilation), int64(s.Stride)
+	d, st := int64(s.Dilation), int64(s.Stride)
 	n := &Node{Name: where, Op: "Conv", Inputs: inputs, Attrs: []Attr{
 		{Name: "dilations", Type: AttrInts, Ints: []int64{d, d}},
 		{Name: "group", Type: AttrInt, I: 1},
-		{Name: "kernel_shape", Type: AttrInts, Ints: []int64{k, k}},
+		{Name: "kernel_shape", Type: AttrInts, Ints: []int64{int64(kh), int64(kw)}},
 		{Name: "pads", Type: AttrInts, Ints: []int64{int64(pads[0]), int64(pads[1]), int64(pads[2]), int64(pads[3])}},
 		{Name: "strides", Type: AttrInts, Ints: []int64{st, st}},
 	}}
@@ -301,6 +319,15 @@ func (b *Builder) Add(x, y *Value) *Value {
 func (b *Builder) Gate(a, c *Value) *Value {
 	where, ok := b.pair("gate", a, c, "/tanh", "/sigmoid")
 	if !ok {
+		return nil
+	}
+	return b.gateAt(where, a, c)
+}
+
+// gateAt emits the gate's Tanh, Sigmoid and Mul named after where (claimed
+// by the caller).
+func (b *Builder) gateAt(where string, a, c *Value) *Value {
+	if b.st.err != nil {
 		return nil
 	}
 	shape := func() []int { return append([]int(nil), a.Shape...) }

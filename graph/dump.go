@@ -44,7 +44,14 @@ func Dump(w io.Writer, g *Graph) error {
 	d.printf("\nsummary:\n")
 	d.printf("  ops: %s\n", opCounts(g))
 	d.printf("  parameters: %d\n", ParamCount(g))
-	if c := g.Config; c != nil {
+	if c := g.Config; c != nil && c.Gated() {
+		d.printf("  gated pixelcnn: levels=%d channels=%d height=%d width=%d filters=%d layers=%d head=%d first_kernel=%d block_kernel=%d classes=%d seed=%d\n",
+			c.Levels, c.Channels, c.Height, c.Width, c.Filters, c.Layers, c.Head, c.FirstKernel, c.BlockKernel, c.Classes, c.Seed)
+		d.printf("  input scaling: pixels = level/(%d-1), level in 0..%d\n", c.Levels, c.Levels-1)
+		if c.Classes > 0 {
+			d.printf("  label: int64 class in 0..%d, one per image\n", c.Classes-1)
+		}
+	} else if c != nil {
 		d.printf("  pixelcnn: levels=%d channels=%d height=%d width=%d filters=%d hidden=%d blocks=%d head=%d first_kernel=%d block_kernel=%d seed=%d\n",
 			c.Levels, c.Channels, c.Height, c.Width, c.Filters, c.Hidden, c.Blocks, c.Head, c.FirstKernel, c.BlockKernel, c.Seed)
 		d.printf("  input scaling: pixels = level/(%d-1), level in 0..%d\n", c.Levels, c.Levels-1)

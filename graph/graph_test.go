@@ -62,6 +62,13 @@ func TestMaskGolden(t *testing.T) {
 	}{{MaskA, 7}, {MaskB, 3}, {MaskA, 3}, {MaskB, 7}} {
 		fmt.Fprintf(&sb, "mask %v %dx%d:\n%s\n", c.kind, c.k, c.k, MaskGrid(c.kind, c.k, c.k))
 	}
+	// The Gated PixelCNN's stacks: vertical k×k, horizontal 1×k.
+	for _, c := range []struct {
+		kind   MaskKind
+		kh, kw int
+	}{{MaskVA, 7, 7}, {MaskVB, 3, 3}, {MaskHA, 1, 7}, {MaskHB, 1, 3}, {MaskHA, 3, 3}} {
+		fmt.Fprintf(&sb, "mask %v %dx%d:\n%s\n", c.kind, c.kh, c.kw, MaskGrid(c.kind, c.kh, c.kw))
+	}
 	golden(t, "masks.golden", []byte(sb.String()))
 }
 
@@ -80,6 +87,13 @@ func TestMaskLiveTaps(t *testing.T) {
 		{MaskA, 1, 1, 0},
 		{MaskB, 3, 5, 8}, // 5 above + 2 left + centre
 		{MaskNone, 2, 4, 8},
+		{MaskVA, 7, 7, 21}, // the 3 rows above the centre
+		{MaskVB, 3, 3, 6},  // ... and the centre row
+		{MaskVA, 1, 3, 0},
+		{MaskHA, 1, 7, 3}, // left of the centre
+		{MaskHB, 1, 3, 2}, // ... and the centre
+		{MaskHA, 3, 3, 1}, // the centre row only
+		{MaskHA, 1, 1, 0},
 	} {
 		n := 0
 		for _, x := range Mask(c.kind, c.kh, c.kw) {
@@ -315,5 +329,18 @@ func TestRecoverMasks(t *testing.T) {
 	}
 	if odd.Mask != MaskNone || g.Init("head/out1/W").Mask != MaskNone {
 		t.Errorf("odd pattern or 1x1 weight got a mask")
+	}
+}
+
+func TestParseMaskKind(t *testing.T) {
+	t.Parallel()
+	for k := MaskNone; k <= MaskHB; k++ {
+		got, err := ParseMaskKind(k.String())
+		if err != nil || got != k {
+			t.Errorf("ParseMaskKind(%q) = %v, %v", k.String(), got, err)
+		}
+	}
+	if _, err := ParseMaskKind("C"); err == nil {
+		t.Error("mask C parsed")
 	}
 }

@@ -19,12 +19,12 @@ func (in *initializer) stream(name string) *rand.Rand {
 	return rand.New(rand.NewPCG(in.seed, h.Sum64()))
 }
 
-// glorot returns Glorot-uniform weights for an (out, in, k, k) kernel:
-// U(-a, a) with a = sqrt(6 / (fan_in + fan_out)), fan = channels·k·k.
-func (in *initializer) glorot(name string, out, inC, k int) []float32 {
-	fanIn, fanOut := float64(inC*k*k), float64(out*k*k)
+// glorot returns Glorot-uniform weights for an (out, in, kh, kw) kernel:
+// U(-a, a) with a = sqrt(6 / (fan_in + fan_out)), fan = channels·kh·kw.
+func (in *initializer) glorot(name string, out, inC, kh, kw int) []float32 {
+	fanIn, fanOut := float64(inC*kh*kw), float64(out*kh*kw)
 	a := math.Sqrt(6 / (fanIn + fanOut))
-	return in.uniform(name, out*inC*k*k, a)
+	return in.uniform(name, out*inC*kh*kw, a)
 }
 
 // bias returns U(-1/sqrt(fan_in), 1/sqrt(fan_in)) biases (PyTorch's default),

@@ -16,31 +16,45 @@ const (
 	MaskA
 	// MaskB hides every tap after the centre; the centre is allowed.
 	MaskB
+	// MaskVA keeps the rows above the centre row (every column): the first
+	// layer of a Gated PixelCNN's vertical stack, whose output at row i then
+	// depends on input rows < i only.
+	MaskVA
+	// MaskVB keeps the rows up to and including the centre row: the later
+	// layers of the vertical stack (a row still sees only rows above it in
+	// the image, through the stack below).
+	MaskVB
+	// MaskHA keeps the centre row's taps left of the centre: the first layer
+	// of the horizontal stack (a 1×k kernel), which never sees its own pixel.
+	MaskHA
+	// MaskHB keeps the centre row up to and including the centre: the later
+	// layers of the horizontal stack.
+	MaskHB
 )
 
+var maskNames = [...]string{MaskNone: "none", MaskA: "A", MaskB: "B", MaskVA: "VA", MaskVB: "VB", MaskHA: "HA", MaskHB: "HB"}
+
 func (m MaskKind) String() string {
-	switch m {
-	case MaskNone:
-		return "none"
-	case MaskA:
-		return "A"
-	case MaskB:
-		return "B"
+	if m >= 0 && int(m) < len(maskNames) {
+		return maskNames[m]
 	}
 	return fmt.Sprintf("mask(%d)", int(m))
 }
 
+// Valid reports whether m is one of the kinds above.
+func (m MaskKind) Valid() bool { return m >= 0 && int(m) < len(maskNames) }
+
 // ParseMaskKind is the inverse of MaskKind.String.
 func ParseMaskKind(s string) (MaskKind, error) {
-	switch s {
-	case "none", "":
+	if s == "" {
 		return MaskNone, nil
-	case "A":
-		return MaskA, nil
-	case "B":
-		return MaskB, nil
 	}
-	return MaskNone, fmt.Errorf("unknown mask kind %q (want A, B or none)", s)
+	for k, n := range maskNames {
+		if n == s {
+			return MaskKind(k), nil
+		}
+	}
+	return MaskNone, fmt.Errorf("unknown mask kind %q (want A, B, VA, VB, HA, HB or none)", s)
 }
 
 // Mask returns the kh×kw grid (row-major, 1 = live, 0 = hidden) of a mask.
@@ -50,6 +64,8 @@ func ParseMaskKind(s string) (MaskKind, error) {
 //
 // In raster order a tap (r, c) lies before the centre (cr, cc) when r < cr,
 // or r == cr and c < cc. Mask A keeps those taps; mask B keeps the centre too.
+// The Gated PixelCNN's stacks split them: VA keeps the rows r < cr, VB the
+// rows r <= cr; HA keeps (cr, c < cc), HB (cr, c <= cc).
 func Mask(kind MaskKind, kh, kw int) []float32 {
 	m := make([]float32, kh*kw)
 	if kind == MaskNone {
@@ -64,14 +80,37 @@ func Mask(kind MaskKind, kh, kw int) []float32 {
 	cr, cc := kh/2, kw/2
 	for r := 0; r < kh; r++ {
 		for c := 0; c < kw; c++ {
-			before := r < cr || (r == cr && c < cc)
-			centre := r == cr && c == cc
-			if before || (centre && kind == MaskB) {
+			var keep bool
+			switch kind {
+			case MaskA, MaskB:
+				keep = r < cr || (r == cr && c < cc) || (kind == MaskB && r == cr && c == cc)
+			case MaskVA:
+				keep = r < cr
+			case MaskVB:
+				keep = r <= cr
+			case MaskHA:
+				keep = r == cr && c < cc
+			case MaskHB:
+				keep = r == cr && c <= cc
+			}
+			if keep {
 				m[r*kw+c] = 1
 			}
 		}
 	}
 	return m
+}
+
+// Live returns the number of taps a mask keeps on a kh×kw kernel (odd
+// sizes): 0 means the mask hides every tap (mask A on 1×1, VA on a 1×k row).
+func Live(kind MaskKind, kh, kw int) int {
+	n := 0
+	for _, x := range Mask(kind, kh, kw) {
+		if x != 0 {
+			n++
+		}
+	}
+	return n
 }
 
 // MaskGrid draws a mask as text, one row per line: '1' live, '0' hidden.

@@ -4,21 +4,42 @@ import (
 	"fmt"
 )
 
-// Config sizes a PixelCNN. DefaultConfig is the seed model; every size is a
-// field. JSON names are the ones stored in ONNX metadata (pixelgraph.config).
+// Config sizes a PixelCNN (Arch "" or ArchPixelCNN) or a Gated PixelCNN
+// (ArchGated). DefaultConfig is the seed model, DefaultGatedConfig the gated
+// one; every size is a field. JSON names are the ones stored in ONNX
+// metadata (pixelgraph.config); the gated fields are omitted when zero, so
+// a PixelCNN's metadata is what it always was.
 type Config struct {
-	Levels      int    `json:"levels"`       // q: intensity levels per pixel (logits per pixel)
-	Channels    int    `json:"channels"`     // image channels (1 for MNIST)
-	Height      int    `json:"height"`       // image height
-	Width       int    `json:"width"`        // image width
-	Filters     int    `json:"filters"`      // 2h: channels of the residual stream
-	Hidden      int    `json:"hidden"`       // h: channels inside a residual block
-	Blocks      int    `json:"blocks"`       // residual blocks
-	Head        int    `json:"head"`         // width of the two output 1x1 convs
-	FirstKernel int    `json:"first_kernel"` // kernel of the mask-A input conv
-	BlockKernel int    `json:"block_kernel"` // kernel of each block's mask-B conv
-	Seed        uint64 `json:"seed"`         // initializer seed
+	// Arch is the architecture: "" (or "pixelcnn") the seed PixelCNN,
+	// "gated" the Gated PixelCNN (GatedPixelCNN). For the gated model,
+	// Filters is c, the channels of each stack (gate inputs have 2c),
+	// Layers the gated layers, FirstKernel the k of layer 0's k×k vertical
+	// and 1×k horizontal convs, BlockKernel the later layers', Head the
+	// width of the head's 1x1 conv; Hidden and Blocks are unused (0).
+	Arch        string `json:"arch,omitempty"`
+	Levels      int    `json:"levels"`            // q: intensity levels per pixel (logits per pixel)
+	Channels    int    `json:"channels"`          // image channels (1 for MNIST)
+	Height      int    `json:"height"`            // image height
+	Width       int    `json:"width"`             // image width
+	Filters     int    `json:"filters"`           // 2h: channels of the residual stream
+	Hidden      int    `json:"hidden"`            // h: channels inside a residual block
+	Blocks      int    `json:"blocks"`            // residual blocks
+	Head        int    `json:"head"`              // width of the two output 1x1 convs
+	FirstKernel int    `json:"first_kernel"`      // kernel of the mask-A input conv
+	BlockKernel int    `json:"block_kernel"`      // kernel of each block's mask-B conv
+	Seed        uint64 `json:"seed"`              // initializer seed
+	Layers      int    `json:"layers,omitempty"`  // gated layers (Arch "gated")
+	Classes     int    `json:"classes,omitempty"` // classes of the label input; 0 = unconditional (Arch "gated")
 }
+
+// Architectures (Config.Arch).
+const (
+	ArchPixelCNN = "pixelcnn"
+	ArchGated    = "gated"
+)
+
+// Gated reports whether c describes a Gated PixelCNN.
+func (c Config) Gated() bool { return c.Arch == ArchGated }
 
 // DefaultConfig is the seed PixelCNN: 1x28x28 input, q = 4 levels, a 7x7
 // mask-A conv to 2h = 128 filters, 15 residual blocks with h = 64 and 3x3
@@ -38,6 +59,16 @@ func (e *ConfigError) Error() string { return fmt.Sprintf("config %s: %s", e.Fie
 
 // Validate checks every size before anything is built.
 func (c Config) Validate() error {
+	switch c.Arch {
+	case "", ArchPixelCNN:
+	case ArchGated:
+		return c.validateGated()
+	default:
+		return &ConfigError{"Arch", fmt.Sprintf("unknown architecture %q (want %s or %s)", c.Arch, ArchPixelCNN, ArchGated)}
+	}
+	if c.Layers != 0 || c.Classes != 0 {
+		return &ConfigError{"Layers", fmt.Sprintf("layers %d and classes %d are Gated PixelCNN fields (arch %s)", c.Layers, c.Classes, ArchGated)}
+	}
 	pos := []struct {
 		name string
 		v    int
@@ -84,6 +115,9 @@ const (
 //	          → logits 1x1 head → q·C
 //	logits (N,q·C,H,W)
 func PixelCNN(cfg Config) (*Graph, error) {
+	if cfg.Gated() {
+		return nil, &ConfigError{"Arch", "PixelCNN builds the seed architecture; use GatedPixelCNN (or Build) for arch gated"}
+	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -115,4 +149,13 @@ func PixelCNN(cfg Config) (*Graph, error) {
 	c := cfg
 	g.Config = &c
 	return g, nil
+}
+
+// Build builds the model cfg describes: PixelCNN or GatedPixelCNN by
+// cfg.Arch.
+func Build(cfg Config) (*Graph, error) {
+	if cfg.Gated() {
+		return GatedPixelCNN(cfg)
+	}
+	return PixelCNN(cfg)
 }

@@ -10,6 +10,19 @@ import "github.com/pixelgraph/pixelgraph/graph"
 func configParams(c graph.Config) float64 {
 	f := func(x int) float64 { return float64(x) }
 	conv := func(in, out, k int) float64 { return f(in)*f(out)*f(k)*f(k) + f(out) }
+	if c.Gated() { // graph.GatedPixelCNN: per layer v, link, h, skip, res and two class tables
+		c2, p, in := 2*f(c.Filters), 0.0, c.Channels
+		for i := 0; i < c.Layers; i++ {
+			k := c.BlockKernel
+			if i == 0 {
+				k = c.FirstKernel
+			}
+			p += conv(in, 2*c.Filters, k) + conv(2*c.Filters, 2*c.Filters, 1) + f(in)*c2*f(k) + c2 +
+				2*conv(c.Filters, c.Filters, 1) + 2*f(c.Classes)*c2
+			in = c.Filters
+		}
+		return p + conv(c.Filters, c.Head, 1) + conv(c.Head, c.Levels*c.Channels, 1)
+	}
 	p := conv(c.Channels, c.Filters, c.FirstKernel)
 	p += f(c.Blocks) * (conv(c.Filters, c.Hidden, 1) + conv(c.Hidden, c.Hidden, c.BlockKernel) + conv(c.Hidden, c.Filters, 1))
 	p += conv(c.Filters, c.Head, 1) + conv(c.Head, c.Head, 1) + conv(c.Head, c.Levels*c.Channels, 1)

@@ -108,7 +108,7 @@ func setFlags(fs *flag.FlagSet, dflt string, names ...string) string {
 }
 
 // modelSizeFlags are the flags that size a PixelCNN.
-var modelSizeFlags = []string{"levels", "filters", "hidden", "blocks", "head", "height", "width", "first-kernel", "block-kernel"}
+var modelSizeFlags = []string{"arch", "levels", "filters", "hidden", "blocks", "layers", "classes", "head", "height", "width", "first-kernel", "block-kernel"}
 
 // checkParams refuses a model whose parameters would not fit copies times
 // (float32 each): a usage error naming the size flags given.

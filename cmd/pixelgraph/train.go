@@ -84,7 +84,7 @@ func runTrain(ctx context.Context, e *env, args []string) error {
 		if set := flagsSet(fs, modelSizeFlags...); len(set) > 0 {
 			return usagef("--%s cannot change the model of %s (it comes from the file)", set[0], from)
 		}
-	} else if err := mf.validate(); err != nil {
+	} else if err := mf.validate(fs); err != nil {
 		return err
 	}
 	// Every output is checked before the first step: a run is never lost

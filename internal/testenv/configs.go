@@ -35,3 +35,14 @@ func Q256Config() graph.Config {
 	c.Filters, c.Hidden, c.Blocks, c.Levels = 32, 16, 3, 256
 	return c
 }
+
+// GatedConfig is a small Gated PixelCNN (graph.DefaultGatedConfig: q = 4,
+// 7x7/1x7 first layer, 3x3/1x3 after) on 8x8 images: 3 gated layers of 8
+// channels, a head of 8, classes label classes (0: unconditional). For
+// encoding, interop, sampling and the CLI.
+func GatedConfig(classes int) graph.Config {
+	c := graph.DefaultGatedConfig()
+	c.Height, c.Width = 8, 8
+	c.Filters, c.Layers, c.Head, c.Classes = 8, 3, 8, classes
+	return c
+}
