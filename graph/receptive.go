@@ -19,7 +19,13 @@ func (a Offset) Add(b Offset) Offset { return Offset{a.Dy + b.Dy, a.Dx + b.Dx} }
 // order). The footprint itself is computed on the layer plan
 // (internal/layers).
 type ReceptiveField struct {
-	Pixels            int
+	Pixels int
+	// BlindSpot counts the earlier pixels (raster order) within the
+	// footprint's span — rows Up above to the pixel's row, columns Left to
+	// Right — that cannot influence the pixel: PixelCNN's masked stack
+	// misses the ones up and to the right; a Gated PixelCNN misses none.
+	// Offsets, as for a pixel away from the image's borders.
+	BlindSpot         int
 	Up, Down          int // rows above / below the output pixel (Down > 0 means not causal)
 	Left, Right       int
 	Causal            bool
@@ -31,7 +37,9 @@ type ReceptiveField struct {
 // order.
 func Summarize(offs []Offset) ReceptiveField {
 	rf := ReceptiveField{Pixels: len(offs), Causal: true}
+	in := make(map[Offset]bool, len(offs))
 	for _, o := range offs {
+		in[o] = true
 		rf.Up = max(rf.Up, -o.Dy)
 		rf.Down = max(rf.Down, o.Dy)
 		rf.Left = max(rf.Left, -o.Dx)
@@ -42,11 +50,18 @@ func Summarize(offs []Offset) ReceptiveField {
 			rf.HasFirstNonCausal = true
 		}
 	}
+	for dy := -rf.Up; dy <= 0; dy++ {
+		for dx := -rf.Left; dx <= rf.Right; dx++ {
+			if o := (Offset{dy, dx}); o.Less(Offset{}) && !in[o] {
+				rf.BlindSpot++
+			}
+		}
+	}
 	return rf
 }
 
 func (rf ReceptiveField) String() string {
-	s := fmt.Sprintf("%d pixels, %d rows up, %d down, %d columns left, %d right", rf.Pixels, rf.Up, rf.Down, rf.Left, rf.Right)
+	s := fmt.Sprintf("%d pixels, %d rows up, %d down, %d columns left, %d right, blind spot %d", rf.Pixels, rf.Up, rf.Down, rf.Left, rf.Right, rf.BlindSpot)
 	if rf.Causal {
 		return s + ", causal"
 	}

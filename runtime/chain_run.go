@@ -68,10 +68,13 @@ func chunking(n, t int) (sub, chunks, workers, wsThreads int) {
 	return sub, chunks, workers, max(1, t/workers)
 }
 
-// runChain runs the chain on x (N,C,H,W) and returns its exports. ok is
-// false when the chain does not apply to x's shape; the generic path then
-// runs.
-func (p *Program) runChain(ctx context.Context, x *graph.Tensor) (outs []*graph.Tensor, ok bool, err error) {
+// runChain runs the chain on the image input x (N,C,H,W) and the
+// conditioning inputs and returns its exports. ok is false when the chain
+// does not apply to x's shape; the generic path then runs. A label out of
+// a table's range is the generic Gather's error, naming the Gather node.
+func (p *Program) runChain(ctx context.Context, inputs map[string]*graph.Tensor) (outs []*graph.Tensor, ok bool, err error) {
+	pl := p.chain.plan
+	x := inputs[pl.Values[pl.Input].V.Name]
 	n := x.Shape[0]
 	if n == 0 || len(x.Shape) != 4 {
 		return nil, false, nil
@@ -79,6 +82,23 @@ func (p *Program) runChain(ctx context.Context, x *graph.Tensor) (outs []*graph.
 	s := p.chain.spec([3]int{x.Shape[1], x.Shape[2], x.Shape[3]})
 	if s == nil {
 		return nil, false, nil
+	}
+	labels := make([][]int64, len(pl.Conds))
+	for k, v := range pl.Conds {
+		t := inputs[v.Name]
+		if len(t.Shape) != 1 || t.Shape[0] != n {
+			return nil, false, nil // the generic path reports the mismatch
+		}
+		labels[k] = t.I64
+	}
+	for _, op := range p.chain.ops {
+		if e := op.l.Embed; e != nil {
+			for _, lb := range labels[e.Cond] {
+				if _, err := e.Row(lb); err != nil {
+					return nil, true, &NodeError{Node: e.Gather.Name, Op: e.Gather.Op, Err: err}
+				}
+			}
+		}
 	}
 	outs = make([]*graph.Tensor, len(s.outDims))
 	for k, d := range s.outDims {
@@ -89,7 +109,7 @@ func (p *Program) runChain(ctx context.Context, x *graph.Tensor) (outs []*graph.
 		st := s.get(sub)
 		st.ws.Threads = wsThreads
 		for c := 0; c < chunks && ctx.Err() == nil; c++ {
-			s.runChunk(ctx, st, x.F32, outs, c*sub, min((c+1)*sub, n))
+			s.runChunk(ctx, st, x.F32, labels, outs, c*sub, min((c+1)*sub, n))
 		}
 		s.put(st)
 	} else {
@@ -98,7 +118,7 @@ func (p *Program) runChain(ctx context.Context, x *graph.Tensor) (outs []*graph.
 			st := s.get(sub)
 			st.ws.Threads = wsThreads
 			for c := int(next.Add(1)) - 1; c < chunks && ctx.Err() == nil; c = int(next.Add(1)) - 1 {
-				s.runChunk(ctx, st, x.F32, outs, c*sub, min((c+1)*sub, n))
+				s.runChunk(ctx, st, x.F32, labels, outs, c*sub, min((c+1)*sub, n))
 			}
 			s.put(st)
 		})
@@ -109,9 +129,10 @@ func (p *Program) runChain(ctx context.Context, x *graph.Tensor) (outs []*graph.
 	return outs, true, nil
 }
 
-// runChunk runs every op on images [i0, i1) of x into outs, stopping early
+// runChunk runs every op on images [i0, i1) of x (labels: each
+// conditioning input's values, checked in range) into outs, stopping early
 // when ctx is done.
-func (s *chainSpec) runChunk(ctx context.Context, st *chainState, x []float32, outs []*graph.Tensor, i0, i1 int) {
+func (s *chainSpec) runChunk(ctx context.Context, st *chainState, x []float32, labels [][]int64, outs []*graph.Tensor, i0, i1 int) {
 	nc := i1 - i0
 	if s.inBuf >= 0 { // NCHW → NHWC
 		sz := s.vsize[s.c.input]
@@ -137,7 +158,15 @@ func (s *chainSpec) runChunk(ctx context.Context, st *chainState, x []float32, o
 		case layers.Unary:
 			unaryF32(l.Op, y, a)
 		case layers.Gate:
-			kernels.Gate(y, a, b)
+			if l.Halves {
+				s.gateHalves(y, a, op.in[0], nc)
+			} else {
+				kernels.Gate(y, a, b)
+			}
+		case layers.Slice:
+			s.sliceChannels(y, a, op.in[0], l.Slice, nc)
+		case layers.Embed:
+			s.embed(y, a, op.in[0], l.Embed, labels[l.Embed.Cond][i0:i1])
 		case layers.Binary:
 			switch {
 			case l.Const != nil:

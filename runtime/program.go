@@ -193,7 +193,7 @@ func (p *Program) Run(ctx context.Context, inputs map[string]*graph.Tensor) (map
 	}
 	var exported []*graph.Tensor // the chain's exports, when it ran
 	if p.chain != nil {
-		outs, ok, err := p.runChain(ctx, inputs[p.plan.Values[p.plan.Input].V.Name])
+		outs, ok, err := p.runChain(ctx, inputs)
 		switch {
 		case ok && err != nil:
 			return nil, err

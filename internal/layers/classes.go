@@ -24,14 +24,17 @@ var classes = map[string]struct {
 	"Sub":      {Binary, (*builder).binary},
 	"Mul":      {Binary, (*builder).binary},
 	"Div":      {Binary, (*builder).binary},
+	"Slice":    {Slice, (*builder).slice},
 }
 
 // Classes returns the ops the layer classes accept, by class.
 func Classes() map[Kind][]string {
 	m := map[Kind][]string{}
-	for _, op := range []string{"Conv", "Relu", "Sigmoid", "Tanh", "Identity", "Add", "Sub", "Mul", "Div"} {
+	for _, op := range []string{"Conv", "Relu", "Sigmoid", "Tanh", "Identity", "Add", "Sub", "Mul", "Div", "Slice"} {
 		m[classes[op].kind] = append(m[classes[op].kind], op)
 	}
+	m[Embed] = []string{"Gather", "Unsqueeze", "Reshape", "Identity", "Add"}
+	m[Conv] = append(m[Conv], "Pad", "Slice")
 	return m
 }
 
@@ -45,9 +48,6 @@ func (b *builder) classify(n *graph.Node) {
 	case n.Domain != "" && n.Domain != "ai.onnx":
 		r.Reason = fmt.Sprintf("domain %q is outside the layer classes", n.Domain)
 		return
-	case !ok:
-		r.Reason = "op outside the layer classes"
-		return
 	case len(n.Outputs) != 1 || n.Outputs[0] == nil:
 		r.Reason = fmt.Sprintf("%d outputs (layers have one)", len(n.Outputs))
 		return
@@ -55,23 +55,73 @@ func (b *builder) classify(n *graph.Node) {
 		r.Reason = fmt.Sprintf("output %s is %s (layers are float32)", n.Outputs[0].Name, n.Outputs[0].DType)
 		return
 	}
-	l, why := c.build(b, n)
-	if l == nil {
-		r.Reason = why
+	// Nodes that are no layer of their own: a conditioning lookup, a zero
+	// pad before convs, a crop of a conv's output.
+	var l *Layer
+	why := ""
+	switch n.Op {
+	case "Gather", "Unsqueeze", "Reshape", "Identity":
+		var done bool
+		if done, why = b.condNode(n); done {
+			return
+		}
+	case "Pad":
+		var done bool
+		if done, why = b.padNode(n); done {
+			return
+		}
+	case "Slice":
+		var done bool
+		if done, why = b.crop(n); done {
+			return
+		}
+	case "Add":
+		var found bool
+		l, why, found = b.embed(n)
+		if found && l == nil {
+			r.Reason = why
+			return
+		}
+	}
+	if l == nil && !ok {
+		r.Reason = "op outside the layer classes"
+		if why != "" {
+			r.Reason = why
+		}
 		return
+	}
+	if l == nil {
+		if l, why = c.build(b, n); l == nil {
+			r.Reason = why
+			return
+		}
 	}
 	r.Path = PathLayer
 	l.Node, l.Residual, l.AlsoRelu = n, -1, -1
 	var ch int
+	x := l.In[0]
+	if x < 0 {
+		x = l.In[1]
+	}
 	switch {
 	case l.Kind == Conv:
 		ch = l.Conv.O
-	case l.In[0] < 0:
-		ch = b.p.Values[l.In[1]].C
+	case l.Kind == Slice:
+		ch = l.Slice[1] - l.Slice[0]
 	default:
-		ch = b.p.Values[l.In[0]].C
+		ch = b.p.Values[x].C
 	}
 	l.Out = b.newValue(n.Outputs[0], ch, len(b.layers))
+	if hw, ok := b.size[x]; ok {
+		if l.Kind == Conv {
+			oh, ow, err := l.Conv.OutSize(hw[0], hw[1])
+			ok = err == nil
+			hw = [2]int{oh, ow}
+		}
+		if ok {
+			b.size[l.Out] = hw
+		}
+	}
 	b.layers = append(b.layers, l)
 }
 

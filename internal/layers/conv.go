@@ -25,6 +25,12 @@ type ConvSpec struct {
 	Pads         [4]int // top, left, bottom, right (ONNX's begin/end order)
 	// Taps are the live taps (ky·KW+kx, increasing): see Taps.
 	Taps []int
+	// Crop, when set, says that the conv computes a crop of WV's conv (a
+	// Slice merged into it: slice.go): W is WV's kernel grown by zero rows
+	// or columns and the pads are shifted, so W is not WV's data.
+	Crop string
+	// Pad lists the zero Pad nodes merged into Pads.
+	Pad []*graph.Node
 }
 
 // Taps returns the live taps (ky·kw+kx, increasing) of a conv weight w
@@ -104,6 +110,10 @@ func (b *builder) conv(n *graph.Node) (*Layer, string) {
 		return nil, "needs X and W"
 	}
 	x, ok := b.activation(n.Inputs[0])
+	pad := b.pads[n.Inputs[0]]
+	if pad != nil {
+		x, ok = pad.x, true
+	}
 	if !ok {
 		return nil, fmt.Sprintf("input %s is not a layer value", n.Inputs[0].Name)
 	}
@@ -171,6 +181,15 @@ func (b *builder) conv(n *graph.Node) (*Layer, string) {
 			return nil, why
 		}
 	}
+	l := &Layer{Kind: Conv, Op: "Conv", In: []int{x}, Conv: s}
+	if pad != nil {
+		for i, p := range pad.pads {
+			s.Pads[i] += p
+		}
+		s.Pad = []*graph.Node{pad.node}
+		l.Fused = []*graph.Node{pad.node}
+		b.why[pad.node] = padReason
+	}
 	s.Taps = Taps(w, s.Mask)
-	return &Layer{Kind: Conv, Op: "Conv", In: []int{x}, Conv: s}, ""
+	return l, ""
 }

@@ -13,8 +13,11 @@ type Fusion uint8
 const (
 	// FuseGate: Mul(Tanh(a), Sigmoid(b)) (either order) is one Gate layer
 	// when the Tanh and Sigmoid outputs are read by the Mul only and are no
-	// graph outputs. Why: the gate's halves are never stored, and one pass
-	// reads a and b once.
+	// graph outputs. When a and b are the Slices of channels [0,c) and
+	// [c,2c) of one value x of 2c channels, read by the gate alone (a torch
+	// chunk, graph.GateHalves), the gate reads x's halves (Layer.Halves).
+	// Why: neither the gate's halves nor the slices are ever stored, and
+	// one pass reads a and b once.
 	FuseGate Fusion = 1 << iota
 	// FuseReluOut: a Relu whose input is a conv output read by it alone
 	// (and no graph output) is the conv's epilogue: max(W·x + b, 0) is what
@@ -146,6 +149,22 @@ func (b *builder) gate(i int, isOut func(int) bool) {
 	b.why[t.Node], b.why[s.Node] = "gate half (gate)", "gate half (gate)"
 	b.drop(ti, t.Out)
 	b.drop(si, s.Out)
+	// The halves of one value.
+	fa, fb := b.producer(l.In[0]), b.producer(l.In[1])
+	if fa == nil || fb == nil || fa.Kind != Slice || fb.Kind != Slice || fa.In[0] != fb.In[0] ||
+		isOut(l.In[0]) || isOut(l.In[1]) || len(b.readers(l.In[0])) != 1 || len(b.readers(l.In[1])) != 1 {
+		return
+	}
+	x, c := fa.In[0], fa.Slice[1]
+	if fa.Slice[0] != 0 || fb.Slice != [2]int{c, 2 * c} || b.p.Values[x].C != 2*c {
+		return
+	}
+	ai, bi := b.p.Values[l.In[0]].Producer, b.p.Values[l.In[1]].Producer
+	l.Fused = append(l.Fused, fa.Node, fb.Node)
+	b.why[fa.Node], b.why[fb.Node] = "gate half (gate)", "gate half (gate)"
+	b.drop(ai, l.In[0])
+	b.drop(bi, l.In[1])
+	l.In, l.Halves = []int{x}, true
 }
 
 // residual fuses Add layer i into the conv producing one of its operands

@@ -22,11 +22,20 @@ const (
 	// broadcasts to it without growing it.
 	Binary
 	// Gate is the gated activation tanh(a)·σ(b) of two activations of the
-	// same shape (In[0] = a, In[1] = b): ONNX Tanh, Sigmoid and Mul.
+	// same shape (In[0] = a, In[1] = b): ONNX Tanh, Sigmoid and Mul. With
+	// Halves, In is [x] of 2c channels and a = x[:c], b = x[c:] (a torch
+	// chunk or our GateHalves: two channel Slices fused into the gate).
 	Gate
+	// Slice copies channels [Slice[0], Slice[1]) of one activation (ONNX
+	// Slice on axis 1 with constant bounds and step 1).
+	Slice
+	// Embed adds a conditioning vector per image: y = x + T[label], T a
+	// (K, C) table (Embed), label the image's value of a conditioning input
+	// (ONNX Gather(T, label) reshaped to (N,C,1,1), then Add).
+	Embed
 )
 
-var kindNames = [...]string{"conv", "unary", "binary", "gate"}
+var kindNames = [...]string{"conv", "unary", "binary", "gate", "slice", "embed"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {
@@ -49,6 +58,12 @@ type Plan struct {
 	Routes []Route
 	// Input is the value id of the image input, or -1 (see Fast).
 	Input int
+	// CropSize is the image size (H, W) the plan's crops (slice.go) were
+	// resolved for; Shapes refuses others. Zero when there is no crop.
+	CropSize [2]int
+	// Conds are the conditioning inputs (integer [N]: a class label per
+	// image) that Embed layers read, in graph input order.
+	Conds []*graph.Value
 	// Outputs holds the value id of each graph output, -1 for an output
 	// that is not a layer value.
 	Outputs []int
@@ -140,6 +155,41 @@ type Layer struct {
 	// AlsoRelu (Binary Add): value id of relu(sum), written in the same
 	// pass. -1 when none.
 	AlsoRelu int
+	// Halves (Gate): In is [x]; the gate reads x's two halves.
+	Halves bool
+	// Slice (Slice): the channel range [Slice[0], Slice[1]) copied.
+	Slice [2]int
+	// Embed describes an Embed layer.
+	Embed *EmbedSpec
+}
+
+// EmbedSpec is an Embed layer's conditioning: y = x + T[label] with T's row
+// label (negative labels count from the end, as ONNX Gather's indices)
+// broadcast over positions.
+type EmbedSpec struct {
+	// Cond is the index in Plan.Conds of the label input.
+	Cond int
+	// T is the table's data, K rows of C floats (its value TV is (K,C) or
+	// (K,C,1,...)).
+	T  *graph.Tensor
+	TV *graph.Value
+	K  int
+	C  int
+	// Gather is the node looking the row up (errors name it).
+	Gather *graph.Node
+}
+
+// Row returns label's row of the table, or, for a label outside [-K, K-1]
+// (ONNX Gather's range), the error the generic Gather gives (callers name
+// e.Gather).
+func (e *EmbedSpec) Row(label int64) ([]float32, error) {
+	if label < -int64(e.K) || label >= int64(e.K) {
+		return nil, fmt.Errorf("input indices: index %d is out of range [%d, %d] for an axis of size %d", label, -e.K, e.K-1, e.K)
+	}
+	if label < 0 {
+		label += int64(e.K)
+	}
+	return e.T.F32[int(label)*e.C : int(label+1)*e.C], nil
 }
 
 // Options select the fusion rules a plan applies (see Fusion); the zero
@@ -185,7 +235,16 @@ func Build(g *graph.Graph, opts Options) (*Plan, error) {
 	for _, v := range g.Inits {
 		p.Consts[v] = v.Const
 	}
-	b := &builder{p: p, route: make(map[*graph.Node]*Route, len(g.Nodes)), why: map[*graph.Node]string{}}
+	b := &builder{p: p, route: make(map[*graph.Node]*Route, len(g.Nodes)), why: map[*graph.Node]string{},
+		consumers: map[*graph.Value][]*graph.Node{}, conds: map[*graph.Value]*condRef{}, pads: map[*graph.Value]*padRef{},
+		size: map[int][2]int{}}
+	for _, n := range g.Nodes {
+		for _, v := range n.Inputs {
+			if v != nil {
+				b.consumers[v] = append(b.consumers[v], n)
+			}
+		}
+	}
 	p.Routes = make([]Route, len(g.Nodes))
 	for i, n := range g.Nodes {
 		p.Routes[i] = Route{Node: n, Layer: -1}
@@ -220,20 +279,37 @@ type builder struct {
 	// set to nil by the rules and compacted by finish.
 	layers []*Layer
 	why    map[*graph.Node]string // the rule that fused a node
+	// consumers are the nodes reading each graph value.
+	consumers map[*graph.Value][]*graph.Node
+	// conds are the values holding conditioning rows (a Gather of a table
+	// by a label input, reshaped); pads the values a zero Pad makes of an
+	// activation, which only convs read (cond.go, slice.go).
+	conds map[*graph.Value]*condRef
+	pads  map[*graph.Value]*padRef
+	// size is each value's image size (H, W) when the input's is declared
+	// (crops are resolved with it).
+	size map[int][2]int
 }
 
 // input makes the image input a value: the graph's only non-constant
 // input, float32 (N,C,H,W) with C known.
+// The other inputs may be conditioning inputs: integer [N] (a label per
+// image), read only through Embed layers.
 func (b *builder) input() {
 	p := b.p
 	var ins []*graph.Value
 	for _, v := range p.Graph.Inputs {
-		if _, c := p.Consts[v]; !c {
-			ins = append(ins, v)
+		if _, c := p.Consts[v]; c {
+			continue
 		}
+		if v.DType.IsInteger() && len(v.Shape) == 1 && v.DType != graph.Bool {
+			p.Conds = append(p.Conds, v)
+			continue
+		}
+		ins = append(ins, v)
 	}
 	if len(ins) != 1 {
-		p.Blocker = fmt.Sprintf("%d graph inputs; the fast engines take one image input", len(ins))
+		p.Blocker = fmt.Sprintf("%d image inputs; the fast engines take one (and integer [N] conditioning inputs)", len(ins))
 		return
 	}
 	in := ins[0]
@@ -242,6 +318,9 @@ func (b *builder) input() {
 		return
 	}
 	p.Input = b.newValue(in, in.Shape[1], -1)
+	if in.Shape[2] > 0 && in.Shape[3] > 0 {
+		b.size[p.Input] = [2]int{in.Shape[2], in.Shape[3]}
+	}
 }
 
 func (b *builder) newValue(v *graph.Value, c, producer int) int {
@@ -315,6 +394,11 @@ func (b *builder) finish() {
 		}
 	}
 	for i := range p.Routes {
+		// A conditioning row or pad no layer took runs generic.
+		if r := &p.Routes[i]; r.Path == PathFused && r.Layer < 0 {
+			r.Path = PathGeneric
+			r.Reason = "its value is read by no layer (" + r.Reason + ")"
+		}
 		if r := &p.Routes[i]; r.Path == PathGeneric && p.Blocker == "" {
 			p.Blocker = fmt.Sprintf("node %s (%s): %s", r.Node.Name, r.Node.Op, r.Reason)
 		}

@@ -183,11 +183,26 @@ func (p *Plan) layerString(l *Layer) string {
 		if c.Dilation != [2]int{1, 1} {
 			fmt.Fprintf(&sb, " dilation %v", c.Dilation)
 		}
+		if c.Crop != "" {
+			fmt.Fprintf(&sb, " pads %v, %s", c.Pads, c.Crop)
+		}
+		for _, n := range c.Pad {
+			fmt.Fprintf(&sb, " pads %v with pad %s", c.Pads, n.Name)
+		}
 	case Binary:
 		sb.WriteString(strings.ToLower(l.Op))
 		if l.Const != nil {
 			fmt.Fprintf(&sb, " const%v", l.Const.Shape)
 		}
+	case Gate:
+		sb.WriteString("gate")
+		if l.Halves {
+			sb.WriteString(" halves")
+		}
+	case Slice:
+		fmt.Fprintf(&sb, "slice channels [%d,%d)", l.Slice[0], l.Slice[1])
+	case Embed:
+		fmt.Fprintf(&sb, "embed %s[%s] (%dx%d)", l.Embed.TV.Name, p.Conds[l.Embed.Cond].Name, l.Embed.K, l.Embed.C)
 	default:
 		sb.WriteString(strings.ToLower(l.Op))
 	}

@@ -17,6 +17,9 @@ func (p *Plan) Shapes(in [3]int) ([][3]int, error) {
 	if in[0] != p.Values[p.Input].C {
 		return nil, fmt.Errorf("input %s has %d channels, the plan %d", p.Values[p.Input].V.Name, in[0], p.Values[p.Input].C)
 	}
+	if p.CropSize != [2]int{} && [2]int{in[1], in[2]} != p.CropSize {
+		return nil, fmt.Errorf("layers: the plan's crops are resolved for %dx%d images, not %dx%d", p.CropSize[0], p.CropSize[1], in[1], in[2])
+	}
 	s := make([][3]int, len(p.Values))
 	s[p.Input] = in
 	for _, l := range p.Layers {
@@ -50,9 +53,16 @@ func (p *Plan) Shapes(in [3]int) ([][3]int, error) {
 			fallthrough
 		case Gate:
 			out = s[l.In[0]]
+			if l.Halves {
+				out[0] /= 2
+				break
+			}
 			if s[l.In[1]] != out {
 				return nil, fail("operands %v and %v differ", out, s[l.In[1]])
 			}
+		case Slice:
+			out = s[l.In[0]]
+			out[0] = l.Slice[1] - l.Slice[0]
 		default:
 			out = s[l.In[0]]
 		}

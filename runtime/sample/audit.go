@@ -29,6 +29,10 @@ type AuditOptions struct {
 	// Progress, when set, is called after each batch with the pixels
 	// perturbed so far and the total.
 	Progress func(done, total int)
+	// Cond gives each conditioning input (a class label) the one value it
+	// holds during the perturbation check (required for a conditional
+	// graph with the default Forward).
+	Cond []Cond
 }
 
 // MaxLeaks is how many leaks a Report lists (all are counted).
@@ -158,7 +162,15 @@ func structural(g *graph.Graph, r *Report) {
 func empirical(ctx context.Context, g *graph.Graph, geo Geometry, opts AuditOptions, r *Report) error {
 	fwd := opts.Forward
 	if fwd == nil {
-		fwd = graphForward(g, opts.Threads)
+		for _, c := range opts.Cond {
+			if len(c.Values) != 1 {
+				return fmt.Errorf("conditioning input %q: the audit holds one value, got %d", c.Name, len(c.Values))
+			}
+		}
+		if _, err := condValues(g, opts.Cond, 1); err != nil {
+			return err
+		}
+		fwd = graphForward(g, opts.Cond, opts.Threads)
 	}
 	b := opts.Batch
 	if b <= 0 {

@@ -11,9 +11,11 @@ import (
 
 // cached samples with the incremental plan. Images are split among
 // Options.Threads (default GOMAXPROCS) workers, each with its own
-// activations; every worker walks the pixels in raster order: pre ops at p,
-// one draw per image, write pixel p, post ops at p.
-func cached(ctx context.Context, pl *plan, geo Geometry, opts Options, known []int32, rows int) (*Result, error) {
+// activations; every worker walks the pixels in raster order: one draw per
+// image from the logits at p (computed ahead, see plan), write pixel p, then
+// advance the plan to time p. labels holds each conditioning input's value
+// per image.
+func cached(ctx context.Context, pl *plan, geo Geometry, opts Options, labels [][]int64, known []int32, rows int) (*Result, error) {
 	res, u := newResult(geo, opts, Cached)
 	n, px, q := opts.N, pl.pixels, geo.Q
 	threads := opts.Threads
@@ -54,7 +56,8 @@ func cached(ctx context.Context, pl *plan, geo Geometry, opts Options, known []i
 					errs[w] = fmt.Errorf("cached sampler, images %d..%d: panic: %v\n%s", lo, hi-1, r, debug.Stack())
 				}
 			}()
-			s := newState(pl, hi-lo)
+			s := newState(pl, hi-lo, labelsOf(labels, lo, hi))
+			s.advance(-1)
 			for p := 0; p < px; p++ {
 				if p%pl.w == 0 {
 					if err := ctx.Err(); err != nil {
@@ -62,23 +65,22 @@ func cached(ctx context.Context, pl *plan, geo Geometry, opts Options, known []i
 						return
 					}
 				}
-				pl.step(s, p, func() {
-					logits, x := s.at(pl.output, p), s.at(pl.input, p)
-					for i := lo; i < hi; i++ {
-						var l int
-						if p < rows*pl.w {
-							l = int(known[i*px+p])
-						} else {
-							var nr bool
-							l, nr = Categorical(logits[(i-lo)*q:], 1, q, opts.Temperature, u[i][p])
-							if nr {
-								near[w] = append(near[w], i*px+p)
-							}
+				logits, x := s.at(pl.output, p), s.at(pl.input, p)
+				for i := lo; i < hi; i++ {
+					var l int
+					if p < rows*pl.w {
+						l = int(known[i*px+p])
+					} else {
+						var nr bool
+						l, nr = Categorical(logits[(i-lo)*q:], 1, q, opts.Temperature, u[i][p])
+						if nr {
+							near[w] = append(near[w], i*px+p)
 						}
-						res.Levels[i*px+p] = int32(l)
-						x[(i-lo)*pl.inC] = float32(l) * scale
 					}
-				})
+					res.Levels[i*px+p] = int32(l)
+					x[(i-lo)*pl.inC] = float32(l) * scale
+				}
+				s.advance(p)
 				report(w, p+1)
 			}
 		}()
@@ -94,4 +96,13 @@ func cached(ctx context.Context, pl *plan, geo Geometry, opts Options, known []i
 	}
 	slices.Sort(res.NearBoundary)
 	return res, nil
+}
+
+// labelsOf returns images [lo, hi) of each conditioning input's values.
+func labelsOf(labels [][]int64, lo, hi int) [][]int64 {
+	out := make([][]int64, len(labels))
+	for k, l := range labels {
+		out[k] = l[lo:hi]
+	}
+	return out
 }

@@ -70,7 +70,7 @@ func TestPlanLogitsMatchORT(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !testenv.AllClose(t, pl.forward(x, 5), want, 1e-4, 1e-4, "q=%d logits", q) {
+		if !testenv.AllClose(t, pl.forward(x, 5, nil), want, 1e-4, 1e-4, "q=%d logits", q) {
 			t.FailNow()
 		}
 	}

@@ -64,7 +64,7 @@ func TestPlanLogitsMatchRuntime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !testenv.AllClose(t, pl.forward(x, 6), want, 1e-4, 1e-4, "logits") {
+	if !testenv.AllClose(t, pl.forward(x, 6, nil), want, 1e-4, 1e-4, "logits") {
 		t.FailNow()
 	}
 }

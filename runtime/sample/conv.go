@@ -23,26 +23,28 @@ type convTap struct {
 	w   []float32 // (ci, co)
 }
 
-// conv compiles a Conv layer and checks its live taps (the plan's) for
-// causality: a tap may read a position before the output pixel, or the
-// pixel itself; reading the pixel itself of a value that already depends on
-// input pixel p (the input, or a layer that saw it) makes the output depend
-// on it too. A value computed a row ahead (x.row) may be read anywhere in
-// its row or the rows above; a layer computed a row ahead (row) reads the
-// rows above of the others.
-func (pl *plan) conv(lp *layers.Plan, l *layers.Layer, x *vinfo, row bool, newSlot func(int, int) *vinfo) (op, *vinfo, error) {
+// conv compiles a Conv layer: its shift is the input's plus the largest
+// linear offset of a live tap that can fall inside the image. When that
+// brings the shift to 0 or more (the output at q would need pixel q or a
+// later one) from an input that did not need them (or from the image
+// itself), the tap is the cause named if the logits end up so: a tap after
+// the output pixel on the input, the input pixel itself, or a later
+// position of a layer that does not run far enough ahead of the pixels.
+// Otherwise the output keeps its input's cause.
+func (pl *plan) conv(lp *layers.Plan, l *layers.Layer, x *vinfo, newSlot func(int, int) *vinfo) (op, *vinfo, error) {
 	n, c := l.Node, l.Conv
 	if !c.Aligned() {
 		return nil, nil, &UnsupportedError{Node: n.Name, Op: n.Op,
 			Reason: fmt.Sprintf("strides %v, pads %v; only stride 1 and size-preserving pads keep positions aligned", c.Stride, c.Pads)}
 	}
 	xname := lp.Values[l.In[0]].V.Name
-	out := &vinfo{c: c.O, row: row}
+	out := &vinfo{c: c.O}
 	cop := &convOp{in: x.slot, ci: c.C, co: c.O}
 	if c.B != nil {
 		cop.bias = c.B.F32
 	}
 	taps := c.KH * c.KW
+	first, minOff := true, 0
 	for _, t := range c.Taps {
 		off := c.Offset(t)
 		if off.Dy <= -pl.h || off.Dy >= pl.h || off.Dx <= -pl.w || off.Dx >= pl.w {
@@ -54,40 +56,36 @@ func (pl *plan) conv(lp *layers.Plan, l *layers.Layer, x *vinfo, row bool, newSl
 				packed[i*c.O+o] = c.W.F32[(o*c.C+i)*taps+t]
 			}
 		}
-		cerr := func(reason string) *CausalityError {
-			return &CausalityError{Node: n.Name, Op: n.Op, Input: xname, Row: t / c.KW, Col: t % c.KW, Offset: off, Reason: reason}
-		}
-		unsup := func(format string, args ...any) (op, *vinfo, error) {
-			return nil, nil, &UnsupportedError{Node: n.Name, Op: n.Op, Reason: fmt.Sprintf("tap (%d,%d) reads %s at offset (%+d,%+d): ",
-				t/c.KW, t%c.KW, xname, off.Dy, off.Dx) + fmt.Sprintf(format, args...)}
-		}
-		switch {
-		case row && (x.row && off.Dy > 0 || !x.row && off.Dy >= 0):
-			return unsup("a layer computed a row ahead cannot read a row that is not computed yet")
-		case row:
-		case x.row && off.Dy > 0:
-			return unsup("a row below, computed a row ahead only")
-		case x.row:
-		case after(off) && x.slot == pl.input:
-			return nil, nil, cerr("it sees an input pixel after the output pixel")
-		case after(off):
-			return nil, nil, cerr("it reads a later position of the layer below, so the layer is not causal")
-		case off == (graph.Offset{}) && x.own && !out.own:
-			out.own = true
-			out.cause = x.cause
-			if x.slot == pl.input {
-				out.cause = cerr("the output pixel sees its own input pixel (the first layer needs mask A)")
-			}
-		}
-		back := 1 - (off.Dy*pl.w + off.Dx) // positions back from the newest one needed
-		if x.row {
-			back += pl.w - 1 // the newest one written is the end of the row
-		}
-		pl.ring[x.slot] = max(pl.ring[x.slot], back)
 		cop.taps = append(cop.taps, convTap{off: off, w: packed})
+		shift := x.shift + pl.lin(off)
+		if first || pl.lin(off) < minOff {
+			minOff = pl.lin(off)
+		}
+		if !first && shift <= out.shift {
+			continue
+		}
+		first = false
+		out.shift, out.cause = shift, x.cause
+		if shift < 0 || x.cause != nil {
+			continue
+		}
+		cerr := &CausalityError{Node: n.Name, Op: n.Op, Input: xname, Row: t / c.KW, Col: t % c.KW, Offset: off}
+		switch {
+		case x.slot == pl.input && after(off):
+			cerr.Reason = "it sees an input pixel after the output pixel"
+		case x.slot == pl.input:
+			cerr.Reason = "the output pixel sees its own input pixel (the first layer needs mask A)"
+		default:
+			cerr.Reason = "it reads a later position of the layer below, so the layer is not causal"
+		}
+		out.cause = cerr
 	}
+	if first {
+		return nil, nil, &UnsupportedError{Node: n.Name, Op: n.Op, Reason: "no live tap falls inside the image"}
+	}
+	x.reads = append(x.reads, [2]int{out.shift, minOff})
 	s := newSlot(l.Out, c.O)
-	s.own, s.cause, s.row = out.own, out.cause, row
+	s.shift, s.cause = out.shift, out.cause
 	cop.out = s.slot
 	return cop, s, nil
 }

@@ -9,11 +9,14 @@
 //   - Cached: the graph is compiled into an incremental plan that computes,
 //     at pixel p, every layer at position p only, from cached activations of
 //     earlier positions (a ring buffer per layer, as deep as its furthest
-//     tap reaches back): a whole image costs about one forward pass. A layer
-//     whose row y depends on the rows above only (its reach, layers.Reach:
-//     a Gated PixelCNN's vertical stack) is computed a whole row at a time,
-//     once the rows above are drawn, so the layers reading it may read it
-//     right of the pixel.
+//     tap reaches back): a whole image costs about one forward pass. Each
+//     layer runs by its shift, how far in raster order its value at q
+//     depends on the input: position q is computed once pixel q+shift is
+//     drawn. So a layer whose row depends on the rows above only (a Gated
+//     PixelCNN's vertical stack) runs ahead of the pixels, a row at a time,
+//     and the layers reading it may read it right of the pixel; a layer
+//     that sees its own row (a torch Gated PixelCNN's vertical stack,
+//     read a row later) trails behind.
 //
 // Invariants:
 //   - Draws. Pixel p of image i uses the p-th Float64 of

@@ -3,6 +3,7 @@ package sample
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/pixelgraph/pixelgraph/graph"
 	"github.com/pixelgraph/pixelgraph/runtime"
@@ -11,14 +12,23 @@ import (
 // GraphForward runs g with the Go runtime (compiled once, on first use),
 // feeding x to g's image input and returning its first output. A graph
 // exported with a fixed batch B runs in chunks of B images, the last one
-// padded with zeros.
-func GraphForward(g *graph.Graph) Forward { return graphForward(g, 0) }
+// padded with zeros. A conditional graph needs GraphForwardCond.
+func GraphForward(g *graph.Graph) Forward { return graphForward(g, nil, 0) }
 
-// graphForward is GraphForward on threads goroutines (0 = GOMAXPROCS).
-func graphForward(g *graph.Graph, threads int) Forward {
+// GraphForwardCond is GraphForward feeding each conditioning input its
+// values from conds (one value for every image, or one per image of each
+// call).
+func GraphForwardCond(g *graph.Graph, conds []Cond) Forward { return graphForward(g, conds, 0) }
+
+// graphForward is GraphForwardCond on threads goroutines (0 = GOMAXPROCS).
+func graphForward(g *graph.Graph, conds []Cond, threads int) Forward {
 	var prog *runtime.Program
 	return func(ctx context.Context, x []float32, n int) ([]float32, error) {
-		in, err := imageInput(g)
+		in, err := ImageInput(g)
+		if err != nil {
+			return nil, err
+		}
+		cv, err := condValues(g, conds, n)
 		if err != nil {
 			return nil, err
 		}
@@ -39,7 +49,15 @@ func graphForward(g *graph.Graph, threads int) Forward {
 				chunk = append(append(make([]float32, 0, b*per), chunk...), make([]float32, b*per-len(chunk))...)
 			}
 			shape := append([]int{b}, in.Shape[1:]...)
-			out, err := prog.Run(ctx, map[string]*graph.Tensor{in.Name: graph.NewFloat32(shape, chunk)})
+			feed := map[string]*graph.Tensor{in.Name: graph.NewFloat32(shape, chunk)}
+			for name, vals := range cv {
+				part := vals[i:min(i+b, n)]
+				if len(part) < b { // the padding images take the last one's value
+					part = append(append([]int64(nil), part...), slices.Repeat(part[len(part)-1:], b-len(part))...)
+				}
+				feed[name] = &graph.Tensor{DType: condType(g, name), Shape: []int{b}, I64: part}
+			}
+			out, err := prog.Run(ctx, feed)
 			if err != nil {
 				return nil, err
 			}
@@ -57,20 +75,12 @@ func graphForward(g *graph.Graph, threads int) Forward {
 	}
 }
 
-// imageInput returns g's only non-constant input.
-func imageInput(g *graph.Graph) (*graph.Value, error) {
-	var in *graph.Value
+// condType is the dtype of g's input name.
+func condType(g *graph.Graph, name string) graph.DType {
 	for _, v := range g.Inputs {
-		if v.IsConst() {
-			continue
+		if v.Name == name {
+			return v.DType
 		}
-		if in != nil {
-			return nil, fmt.Errorf("graph has more than one input (%s, %s)", in.Name, v.Name)
-		}
-		in = v
 	}
-	if in == nil || len(in.Shape) != 4 {
-		return nil, fmt.Errorf("graph needs one (N,C,H,W) image input")
-	}
-	return in, nil
+	return graph.Int64
 }

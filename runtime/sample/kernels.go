@@ -1,6 +1,9 @@
 package sample
 
-import "github.com/pixelgraph/pixelgraph/internal/kernels"
+import (
+	"github.com/pixelgraph/pixelgraph/internal/kernels"
+	"github.com/pixelgraph/pixelgraph/internal/layers"
+)
 
 // unaryOp is a pointwise op: Relu, Sigmoid, Tanh or Identity.
 type unaryOp struct {
@@ -29,13 +32,52 @@ func (u *unaryOp) apply(s *state, p int) {
 	}
 }
 
-// gateOp is the gated activation tanh(a)·σ(b) (kernels.Gate).
+// gateOp is the gated activation tanh(a)·σ(b) (kernels.Gate) of c
+// channels; b < 0: a holds both halves (2c channels per image).
 type gateOp struct {
 	a, b, out int
+	c         int
 }
 
 func (g *gateOp) apply(s *state, p int) {
-	kernels.Gate(s.at(g.out, p), s.at(g.a, p), s.at(g.b, p))
+	if g.b >= 0 {
+		kernels.Gate(s.at(g.out, p), s.at(g.a, p), s.at(g.b, p))
+		return
+	}
+	dst, src, c := s.at(g.out, p), s.at(g.a, p), g.c
+	for i := range s.n {
+		kernels.Gate(dst[i*c:(i+1)*c], src[2*i*c:(2*i+1)*c], src[(2*i+1)*c:(2*i+2)*c])
+	}
+}
+
+// sliceOp copies channels [lo, hi) of cin.
+type sliceOp struct {
+	in, out     int
+	cin, lo, hi int
+}
+
+func (o *sliceOp) apply(s *state, p int) {
+	dst, src, c := s.at(o.out, p), s.at(o.in, p), o.hi-o.lo
+	for i := range s.n {
+		copy(dst[i*c:(i+1)*c], src[i*o.cin+o.lo:i*o.cin+o.hi])
+	}
+}
+
+// embedOp adds each image's row of the table: y = x + T[label].
+type embedOp struct {
+	in, out int
+	e       *layers.EmbedSpec
+}
+
+func (o *embedOp) apply(s *state, p int) {
+	dst, src, c := s.at(o.out, p), s.at(o.in, p), o.e.C
+	for i := range s.n {
+		row, _ := o.e.Row(s.labels[o.e.Cond][i]) // checked by newState's caller
+		d, x := dst[i*c:(i+1)*c], src[i*c:(i+1)*c]
+		for k, r := range row {
+			d[k] = x[k] + r
+		}
+	}
 }
 
 // operand is one input of a binary op: an activation slot with c channels

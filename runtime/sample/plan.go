@@ -11,10 +11,24 @@ import (
 
 // plan is a graph's layer plan (internal/layers) compiled for incremental
 // evaluation: every activation is a slot holding, per position, the
-// channels of every image; row ops compute a whole row y when rows above
-// it are drawn (values whose reach is rows above only: layers.Reach
-// RowAhead, the vertical stack of a Gated PixelCNN), pre ops compute
-// position p before pixel p is sampled, post ops after it is written.
+// channels of every image, and every op computes one position of its slot.
+//
+// The schedule: a value's shift is how far, in raster order (the linear
+// index y·W+x of a position), the value at position q depends on the input:
+// it needs input pixels up to q + shift. So it can be computed as soon as
+// pixel q + shift is drawn: at time t (after pixel t is drawn; t = −1
+// before the first), every op computes the positions q ≤ t − shift not yet
+// computed, in layer order. A layer's shift is the largest shift of an
+// input plus the linear offset of the tap reading it (a conv's live taps
+// that can fall inside the image; 0 for pointwise layers), so every
+// position a layer reads is computed before it; linear offsets of in-image
+// positions are exact, so this holds at the image's borders too. The
+// logits need shift ≤ −1: the distribution of pixel t is known before it
+// is drawn. PixelCNN's layers after mask A have shift −1; the vertical stack
+// of a Gated PixelCNN is shifted a row ahead (−W+k), so a whole row of it
+// is computed before the row's first pixel; a torch Gated PixelCNN's
+// vertical stack, which sees its own row, trails behind (shift > 0) and is
+// read only a row later.
 type plan struct {
 	h, w, pixels int
 	input        int // slot of the graph input
@@ -22,30 +36,21 @@ type plan struct {
 	inC, outC    int
 	inName       string
 	chans        []int // channels per slot
-	// ring is how many positions of a slot are kept: 1 + the furthest
-	// position back any tap reads it (positions live in a ring buffer).
-	ring            []int
-	rows, pre, post []op
+	// ring is how many positions of a slot are kept (a ring buffer): the
+	// most positions between the newest written and the oldest still read.
+	ring []int
+	ops  []step
+	// outShift is the logits' shift (<= -1).
+	outShift int
+	// conds are the conditioning inputs' names, by layers.Plan.Conds index.
+	conds []string
 }
 
-// step runs the plan's ops for position p of a state whose pixels before p
-// are set: at the start of a row, the row ops for the whole row; then the
-// pre ops; then draw (which sets pixel p); then the post ops.
-func (pl *plan) step(s *state, p int, draw func()) {
-	if p%pl.w == 0 {
-		for _, o := range pl.rows {
-			for q := p; q < p+pl.w; q++ {
-				o.apply(s, q)
-			}
-		}
-	}
-	for _, o := range pl.pre {
-		o.apply(s, p)
-	}
-	draw()
-	for _, o := range pl.post {
-		o.apply(s, p)
-	}
+// step is one op and its shift.
+type step struct {
+	op    op
+	shift int
+	slot  int
 }
 
 // op evaluates one layer at one position for every image of a state.
@@ -57,13 +62,13 @@ type op interface {
 type vinfo struct {
 	slot int
 	c    int
-	// own reports that the value at p depends on input pixel p itself (so it
-	// can only be computed after pixel p is sampled); cause says where.
-	own   bool
+	// shift: the value at q needs input pixels up to q + shift; cause
+	// explains a shift >= 0 (nil for the input itself).
+	shift int
 	cause *CausalityError
-	// row reports that row y of the value depends on rows above y only: it
-	// is computed a row ahead, at the start of row y.
-	row bool
+	// readers: the reads of the slot, (reader's shift, smallest linear
+	// offset read), for the ring size.
+	reads [][2]int
 }
 
 // sampleFusions are the plan rules the cached sampler runs: the gate is one
@@ -102,18 +107,22 @@ func compile(g *graph.Graph) (*plan, error) {
 		return nil, notLayers(lp, logits)
 	}
 	pl := &plan{h: in.Shape[2], w: in.Shape[3], inC: in.Shape[1], inName: in.Name}
+	if cs := lp.CropSize; cs != [2]int{} && cs != [2]int{pl.h, pl.w} {
+		return nil, &UnsupportedError{Node: in.Name, Op: "input", Reason: fmt.Sprintf("crops resolved for %dx%d", cs[0], cs[1])}
+	}
+	for _, c := range lp.Conds {
+		pl.conds = append(pl.conds, c.Name)
+	}
 	pl.pixels = pl.h * pl.w
 	need := needed(lp, out)
 	info := make([]*vinfo, len(lp.Values))
 	newSlot := func(id, c int) *vinfo {
 		vi := &vinfo{slot: len(pl.chans), c: c}
 		pl.chans = append(pl.chans, c)
-		pl.ring = append(pl.ring, 1)
 		info[id] = vi
 		return vi
 	}
 	pl.input = newSlot(lp.Input, pl.inC).slot
-	info[lp.Input].own = true
 	for _, l := range lp.Layers {
 		if !need[l.Out] {
 			continue
@@ -122,30 +131,43 @@ func compile(g *graph.Graph) (*plan, error) {
 		if err != nil {
 			return nil, err
 		}
-		switch {
-		case vi.row:
-			pl.rows = append(pl.rows, o)
-			pl.ring[vi.slot] = max(pl.ring[vi.slot], pl.w) // a row is written at once
-		case vi.own:
-			pl.post = append(pl.post, o)
-		default:
-			pl.pre = append(pl.pre, o)
-		}
+		pl.ops = append(pl.ops, step{op: o, shift: vi.shift, slot: vi.slot})
 	}
 	oi := info[out]
 	switch {
 	case oi == nil:
 		return nil, &UnsupportedError{Node: logits.Name, Op: "output", Reason: "the output does not depend on the input"}
-	case oi.own:
+	case oi.shift >= 0:
 		if oi.cause != nil {
 			return nil, oi.cause
 		}
 		return nil, &CausalityError{Node: logits.Name, Op: "output", Input: in.Name, Row: -1, Col: -1,
 			Reason: "the output at a pixel sees the input at that pixel"}
 	}
-	pl.output, pl.outC = oi.slot, oi.c
+	pl.output, pl.outC, pl.outShift = oi.slot, oi.c, oi.shift
+	// Ring sizes: the drawing reads the logits at t when they are written up
+	// to t−1−shift; a layer of shift s_c reading a slot of shift s_v at
+	// linear offsets from o reads back to max(s_c+1, 0) − s_v − o positions
+	// behind the newest one written.
+	pl.ring = make([]int, len(pl.chans))
+	for id, vi := range info {
+		if vi == nil {
+			continue
+		}
+		r := 1
+		if id == out {
+			r = max(r, -vi.shift)
+		}
+		for _, rd := range vi.reads {
+			r = max(r, max(rd[0]+1, 0)-vi.shift-rd[1])
+		}
+		pl.ring[vi.slot] = min(r, pl.pixels)
+	}
 	return pl, nil
 }
+
+// lin is the linear offset of o in raster order.
+func (pl *plan) lin(o graph.Offset) int { return o.Dy*pl.w + o.Dx }
 
 // notLayers explains why value v is not computed by layers: the first node
 // it depends on that the plan routes to the generic interpreter.
@@ -176,12 +198,26 @@ func needed(lp *layers.Plan, out int) []bool {
 	return need
 }
 
+// pointwise gives the output of a pointwise layer reading ins (nil for a
+// constant operand) the inputs' largest shift, with that input's cause.
+func pointwise(ins []*vinfo, out *vinfo) {
+	first := true
+	for _, x := range ins {
+		if x != nil && (first || x.shift > out.shift) {
+			out.shift, out.cause, first = x.shift, x.cause, false
+		}
+	}
+	for _, x := range ins {
+		if x != nil {
+			x.reads = append(x.reads, [2]int{out.shift, 0})
+		}
+	}
+}
+
 // layer compiles one layer the logits need.
 func (pl *plan) layer(lp *layers.Plan, l *layers.Layer, info []*vinfo, newSlot func(int, int) *vinfo) (op, *vinfo, error) {
 	n := l.Node
 	ins := make([]*vinfo, len(l.In))
-	row := lp.Values[l.Out].Reach.RowAhead()
-	vi := &vinfo{row: row}
 	for i, id := range l.In {
 		if id < 0 {
 			continue
@@ -189,40 +225,69 @@ func (pl *plan) layer(lp *layers.Plan, l *layers.Layer, info []*vinfo, newSlot f
 		if ins[i] = info[id]; ins[i] == nil {
 			return nil, nil, &UnsupportedError{Node: n.Name, Op: n.Op, Reason: fmt.Sprintf("input %s is not an activation", lp.Values[id].V.Name)}
 		}
-		if ins[i].own && !vi.own {
-			vi.own, vi.cause = true, ins[i].cause
-		}
-		if l.Kind != layers.Conv && ins[i].row {
-			pl.ring[ins[i].slot] = max(pl.ring[ins[i].slot], pl.w) // read at p, written to the row's end
-		}
 	}
+	if l.Kind == layers.Conv {
+		return pl.conv(lp, l, ins[0], newSlot)
+	}
+	x := ins[0]
+	if x == nil {
+		x = ins[1]
+	}
+	c := x.c
+	var s *vinfo
+	var o op
 	switch l.Kind {
-	case layers.Conv:
-		return pl.conv(lp, l, ins[0], row, newSlot)
 	case layers.Unary:
-		s := newSlot(l.Out, ins[0].c)
-		s.own, s.cause, s.row = vi.own, vi.cause, row
-		return &unaryOp{kind: l.Op, in: ins[0].slot, out: s.slot, c: ins[0].c}, s, nil
+		s = newSlot(l.Out, c)
+		o = &unaryOp{kind: l.Op, in: x.slot, out: s.slot, c: c}
 	case layers.Gate:
-		s := newSlot(l.Out, ins[0].c)
-		s.own, s.cause, s.row = vi.own, vi.cause, row
-		return &gateOp{a: ins[0].slot, b: ins[1].slot, out: s.slot}, s, nil
+		if l.Halves {
+			s = newSlot(l.Out, c/2)
+			o = &gateOp{a: ins[0].slot, b: -1, out: s.slot, c: c / 2}
+		} else {
+			s = newSlot(l.Out, c)
+			o = &gateOp{a: ins[0].slot, b: ins[1].slot, out: s.slot, c: c}
+		}
+	case layers.Slice:
+		s = newSlot(l.Out, l.Slice[1]-l.Slice[0])
+		o = &sliceOp{in: ins[0].slot, out: s.slot, cin: c, lo: l.Slice[0], hi: l.Slice[1]}
+	case layers.Embed:
+		s = newSlot(l.Out, c)
+		o = &embedOp{in: ins[0].slot, out: s.slot, e: l.Embed}
+	case layers.Binary:
+		var ops [2]operand
+		for i, x := range ins {
+			if x != nil {
+				ops[i] = operand{slot: x.slot, c: x.c}
+			}
+		}
+		if l.Const != nil {
+			k := 0
+			if !l.ConstFirst {
+				k = 1
+			}
+			ops[k] = operand{slot: -1, data: layers.Expand(l.Const, c, pl.h, pl.w), sc: pl.h * pl.w, sy: pl.w, sx: 1}
+		}
+		s = newSlot(l.Out, c)
+		o = &binaryOp{kind: l.Op, a: ops[0], b: ops[1], out: s.slot, c: c}
+	default:
+		return nil, nil, &UnsupportedError{Node: n.Name, Op: n.Op, Reason: fmt.Sprintf("layer kind %v", l.Kind)}
 	}
-	var ops [2]operand
-	c := 0
-	for i, x := range ins {
-		if x != nil {
-			ops[i], c = operand{slot: x.slot, c: x.c}, x.c
+	pointwise(ins, s)
+	return o, s, nil
+}
+
+// checkLabels checks every label an embed op will look up, naming the
+// Gather node of the first out of its table's range.
+func (pl *plan) checkLabels(labels [][]int64) error {
+	for _, st := range pl.ops {
+		if e, ok := st.op.(*embedOp); ok {
+			for _, l := range labels[e.e.Cond] {
+				if _, err := e.e.Row(l); err != nil {
+					return fmt.Errorf("node %s (Gather) of conditioning input %s: %w", e.e.Gather.Name, pl.conds[e.e.Cond], err)
+				}
+			}
 		}
 	}
-	if l.Const != nil {
-		k := 0
-		if !l.ConstFirst {
-			k = 1
-		}
-		ops[k] = operand{slot: -1, data: layers.Expand(l.Const, c, pl.h, pl.w), sc: pl.h * pl.w, sy: pl.w, sx: 1}
-	}
-	s := newSlot(l.Out, c)
-	s.own, s.cause, s.row = vi.own, vi.cause, row
-	return &binaryOp{kind: l.Op, a: ops[0], b: ops[1], out: s.slot, c: c}, s, nil
+	return nil
 }

@@ -55,8 +55,19 @@ func TestRowAhead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(pl.rows) != 4 || len(pl.pre) != 4 || len(pl.post) != 0 {
-		t.Errorf("%d row ops, %d pre, %d post; want 4 (v1, relu, v2, link), 4 (h1, add, relu, logits), 0", len(pl.rows), len(pl.pre), len(pl.post))
+	// shifts (plan): v1 and its relu -W+1 (the row above, one column
+	// right), v2 and link -W+2; h1, the add, relu and logits -1.
+	ahead, before := 0, 0
+	for _, st := range pl.ops {
+		switch {
+		case st.shift <= -pl.w+2:
+			ahead++
+		case st.shift == -1:
+			before++
+		}
+	}
+	if ahead != 4 || before != 4 || len(pl.ops) != 8 {
+		t.Errorf("%d ops a row ahead, %d at shift -1, of %d; want 4 (v1, relu, v2, link), 4 (h1, add, relu, logits)", ahead, before, len(pl.ops))
 	}
 	checkCachedEqualsNaive(t, g, Options{N: 5, Seed: 6})
 	x := randomImages(3, 7*6, 4, 8)
@@ -65,7 +76,7 @@ func TestRowAhead(t *testing.T) {
 		t.Fatal(err)
 	}
 	// the same float32 sums in another order: 1e-4 on logits of magnitude ~1
-	testenv.AllClose(t, pl.forward(x, 3), want, 1e-4, 1e-4, "row-ahead plan vs runtime")
+	testenv.AllClose(t, pl.forward(x, 3, nil), want, 1e-4, 1e-4, "row-ahead plan vs runtime")
 	r, err := Audit(context.Background(), g, AuditOptions{Batch: 8})
 	if err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/pixelgraph/pixelgraph/graph"
 )
@@ -29,11 +30,15 @@ type Options struct {
 	Temperature float64 // softmax temperature, > 0; 0 means 1
 	Method      Method  // default Auto
 	// Forward runs the naive sampler's passes; nil means the Go runtime on
-	// the graph (GraphForward).
+	// the graph (GraphForwardCond with Cond).
 	Forward Forward
 	// Threads is how many goroutines sampling keeps busy (the cached
 	// sampler's workers, the Go runtime's passes); 0 means GOMAXPROCS.
 	Threads int
+	// Cond gives every conditioning input of the graph (an integer [N]
+	// input: a class label) its value, held fixed while sampling. A
+	// conditional graph sampled without one is an error.
+	Cond []Cond
 	// Progress, when set, is called after each pixel with the number of
 	// pixels done (all images) and the total, from one goroutine at a time.
 	Progress func(done, total int)
@@ -55,19 +60,92 @@ type Result struct {
 	NearBoundary []int
 }
 
+// Cond is the value of one conditioning input (by name): Values holds one
+// value for every image, or one per image.
+type Cond struct {
+	Name   string
+	Values []int64
+}
+
+// CondInputs returns g's conditioning inputs: the integer inputs of shape
+// [N] (a class label per image), in input order.
+func CondInputs(g *graph.Graph) []*graph.Value {
+	var cs []*graph.Value
+	for _, v := range g.Inputs {
+		if !v.IsConst() && v.DType.IsInteger() && v.DType != graph.Bool && len(v.Shape) == 1 {
+			cs = append(cs, v)
+		}
+	}
+	return cs
+}
+
+// ImageInput returns g's image input: its only non-constant input that is
+// not a conditioning input.
+func ImageInput(g *graph.Graph) (*graph.Value, error) {
+	conds := CondInputs(g)
+	var in *graph.Value
+	for _, v := range g.Inputs {
+		if v.IsConst() || slices.Contains(conds, v) {
+			continue
+		}
+		if in != nil {
+			return nil, fmt.Errorf("graph has more than one image input (%s, %s)", in.Name, v.Name)
+		}
+		in = v
+	}
+	if in == nil || len(in.Shape) != 4 {
+		return nil, fmt.Errorf("graph needs one (N,C,H,W) image input")
+	}
+	return in, nil
+}
+
+// condValues checks conds against g's conditioning inputs (each given once,
+// no other name, one value or n) and returns each input's n values by name.
+func condValues(g *graph.Graph, conds []Cond, n int) (map[string][]int64, error) {
+	want := CondInputs(g)
+	m := map[string][]int64{}
+	for _, c := range conds {
+		if !slices.ContainsFunc(want, func(v *graph.Value) bool { return v.Name == c.Name }) {
+			names := make([]string, len(want))
+			for i, v := range want {
+				names[i] = v.Name
+			}
+			return nil, fmt.Errorf("conditioning input %q: the graph has none of that name (it has %v)", c.Name, names)
+		}
+		if _, dup := m[c.Name]; dup {
+			return nil, fmt.Errorf("conditioning input %q is given twice", c.Name)
+		}
+		switch len(c.Values) {
+		case 1:
+			m[c.Name] = slices.Repeat(c.Values, n)
+		case n:
+			m[c.Name] = slices.Clone(c.Values)
+		default:
+			return nil, fmt.Errorf("conditioning input %q: %d values for %d images (give one, or one per image)", c.Name, len(c.Values), n)
+		}
+	}
+	for _, v := range want {
+		if _, ok := m[v.Name]; !ok {
+			return nil, &CondMissingError{Input: v.Name}
+		}
+	}
+	return m, nil
+}
+
+// CondMissingError reports a conditioning input given no value.
+type CondMissingError struct{ Input string }
+
+func (e *CondMissingError) Error() string {
+	return fmt.Sprintf("the model is conditional: its input %s needs a value (a class label)", e.Input)
+}
+
 // GeometryOf reads the image size from g's input, q from graph.Levels and
 // whether the output holds probabilities from graph.SoftmaxTail.
 func GeometryOf(g *graph.Graph) (Geometry, error) {
 	if len(g.Inputs) == 0 || len(g.Outputs) == 0 {
 		return Geometry{}, errors.New("graph needs an input and an output")
 	}
-	var in *graph.Value
-	for _, v := range g.Inputs {
-		if !v.IsConst() {
-			in = v
-			break
-		}
-	}
+	in, _ := ImageInput(g)
 	if in == nil || len(in.Shape) != 4 || in.Shape[2] <= 0 || in.Shape[3] <= 0 {
 		return Geometry{}, errors.New("graph input must be (N,1,H,W) with known H and W")
 	}
@@ -122,6 +200,10 @@ func run(ctx context.Context, g *graph.Graph, opts Options, known []int32, rows 
 	if err := checkOptions(geo, &opts, known); err != nil {
 		return nil, err
 	}
+	cv, err := condValues(g, opts.Cond, opts.N)
+	if err != nil {
+		return nil, err
+	}
 	var fallback string
 	if opts.Method != Naive {
 		pl, err := compile(g)
@@ -129,7 +211,14 @@ func run(ctx context.Context, g *graph.Graph, opts Options, known []int32, rows 
 			err = fmt.Errorf("output has %d channels, want q = %d", pl.outC, geo.Q)
 		}
 		if err == nil {
-			return cached(ctx, pl, geo, opts, known, rows)
+			labels := make([][]int64, len(pl.conds))
+			for k, name := range pl.conds {
+				labels[k] = cv[name]
+			}
+			if err := pl.checkLabels(labels); err != nil {
+				return nil, err
+			}
+			return cached(ctx, pl, geo, opts, labels, known, rows)
 		}
 		if opts.Method == Cached {
 			return nil, fmt.Errorf("cached sampling: %w", err)
@@ -138,7 +227,7 @@ func run(ctx context.Context, g *graph.Graph, opts Options, known []int32, rows 
 	}
 	fwd := opts.Forward
 	if fwd == nil {
-		fwd = graphForward(g, opts.Threads)
+		fwd = graphForward(g, opts.Cond, opts.Threads)
 	}
 	res, err := naive(ctx, fwd, geo, opts, known, rows)
 	if res != nil {

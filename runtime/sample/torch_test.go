@@ -50,7 +50,7 @@ func TestCachedOnTorchFixtures(t *testing.T) {
 			// PyTorch's own output on the fixture's input.
 			dir := filepath.Join("..", "..", "testdata", "torch", name, "test_data_set_0")
 			tin, tout := readTensor(t, filepath.Join(dir, "input_0.pb")), readTensor(t, filepath.Join(dir, "output_0.pb"))
-			pt := pl.forward(tin.F32, tin.Shape[0])
+			pt := pl.forward(tin.F32, tin.Shape[0], nil)
 			if geo.Probs {
 				pt = channelSoftmax(pt, tin.Shape[0], geo.Q, geo.H*geo.W)
 			}
@@ -63,7 +63,7 @@ func TestCachedOnTorchFixtures(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := pl.forward(x, 3)
+			got := pl.forward(x, 3, nil)
 			if geo.Probs {
 				got = channelSoftmax(got, 3, geo.Q, geo.H*geo.W)
 			}
