@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -240,5 +241,37 @@ func TestCrop(t *testing.T) {
 	}
 	if _, err := im.Crop(2, 0, 2, 2); err == nil {
 		t.Error("crop outside the image: no error")
+	}
+}
+
+// TestFashion reads Debian's Fashion-MNIST (dataset-fashion-mnist, which
+// scripts/install-test-deps.sh installs): both splits, labels 0..9.
+func TestFashion(t *testing.T) {
+	t.Parallel()
+	dir, err := Dir("fashion")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(dir); err != nil {
+		testenv.Unavailable(t, "Fashion-MNIST ("+FashionPackage+")", err.Error(), "scripts/install-test-deps.sh (apt-get install "+FashionPackage+")")
+	}
+	for _, c := range []struct {
+		split Split
+		n     int
+	}{{Train, 60000}, {Test, 10000}} {
+		im, err := Load(dir, c.split)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if im.N != c.n || im.H != 28 || im.W != 28 || len(im.Labels) != c.n || slices.Max(im.Labels) != 9 {
+			t.Errorf("%v: %d images %dx%d, %d labels", c.split, im.N, im.H, im.W, len(im.Labels))
+		}
+	}
+	if _, err := Dir("cifar"); err == nil {
+		t.Error("dataset cifar accepted")
+	}
+	var me *MissingError
+	if _, err := Load(t.TempDir(), Test); !errors.As(err, &me) {
+		t.Errorf("empty dir: %v", err)
 	}
 }

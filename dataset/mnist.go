@@ -75,6 +75,27 @@ func ModuleCache() string {
 	return filepath.Join(home, "go", "pkg", "mod")
 }
 
+// FashionDir is where Debian's dataset-fashion-mnist package installs
+// Fashion-MNIST (Xiao et al. 2017: 28x28 grey images of 10 clothing
+// classes), in MNIST's IDX layout and file names.
+const (
+	FashionDir     = "/usr/share/datasets/fashion-mnist"
+	FashionPackage = "dataset-fashion-mnist"
+)
+
+// Dir returns the directory of a named dataset: "mnist" (or "") the
+// GoMNIST module's data in the module cache (DefaultDir), "fashion"
+// FashionDir.
+func Dir(name string) (string, error) {
+	switch name {
+	case "", "mnist":
+		return DefaultDir(), nil
+	case "fashion":
+		return FashionDir, nil
+	}
+	return "", fmt.Errorf("unknown dataset %q (want mnist or fashion)", name)
+}
+
 // DefaultDir is where Load looks when given no directory: the data
 // directory of the GoMNIST module in the module cache.
 func DefaultDir() string { return filepath.Join(ModuleCache(), filepath.FromSlash(ModuleDataDir)) }
@@ -89,7 +110,10 @@ func findFile(dir, name string) (string, error) {
 		}
 	}
 	hint := missingHint
-	if dir != DefaultDir() {
+	switch {
+	case dir == FashionDir:
+		hint = "install Debian's " + FashionPackage + " (apt-get install " + FashionPackage + "; scripts/install-test-deps.sh does), or pass --data DIR with the Fashion-MNIST IDX files"
+	case dir != DefaultDir():
 		hint = "pass --data DIR with the IDX files, or leave it empty to use " + Module + " from the module cache (`go mod download " + Module + "@" + Version + "`)"
 	}
 	return "", &MissingError{Dir: dir, File: name, Hint: hint}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything the test suite needs, idempotently:
 #   - Debian packages (python3-onnx, libonnx-testdata, libopenblas-dev,
-#     protobuf-compiler, python3-torch) via apt-get, only if any is missing;
+#     protobuf-compiler, python3-torch, chromium-headless-shell,
+#     dataset-fashion-mnist) via apt-get, only if any is missing;
 #   - ONNX Runtime (the shared library shipped in the npm package
 #     onnxruntime-node) into .deps/ort/ of the repo, only if the library is absent;
 #   - onnxruntime-web (its dist folder: JavaScript and .wasm files, for
@@ -18,7 +19,7 @@ set -euo pipefail
 
 ORT_VERSION="${PIXELGRAPH_ORT_VERSION:-1.30.0}"
 ORT_WEB_VERSION="${PIXELGRAPH_ORT_WEB_VERSION:-1.30.0}"
-APT_PACKAGES=(python3-onnx libonnx-testdata libopenblas-dev protobuf-compiler python3-torch chromium-headless-shell)
+APT_PACKAGES=(python3-onnx libonnx-testdata libopenblas-dev protobuf-compiler python3-torch chromium-headless-shell dataset-fashion-mnist)
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo_root"

@@ -30,6 +30,14 @@ type buffered interface{ buf() *outBuf }
 func (op nllGradOp) buf() *outBuf { return &op.grad }
 func (op *addOp) buf() *outBuf    { return &op.y }
 func (op *gateOp) buf() *outBuf   { return &op.y }
+func (op *embedOp) buf() *outBuf  { return &op.y }
+func (op embedGradOp) buf() *outBuf {
+	return &op.dT
+}
+func (op *sliceOp) buf() *outBuf     { return &op.y }
+func (op sliceGradOp) buf() *outBuf  { return &op.dx }
+func (op *halvesOp) buf() *outBuf    { return &op.y }
+func (op halvesGradOp) buf() *outBuf { return &op.dx }
 
 // assignBuffers gives our ops' outputs storage, sharing it between values
 // whose lifetimes in the tape's order do not overlap: gorgonia's tape

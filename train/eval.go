@@ -89,8 +89,12 @@ func Eval(ctx context.Context, g *graph.Graph, im *dataset.Images, opts EvalOpti
 	if n == 0 {
 		return Result{}, fmt.Errorf("train: no images to evaluate")
 	}
-	if len(g.Inputs) != 1 || len(g.Inputs[0].Shape) != 4 || g.Inputs[0].Shape[2] != im.H || g.Inputs[0].Shape[3] != im.W {
-		return Result{}, fmt.Errorf("train: images are %dx%d but the graph's input is %s", im.H, im.W, g.Inputs[0].TypeString())
+	in, err := graph.ImageInput(g)
+	if err != nil {
+		return Result{}, fmt.Errorf("train: %w", err)
+	}
+	if in.Shape[2] != im.H || in.Shape[3] != im.W {
+		return Result{}, fmt.Errorf("train: images are %dx%d but the graph's input is %s", im.H, im.W, in.TypeString())
 	}
 	var total float64
 	evals := map[int]*evaluator{}
@@ -112,6 +116,14 @@ func Eval(ctx context.Context, g *graph.Graph, im *dataset.Images, opts EvalOpti
 		}
 		levels := make([]uint8, b*hw)
 		dataset.Quantize(levels, im.Pix[i*hw:(i+b)*hw], q)
+		i0 := i
+		labels, err := e.l.datasetLabels(im.Labels, func(j int) int { return i0 + j })
+		if err == nil && labels != nil {
+			err = e.l.setLabels(labels)
+		}
+		if err != nil {
+			return Result{}, err
+		}
 		s, err := e.nats(levels)
 		if err != nil {
 			return Result{}, err

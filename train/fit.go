@@ -82,6 +82,13 @@ func (t *Trainer) Fit(ctx context.Context, train, test *dataset.Images, progress
 			for j := 0; j < b; j++ {
 				dataset.Quantize(levels[j*hw:(j+1)*hw], train.Image(perm[k*b+j]), t.q)
 			}
+			labels, err := t.l.datasetLabels(train.Labels, func(j int) int { return perm[k*b+j] })
+			if err == nil && labels != nil {
+				err = t.l.setLabels(labels)
+			}
+			if err != nil {
+				return err
+			}
 			lr := t.LR()
 			loss, err := t.stepLevels(levels)
 			if err != nil {

@@ -34,11 +34,16 @@ func TestGateGradientCheck(t *testing.T) {
 	gradientCheck(t, ConvKernels, tinyGatedGraph(t), 2*4*(9-4))
 }
 
-func gradientCheck(t *testing.T, conv string, g *graph.Graph, wantMasked int) {
+func gradientCheck(t *testing.T, conv string, g *graph.Graph, wantMasked int, labels ...int64) {
 	const n, q = 2, 3
 	tr, err := newTrainer(g, Options{Batch: n, Conv: conv}, tensor.Float64)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(labels) > 0 {
+		if err := tr.SetLabels(labels); err != nil {
+			t.Fatal(err)
+		}
 	}
 	levels := randomLevels(5, n*25, q)
 	if err := tr.setInput(levels); err != nil {
@@ -105,4 +110,23 @@ func gradientCheck(t *testing.T, conv string, g *graph.Graph, wantMasked int) {
 		t.Errorf("checked %d masked taps, want %d", masked, wantMasked)
 	}
 	t.Logf("%d parameters checked, %d masked; largest |gradient| %.3g", checked, masked, largest)
+}
+
+// TestGatedPixelCNNGradientCheck is TestGradientCheck on a conditional
+// Gated PixelCNN (masks VA/VB/HA/HB, the gate on channel halves, class
+// tables): the Embed, Slice-free halves gate and every conv against finite
+// differences, the labels of the batch picking the table rows that get a
+// gradient.
+func TestGatedPixelCNNGradientCheck(t *testing.T) {
+	t.Parallel()
+	c := testenv.GatedConfig(3)
+	c.Height, c.Width, c.Filters, c.Layers, c.Head, c.Levels = 5, 5, 2, 2, 3, 3
+	c.FirstKernel = 3
+	g, err := graph.GatedPixelCNN(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// masked taps: VA 3x3 keeps 3 of 9, HA 1x3 1 of 3, VB 6 of 9, HB 2 of 3
+	masked := 4*1*6 + 4*1*2 + 4*2*3 + 4*2*1
+	gradientCheck(t, ConvKernels, g, masked, 2, 0)
 }

@@ -25,6 +25,13 @@ func TestKernelsGradientsMatchFloat64(t *testing.T) {
 		{"tiny", tinyGraph, 25},
 		{"gated", tinyGatedGraph, 25},
 		{"small", func(t testing.TB) *graph.Graph { return mustPixelCNN(t, testenv.SmallConfig()) }, 28 * 28},
+		{"gated pixelcnn", func(t testing.TB) *graph.Graph {
+			g, err := graph.GatedPixelCNN(testenv.GatedConfig(10))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return g
+		}, 8 * 8},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
@@ -62,6 +69,11 @@ func TestKernelsGradientsMatchFloat64(t *testing.T) {
 			grads := func(tr *Trainer) (float64, [][]float64) {
 				if err := tr.setInput(levels); err != nil {
 					t.Fatal(err)
+				}
+				if len(tr.Conds()) > 0 {
+					if err := tr.SetLabels([]int64{7, 0, 7}); err != nil {
+						t.Fatal(err)
+					}
 				}
 				for rep := 0; rep < 2; rep++ { // the second run reuses every buffer
 					tr.zeroGrads()

@@ -12,7 +12,11 @@ import (
 // (graph.Levels), checking what training needs: one grey image channel and
 // logits (N,q,H,W) of the input's H and W.
 func levelsOf(g *graph.Graph) (int, error) {
-	in, out := g.Inputs[0], g.Outputs[0]
+	in, err := graph.ImageInput(g)
+	if err != nil {
+		return 0, &UnsupportedError{Msg: err.Error()}
+	}
+	out := g.Outputs[0]
 	if in.Shape[1] != 1 {
 		return 0, &UnsupportedError{Msg: fmt.Sprintf("input %s has %d channels; training supports grey images (1 channel)", in.Name, in.Shape[1])}
 	}

@@ -12,10 +12,13 @@ import (
 // lowered is a graph's layer plan (internal/layers) as a gorgonia
 // expression graph for a fixed batch size (gorgonia shapes are static).
 type lowered struct {
-	eg     *G.ExprGraph
-	dt     tensor.Dtype // Float32 for training; Float64 for gradient checks
-	plan   *layers.Plan
-	input  *G.Node   // (N,C,H,W), the graph's only input
+	eg    *G.ExprGraph
+	dt    tensor.Dtype // Float32 for training; Float64 for gradient checks
+	plan  *layers.Plan
+	input *G.Node // (N,C,H,W), the graph's image input
+	// labels holds, per conditioning input (layers.Plan.Conds), the
+	// batch's values, which the Embed ops read (setLabels).
+	labels [][]int64
 	output *G.Node   // (N,q·C,H,W), the graph's only output
 	params []*param  // the initializers the layers use, in g.Inits order
 	vals   []*G.Node // by plan value id
@@ -54,10 +57,13 @@ func trainFusions(kernels bool) layers.Fusion {
 // goroutines (0 = GOMAXPROCS). The initializers the layers use become
 // variables holding a copy of their IR data.
 func lower(g *graph.Graph, batch int, dt tensor.Dtype, conv string, threads int) (*lowered, error) {
-	if len(g.Inputs) != 1 || len(g.Outputs) != 1 {
-		return nil, &UnsupportedError{Msg: fmt.Sprintf("need one input and one output, got %d and %d", len(g.Inputs), len(g.Outputs))}
+	if len(g.Outputs) != 1 {
+		return nil, &UnsupportedError{Msg: fmt.Sprintf("need one output, got %d", len(g.Outputs))}
 	}
-	in := g.Inputs[0]
+	in, err := graph.ImageInput(g)
+	if err != nil {
+		return nil, &UnsupportedError{Msg: err.Error()}
+	}
 	if len(in.Shape) != 4 || in.Shape[1] <= 0 || in.Shape[2] <= 0 || in.Shape[3] <= 0 {
 		return nil, &UnsupportedError{Msg: fmt.Sprintf("input %s must be (N,C,H,W) with fixed C, H, W, got %s", in.Name, in.TypeString())}
 	}
@@ -79,6 +85,10 @@ func lower(g *graph.Graph, batch int, dt tensor.Dtype, conv string, threads int)
 		return nil, &UnsupportedError{Msg: pl.Blocker}
 	}
 	l.plan, l.vals = pl, make([]*G.Node, len(pl.Values))
+	l.labels = make([][]int64, len(pl.Conds))
+	for k := range l.labels {
+		l.labels[k] = make([]int64, batch)
+	}
 	shape := []int{batch, in.Shape[1], in.Shape[2], in.Shape[3]}
 	l.input = G.NewTensor(l.eg, dt, 4, G.WithShape(shape...), G.WithName(in.Name),
 		G.WithValue(tensor.New(tensor.Of(dt), tensor.WithShape(shape...))))
@@ -107,7 +117,15 @@ func lower(g *graph.Graph, batch int, dt tensor.Dtype, conv string, threads int)
 func (l *lowered) newParams() error {
 	used := map[*graph.Value]bool{}
 	for _, ly := range l.plan.Layers {
-		for _, v := range []*graph.Value{ly.ConstV, convValue(ly, 0), convValue(ly, 1)} {
+		if ly.Conv != nil && ly.Conv.Crop != "" {
+			return &UnsupportedError{Node: ly.Node.Name, Op: ly.Node.Op,
+				Msg: fmt.Sprintf("the conv computes a crop (%s) with a grown kernel; training keeps the file's weights as they are", ly.Conv.Crop)}
+		}
+		var table *graph.Value
+		if ly.Embed != nil {
+			table = ly.Embed.TV
+		}
+		for _, v := range []*graph.Value{ly.ConstV, convValue(ly, 0), convValue(ly, 1), table} {
 			if v == nil {
 				continue
 			}
@@ -164,7 +182,14 @@ func (l *lowered) lowerLayer(i int, ly *layers.Layer) (*G.Node, error) {
 	case layers.Conv:
 		return l.lowerConv(i, ly)
 	case layers.Gate:
+		if ly.Halves {
+			return l.lowerGateHalves(ly, in(0))
+		}
 		return l.lowerGate(ly, in(0), in(1))
+	case layers.Slice:
+		return l.lowerSlice(ly, in(0))
+	case layers.Embed:
+		return l.lowerEmbed(ly, in(0))
 	case layers.Unary:
 		var y *G.Node
 		var err error
@@ -182,8 +207,10 @@ func (l *lowered) lowerLayer(i int, ly *layers.Layer) (*G.Node, error) {
 			return nil, unsup(err)
 		}
 		return y, nil
+	case layers.Binary:
+		return l.lowerBinary(ly)
 	}
-	return l.lowerBinary(ly)
+	return nil, unsup(fmt.Errorf("layer kind %v", ly.Kind))
 }
 
 // lowerBinary: y = a op b, two activations of one shape (an addOp with its

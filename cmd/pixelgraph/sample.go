@@ -8,6 +8,7 @@ import (
 	"image"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,8 +21,8 @@ import (
 func init() {
 	register(&command{
 		name:  "sample",
-		args:  "-m MODEL -o FILE.png [-n N --seed S --temperature T --method auto|cached|naive --raw FILE.pb --cols C --scale K -q]",
-		short: "draw images from a PixelCNN ONNX file into a PNG grid",
+		args:  "-m MODEL -o FILE.png [-n N --class K|A-B --cond NAME=V --seed S --temperature T --method auto|cached|naive --raw FILE.pb --cols C --scale K -q]",
+		short: "draw images from a PixelCNN ONNX file into a PNG grid (a class-conditional one: --class K, or --class 0-9 for one row per class)",
 		run:   runSample,
 	})
 }
@@ -87,7 +88,9 @@ func runSample(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(c, e)
 	var sf samplerFlags
 	sf.register(fs)
-	n := fs.Int("n", 16, "images to sample")
+	n := fs.Int("n", 16, "images to sample (with --class A-B: per class)")
+	var cf condFlags
+	cf.register(fs, "class to draw, for a model with one conditioning input (a --classes model's label): K, or A-B for one grid row of -n images per class")
 	raw := fs.String("raw", "", "also write the sampled levels as an ONNX TensorProto \"levels\": int64 [N,1,H,W], values 0..q-1")
 	fs.IntVar(&sf.cols, "cols", 0, "images per grid row (default ceil(sqrt(N)))")
 	pos, err := parseFlags(fs, args)
@@ -111,15 +114,34 @@ func runSample(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	conds, name, ks, err := cf.fixed(g, true)
+	if err != nil {
+		return err
+	}
 	opts.N = *n
+	if ks != nil { // one row of n images per class
+		vals := make([]int64, 0, *n*len(ks))
+		for _, k := range ks {
+			vals = append(vals, slices.Repeat([]int64{k}, *n)...)
+		}
+		conds = append(conds, sample.Cond{Name: name, Values: vals})
+		opts.N, sf.cols = *n*len(ks), *n
+		if opts.N > 4096 {
+			return usagef("-n %d per class for %d classes is %d images; at most 4096", *n, len(ks), opts.N)
+		}
+	}
+	if err := missing(g, conds, ""); err != nil {
+		return err
+	}
+	opts.Cond = conds
 	opts.Method = announce(e, g, opts.Method)
-	if err := e.checkSampler(g, geo, *n, opts.Method, fmt.Sprintf("-n %d", *n), "sampling"); err != nil {
+	if err := e.checkSampler(g, geo, opts.N, opts.Method, fmt.Sprintf("-n %d", *n), "sampling"); err != nil {
 		return err
 	}
 	pr := newPixelProgress(e.stderr, "sampling", sf.quiet)
 	opts.Progress = pr.update
-	fmt.Fprintf(e.stderr, "sampling %d images %dx%d, q=%d, method %v, seed %d, temperature %g\n",
-		*n, geo.H, geo.W, geo.Q, opts.Method, opts.Seed, opts.Temperature)
+	fmt.Fprintf(e.stderr, "sampling %d images %dx%d, q=%d, method %v, seed %d, temperature %g%s\n",
+		opts.N, geo.H, geo.W, geo.Q, opts.Method, opts.Seed, opts.Temperature, condNote(conds, name, ks))
 	res, err := sample.Sample(ctx, g, opts)
 	pr.finish()
 	if err != nil {

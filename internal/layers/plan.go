@@ -3,6 +3,7 @@ package layers
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/pixelgraph/pixelgraph/graph"
 )
@@ -298,11 +299,12 @@ type builder struct {
 func (b *builder) input() {
 	p := b.p
 	var ins []*graph.Value
+	conds := graph.CondInputs(p.Graph)
 	for _, v := range p.Graph.Inputs {
 		if _, c := p.Consts[v]; c {
 			continue
 		}
-		if v.DType.IsInteger() && len(v.Shape) == 1 && v.DType != graph.Bool {
+		if slices.Contains(conds, v) {
 			p.Conds = append(p.Conds, v)
 			continue
 		}

@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/pixelgraph/pixelgraph/dataset"
 	"github.com/pixelgraph/pixelgraph/graph"
@@ -69,6 +70,12 @@ type Options struct {
 	Limit    int                   // the first Limit images; 0 = all
 	Progress func(done, total int) // called after each batch (may be nil)
 	Threads  int                   // goroutines a forward pass keeps busy; 0 = GOMAXPROCS
+	// A conditional graph's conditioning inputs (graph.CondInputs): Labels
+	// names the one fed each image's dataset label (a class-conditional
+	// model evaluated on its test labels), Fixed holds the others' values
+	// for every image. Each conditioning input needs one of them.
+	Labels string
+	Fixed  map[string]int64
 }
 
 // Evaluate runs g on images (quantized to q levels, fed as level/(q-1)) and
@@ -81,7 +88,31 @@ func Evaluate(ctx context.Context, g *graph.Graph, images *dataset.Images, opts 
 	if err := dataset.CheckLevels(q); err != nil {
 		return Result{}, err
 	}
-	in, out := g.Inputs[0], g.Outputs[0]
+	in, err := graph.ImageInput(g)
+	if err != nil {
+		return Result{}, err
+	}
+	out := g.Outputs[0]
+	conds := graph.CondInputs(g)
+	for _, c := range conds {
+		_, fixed := opts.Fixed[c.Name]
+		switch {
+		case c.Name == opts.Labels && fixed:
+			return Result{}, fmt.Errorf("conditioning input %s is given both the labels and a fixed value", c.Name)
+		case c.Name == opts.Labels && images.Labels == nil:
+			return Result{}, fmt.Errorf("conditioning input %s takes the images' labels, but they have none", c.Name)
+		case c.Name != opts.Labels && !fixed:
+			return Result{}, fmt.Errorf("the model is conditional: its input %s needs a value (the test labels, or a fixed one)", c.Name)
+		}
+	}
+	for name := range opts.Fixed {
+		if !slices.ContainsFunc(conds, func(v *graph.Value) bool { return v.Name == name }) {
+			return Result{}, fmt.Errorf("conditioning input %q: the model has none of that name", name)
+		}
+	}
+	if opts.Labels != "" && !slices.ContainsFunc(conds, func(v *graph.Value) bool { return v.Name == opts.Labels }) {
+		return Result{}, fmt.Errorf("conditioning input %q (for the labels): the model has none of that name", opts.Labels)
+	}
 	if len(in.Shape) != 4 || in.Shape[1] != 1 || in.Shape[2] != images.H || in.Shape[3] != images.W {
 		return Result{}, fmt.Errorf("model input %s is %s; images are %dx%d grey", in.Name, in.TypeString(), images.H, images.W)
 	}
@@ -128,7 +159,19 @@ func Evaluate(ctx context.Context, g *graph.Graph, images *dataset.Images, opts 
 			rows = m
 		}
 		dataset.Scale(x[:rows*hw], levels[:rows*hw], q)
-		outs, err := prog.Run(ctx, map[string]*graph.Tensor{in.Name: graph.NewFloat32([]int{rows, 1, images.H, images.W}, x[:rows*hw])})
+		feed := map[string]*graph.Tensor{in.Name: graph.NewFloat32([]int{rows, 1, images.H, images.W}, x[:rows*hw])}
+		for _, c := range conds {
+			v := make([]int64, rows)
+			for j := range v {
+				if c.Name == opts.Labels {
+					v[j] = int64(images.Labels[i+min(j, m-1)]) // a padded fixed batch repeats the last
+				} else {
+					v[j] = opts.Fixed[c.Name]
+				}
+			}
+			feed[c.Name] = &graph.Tensor{DType: c.DType, Shape: []int{rows}, I64: v}
+		}
+		outs, err := prog.Run(ctx, feed)
 		if err != nil {
 			return Result{}, err
 		}

@@ -67,37 +67,11 @@ type Cond struct {
 	Values []int64
 }
 
-// CondInputs returns g's conditioning inputs: the integer inputs of shape
-// [N] (a class label per image), in input order.
-func CondInputs(g *graph.Graph) []*graph.Value {
-	var cs []*graph.Value
-	for _, v := range g.Inputs {
-		if !v.IsConst() && v.DType.IsInteger() && v.DType != graph.Bool && len(v.Shape) == 1 {
-			cs = append(cs, v)
-		}
-	}
-	return cs
-}
+// CondInputs returns g's conditioning inputs (graph.CondInputs).
+func CondInputs(g *graph.Graph) []*graph.Value { return graph.CondInputs(g) }
 
-// ImageInput returns g's image input: its only non-constant input that is
-// not a conditioning input.
-func ImageInput(g *graph.Graph) (*graph.Value, error) {
-	conds := CondInputs(g)
-	var in *graph.Value
-	for _, v := range g.Inputs {
-		if v.IsConst() || slices.Contains(conds, v) {
-			continue
-		}
-		if in != nil {
-			return nil, fmt.Errorf("graph has more than one image input (%s, %s)", in.Name, v.Name)
-		}
-		in = v
-	}
-	if in == nil || len(in.Shape) != 4 {
-		return nil, fmt.Errorf("graph needs one (N,C,H,W) image input")
-	}
-	return in, nil
-}
+// ImageInput returns g's image input (graph.ImageInput).
+func ImageInput(g *graph.Graph) (*graph.Value, error) { return graph.ImageInput(g) }
 
 // condValues checks conds against g's conditioning inputs (each given once,
 // no other name, one value or n) and returns each input's n values by name.
