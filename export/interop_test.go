@@ -145,8 +145,10 @@ func TestORTCausalCatchesLeaks(t *testing.T) {
 	}
 }
 
-// ortCausality runs the perturbation check described at TestORTCausal.
-func ortCausality(t *testing.T, model []byte, c graph.Config) error {
+// ortCausality runs the perturbation check described at TestORTCausal;
+// conds are conditioning inputs (one value each, Shape unset) held fixed
+// for every image.
+func ortCausality(t *testing.T, model []byte, c graph.Config, conds ...testenv.ORTTensor) error {
 	s, err := testenv.NewORTSession(t, model, testenv.ORTOptions{IntraOpThreads: 2})
 	if err != nil {
 		t.Fatal(err)
@@ -166,7 +168,15 @@ func ortCausality(t *testing.T, model []byte, c graph.Config) error {
 			lvl := int(math.Round(float64(base[j]) * float64(q-1)))
 			x[(i+1)*hw+j] = float32((lvl+1+i%(q-1))%q) / float32(q-1) // a different level
 		}
-		out, err := s.Run(testenv.Float32("pixels", []int64{int64(n + 1), 1, int64(c.Height), int64(c.Width)}, x))
+		ins := []testenv.ORTTensor{testenv.Float32("pixels", []int64{int64(n + 1), 1, int64(c.Height), int64(c.Width)}, x)}
+		for _, cd := range conds {
+			v := make([]int64, n+1)
+			for i := range v {
+				v[i] = cd.Int64[0]
+			}
+			ins = append(ins, testenv.ORTTensor{Name: cd.Name, Shape: []int64{int64(n + 1)}, Int64: v})
+		}
+		out, err := s.Run(ins...)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -91,7 +91,7 @@ type Report struct {
 // The base image is replicated in a batch of the same size and compared slot
 // by slot, so the comparison is exact: a masked tap contributes exactly 0.
 func Audit(ctx context.Context, g *graph.Graph, opts AuditOptions) (*Report, error) {
-	geo, err := GeometryOf(g)
+	geo, err := auditGeometry(g)
 	if err != nil {
 		return nil, err
 	}
@@ -159,7 +159,28 @@ func structural(g *graph.Graph, r *Report) {
 	}
 }
 
-func empirical(ctx context.Context, g *graph.Graph, geo Geometry, opts AuditOptions, r *Report) error {
+// auditGeometry is what the audit needs: the image size, its channels (a
+// perturbed pixel changes all of them: PixelCNN++ models the channels of a
+// pixel jointly) and q, whose levels the images are drawn from (any
+// output's channel count for a file that does not predict levels).
+type auditGeo struct{ H, W, C, Q int }
+
+func auditGeometry(g *graph.Graph) (auditGeo, error) {
+	in, err := graph.ImageInput(g)
+	if err != nil {
+		return auditGeo{}, err
+	}
+	if len(in.Shape) != 4 || in.Shape[1] <= 0 || in.Shape[2] <= 0 || in.Shape[3] <= 0 {
+		return auditGeo{}, fmt.Errorf("input %s must be (N,C,H,W) with known C, H and W, got %s", in.Name, in.TypeString())
+	}
+	q, err := graph.Levels(g)
+	if err != nil {
+		return auditGeo{}, err
+	}
+	return auditGeo{H: in.Shape[2], W: in.Shape[3], C: in.Shape[1], Q: min(q, 256)}, nil
+}
+
+func empirical(ctx context.Context, g *graph.Graph, geo auditGeo, opts AuditOptions, r *Report) error {
 	fwd := opts.Forward
 	if fwd == nil {
 		for _, c := range opts.Cond {
@@ -176,17 +197,18 @@ func empirical(ctx context.Context, g *graph.Graph, geo Geometry, opts AuditOpti
 	if b <= 0 {
 		b = 16
 	}
-	px, q := geo.H*geo.W, geo.Q
+	px, q, nc := geo.H*geo.W, geo.Q, geo.C
 	rnd := rand.New(rand.NewPCG(opts.Seed, 0xa0d17))
-	base := make([]float32, px)
-	lv := make([]int, px)
+	base := make([]float32, nc*px) // (C,H,W)
+	lv := make([]int, nc*px)
 	for p := range base {
 		lv[p] = rnd.IntN(q)
 		base[p] = float32(lv[p]) / float32(q-1)
 	}
-	x := make([]float32, b*px)
+	sz := nc * px
+	x := make([]float32, b*sz)
 	for i := 0; i < b; i++ {
-		copy(x[i*px:], base)
+		copy(x[i*sz:], base)
 	}
 	ref, err := fwd(ctx, x, b)
 	if err != nil {
@@ -199,9 +221,12 @@ func empirical(ctx context.Context, g *graph.Graph, geo Geometry, opts AuditOpti
 	}
 	for j0 := 0; j0 < px; j0 += b {
 		for i := 0; i < b; i++ {
-			copy(x[i*px:(i+1)*px], base)
+			copy(x[i*sz:(i+1)*sz], base)
 			if j := j0 + i; j < px {
-				x[i*px+j] = float32((lv[j]+q/2)%q) / float32(q-1)
+				for ch := range nc { // every channel of pixel j
+					k := ch*px + j
+					x[i*sz+k] = float32((lv[k]+q/2)%q) / float32(q-1)
+				}
 			}
 		}
 		out, err := fwd(ctx, x, b)
