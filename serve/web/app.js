@@ -2,7 +2,7 @@
 // engine. ?mode=browser|wasm&n=N&seed=S[&temperature=T] samples in the
 // browser by itself and, once drawn, writes {"levels": n×H×W, ...} into
 // #browser-levels and sets data-state="done" on <body> (for tests and
-// scripts: chromium --dump-dom).
+// scripts driving the page through DevTools, e.g. chromedp).
 import { engines } from "./engines.js";
 
 const $ = (id) => document.getElementById(id);
