@@ -101,10 +101,11 @@ var mathOps = map[string]mathOp{
 			}
 		},
 	},
-	// Sigmoid and Tanh are kernels' (rounded once from float64), the
-	// definitions the chain, the sampler and the gate use too.
-	"Sigmoid": {f: kernels.Sigmoid64},
-	"Tanh":    {f: math.Tanh},
+	// Sigmoid and Tanh of float32 values are kernels' (float32, within 3
+	// ulp), the definitions the chain, the sampler, the gate and training
+	// use too; float64 values take the float64 functions.
+	"Sigmoid": {f: kernels.Sigmoid64, f32: mapF32(kernels.Sigmoid)},
+	"Tanh":    {f: math.Tanh, f32: mapF32(kernels.Tanh)},
 	"Exp":     {f: math.Exp},
 	"Log":     {f: math.Log},
 	"Sqrt":    {f: math.Sqrt},
@@ -146,3 +147,12 @@ var compileLeakyRelu = compileMath(func(c *nodeCtx) mathOp {
 		return alpha * x
 	}}
 })
+
+// mapF32 applies f to every element: a mathOp's f32 from a float32 function.
+func mapF32(f func(float32) float32) func(dst, src []float32) {
+	return func(dst, src []float32) {
+		for i, v := range src {
+			dst[i] = f(v)
+		}
+	}
+}

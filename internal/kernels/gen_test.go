@@ -48,8 +48,8 @@ func TestGeneratedAsmIsFresh(t *testing.T) {
 			}
 		}
 	}
-	if len(cmds) != 4 {
-		t.Fatalf("found %d //go:generate lines, want 4 (direct, gemm, pointwise, pack)", len(cmds))
+	if len(cmds) != 5 {
+		t.Fatalf("found %d //go:generate lines, want 5 (direct, gemm, pointwise, pack, gate)", len(cmds))
 	}
 	for _, args := range cmds {
 		if args[0] != "go" {

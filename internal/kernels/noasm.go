@@ -26,3 +26,7 @@ func add3SIMD(y, a, b []float32)                                           { pan
 func addRelu3SIMD(y, r, a, b []float32)                                    { panic(noAsm) }
 func reluGradSIMD(dx, dy, x []float32)                                     { panic(noAsm) }
 func biasReluSIMD(y []float32, ld, m, n int, b []float32, relu bool)       { panic(noAsm) }
+
+func gateSIMD(y, a, b []float32)           { panic(noAsm) }
+func gateGradASIMD(da, dy, a, b []float32) { panic(noAsm) }
+func gateGradBSIMD(db, dy, a, b []float32) { panic(noAsm) }

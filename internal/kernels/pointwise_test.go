@@ -167,3 +167,87 @@ func testGather(t *testing.T) {
 		}
 	}
 }
+
+// TestSigmoidTanhAccuracy: the float32 Sigmoid and Tanh are within 3 ulp
+// of the exact value (float64 reference) over a dense sweep of float32
+// values and the extremes; NaN stays NaN, ±Inf gives the limits.
+func TestSigmoidTanhAccuracy(t *testing.T) {
+	t.Parallel()
+	ulps := func(got float32, want float64) float64 {
+		w := float32(want)
+		u := math.Nextafter32(w, float32(math.Inf(1))) - w
+		if u == 0 || math.IsInf(float64(u), 0) {
+			u = w - math.Nextafter32(w, float32(math.Inf(-1)))
+		}
+		if w == 0 {
+			return math.Abs(float64(got)) / float64(math.SmallestNonzeroFloat32)
+		}
+		return math.Abs(float64(got)-want) / float64(u)
+	}
+	var worstS, worstT float64
+	check := func(x float32) {
+		if w := Sigmoid64(float64(x)); w >= 1e-37 { // below, float32 flushes: the absolute error is < 1e-37
+			worstS = max(worstS, ulps(Sigmoid(x), w))
+		}
+		worstT = max(worstT, ulps(Tanh(x), math.Tanh(float64(x))))
+	}
+	for x := float32(-90); x <= 90; x += 0.000731 {
+		check(x)
+	}
+	for e := -40; e <= 0; e++ { // small magnitudes, where tanh(x) ≈ x
+		v := float32(math.Ldexp(1.37, e))
+		check(v)
+		check(-v)
+	}
+	t.Logf("worst: sigmoid %.2f ulp, tanh %.2f ulp", worstS, worstT)
+	if worstS > 3 || worstT > 3 {
+		t.Errorf("worst: sigmoid %.2f ulp, tanh %.2f ulp; want <= 3", worstS, worstT)
+	}
+	inf := float32(math.Inf(1))
+	for _, c := range []struct{ x, s, th float32 }{{inf, 1, 1}, {-inf, 0, -1}, {0, 0.5, 0}} {
+		if Sigmoid(c.x) != c.s || Tanh(c.x) != c.th {
+			t.Errorf("x %v: sigmoid %v tanh %v", c.x, Sigmoid(c.x), Tanh(c.x))
+		}
+	}
+	nan := float32(math.NaN())
+	if s, th := Sigmoid(nan), Tanh(nan); s == s || th == th {
+		t.Errorf("NaN: sigmoid %v tanh %v", s, th)
+	}
+}
+
+// TestGateSIMDEqualsGo: the gate loops (gate_amd64.s) give bit for bit the
+// Go functions' results (Tanh(a)·Sigmoid(b) and the gradients' formulas)
+// at every level, on values across the ranges of each branch (the
+// polynomials, the exponential, underflow, ±0, ±Inf, NaN) and lengths
+// with tails.
+func TestGateSIMDEqualsGo(t *testing.T) {
+	special := []float32{0, float32(math.Copysign(0, -1)), 0.6249, 0.625, -0.625, 1e-30, -1e-30, 43.5, -43.5, 86.5, -86.5, 100, -100,
+		float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()), 3e38, -3e38}
+	n := 1000 + 7
+	a, b, dy := make([]float32, n), make([]float32, n), make([]float32, n)
+	for i := range a {
+		a[i] = float32(math.Sin(float64(i)*1.7)) * float32(i%13)
+		b[i] = float32(math.Cos(float64(i)*0.9)) * float32(i%29)
+		dy[i] = float32(i%5) - 2.3
+	}
+	copy(a, special)
+	copy(b[len(special):], special)
+	for _, lv := range levels() {
+		restore := setLevel(lv)
+		defer restore()
+		for _, m := range []int{n, 16, 17, 31} {
+			y, da, db := make([]float32, m), make([]float32, m), make([]float32, m)
+			Gate(y, a[:m], b[:m])
+			GateGrad(da, db, dy[:m], a[:m], b[:m])
+			for i := range y {
+				tn, s := Tanh(a[i]), Sigmoid(b[i])
+				want := []float32{tn * s, dy[i] * s * (1 - tn*tn), dy[i] * tn * s * (1 - s)}
+				for k, got := range []float32{y[i], da[i], db[i]} {
+					if math.Float32bits(got) != math.Float32bits(want[k]) && !(got != got && want[k] != want[k]) {
+						t.Fatalf("level %v, n %d, element %d (a %v, b %v): output %d is %v, the Go functions give %v", lv, m, i, a[i], b[i], k, got, want[k])
+					}
+				}
+			}
+		}
+	}
+}

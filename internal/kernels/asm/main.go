@@ -6,7 +6,8 @@
 //	go run . -set direct -out ../direct_amd64.s -stubs ../direct_stub_amd64.go -pkg kernels
 //
 // Each group's functions, their arguments and their contracts are described
-// in the group's file here (direct.go, gemm.go, pointwise.go, pack.go) and in
+// in the group's file here (direct.go, gemm.go, pointwise.go, pack.go,
+// gate.go) and in
 // the Go file of package kernels that calls them. Generated files are
 // committed; kernels' TestGeneratedAsmIsFresh regenerates them and compares.
 package main
@@ -26,14 +27,15 @@ var sets = map[string]func(){
 	"gemm":      gemm,
 	"pointwise": pointwise,
 	"pack":      pack,
+	"gate":      gate,
 }
 
 func main() {
-	set := flag.String("set", "", "group of kernels to generate: direct, gemm, pointwise or pack")
+	set := flag.String("set", "", "group of kernels to generate: direct, gemm, pointwise, pack or gate")
 	flag.Parse()
 	gen, ok := sets[*set]
 	if !ok {
-		fmt.Fprintf(os.Stderr, "asm: -set must be one of direct, gemm, pointwise, pack; got %q\n", *set)
+		fmt.Fprintf(os.Stderr, "asm: -set must be one of direct, gemm, pointwise, pack, gate; got %q\n", *set)
 		os.Exit(2)
 	}
 	ConstraintExpr("!purego")
