@@ -185,7 +185,8 @@ func (s *pytorchStepper) close() {
 }
 
 // writeTwinInput writes what the script's check reads: a JSON header line
-// naming g's initializers (float32) and their shapes and the input's shape,
+// naming g's float32 initializers (its parameters; integer ones are
+// structural constants such as a Slice's bounds) and their shapes and the input's shape,
 // then their float32 data, little-endian, in that order.
 func writeTwinInput(path string, g *graph.Graph, x *graph.Tensor) error {
 	type tensor struct {
@@ -198,6 +199,9 @@ func writeTwinInput(path string, g *graph.Graph, x *graph.Tensor) error {
 	}
 	var data [][]float32
 	for _, v := range g.Inits {
+		if v.Const.DType.IsInteger() {
+			continue // a structural constant (a Slice's bounds), no parameter
+		}
 		if v.Const.DType != graph.Float32 {
 			return fmt.Errorf("initializer %s is %v; the twin check takes float32 only", v.Name, v.Const.DType)
 		}

@@ -313,7 +313,7 @@ func TestBenchUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--config", "huge"}, "--config must be seed, small or tiny"},
+		{[]string{"--config", "huge"}, "--config must be seed, small, tiny, gated or gated-tiny"},
 		{[]string{"--threads", "0"}, "--threads must be > 0"},
 		{[]string{"--batch", "0"}, "--batch must be > 0"},
 		{[]string{"--batch", "-3"}, "--batch must be > 0"},
@@ -360,4 +360,49 @@ func runScript(py string, script []byte, args ...string) ([]byte, error) {
 	cmd := exec.Command(py, append([]string{"-c", string(script)}, args...)...)
 	cmd.Stderr = os.Stderr
 	return cmd.Output()
+}
+
+// gatedTinyParams is the gated-tiny config's parameter count, by hand:
+// filters c 4, layers 2, head 8, q 4, kernels 7 and 3:
+//
+//	g00: v 8·1·7·7+8 = 400, link 8·8+8 = 72, h 8·1·1·7+8 = 64, skip and res 4·4+4 = 20 each: 576;
+//	g01: v 8·4·3·3+8 = 296, link 72, h 8·4·1·3+8 = 104, skip 20 (no res: the last layer): 492;
+//	head: out 8·4+8 = 40, logits 4·8+4 = 36: 1144.
+const gatedTinyParams = 1144
+
+// TestBenchGated runs the bench on the gated-tiny config: the Go runtime
+// and ONNX Runtime compute the same logits, the PyTorch twin (the "gated"
+// twin of testdata/pytorch_bench.py: vertical/horizontal masks, chunked
+// gates, link, residual and skip) loaded with our weights the same logits
+// and has our parameter count, and the ratios carry issue 16's goals.
+func TestBenchGated(t *testing.T) {
+	testenv.ORTLibrary(t)
+	testenv.InitORT(t)
+	testenv.Torch(t)
+	t.Setenv("PIXELGRAPH_BENCH_GAP", "10ms")
+	code, out, stderr := pg(t, "bench", "--config", "gated-tiny", "--batch", "2", "--threads", "1", "--json", "--budget", "100ms")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	o := parseBench(t, out)
+	for _, k := range []string{"forward/go", "forward/ort", "sample16/go-cached", "sample16/ort-naive", "train/gorgonia", "train/pytorch"} {
+		if m, ok := o.lines[k]; !ok || m["error"] != nil {
+			t.Errorf("%s: %v", k, m)
+		}
+	}
+	for _, k := range []string{"forward/ort", "train/pytorch"} {
+		if d, ok := o.lines[k]["max_abs_diff"].(float64); !ok || !(d <= 1e-4) {
+			t.Errorf("%s: max_abs_diff %v, want <= 1e-4", k, o.lines[k]["max_abs_diff"])
+		}
+	}
+	for _, k := range []string{"train/gorgonia", "train/pytorch"} {
+		if p := o.lines[k]["params"]; p != float64(gatedTinyParams) {
+			t.Errorf("%s: params %v, want %d", k, p, gatedTinyParams)
+		}
+	}
+	for k, goal := range map[string]string{"forward go/ort": ">= 1.2", "train gorgonia/pytorch": ">= 1.2", "sample16 ort-naive/go-cached": ">= 200"} {
+		if r, ok := o.ratios[k]; !ok || r["goal"] != goal {
+			t.Errorf("ratio %s: %v, want goal %s", k, r, goal)
+		}
+	}
 }

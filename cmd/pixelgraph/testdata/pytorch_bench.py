@@ -48,14 +48,25 @@ import sys
 import time
 
 
-def mask(torch, kind, k):
-    """graph.Mask(kind, k, k): rows above the centre, and the centre row up
-    to the centre (kind A excludes the centre, B includes it)."""
-    m = torch.zeros(k, k)
-    c = k // 2
+def mask(torch, kind, k, kw=None):
+    """graph.Mask(kind, k, kw): A/B keep the rows above the centre and the
+    centre row up to the centre (A without it, B with it); the Gated
+    PixelCNN's VA keeps the rows above, VB those and the centre row, HA the
+    centre row left of the centre, HB up to and including it."""
+    kw = k if kw is None else kw
+    m = torch.zeros(k, kw)
+    c, cc = k // 2, kw // 2
     for r in range(k):
-        for col in range(k):
-            if r < c or (r == c and col < c) or (r == c and col == c and kind == "B"):
+        for col in range(kw):
+            keep = {
+                "A": r < c or (r == c and col < cc),
+                "B": r < c or (r == c and col <= cc),
+                "VA": r < c,
+                "VB": r <= c,
+                "HA": r == c and col < cc,
+                "HB": r == c and col <= cc,
+            }[kind]
+            if keep:
                 m[r, col] = 1
     return m
 
@@ -122,10 +133,87 @@ def pixelcnn(torch, nn, F, cfg):
     return PixelCNN, pg_name
 
 
+def gated(torch, nn, F, cfg):
+    """graph.GatedPixelCNN (unconditional): per layer a k×k vertical conv
+    (mask VA in layer 0, VB after) to 2c, a 1x1 link of it, a 1×k
+    horizontal conv (HA, HB) to 2c plus the link, gates tanh(a)·σ(b) on the
+    channel halves, 1x1 skip (summed over layers) and residual (not in the
+    last layer; added to the horizontal input from layer 1); head relu ->
+    1x1 c->head -> relu -> 1x1 head->q."""
+    if cfg.get("classes"):
+        raise ValueError("the gated twin is unconditional (classes 0)")
+
+    class MaskedConv2d(nn.Conv2d):
+        def __init__(self, kind, cin, cout, kh, kw):
+            super().__init__(cin, cout, (kh, kw), padding=(kh // 2, kw // 2))
+            self.register_buffer("mask", mask(torch, kind, kh, kw).expand_as(self.weight).clone())
+
+        def forward(self, x):
+            with torch.no_grad():
+                self.weight.mul_(self.mask)
+            return super().forward(x)
+
+    c, hd, q, ch = cfg["filters"], cfg["head"], cfg["levels"], cfg["channels"]
+    L, fk, bk = cfg["layers"], cfg["first_kernel"], cfg["block_kernel"]
+
+    def gate(x):
+        a, b = x.chunk(2, dim=1)
+        return torch.tanh(a) * torch.sigmoid(b)
+
+    class Layer(nn.Module):
+        def __init__(self, i):
+            super().__init__()
+            cin = ch if i == 0 else c
+            k = fk if i == 0 else bk
+            self.v = MaskedConv2d("VA" if i == 0 else "VB", cin, 2 * c, k, k)
+            self.link = nn.Conv2d(2 * c, 2 * c, 1)
+            self.h = MaskedConv2d("HA" if i == 0 else "HB", cin, 2 * c, 1, k)
+            self.skip = nn.Conv2d(c, c, 1)
+            self.last, self.first = i == L - 1, i == 0
+            if not self.last:
+                self.res = nn.Conv2d(c, c, 1)
+
+        def forward(self, v, h):
+            vp = self.v(v)
+            link = self.link(vp)
+            vout = None if self.last else gate(vp)
+            g = gate(self.h(h) + link)
+            hout = None
+            if not self.last:
+                hout = self.res(g)
+                if not self.first:
+                    hout = hout + h
+            return vout, hout, self.skip(g)
+
+    class Gated(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.layers = nn.ModuleList([Layer(i) for i in range(L)])
+            self.out = nn.Conv2d(c, hd, 1)
+            self.logits = nn.Conv2d(hd, q * ch, 1)
+
+        def forward(self, x):
+            v, h, skip = x, x, None
+            for layer in self.layers:
+                v, h, s = layer(v, h)
+                skip = s if skip is None else skip + s
+            return self.logits(F.relu(self.out(F.relu(skip))))
+
+    def pg_name(key):
+        # layers.3.v.weight -> g03/v/W; out.bias -> head/out/B
+        parts = key.split(".")
+        kind = {"weight": "W", "bias": "B"}[parts[-1]]
+        if parts[0] == "layers":
+            return "g%02d/%s/%s" % (int(parts[1]), parts[2], kind)
+        return "head/%s/%s" % (parts[0], kind)
+
+    return Gated, pg_name
+
+
 # TWINS maps a twin's name (benchModel.twin in cmd/pixelgraph) to the
 # function that builds it from its config: (torch, nn, F, config) ->
 # (model class, pixelgraph name of a parameter key). A new model adds one.
-TWINS = {"pixelcnn": pixelcnn}
+TWINS = {"pixelcnn": pixelcnn, "gated": gated}
 
 
 def read_check_input(torch, path):
