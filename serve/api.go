@@ -130,9 +130,13 @@ func (s *Server) run(ctx context.Context, job func(context.Context, sample.Optio
 		s.hook()
 	}
 	start := time.Now()
-	// Class (p.Class) is validated by checkDraw; a conditional sampler
-	// takes it here once runtime/sample has one.
-	res, err := job(ctx, sample.Options{N: p.N, Seed: p.Seed, Temperature: p.Temperature, Method: s.method})
+	// Class (p.Class) is validated by checkDraw: given exactly when the
+	// model is conditional, it holds the label input for every image.
+	o := sample.Options{N: p.N, Seed: p.Seed, Temperature: p.Temperature, Method: s.method}
+	if p.Class != nil {
+		o.Cond = []sample.Cond{{Name: graph.CondInputs(s.g)[0].Name, Values: []int64{int64(*p.Class)}}}
+	}
+	res, err := job(ctx, o)
 	return res, float64(time.Since(start).Microseconds()) / 1000, err
 }
 

@@ -136,6 +136,9 @@ func (s *Server) checkDraw(p *drawParams) error {
 	if !(p.Temperature > 0 && p.Temperature <= MaxTemperature) {
 		return &FieldError{"temperature", fmt.Sprintf("must be in (0, %d], got %g", MaxTemperature, p.Temperature)}
 	}
+	if p.Class == nil && s.classes > 0 {
+		return &FieldError{"class", fmt.Sprintf("the model is conditional: give class=0..%d", s.classes-1)}
+	}
 	if p.Class != nil {
 		if s.classes == 0 {
 			return &FieldError{"class", "the model is unconditional (it has no class input)"}

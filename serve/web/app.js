@@ -98,7 +98,9 @@ async function run(engine, req, what) {
 function params() {
   const seed = $("seed").value.trim();
   if (!/^\d+$/.test(seed)) throw new Error(`seed must be a non-negative integer, got "${seed}"`);
-  return { n: Number($("n").value), seed, temperature: Number($("temperature").value) };
+  const p = { n: Number($("n").value), seed, temperature: Number($("temperature").value) };
+  if (info.classes > 0) p.class = Number($("class").value); // a conditional model: the server needs its class
+  return p;
 }
 
 function engine() { return document.querySelector("input[name=engine]:checked").value; }
@@ -200,7 +202,10 @@ async function main() {
     $("class-picker").hidden = false;
     for (let k = 0; k < info.classes; k++) $("class").add(new Option(String(k), String(k)));
   }
-  for (const [key, missing] of [["browser", info.engines.onnxruntime_web_missing], ["wasm", info.engines.wasm_missing]]) {
+  // The in-browser samplers feed the image input only: a conditional model
+  // is sampled by the server (with its class).
+  const condNote = info.classes > 0 ? "a class-conditional model: the server samples it" : "";
+  for (const [key, missing] of [["browser", info.engines.onnxruntime_web_missing || condNote], ["wasm", info.engines.wasm_missing || condNote]]) {
     if (missing) {
       const input = document.querySelector(`input[name=engine][value=${key}]`);
       input.disabled = true;

@@ -10,10 +10,12 @@ export async function serverDraw(info, req, progress) {
   if (req.known) {
     const rows = [];
     for (let y = 0; y < req.rows; y++) rows.push(Array.from(req.known.subarray(y * info.width, (y + 1) * info.width)));
-    const body = `{"levels":${JSON.stringify(rows)},"rows":${req.rows},"n":${req.n},"seed":${req.seed},"temperature":${req.temperature}}`;
+    const cls = req.class === undefined ? "" : `,"class":${req.class}`;
+    const body = `{"levels":${JSON.stringify(rows)},"rows":${req.rows},"n":${req.n},"seed":${req.seed},"temperature":${req.temperature}${cls}}`;
     resp = await fetch("/api/complete", { method: "POST", headers: { "Content-Type": "application/json" }, body });
   } else {
-    resp = await fetch(`/api/sample?n=${req.n}&seed=${req.seed}&temperature=${req.temperature}`);
+    const cls = req.class === undefined ? "" : `&class=${req.class}`;
+    resp = await fetch(`/api/sample?n=${req.n}&seed=${req.seed}&temperature=${req.temperature}${cls}`);
   }
   const j = await resp.json();
   if (!resp.ok) throw new Error(`server: ${j.error}`);
