@@ -64,8 +64,12 @@
 //   - Compile builds the graph's layer plan (internal/layers: one table of
 //     layer classes, one set of exact fusion rules, on the folded graph).
 //     The layers (Conv, Relu/Sigmoid/Tanh/Identity, Add/Sub/Mul/Div of
-//     activations or with a broadcast constant, the gate tanh(a)·σ(b)) of a
-//     graph with a float32 NCHW image input (graph.PixelCNN: all of it) run
+//     activations or with a broadcast constant, the gate tanh(a)·σ(b) of two
+//     values or of one value's channel halves, channel Slices, Embed: a
+//     conditioning input's table row added per image) of a graph with a
+//     float32 NCHW image input and integer [N] conditioning inputs
+//     (graph.PixelCNN, graph.GatedPixelCNN, a torch Gated PixelCNN: all of
+//     it; a label out of a table's range is the Gather's error) run
 //     as a chain (chain.go): the batch is cut into chunks of 1-4 images,
 //     each chunk runs every layer in its own goroutine on buffers reused
 //     across Runs, and a Run allocates only its outputs (plus a few words).

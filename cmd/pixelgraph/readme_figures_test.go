@@ -21,7 +21,7 @@ import (
 func TestReadmeFigures(t *testing.T) {
 	t.Parallel()
 	readme := testenv.DocText(t, "README.md")
-	c := graph.DefaultConfig()
+	c, gd := graph.DefaultConfig(), graph.DefaultGatedConfig()
 	for _, phrase := range []string{
 		// the export row of the command table
 		fmt.Sprintf("`--levels` (q, default %d)", c.Levels),
@@ -47,6 +47,13 @@ func TestReadmeFigures(t *testing.T) {
 		fmt.Sprintf("resNN x%d x + c(relu(b(relu(a(relu(x))))))", c.Blocks),
 		fmt.Sprintf("b: %dx%d mask B h->h", c.BlockKernel, c.BlockKernel),
 		fmt.Sprintf("out1 1x1 2h->%d -> relu -> out2 1x1 %d->%d -> logits 1x1 %d->q", c.Head, c.Head, c.Head, c.Head),
+		// the Gated PixelCNN's defaults
+		fmt.Sprintf("`--filters` (c, the channels of each stack, %d), `--layers` (%d)", gd.Filters, gd.Layers),
+		fmt.Sprintf("`--head` (%d), `--first-kernel` (%d) and `--block-kernel` (%d)", gd.Head, gd.FirstKernel, gd.BlockKernel),
+		fmt.Sprintf("are %d layers of c = %d channels", gd.Layers, gd.Filters),
+		fmt.Sprintf("gNN x%d v = vertical kxk conv", gd.Layers),
+		fmt.Sprintf("k is %d in layer 0 and %d after", gd.FirstKernel, gd.BlockKernel),
+		fmt.Sprintf("head relu -> out 1x1 c->%d -> relu -> logits 1x1 %d->q", gd.Head, gd.Head),
 	} {
 		if !strings.Contains(readme, phrase) {
 			t.Errorf("README does not say %q (what the code does): update one or the other", phrase)

@@ -41,27 +41,25 @@
 //     layers (or are the image input).
 //   - The package imports only graph and the standard library.
 //
-// # The kinds that come next (the Gated PixelCNN, torch.onnx's files)
+// # The Gated PixelCNN and torch.onnx's files
 //
-// Each is one entry in the classes table (or one rule), one case in Shapes
-// and reaches, and one kernel per engine:
-//   - vertical and horizontal masked convs: nothing new, a Conv whose live
-//     taps (Taps) are not a square's; Reach then says the vertical stack's
-//     row y depends on rows above only (RowAhead), which the cached sampler
-//     can compute a row ahead;
-//   - class conditioning Gather(table [classes,2c], label int64 [N]) →
-//     Unsqueeze → Add into a conv pre-activation: a value kind for per-image
-//     vectors (N,C) next to images (N,C,H,W) (Value gets the kind; a second
-//     graph input becomes a plan input), an Embed class for the Gather of a
-//     constant table, Unsqueeze as an alias, and a Binary whose operand is
-//     a vector broadcast over H and W; a vector has no spatial reach;
-//   - the channel split of a 2c pre-activation into the gate's halves
-//     (Split, or Slice on axis 1): a Slice class giving channels [c0,c1) of
-//     a value (a view where the layout allows), with the gate rule matching
-//     Mul(Tanh(slice a), Sigmoid(slice b));
-//   - torch.onnx's shifts (Pad, then Slice cropping): Pad and Slice classes
-//     over H and W, whose offsets enter Reach and Footprint like a conv tap.
-//
-// Until then those ops route to the generic interpreter, and the chain runs
-// the layers before them (Plan.Chain).
+//   - Vertical and horizontal masked convs (graph.MaskVA/VB/HA/HB) are
+//     Convs whose live taps are not a square's; Reach says the vertical
+//     stack's row y depends on rows above only (RowAhead).
+//   - Conditioning: integer [N] graph inputs are Plan.Conds; Gather of a
+//     constant (K, C[, 1, 1]) table by one, reshaped (Unsqueeze, Reshape,
+//     Identity) to (N,C,1,1) and added to an activation, is an Embed layer
+//     (y = x + T[label], cond.go); the lookup nodes are fused into it. A row
+//     no Add takes stays generic.
+//   - A Slice of channels is a Slice layer; the gate rule takes the two
+//     halves [0,c) and [c,2c) of one value directly (Gate.Halves: torch's
+//     chunk, graph.GateHalves).
+//   - Shifts: a Slice cropping the rows and columns of a conv's output
+//     (pytorch-generative's pad-more-then-crop) is merged into that conv,
+//     whose pads shift by the crop's start and whose kernel grows by zero
+//     rows or columns where a pad would be negative (ConvSpec.Crop; the
+//     crop is resolved for the declared image size, Plan.CropSize); a zero
+//     Pad of rows and columns read only by convs adds to their pads. Other
+//     Pads and Slices (PixelCNN++'s output shifts, its crops after a
+//     ConvTranspose) stay generic, with the reason.
 package layers

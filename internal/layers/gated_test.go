@@ -82,5 +82,8 @@ func TestBlindSpot(t *testing.T) {
 		if !rf.Causal || (rf.BlindSpot > 0) != c.blind {
 			t.Errorf("%s: %v; want a blind spot: %v", c.name, rf, c.blind)
 		}
+		if c.name == "seed" && rf.BlindSpot != 120 {
+			t.Errorf("seed: blind spot %d; README says 120", rf.BlindSpot)
+		}
 	}
 }

@@ -37,8 +37,12 @@
 //     the output never depends on the input pixel itself (mask A first,
 //     then mask B, 1x1 or pointwise layers). Supported layers: Conv (stride
 //     1, group 1, size-preserving pads, any dilation), Relu, Sigmoid, Tanh,
-//     Identity, the gate tanh(a)·σ(b), and Add/Sub/Mul/Div of activations or
-//     with a constant broadcast over channels or positions; a trailing
+//     Identity, the gate tanh(a)·σ(b) (of two values or of one value's
+//     channel halves), channel Slices, Embed (a conditioning input's table
+//     row added per image: Options.Cond gives every conditioning input its
+//     value, one per image or one for all, checked against the tables), and
+//     Add/Sub/Mul/Div of activations or with a constant broadcast over
+//     channels or positions; a trailing
 //     channel softmax (graph.SoftmaxTail) is recognized, the plan stops at
 //     the logits and the naive sampler takes the log of the probabilities,
 //     so both draw from softmax(logits/T). Anything else is a
