@@ -34,7 +34,8 @@
 //	                  avx512                   avx2                    generic
 //	ForwardNHWC       direct, 6 px × 64 ch     direct, 6 px × 16 ch    directBandGo
 //	Forward, dx GEMM  packedGemm 8×48          packedGemm 4×24         gonum + Go epilogue
-//	Sgemm, dw GEMM    blocked, 8×48 strips     blocked, 4×24 strips    gonum
+//	Sgemm, dw GEMM    blocked, 8×48 strips     blocked, 6×16 strips    gonum
+//	                                           (4×24 for n ≤ 24)
 //	pointwise         AVX2 loops               AVX2 loops              Go loops
 //
 // The direct kernels and packedGemm sum each output over the reduction in

@@ -24,11 +24,18 @@ func epiFlags(bias, acc, relu bool) int {
 	return f
 }
 
-// gemmMR is the row panel height of a packed left operand (packA).
-const gemmMR = 8
+// gemmMR is the row panel height of a packed left operand (packA):
+// packedGemm's, and the blocked SGEMM's at the AVX-512 level. gemmMR2 is
+// the blocked SGEMM's at the AVX2 level for more than 24 columns (6×16
+// tiles, see sgemmTile and gemmStrip).
+const (
+	gemmMR  = 8
+	gemmMR2 = 6
+)
 
-// stripWidth is the number of columns of c one assembly strip computes: 48
-// (three ZMM vectors) with AVX-512, 24 (three YMM) with AVX2.
+// stripWidth is the number of columns of c one assembly strip of
+// packedGemm computes: 48 (three ZMM vectors) with AVX-512, 24 (three YMM)
+// with AVX2.
 func stripWidth() int {
 	if curLevel() == levelAVX512 {
 		return 48
@@ -61,6 +68,6 @@ func packedGemm(m, n, k int, ap, b []float32, ldb int, c []float32, ldc int, bia
 		if k > 0 {
 			bj = b[j0:]
 		}
-		gemmStrip(m, k, ap, bj, ldb, c[j0:], ldc, min(nr, n-j0), bias, 1, flags, reluB)
+		gemmStrip(m, k, gemmMR, ap, bj, ldb, c[j0:], ldc, min(nr, n-j0), bias, 1, flags, reluB)
 	}
 }

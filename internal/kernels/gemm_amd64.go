@@ -4,11 +4,13 @@ package kernels
 
 //go:generate go run -C asm . -set gemm -out ../gemm_amd64.s -stubs ../gemm_stub_amd64.go -pkg kernels
 
-// gemmStrip runs the assembly strip for columns [0, w) of c, w at most
-// stripWidth(): c (m rows, ldc) = epilogue(ap · relu?(b)), ap packed by
-// packA with k columns, b k rows of at least w columns, ldb apart (nil when
-// k == 0), alpha used with epiAlpha. Callers have checked the bounds.
-func gemmStrip(m, k int, ap, b []float32, ldb int, c []float32, ldc, w int, bias []float32, alpha float32, flags int, reluB bool) {
+// gemmStrip runs the assembly strip for columns [0, w) of c: c (m rows,
+// ldc) = epilogue(ap · relu?(b)), ap packed in panels of mr rows (8, or 6
+// at the AVX2 level) with k columns, b k rows of at least w columns, ldb
+// apart (nil when k == 0), alpha used with epiAlpha; w is at most 48 with
+// AVX-512, 24 with AVX2 and 8-row panels, 16 with 6-row ones. Callers have
+// checked the bounds.
+func gemmStrip(m, k, mr int, ap, b []float32, ldb int, c []float32, ldc, w int, bias []float32, alpha float32, flags int, reluB bool) {
 	var bp, bb *float32
 	if bias != nil {
 		bp = &bias[0]
@@ -32,6 +34,14 @@ func gemmStrip(m, k int, ap, b []float32, ldb int, c []float32, ldc, w int, bias
 		gemm512[(w+15)/16][b2i(reluB)](m, k, &ap[0], bb, 4*ldb, &c[0], 4*ldc, bp, alpha, m3[0], m3[1], m3[2], flags)
 		return
 	}
+	if mr == gemmMR2 {
+		if reluB {
+			panic("kernels: no ReLU of b on 6-row panels")
+		}
+		gemmStripR6(m, k, ap, b, ldb, c, ldc, w, bias, alpha, flags)
+		return
+	}
+	// AVX2 tiles on 8-row panels: 4×24.
 	if nv := w / 8; nv > 0 {
 		gemm256[nv][b2i(reluB)](m, k, &ap[0], bb, 4*ldb, &c[0], 4*ldc, bp, alpha, flags)
 	}
@@ -45,6 +55,43 @@ func gemmStrip(m, k int, ap, b []float32, ldb int, c []float32, ldc, w int, bias
 			kern = gemmAVX2mRelu
 		}
 		kern(m, k, &ap[0], bb, 4*ldb, &c[j], 4*ldc, bp, alpha, &laneMasks[16-r], flags)
+	}
+}
+
+// gemmStripR6 is gemmStrip on panels of 6 rows (AVX2, w at most 16, no
+// ReLU of b): 6×16 tiles for 16 columns; for 8, 12×8 tiles (two panels:
+// twice the sums of 6×8 per load of b) over the rows down to a multiple of
+// 12, then 6×8 for a last odd panel; fewer than 8 under a lane mask.
+func gemmStripR6(m, k int, ap, b []float32, ldb int, c []float32, ldc, w int, bias []float32, alpha float32, flags int) {
+	biasAt := func(i int) *float32 {
+		if bias == nil {
+			return nil
+		}
+		return &bias[i]
+	}
+	bAt := func(j int) *float32 { // b from column j; nil when k == 0
+		if k == 0 {
+			return nil
+		}
+		return &b[j]
+	}
+	j := 0
+	if w >= 16 {
+		gemmAVX2r6x2(m, k, &ap[0], bAt(0), 4*ldb, &c[0], 4*ldc, biasAt(0), alpha, flags)
+		j = 16
+	}
+	if w-j >= 8 {
+		m12 := m - m%12
+		if m12 > 0 {
+			gemmAVX2r12x1(m12, k, &ap[0], bAt(j), 4*ldb, &c[j], 4*ldc, biasAt(0), alpha, flags)
+		}
+		if m12 < m {
+			gemmAVX2r6x1(m-m12, k, &ap[m12*k], bAt(j), 4*ldb, &c[m12*ldc+j], 4*ldc, biasAt(m12), alpha, flags)
+		}
+		j += 8
+	}
+	if r := w - j; r > 0 {
+		gemmAVX2r6m(m, k, &ap[0], bAt(j), 4*ldb, &c[j], 4*ldc, biasAt(0), alpha, &laneMasks[16-r], flags)
 	}
 }
 
@@ -73,14 +120,23 @@ func b2i(b bool) int {
 
 //go:generate go run -C asm . -set pack -out ../pack_amd64.s -stubs ../pack_stub_amd64.go -pkg kernels
 
-// transpose8SIMD sets dst[j·ldd + r] = src[r·lds + j] for r < 8, j < k (k
-// a multiple of 8; strides in floats).
-func transpose8SIMD(dst []float32, ldd int, src []float32, lds, k int) {
+// transposeSIMD sets dst[j·ldd + r] = src[r·lds + j] for r < rows, j < k
+// (rows 8 or 6, k a multiple of 8; strides in floats). Each column is
+// stored as 8 values: with 6 rows, ldd must be 6 and dst hold 2 values
+// more (overwritten by the next column, or zeros past the block).
+func transposeSIMD(rows int, dst []float32, ldd int, src []float32, lds, k int) {
 	if k == 0 {
 		return
 	}
+	if rows == 6 && ldd != 6 {
+		panic("kernels: transposeSIMD of 6 rows needs ldd = 6")
+	}
 	_ = dst[(k-1)*ldd+7]
-	_ = src[7*lds+k-1]
+	_ = src[(rows-1)*lds+k-1]
+	if rows == 6 {
+		transpose6(&dst[0], 4*ldd, &src[0], 4*lds, k)
+		return
+	}
 	transpose8(&dst[0], 4*ldd, &src[0], 4*lds, k)
 }
 

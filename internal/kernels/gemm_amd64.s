@@ -4530,6 +4530,1013 @@ done420:
 	VZEROUPPER
 	RET
 
+// func gemmAVX2r6x1(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, alpha float32, flags int)
+// Requires: AVX, FMA3
+TEXT ·gemmAVX2r6x1(SB), NOSPLIT, $0-80
+	MOVQ a+16(FP), AX
+	MOVQ c+40(FP), CX
+	MOVQ bias+56(FP), DX
+
+panel453:
+	CMPQ   m+0(FP), $0x00
+	JLE    done454
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	MOVQ   AX, BX
+	MOVQ   b+24(FP), SI
+	MOVQ   k+8(FP), DI
+	TESTQ  DI, DI
+	JZ     epi455
+
+k456:
+	VMOVUPS      (SI), Y6
+	VBROADCASTSS (BX), Y7
+	VFMADD231PS  Y6, Y7, Y0
+	VBROADCASTSS 4(BX), Y7
+	VFMADD231PS  Y6, Y7, Y1
+	VBROADCASTSS 8(BX), Y7
+	VFMADD231PS  Y6, Y7, Y2
+	VBROADCASTSS 12(BX), Y7
+	VFMADD231PS  Y6, Y7, Y3
+	VBROADCASTSS 16(BX), Y7
+	VFMADD231PS  Y6, Y7, Y4
+	VBROADCASTSS 20(BX), Y7
+	VFMADD231PS  Y6, Y7, Y5
+	ADDQ         $0x18, BX
+	ADDQ         ldb+32(FP), SI
+	DECQ         DI
+	JNZ          k456
+
+epi455:
+	TESTQ        $0x00000008, flags+72(FP)
+	JZ           noflag457
+	VBROADCASTSS alpha+64(FP), Y7
+	VMULPS       Y7, Y0, Y0
+	VMULPS       Y7, Y1, Y1
+	VMULPS       Y7, Y2, Y2
+	VMULPS       Y7, Y3, Y3
+	VMULPS       Y7, Y4, Y4
+	VMULPS       Y7, Y5, Y5
+
+noflag457:
+	MOVQ    CX, BX
+	TESTQ   $0x00000002, flags+72(FP)
+	JZ      noflag459
+	VMOVUPS (BX), Y7
+	VADDPS  Y7, Y0, Y0
+
+noflag459:
+	TESTQ        $0x00000001, flags+72(FP)
+	JZ           noflag460
+	VBROADCASTSS (DX), Y7
+	VADDPS       Y7, Y0, Y0
+
+noflag460:
+	TESTQ  $0x00000004, flags+72(FP)
+	JZ     noflag461
+	VXORPS Y7, Y7, Y7
+	VMAXPS Y0, Y7, Y0
+
+noflag461:
+	VMOVUPS Y0, (BX)
+	ADDQ    ldc+48(FP), BX
+	CMPQ    m+0(FP), $0x01
+	JLE     stored458
+	TESTQ   $0x00000002, flags+72(FP)
+	JZ      noflag462
+	VMOVUPS (BX), Y7
+	VADDPS  Y7, Y1, Y1
+
+noflag462:
+	TESTQ        $0x00000001, flags+72(FP)
+	JZ           noflag463
+	VBROADCASTSS 4(DX), Y7
+	VADDPS       Y7, Y1, Y1
+
+noflag463:
+	TESTQ  $0x00000004, flags+72(FP)
+	JZ     noflag464
+	VXORPS Y7, Y7, Y7
+	VMAXPS Y1, Y7, Y1
+
+noflag464:
+	VMOVUPS Y1, (BX)
+	ADDQ    ldc+48(FP), BX
+	CMPQ    m+0(FP), $0x02
+	JLE     stored458
+	TESTQ   $0x00000002, flags+72(FP)
+	JZ      noflag465
+	VMOVUPS (BX), Y7
+	VADDPS  Y7, Y2, Y2
+
+noflag465:
+	TESTQ        $0x00000001, flags+72(FP)
+	JZ           noflag466
+	VBROADCASTSS 8(DX), Y7
+	VADDPS       Y7, Y2, Y2
+
+noflag466:
+	TESTQ  $0x00000004, flags+72(FP)
+	JZ     noflag467
+	VXORPS Y7, Y7, Y7
+	VMAXPS Y2, Y7, Y2
+
+noflag467:
+	VMOVUPS Y2, (BX)
+	ADDQ    ldc+48(FP), BX
+	CMPQ    m+0(FP), $0x03
+	JLE     stored458
+	TESTQ   $0x00000002, flags+72(FP)
+	JZ      noflag468
+	VMOVUPS (BX), Y7
+	VADDPS  Y7, Y3, Y3
+
+noflag468:
+	TESTQ        $0x00000001, flags+72(FP)
+	JZ           noflag469
+	VBROADCASTSS 12(DX), Y7
+	VADDPS       Y7, Y3, Y3
+
+noflag469:
+	TESTQ  $0x00000004, flags+72(FP)
+	JZ     noflag470
+	VXORPS Y7, Y7, Y7
+	VMAXPS Y3, Y7, Y3
+
+noflag470:
+	VMOVUPS Y3, (BX)
+	ADDQ    ldc+48(FP), BX
+	CMPQ    m+0(FP), $0x04
+	JLE     stored458
+	TESTQ   $0x00000002, flags+72(FP)
+	JZ      noflag471
+	VMOVUPS (BX), Y7
+	VADDPS  Y7, Y4, Y4
+
+noflag471:
+	TESTQ        $0x00000001, flags+72(FP)
+	JZ           noflag472
+	VBROADCASTSS 16(DX), Y7
+	VADDPS       Y7, Y4, Y4
+
+noflag472:
+	TESTQ  $0x00000004, flags+72(FP)
+	JZ     noflag473
+	VXORPS Y7, Y7, Y7
+	VMAXPS Y4, Y7, Y4
+
+noflag473:
+	VMOVUPS Y4, (BX)
+	ADDQ    ldc+48(FP), BX
+	CMPQ    m+0(FP), $0x05
+	JLE     stored458
+	TESTQ   $0x00000002, flags+72(FP)
+	JZ      noflag474
+	VMOVUPS (BX), Y7
+	VADDPS  Y7, Y5, Y5
+
+noflag474:
+	TESTQ        $0x00000001, flags+72(FP)
+	JZ           noflag475
+	VBROADCASTSS 20(DX), Y7
+	VADDPS       Y7, Y5, Y5
+
+noflag475:
+	TESTQ  $0x00000004, flags+72(FP)
+	JZ     noflag476
+	VXORPS Y7, Y7, Y7
+	VMAXPS Y5, Y7, Y5
+
+noflag476:
+	VMOVUPS Y5, (BX)
+
+stored458:
+	MOVQ   k+8(FP), BX
+	IMUL3Q $0x18, BX, BX
+	ADDQ   BX, AX
+	MOVQ   ldc+48(FP), BX
+	IMUL3Q $0x06, BX, BX
+	ADDQ   BX, CX
+	ADDQ   $0x18, DX
+	SUBQ   $0x06, m+0(FP)
+	JMP    panel453
+
+done454:
+	VZEROUPPER
+	RET
+
+// func gemmAVX2r6x2(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, alpha float32, flags int)
+// Requires: AVX, FMA3
+TEXT ·gemmAVX2r6x2(SB), NOSPLIT, $0-80
+	MOVQ a+16(FP), AX
+	MOVQ c+40(FP), CX
+	MOVQ bias+56(FP), DX
+
+panel477:
+	CMPQ   m+0(FP), $0x00
+	JLE    done478
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	MOVQ   AX, BX
+	MOVQ   b+24(FP), SI
+	MOVQ   k+8(FP), DI
+	TESTQ  DI, DI
+	JZ     epi479
+
+k480:
+	VMOVUPS      (SI), Y12
+	VMOVUPS      32(SI), Y13
+	VBROADCASTSS (BX), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VBROADCASTSS 4(BX), Y14
+	VFMADD231PS  Y12, Y14, Y2
+	VFMADD231PS  Y13, Y14, Y3
+	VBROADCASTSS 8(BX), Y14
+	VFMADD231PS  Y12, Y14, Y4
+	VFMADD231PS  Y13, Y14, Y5
+	VBROADCASTSS 12(BX), Y14
+	VFMADD231PS  Y12, Y14, Y6
+	VFMADD231PS  Y13, Y14, Y7
+	VBROADCASTSS 16(BX), Y14
+	VFMADD231PS  Y12, Y14, Y8
+	VFMADD231PS  Y13, Y14, Y9
+	VBROADCASTSS 20(BX), Y14
+	VFMADD231PS  Y12, Y14, Y10
+	VFMADD231PS  Y13, Y14, Y11
+	ADDQ         $0x18, BX
+	ADDQ         ldb+32(FP), SI
+	DECQ         DI
+	JNZ          k480
+
+epi479:
+	TESTQ        $0x00000008, flags+72(FP)
+	JZ           noflag481
+	VBROADCASTSS alpha+64(FP), Y14
+	VMULPS       Y14, Y0, Y0
+	VMULPS       Y14, Y1, Y1
+	VMULPS       Y14, Y2, Y2
+	VMULPS       Y14, Y3, Y3
+	VMULPS       Y14, Y4, Y4
+	VMULPS       Y14, Y5, Y5
+	VMULPS       Y14, Y6, Y6
+	VMULPS       Y14, Y7, Y7
+	VMULPS       Y14, Y8, Y8
+	VMULPS       Y14, Y9, Y9
+	VMULPS       Y14, Y10, Y10
+	VMULPS       Y14, Y11, Y11
+
+noflag481:
+	MOVQ    CX, BX
+	TESTQ   $0x00000002, flags+72(FP)
+	JZ      noflag483
+	VMOVUPS (BX), Y14
+	VADDPS  Y14, Y0, Y0
+	VMOVUPS 32(BX), Y14
+	VADDPS  Y14, Y1, Y1
+
+noflag483:
+	TESTQ        $0x00000001, flags+72(FP)
+	JZ           noflag484
+	VBROADCASTSS (DX), Y14
+	VADDPS       Y14, Y0, Y0
+	VADDPS       Y14, Y1, Y1
+
+noflag484:
+	TESTQ  $0x00000004, flags+72(FP)
+	JZ     noflag485
+	VXORPS Y14, Y14, Y14
+	VMAXPS Y0, Y14, Y0
+	VMAXPS Y1, Y14, Y1
+
+noflag485:
+	VMOVUPS Y0, (BX)
+	VMOVUPS Y1, 32(BX)
+	ADDQ    ldc+48(FP), BX
+	CMPQ    m+0(FP), $0x01
+	JLE     stored482
+	TESTQ   $0x00000002, flags+72(FP)
+	JZ      noflag486
+	VMOVUPS (BX), Y14
+	VADDPS  Y14, Y2, Y2
+	VMOVUPS 32(BX), Y14
+	VADDPS  Y14, Y3, Y3
+
+noflag486:
+	TESTQ        $0x00000001, flags+72(FP)
+	JZ           noflag487
+	VBROADCASTSS 4(DX), Y14
+	VADDPS       Y14, Y2, Y2
+	VADDPS       Y14, Y3, Y3
+
+noflag487:
+	TESTQ  $0x00000004, flags+72(FP)
+	JZ     noflag488
+	VXORPS Y14, Y14, Y14
+	VMAXPS Y2, Y14, Y2
+	VMAXPS Y3, Y14, Y3
+
+noflag488:
+	VMOVUPS Y2, (BX)
+	VMOVUPS Y3, 32(BX)
+	ADDQ    ldc+48(FP), BX
+	CMPQ    m+0(FP), $0x02
+	JLE     stored482
+	TESTQ   $0x00000002, flags+72(FP)
+	JZ      noflag489
+	VMOVUPS (BX), Y14
+	VADDPS  Y14, Y4, Y4
+	VMOVUPS 32(BX), Y14
+	VADDPS  Y14, Y5, Y5
+
+noflag489:
+	TESTQ        $0x00000001, flags+72(FP)
+	JZ           noflag490
+	VBROADCASTSS 8(DX), Y14
+	VADDPS       Y14, Y4, Y4
+	VADDPS       Y14, Y5, Y5
+
+noflag490:
+	TESTQ  $0x00000004, flags+72(FP)
+	JZ     noflag491
+	VXORPS Y14, Y14, Y14
+	VMAXPS Y4, Y14, Y4
+	VMAXPS Y5, Y14, Y5
+
+noflag491:
+	VMOVUPS Y4, (BX)
+	VMOVUPS Y5, 32(BX)
+	ADDQ    ldc+48(FP), BX
+	CMPQ    m+0(FP), $0x03
+	JLE     stored482
+	TESTQ   $0x00000002, flags+72(FP)
+	JZ      noflag492
+	VMOVUPS (BX), Y14
+	VADDPS  Y14, Y6, Y6
+	VMOVUPS 32(BX), Y14
+	VADDPS  Y14, Y7, Y7
+
+noflag492:
+	TESTQ        $0x00000001, flags+72(FP)
+	JZ           noflag493
+	VBROADCASTSS 12(DX), Y14
+	VADDPS       Y14, Y6, Y6
+	VADDPS       Y14, Y7, Y7
+
+noflag493:
+	TESTQ  $0x00000004, flags+72(FP)
+	JZ     noflag494
+	VXORPS Y14, Y14, Y14
+	VMAXPS Y6, Y14, Y6
+	VMAXPS Y7, Y14, Y7
+
+noflag494:
+	VMOVUPS Y6, (BX)
+	VMOVUPS Y7, 32(BX)
+	ADDQ    ldc+48(FP), BX
+	CMPQ    m+0(FP), $0x04
+	JLE     stored482
+	TESTQ   $0x00000002, flags+72(FP)
+	JZ      noflag495
+	VMOVUPS (BX), Y14
+	VADDPS  Y14, Y8, Y8
+	VMOVUPS 32(BX), Y14
+	VADDPS  Y14, Y9, Y9
+
+noflag495:
+	TESTQ        $0x00000001, flags+72(FP)
+	JZ           noflag496
+	VBROADCASTSS 16(DX), Y14
+	VADDPS       Y14, Y8, Y8
+	VADDPS       Y14, Y9, Y9
+
+noflag496:
+	TESTQ  $0x00000004, flags+72(FP)
+	JZ     noflag497
+	VXORPS Y14, Y14, Y14
+	VMAXPS Y8, Y14, Y8
+	VMAXPS Y9, Y14, Y9
+
+noflag497:
+	VMOVUPS Y8, (BX)
+	VMOVUPS Y9, 32(BX)
+	ADDQ    ldc+48(FP), BX
+	CMPQ    m+0(FP), $0x05
+	JLE     stored482
+	TESTQ   $0x00000002, flags+72(FP)
+	JZ      noflag498
+	VMOVUPS (BX), Y14
+	VADDPS  Y14, Y10, Y10
+	VMOVUPS 32(BX), Y14
+	VADDPS  Y14, Y11, Y11
+
+noflag498:
+	TESTQ        $0x00000001, flags+72(FP)
+	JZ           noflag499
+	VBROADCASTSS 20(DX), Y14
+	VADDPS       Y14, Y10, Y10
+	VADDPS       Y14, Y11, Y11
+
+noflag499:
+	TESTQ  $0x00000004, flags+72(FP)
+	JZ     noflag500
+	VXORPS Y14, Y14, Y14
+	VMAXPS Y10, Y14, Y10
+	VMAXPS Y11, Y14, Y11
+
+noflag500:
+	VMOVUPS Y10, (BX)
+	VMOVUPS Y11, 32(BX)
+
+stored482:
+	MOVQ   k+8(FP), BX
+	IMUL3Q $0x18, BX, BX
+	ADDQ   BX, AX
+	MOVQ   ldc+48(FP), BX
+	IMUL3Q $0x06, BX, BX
+	ADDQ   BX, CX
+	ADDQ   $0x18, DX
+	SUBQ   $0x06, m+0(FP)
+	JMP    panel477
+
+done478:
+	VZEROUPPER
+	RET
+
+// func gemmAVX2r12x1(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, alpha float32, flags int)
+// Requires: AVX, FMA3
+TEXT ·gemmAVX2r12x1(SB), NOSPLIT, $0-80
+	MOVQ a+16(FP), AX
+	MOVQ c+40(FP), CX
+	MOVQ bias+56(FP), DX
+
+panel501:
+	CMPQ   m+0(FP), $0x00
+	JLE    done502
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	MOVQ   AX, BX
+	MOVQ   k+8(FP), SI
+	IMUL3Q $0x18, SI, SI
+	ADDQ   BX, SI
+	MOVQ   b+24(FP), DI
+	MOVQ   k+8(FP), R8
+	TESTQ  R8, R8
+	JZ     epi503
+
+k504:
+	VMOVUPS      (DI), Y12
+	VBROADCASTSS (BX), Y13
+	VFMADD231PS  Y12, Y13, Y0
+	VBROADCASTSS 4(BX), Y13
+	VFMADD231PS  Y12, Y13, Y1
+	VBROADCASTSS 8(BX), Y13
+	VFMADD231PS  Y12, Y13, Y2
+	VBROADCASTSS 12(BX), Y13
+	VFMADD231PS  Y12, Y13, Y3
+	VBROADCASTSS 16(BX), Y13
+	VFMADD231PS  Y12, Y13, Y4
+	VBROADCASTSS 20(BX), Y13
+	VFMADD231PS  Y12, Y13, Y5
+	VBROADCASTSS (SI), Y13
+	VFMADD231PS  Y12, Y13, Y6
+	VBROADCASTSS 4(SI), Y13
+	VFMADD231PS  Y12, Y13, Y7
+	VBROADCASTSS 8(SI), Y13
+	VFMADD231PS  Y12, Y13, Y8
+	VBROADCASTSS 12(SI), Y13
+	VFMADD231PS  Y12, Y13, Y9
+	VBROADCASTSS 16(SI), Y13
+	VFMADD231PS  Y12, Y13, Y10
+	VBROADCASTSS 20(SI), Y13
+	VFMADD231PS  Y12, Y13, Y11
+	ADDQ         $0x18, BX
+	ADDQ         $0x18, SI
+	ADDQ         ldb+32(FP), DI
+	DECQ         R8
+	JNZ          k504
+
+epi503:
+	TESTQ        $0x00000008, flags+72(FP)
+	JZ           noflag505
+	VBROADCASTSS alpha+64(FP), Y13
+	VMULPS       Y13, Y0, Y0
+	VMULPS       Y13, Y1, Y1
+	VMULPS       Y13, Y2, Y2
+	VMULPS       Y13, Y3, Y3
+	VMULPS       Y13, Y4, Y4
+	VMULPS       Y13, Y5, Y5
+	VMULPS       Y13, Y6, Y6
+	VMULPS       Y13, Y7, Y7
+	VMULPS       Y13, Y8, Y8
+	VMULPS       Y13, Y9, Y9
+	VMULPS       Y13, Y10, Y10
+	VMULPS       Y13, Y11, Y11
+
+noflag505:
+	MOVQ    CX, BX
+	TESTQ   $0x00000002, flags+72(FP)
+	JZ      noflag507
+	VMOVUPS (BX), Y13
+	VADDPS  Y13, Y0, Y0
+
+noflag507:
+	TESTQ        $0x00000001, flags+72(FP)
+	JZ           noflag508
+	VBROADCASTSS (DX), Y13
+	VADDPS       Y13, Y0, Y0
+
+noflag508:
+	TESTQ  $0x00000004, flags+72(FP)
+	JZ     noflag509
+	VXORPS Y13, Y13, Y13
+	VMAXPS Y0, Y13, Y0
+
+noflag509:
+	VMOVUPS Y0, (BX)
+	ADDQ    ldc+48(FP), BX
+	CMPQ    m+0(FP), $0x01
+	JLE     stored506
+	TESTQ   $0x00000002, flags+72(FP)
+	JZ      noflag510
+	VMOVUPS (BX), Y13
+	VADDPS  Y13, Y1, Y1
+
+noflag510:
+	TESTQ        $0x00000001, flags+72(FP)
+	JZ           noflag511
+	VBROADCASTSS 4(DX), Y13
+	VADDPS       Y13, Y1, Y1
+
+noflag511:
+	TESTQ  $0x00000004, flags+72(FP)
+	JZ     noflag512
+	VXORPS Y13, Y13, Y13
+	VMAXPS Y1, Y13, Y1
+
+noflag512:
+	VMOVUPS Y1, (BX)
+	ADDQ    ldc+48(FP), BX
+	CMPQ    m+0(FP), $0x02
+	JLE     stored506
+	TESTQ   $0x00000002, flags+72(FP)
+	JZ      noflag513
+	VMOVUPS (BX), Y13
+	VADDPS  Y13, Y2, Y2
+
+noflag513:
+	TESTQ        $0x00000001, flags+72(FP)
+	JZ           noflag514
+	VBROADCASTSS 8(DX), Y13
+	VADDPS       Y13, Y2, Y2
+
+noflag514:
+	TESTQ  $0x00000004, flags+72(FP)
+	JZ     noflag515
+	VXORPS Y13, Y13, Y13
+	VMAXPS Y2, Y13, Y2
+
+noflag515:
+	VMOVUPS Y2, (BX)
+	ADDQ    ldc+48(FP), BX
+	CMPQ    m+0(FP), $0x03
+	JLE     stored506
+	TESTQ   $0x00000002, flags+72(FP)
+	JZ      noflag516
+	VMOVUPS (BX), Y13
+	VADDPS  Y13, Y3, Y3
+
+noflag516:
+	TESTQ        $0x00000001, flags+72(FP)
+	JZ           noflag517
+	VBROADCASTSS 12(DX), Y13
+	VADDPS       Y13, Y3, Y3
+
+noflag517:
+	TESTQ  $0x00000004, flags+72(FP)
+	JZ     noflag518
+	VXORPS Y13, Y13, Y13
+	VMAXPS Y3, Y13, Y3
+
+noflag518:
+	VMOVUPS Y3, (BX)
+	ADDQ    ldc+48(FP), BX
+	CMPQ    m+0(FP), $0x04
+	JLE     stored506
+	TESTQ   $0x00000002, flags+72(FP)
+	JZ      noflag519
+	VMOVUPS (BX), Y13
+	VADDPS  Y13, Y4, Y4
+
+noflag519:
+	TESTQ        $0x00000001, flags+72(FP)
+	JZ           noflag520
+	VBROADCASTSS 16(DX), Y13
+	VADDPS       Y13, Y4, Y4
+
+noflag520:
+	TESTQ  $0x00000004, flags+72(FP)
+	JZ     noflag521
+	VXORPS Y13, Y13, Y13
+	VMAXPS Y4, Y13, Y4
+
+noflag521:
+	VMOVUPS Y4, (BX)
+	ADDQ    ldc+48(FP), BX
+	CMPQ    m+0(FP), $0x05
+	JLE     stored506
+	TESTQ   $0x00000002, flags+72(FP)
+	JZ      noflag522
+	VMOVUPS (BX), Y13
+	VADDPS  Y13, Y5, Y5
+
+noflag522:
+	TESTQ        $0x00000001, flags+72(FP)
+	JZ           noflag523
+	VBROADCASTSS 20(DX), Y13
+	VADDPS       Y13, Y5, Y5
+
+noflag523:
+	TESTQ  $0x00000004, flags+72(FP)
+	JZ     noflag524
+	VXORPS Y13, Y13, Y13
+	VMAXPS Y5, Y13, Y5
+
+noflag524:
+	VMOVUPS Y5, (BX)
+	ADDQ    ldc+48(FP), BX
+	CMPQ    m+0(FP), $0x06
+	JLE     stored506
+	TESTQ   $0x00000002, flags+72(FP)
+	JZ      noflag525
+	VMOVUPS (BX), Y13
+	VADDPS  Y13, Y6, Y6
+
+noflag525:
+	TESTQ        $0x00000001, flags+72(FP)
+	JZ           noflag526
+	VBROADCASTSS 24(DX), Y13
+	VADDPS       Y13, Y6, Y6
+
+noflag526:
+	TESTQ  $0x00000004, flags+72(FP)
+	JZ     noflag527
+	VXORPS Y13, Y13, Y13
+	VMAXPS Y6, Y13, Y6
+
+noflag527:
+	VMOVUPS Y6, (BX)
+	ADDQ    ldc+48(FP), BX
+	CMPQ    m+0(FP), $0x07
+	JLE     stored506
+	TESTQ   $0x00000002, flags+72(FP)
+	JZ      noflag528
+	VMOVUPS (BX), Y13
+	VADDPS  Y13, Y7, Y7
+
+noflag528:
+	TESTQ        $0x00000001, flags+72(FP)
+	JZ           noflag529
+	VBROADCASTSS 28(DX), Y13
+	VADDPS       Y13, Y7, Y7
+
+noflag529:
+	TESTQ  $0x00000004, flags+72(FP)
+	JZ     noflag530
+	VXORPS Y13, Y13, Y13
+	VMAXPS Y7, Y13, Y7
+
+noflag530:
+	VMOVUPS Y7, (BX)
+	ADDQ    ldc+48(FP), BX
+	CMPQ    m+0(FP), $0x08
+	JLE     stored506
+	TESTQ   $0x00000002, flags+72(FP)
+	JZ      noflag531
+	VMOVUPS (BX), Y13
+	VADDPS  Y13, Y8, Y8
+
+noflag531:
+	TESTQ        $0x00000001, flags+72(FP)
+	JZ           noflag532
+	VBROADCASTSS 32(DX), Y13
+	VADDPS       Y13, Y8, Y8
+
+noflag532:
+	TESTQ  $0x00000004, flags+72(FP)
+	JZ     noflag533
+	VXORPS Y13, Y13, Y13
+	VMAXPS Y8, Y13, Y8
+
+noflag533:
+	VMOVUPS Y8, (BX)
+	ADDQ    ldc+48(FP), BX
+	CMPQ    m+0(FP), $0x09
+	JLE     stored506
+	TESTQ   $0x00000002, flags+72(FP)
+	JZ      noflag534
+	VMOVUPS (BX), Y13
+	VADDPS  Y13, Y9, Y9
+
+noflag534:
+	TESTQ        $0x00000001, flags+72(FP)
+	JZ           noflag535
+	VBROADCASTSS 36(DX), Y13
+	VADDPS       Y13, Y9, Y9
+
+noflag535:
+	TESTQ  $0x00000004, flags+72(FP)
+	JZ     noflag536
+	VXORPS Y13, Y13, Y13
+	VMAXPS Y9, Y13, Y9
+
+noflag536:
+	VMOVUPS Y9, (BX)
+	ADDQ    ldc+48(FP), BX
+	CMPQ    m+0(FP), $0x0a
+	JLE     stored506
+	TESTQ   $0x00000002, flags+72(FP)
+	JZ      noflag537
+	VMOVUPS (BX), Y13
+	VADDPS  Y13, Y10, Y10
+
+noflag537:
+	TESTQ        $0x00000001, flags+72(FP)
+	JZ           noflag538
+	VBROADCASTSS 40(DX), Y13
+	VADDPS       Y13, Y10, Y10
+
+noflag538:
+	TESTQ  $0x00000004, flags+72(FP)
+	JZ     noflag539
+	VXORPS Y13, Y13, Y13
+	VMAXPS Y10, Y13, Y10
+
+noflag539:
+	VMOVUPS Y10, (BX)
+	ADDQ    ldc+48(FP), BX
+	CMPQ    m+0(FP), $0x0b
+	JLE     stored506
+	TESTQ   $0x00000002, flags+72(FP)
+	JZ      noflag540
+	VMOVUPS (BX), Y13
+	VADDPS  Y13, Y11, Y11
+
+noflag540:
+	TESTQ        $0x00000001, flags+72(FP)
+	JZ           noflag541
+	VBROADCASTSS 44(DX), Y13
+	VADDPS       Y13, Y11, Y11
+
+noflag541:
+	TESTQ  $0x00000004, flags+72(FP)
+	JZ     noflag542
+	VXORPS Y13, Y13, Y13
+	VMAXPS Y11, Y13, Y11
+
+noflag542:
+	VMOVUPS Y11, (BX)
+
+stored506:
+	MOVQ   k+8(FP), BX
+	IMUL3Q $0x30, BX, BX
+	ADDQ   BX, AX
+	MOVQ   ldc+48(FP), BX
+	IMUL3Q $0x0c, BX, BX
+	ADDQ   BX, CX
+	ADDQ   $0x30, DX
+	SUBQ   $0x0c, m+0(FP)
+	JMP    panel501
+
+done502:
+	VZEROUPPER
+	RET
+
+// func gemmAVX2r6m(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, alpha float32, mask *int32, flags int)
+// Requires: AVX, FMA3
+TEXT ·gemmAVX2r6m(SB), NOSPLIT, $0-88
+	MOVQ    mask+72(FP), AX
+	VMOVUPS (AX), Y0
+	MOVQ    a+16(FP), AX
+	MOVQ    c+40(FP), CX
+	MOVQ    bias+56(FP), DX
+
+panel543:
+	CMPQ   m+0(FP), $0x00
+	JLE    done544
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	MOVQ   AX, BX
+	MOVQ   b+24(FP), SI
+	MOVQ   k+8(FP), DI
+	TESTQ  DI, DI
+	JZ     epi545
+
+k546:
+	VMASKMOVPS   (SI), Y0, Y7
+	VBROADCASTSS (BX), Y8
+	VFMADD231PS  Y7, Y8, Y1
+	VBROADCASTSS 4(BX), Y8
+	VFMADD231PS  Y7, Y8, Y2
+	VBROADCASTSS 8(BX), Y8
+	VFMADD231PS  Y7, Y8, Y3
+	VBROADCASTSS 12(BX), Y8
+	VFMADD231PS  Y7, Y8, Y4
+	VBROADCASTSS 16(BX), Y8
+	VFMADD231PS  Y7, Y8, Y5
+	VBROADCASTSS 20(BX), Y8
+	VFMADD231PS  Y7, Y8, Y6
+	ADDQ         $0x18, BX
+	ADDQ         ldb+32(FP), SI
+	DECQ         DI
+	JNZ          k546
+
+epi545:
+	TESTQ        $0x00000008, flags+80(FP)
+	JZ           noflag547
+	VBROADCASTSS alpha+64(FP), Y8
+	VMULPS       Y8, Y1, Y1
+	VMULPS       Y8, Y2, Y2
+	VMULPS       Y8, Y3, Y3
+	VMULPS       Y8, Y4, Y4
+	VMULPS       Y8, Y5, Y5
+	VMULPS       Y8, Y6, Y6
+
+noflag547:
+	MOVQ       CX, BX
+	TESTQ      $0x00000002, flags+80(FP)
+	JZ         noflag549
+	VMASKMOVPS (BX), Y0, Y8
+	VADDPS     Y8, Y1, Y1
+
+noflag549:
+	TESTQ        $0x00000001, flags+80(FP)
+	JZ           noflag550
+	VBROADCASTSS (DX), Y8
+	VADDPS       Y8, Y1, Y1
+
+noflag550:
+	TESTQ  $0x00000004, flags+80(FP)
+	JZ     noflag551
+	VXORPS Y8, Y8, Y8
+	VMAXPS Y1, Y8, Y1
+
+noflag551:
+	VMASKMOVPS Y1, Y0, (BX)
+	ADDQ       ldc+48(FP), BX
+	CMPQ       m+0(FP), $0x01
+	JLE        stored548
+	TESTQ      $0x00000002, flags+80(FP)
+	JZ         noflag552
+	VMASKMOVPS (BX), Y0, Y8
+	VADDPS     Y8, Y2, Y2
+
+noflag552:
+	TESTQ        $0x00000001, flags+80(FP)
+	JZ           noflag553
+	VBROADCASTSS 4(DX), Y8
+	VADDPS       Y8, Y2, Y2
+
+noflag553:
+	TESTQ  $0x00000004, flags+80(FP)
+	JZ     noflag554
+	VXORPS Y8, Y8, Y8
+	VMAXPS Y2, Y8, Y2
+
+noflag554:
+	VMASKMOVPS Y2, Y0, (BX)
+	ADDQ       ldc+48(FP), BX
+	CMPQ       m+0(FP), $0x02
+	JLE        stored548
+	TESTQ      $0x00000002, flags+80(FP)
+	JZ         noflag555
+	VMASKMOVPS (BX), Y0, Y8
+	VADDPS     Y8, Y3, Y3
+
+noflag555:
+	TESTQ        $0x00000001, flags+80(FP)
+	JZ           noflag556
+	VBROADCASTSS 8(DX), Y8
+	VADDPS       Y8, Y3, Y3
+
+noflag556:
+	TESTQ  $0x00000004, flags+80(FP)
+	JZ     noflag557
+	VXORPS Y8, Y8, Y8
+	VMAXPS Y3, Y8, Y3
+
+noflag557:
+	VMASKMOVPS Y3, Y0, (BX)
+	ADDQ       ldc+48(FP), BX
+	CMPQ       m+0(FP), $0x03
+	JLE        stored548
+	TESTQ      $0x00000002, flags+80(FP)
+	JZ         noflag558
+	VMASKMOVPS (BX), Y0, Y8
+	VADDPS     Y8, Y4, Y4
+
+noflag558:
+	TESTQ        $0x00000001, flags+80(FP)
+	JZ           noflag559
+	VBROADCASTSS 12(DX), Y8
+	VADDPS       Y8, Y4, Y4
+
+noflag559:
+	TESTQ  $0x00000004, flags+80(FP)
+	JZ     noflag560
+	VXORPS Y8, Y8, Y8
+	VMAXPS Y4, Y8, Y4
+
+noflag560:
+	VMASKMOVPS Y4, Y0, (BX)
+	ADDQ       ldc+48(FP), BX
+	CMPQ       m+0(FP), $0x04
+	JLE        stored548
+	TESTQ      $0x00000002, flags+80(FP)
+	JZ         noflag561
+	VMASKMOVPS (BX), Y0, Y8
+	VADDPS     Y8, Y5, Y5
+
+noflag561:
+	TESTQ        $0x00000001, flags+80(FP)
+	JZ           noflag562
+	VBROADCASTSS 16(DX), Y8
+	VADDPS       Y8, Y5, Y5
+
+noflag562:
+	TESTQ  $0x00000004, flags+80(FP)
+	JZ     noflag563
+	VXORPS Y8, Y8, Y8
+	VMAXPS Y5, Y8, Y5
+
+noflag563:
+	VMASKMOVPS Y5, Y0, (BX)
+	ADDQ       ldc+48(FP), BX
+	CMPQ       m+0(FP), $0x05
+	JLE        stored548
+	TESTQ      $0x00000002, flags+80(FP)
+	JZ         noflag564
+	VMASKMOVPS (BX), Y0, Y8
+	VADDPS     Y8, Y6, Y6
+
+noflag564:
+	TESTQ        $0x00000001, flags+80(FP)
+	JZ           noflag565
+	VBROADCASTSS 20(DX), Y8
+	VADDPS       Y8, Y6, Y6
+
+noflag565:
+	TESTQ  $0x00000004, flags+80(FP)
+	JZ     noflag566
+	VXORPS Y8, Y8, Y8
+	VMAXPS Y6, Y8, Y6
+
+noflag566:
+	VMASKMOVPS Y6, Y0, (BX)
+
+stored548:
+	MOVQ   k+8(FP), BX
+	IMUL3Q $0x18, BX, BX
+	ADDQ   BX, AX
+	MOVQ   ldc+48(FP), BX
+	IMUL3Q $0x06, BX, BX
+	ADDQ   BX, CX
+	ADDQ   $0x18, DX
+	SUBQ   $0x06, m+0(FP)
+	JMP    panel543
+
+done544:
+	VZEROUPPER
+	RET
+
 // func gemmAcc4x16(d *float32, ldd int, s *float32, lds int, w *float32, ldw int, k int)
 // Requires: AVX, FMA3
 TEXT ·gemmAcc4x16(SB), NOSPLIT, $0-56

@@ -74,6 +74,26 @@ func gemmAVX2x3Relu(m int, k int, a *float32, b *float32, ldb int, c *float32, l
 //go:noescape
 func gemmAVX2mRelu(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, alpha float32, mask *int32, flags int)
 
+// gemmAVX2r6x1: GEMM strip, tiles of 6 rows × 8 columns (see gemm.go of the generator).
+//
+//go:noescape
+func gemmAVX2r6x1(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, alpha float32, flags int)
+
+// gemmAVX2r6x2: GEMM strip, tiles of 6 rows × 16 columns (see gemm.go of the generator).
+//
+//go:noescape
+func gemmAVX2r6x2(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, alpha float32, flags int)
+
+// gemmAVX2r12x1: GEMM strip, tiles of 12 rows × 8 columns (see gemm.go of the generator).
+//
+//go:noescape
+func gemmAVX2r12x1(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, alpha float32, flags int)
+
+// gemmAVX2r6m: GEMM strip, tiles of 6 rows × 8 columns (see gemm.go of the generator).
+//
+//go:noescape
+func gemmAVX2r6m(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, alpha float32, mask *int32, flags int)
+
 // gemmAcc4x16: d (4×16, row stride ldd) += s (4×k, lds) · w (k×16, ldw); strides in floats; k > 0.
 //
 //go:noescape

@@ -11,11 +11,11 @@ const noAsm = "kernels: no assembly in this build"
 
 func (pl *ConvPlan) directBandSIMD(y, x, wd, b, zeros []float32, p0, p1 int, f Fuse) { panic(noAsm) }
 
-func gemmStrip(m, k int, ap, b []float32, ldb int, c []float32, ldc, w int, bias []float32, alpha float32, flags int, reluB bool) {
+func gemmStrip(m, k, mr int, ap, b []float32, ldb int, c []float32, ldc, w int, bias []float32, alpha float32, flags int, reluB bool) {
 	panic(noAsm)
 }
 
-func transpose8SIMD(dst []float32, ldd int, src []float32, lds, k int) { panic(noAsm) }
+func transposeSIMD(rows int, dst []float32, ldd int, src []float32, lds, k int) { panic(noAsm) }
 
 func gemmAccSIMD(d []float32, ldd int, s []float32, lds int, w []float32, ldw, k int) { panic(noAsm) }
 

@@ -1,7 +1,7 @@
 package kernels
 
 // Packing for the assembly GEMM strips: the left operand in panels of
-// gemmMR rows, the right one (SGEMM only) in panels of stripWidth()
+// gemmMR (or, blocked SGEMM at AVX2, gemmMR2) rows, the right one (SGEMM only) in panels of stripWidth()
 // columns, each panel [k][width] so that the strip reads it in order.
 
 // packA packs op(a), (m,k) with a (m,lda) or, transposed, (k,lda), into
@@ -16,9 +16,16 @@ func packA(dst, a []float32, trans bool, m, k, lda int) []float32 {
 // xᵀ. dst is reused when it has the capacity.
 func packPanels(dst, x []float32, xT bool, r0, rows, c0, cols, ld, w int) []float32 {
 	np := (rows + w - 1) / w
-	dst = grow(dst, np*w*cols)
+	// transposeSIMD of 6 rows writes 2 values past a panel's end: into the
+	// next panel, written after it, or into 2 floats of room past the last
+	// (none for an empty matrix: dst stays as it is, nil if nil)
+	const room = 2
+	if np*w*cols == 0 {
+		return dst[:0]
+	}
+	dst = grow(dst, np*w*cols+room)[:np*w*cols]
 	for p := 0; p < np; p++ {
-		pd := dst[p*w*cols : (p+1)*w*cols]
+		pd := dst[p*w*cols : (p+1)*w*cols+room]
 		i0 := r0 + p*w
 		h := min(w, r0+rows-i0) // rows of M in this panel
 		if xT {                 // M[i, kk] = x[kk·ld + i]: a run of h values per kk
@@ -43,15 +50,16 @@ func packPanels(dst, x []float32, xT bool, r0, rows, c0, cols, ld, w int) []floa
 			}
 			continue
 		}
-		// M[i, kk] = x[i·ld + kk]: a transpose, 8 rows at a time
+		// M[i, kk] = x[i·ld + kk]: a transpose, 8 rows (6 in a 6-row
+		// panel) at a time
 		g := 0
-		if simd() {
+		if t := min(w, 8); simd() && (t == 8 || t == 6) {
 			c8 := cols &^ 7
-			for ; g+8 <= h; g += 8 {
+			for ; g+t <= h; g += t {
 				src := x[(i0+g)*ld+c0:]
-				transpose8SIMD(pd[g:], w, src, ld, c8)
+				transposeSIMD(t, pd[g:], w, src, ld, c8)
 				if c8 < cols {
-					transposeGo(pd[c8*w+g:], w, src[c8:], ld, 8, cols-c8)
+					transposeGo(pd[c8*w+g:], w, src[c8:], ld, t, cols-c8)
 				}
 			}
 		}

@@ -1,28 +1,24 @@
 package kernels
 
-import (
-	"os"
-	"strconv"
-	"sync"
-)
+import "sync"
 
 // The SGEMM of the AVX2 and AVX-512 levels, blocked as in BLIS (Van Zee and
 // van de Geijn, "BLIS: A Framework for Rapidly Instantiating BLAS
 // Functionality", 2015): for each block of nc columns and kc of the
-// reduction, op(b) is packed into panels of stripWidth() columns ([kc][nr],
+// reduction, op(b) is packed into panels of nr columns ([kc][nr],
 // L1/L2-sized); for each block of mc rows op(a) is packed into panels of 8
-// rows ([kc][8], L2-sized); then one assembly strip per panel of b runs the
-// register-blocked micro-kernel down the rows (8×48 with AVX-512, 4×24 with
-// AVX2). Each c is summed over k in increasing order (kc at a time, added
+// rows (AVX-512) or 6 (AVX2) ([kc][mr], L2-sized); then one assembly strip
+// per panel of b runs the register-blocked micro-kernel down the rows (8×48
+// with AVX-512, 6×16 with AVX2; see sgemmTile). Each c is summed over k in increasing order (kc at a time, added
 // to c between blocks), so the result does not depend on how the columns
 // are split between threads.
 
 // Cache blocking: gemmMC × gemmKC floats of packed a (192 KiB) stay in L2
-// while a panel of b (kc × 24 or 48 floats, 24 or 48 KiB) is reused by
+// while a panel of b (kc × 16 or 48 floats, 16 or 48 KiB) is reused by
 // every row panel; gemmNC bounds the packed b (2.3 MiB).
 const (
-	gemmMC = 192
-	gemmNC = 2400 // a multiple of 48 and 24
+	gemmMC = 192  // a multiple of 8 and 6
+	gemmNC = 2400 // a multiple of 48 and 16
 )
 
 // gemmKC is the reduction block: 256 at both levels. With AVX-512 (strips
@@ -54,15 +50,15 @@ func sgemmBlocked(bufs *gemmBufs, transA, transB bool, m, n, k int, alpha float3
 		ScaleRows(c, m, n, ldc, beta)
 		beta = 1
 	}
-	nr, kcMax := stripWidth(), kcFor()
+	mr, nr := sgemmTile(n)
 	flags0 := 0
 	if alpha != 1 {
 		flags0 = epiAlpha
 	}
 	for jc := 0; jc < n; jc += gemmNC {
 		nc := min(gemmNC, n-jc)
-		for pc := 0; pc < k; pc += kcMax {
-			kc := min(kcMax, k-pc)
+		for pc := 0; pc < k; pc += gemmKC {
+			kc := min(gemmKC, k-pc)
 			// op(b)[pc:pc+kc, jc:jc+nc]: packed as panels of nr columns,
 			// or, when few rows of a reuse it, b itself read in place
 			var bp []float32
@@ -79,19 +75,28 @@ func sgemmBlocked(bufs *gemmBufs, transA, transB bool, m, n, k int, alpha float3
 			}
 			for ic := 0; ic < m; ic += gemmMC {
 				mc := min(gemmMC, m-ic)
-				bufs.a = packPanels(bufs.a, a, transA, ic, mc, pc, kc, lda, gemmMR)
+				bufs.a = packPanels(bufs.a, a, transA, ic, mc, pc, kc, lda, mr)
 				for jr := 0; jr < nc; jr += nr {
-					gemmStrip(mc, kc, bufs.a, bp[jr*step:], ldp, c[ic*ldc+jc+jr:], ldc, min(nr, nc-jr), nil, alpha, flags, false)
+					gemmStrip(mc, kc, mr, bufs.a, bp[jr*step:], ldp, c[ic*ldc+jc+jr:], ldc, min(nr, nc-jr), nil, alpha, flags, false)
 				}
 			}
 		}
 	}
 }
 
-func kcFor() int {
-	if v := os.Getenv("KCTRY"); v != "" && curLevel() == levelAVX2 {
-		k, _ := strconv.Atoi(v)
-		return k
+// sgemmTile returns the row panel height and strip width of the blocked
+// SGEMM of n columns: 8 and 48 with AVX-512; with AVX2, BLIS's Haswell tile,
+// 6 rows × 16 columns, whose strip of a non-transposed b read in place is
+// one cache line a row (24 columns span two), except for n ≤ 24, which one
+// strip of 4×24 tiles covers (6×16 would take a strip of 16 and one of 8,
+// the second at half the sums per load). Measured against OpenBLAS's Haswell
+// kernel (issue 10; docs/BENCHMARKS.md, "Speed, round 2").
+func sgemmTile(n int) (mr, nr int) {
+	switch {
+	case curLevel() == levelAVX512:
+		return gemmMR, 48
+	case n <= 24:
+		return gemmMR, 24
 	}
-	return gemmKC
+	return gemmMR2, 16
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math/bits"
 
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
@@ -9,27 +10,48 @@ import (
 )
 
 // gemmMR is the height of a packed panel of the left operand: a is
-// [⌈m/8⌉][k][8], zero-padded (package kernels' packA).
-const gemmMR = 8
+// [⌈m/8⌉][k][8], zero-padded (package kernels' packA); gemmMR2 the same for
+// the blocked SGEMM at the AVX2 level, whose 6×16 tiles (BLIS's Haswell
+// micro-kernel shape) take a panel of 6 rows whole.
+const (
+	gemmMR  = 8
+	gemmMR2 = 6
+)
 
 // gemm emits the GEMM strips (package kernels' packedGemm and the SGEMM
 // macro-kernel) and the cached sampler's gemmAcc4x16.
 //
-// AVX-512: gemmAVX512x{1,2,3}[Relu], 8 rows × 16·nv columns per tile, each
-// vector's lanes under an opmask (a short strip takes fewer vectors rather
-// than masked-off lanes). AVX2: tiles of 4 rows (half a packed panel) ×
-// 8·nv columns, gemmAVX2x{1,2,3}[Relu] whole vectors and gemmAVX2m[Relu]
-// one vector under a lane mask.
+// a in panels of 8 rows: gemmAVX512x{1,2,3}[Relu], 8 rows × 16·nv columns
+// per tile, each vector's lanes under an opmask (a short strip takes fewer
+// vectors rather than masked-off lanes); AVX2 tiles of 4 rows (half a
+// panel) × 8·nv columns (at the AVX2 level, and for strips of 24 columns or
+// fewer at the AVX-512 level), gemmAVX2x{1,2,3}[Relu] whole vectors and
+// gemmAVX2m[Relu] one vector under a lane mask.
+//
+// a in panels of 6 rows (the blocked SGEMM at the AVX2 level, no ReLU of
+// b): gemmAVX2r6x{1,2} tiles of 6 rows × 8·nv columns, gemmAVX2r6m one
+// vector under a lane mask, and gemmAVX2r12x1 tiles of 12 rows
+// (two panels) × 8 columns for a strip of 8 (m a multiple of 12: the caller
+// runs a last odd panel with gemmAVX2r6x1), 12 sums where 6×8 has 6. A
+// 6×16 tile loads 2 vectors of b per 6 broadcasts of a (the 4×24 tile 3 per
+// 4), and its strip of b is 64 bytes a row: one cache line, where 24
+// columns span two, so a strip of b read in place fits L1 (issue 10: the
+// AVX2 SGEMM against OpenBLAS's Haswell kernel).
 func gemm() {
 	for _, reluB := range []bool{false, true} {
 		for nv := 1; nv <= 3; nv++ {
-			gemmKernel(isa512, nv, 1, maskOpmask, reluB)
+			gemmKernel(fmt.Sprintf("gemmAVX512x%d", nv), isa512, nv, gemmMR, 1, 1, maskOpmask, reluB)
 		}
 		for nv := 1; nv <= 3; nv++ {
-			gemmKernel(isa256, nv, 2, maskNone, reluB)
+			gemmKernel(fmt.Sprintf("gemmAVX2x%d", nv), isa256, nv, gemmMR, 2, 1, maskNone, reluB)
 		}
-		gemmKernel(isa256, 1, 2, maskLanes, reluB)
+		gemmKernel("gemmAVX2m", isa256, 1, gemmMR, 2, 1, maskLanes, reluB)
 	}
+	for nv := 1; nv <= 2; nv++ {
+		gemmKernel(fmt.Sprintf("gemmAVX2r6x%d", nv), isa256, nv, gemmMR2, 1, 1, maskNone, false)
+	}
+	gemmKernel("gemmAVX2r12x1", isa256, 1, gemmMR2, 1, 2, maskNone, false)
+	gemmKernel("gemmAVX2r6m", isa256, 1, gemmMR2, 1, 1, maskLanes, false)
 	gemmAcc4x16()
 }
 
@@ -39,26 +61,24 @@ const (
 	maskLanes  // AVX2: mask *int32, 8 lane masks for the one vector
 )
 
-// gemmKernel emits one strip kernel. For the m rows of packed a and a strip
-// of b (k rows, ldb bytes apart, 16·nv or 8·nv columns), tile by tile down
-// the rows:
+// gemmKernel emits one strip kernel, name. For the m rows of a packed in
+// panels of mr rows and a strip of b (k rows, ldb bytes apart, 16·nv or
+// 8·nv columns), tile by tile (mr·span/halves rows: half a panel, a panel
+// or, span 2, two panels, m then a multiple of 2·mr) down the rows:
 //
 //	c = epilogue(Σ_kk a[i,kk]·relu?(b[kk,j]))   kk increasing, one FMA each
 //
 // and the epilogue per flags: × alpha, then + old c, then + bias[i], then
 // ReLU — with alpha 1 (no flag) exactly the conv epilogue (acc + c) + b.
-// Strides ldb and ldc are in bytes; a advances by 32·k bytes per panel.
-func gemmKernel(is isa, nv, halves, mask int, reluB bool) {
-	var name, sig string
+// Strides ldb and ldc are in bytes; a advances by 4·mr·k bytes per panel.
+func gemmKernel(name string, is isa, nv, mr, halves, span, mask int, reluB bool) {
+	var sig string
 	switch {
 	case is.bytes == 64:
-		name = fmt.Sprintf("gemmAVX512x%d", nv)
 		sig = "func(m, k int, a, b *float32, ldb int, c *float32, ldc int, bias *float32, alpha float32, m0, m1, m2 uint16, flags int)"
 	case mask == maskLanes:
-		name = "gemmAVX2m"
 		sig = "func(m, k int, a, b *float32, ldb int, c *float32, ldc int, bias *float32, alpha float32, mask *int32, flags int)"
 	default:
-		name = fmt.Sprintf("gemmAVX2x%d", nv)
 		sig = "func(m, k int, a, b *float32, ldb int, c *float32, ldc int, bias *float32, alpha float32, flags int)"
 	}
 	if reluB {
@@ -66,7 +86,7 @@ func gemmKernel(is isa, nv, halves, mask int, reluB bool) {
 	}
 	TEXT(name, NOSPLIT, sig)
 	Pragma("noescape")
-	rows := gemmMR / halves
+	rows := mr * span / halves
 	Doc(fmt.Sprintf("%s: GEMM strip, tiles of %d rows × %d columns (see gemm.go of the generator).", name, rows, is.bytes/4*nv))
 
 	// b's loads and c's loads and stores: whole vectors, or each under its
@@ -127,6 +147,13 @@ func gemmKernel(is isa, nv, halves, mask int, reluB bool) {
 		if h > 0 {
 			ADDQ(U8(4*rows*h), ak)
 		}
+		var ak2 GPVirtual // span 2: the second panel, 4·mr·k bytes on
+		if span == 2 {
+			ak2 = GP64()
+			MOVQ(arg("k"), ak2)
+			IMUL3Q(U8(4*mr), ak2, ak2)
+			ADDQ(ak, ak2)
+		}
 		bk := Load(Param("b"), GP64())
 		kk := Load(Param("k"), GP64())
 		epi := newLabel("epi")
@@ -144,12 +171,19 @@ func gemmKernel(is isa, nv, halves, mask int, reluB bool) {
 			}
 		}
 		for r := range acc {
-			VBROADCASTSS(Mem{Base: ak, Disp: 4 * r}, a)
+			if r < mr {
+				VBROADCASTSS(Mem{Base: ak, Disp: 4 * r}, a)
+			} else {
+				VBROADCASTSS(Mem{Base: ak2, Disp: 4 * (r - mr)}, a)
+			}
 			for v := range bv {
 				VFMADD231PS(bv[v], a, acc[r][v])
 			}
 		}
-		ADDQ(U8(4*gemmMR), ak)
+		ADDQ(U8(4*mr), ak)
+		if span == 2 {
+			ADDQ(U8(4*mr), ak2)
+		}
 		ADDQ(arg("ldb"), bk)
 		DECQ(kk)
 		JNZ(LabelRef(loop))
@@ -205,16 +239,24 @@ func gemmKernel(is isa, nv, halves, mask int, reluB bool) {
 		Label(stored)
 	}
 	Label(done + "next")
-	// next panel: a += 32·k bytes, c += 8 rows, bias += 8 values, m -= 8
+	// next panel(s): a += 4·mr·span·k bytes, c += mr·span rows, bias +=
+	// mr·span values, m -= mr·span
 	t := GP64()
+	mul := func(f int) { // t *= f
+		if f&(f-1) == 0 {
+			SHLQ(U8(bits.TrailingZeros(uint(f))), t)
+		} else {
+			IMUL3Q(U8(f), t, t)
+		}
+	}
 	MOVQ(arg("k"), t)
-	SHLQ(U8(5), t)
+	mul(4 * mr * span)
 	ADDQ(t, ap)
 	MOVQ(arg("ldc"), t)
-	SHLQ(U8(3), t)
+	mul(mr * span)
 	ADDQ(t, cp)
-	ADDQ(U8(4*gemmMR), bp)
-	SUBQ(U8(gemmMR), arg("m"))
+	ADDQ(U8(4*mr*span), bp)
+	SUBQ(U8(mr*span), arg("m"))
 	JMP(LabelRef(panel))
 
 	Label(done)

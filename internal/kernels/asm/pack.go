@@ -1,20 +1,33 @@
 package main
 
 import (
+	"fmt"
+
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
 	. "github.com/mmcloughlin/avo/reg"
 )
 
-// pack emits transpose8, the core of the GEMM packing routines (package
-// kernels' pack.go): it turns 8 rows of a row-major matrix into a panel
-// whose rows are the columns.
+// pack emits transpose8 and transpose6, the core of the GEMM packing
+// routines (package kernels' pack.go): they turn 8 (or 6) rows of a
+// row-major matrix into a panel whose rows are the columns: the AVX-512
+// level's 8-row panels and the AVX2 level's 6-row ones.
 func pack() {
-	TEXT("transpose8", NOSPLIT, "func(dst *float32, ldd int, src *float32, lds int, k int)")
+	transpose(8)
+	transpose(6)
+}
+
+// transpose emits transpose<rows>, rows 8 or 6.
+func transpose(rows int) {
+	name := fmt.Sprintf("transpose%d", rows)
+	TEXT(name, NOSPLIT, "func(dst *float32, ldd int, src *float32, lds int, k int)")
 	Pragma("noescape")
-	Doc("transpose8 sets dst[j·ldd + r] = src[r·lds + j] for rows r < 8 and",
+	Doc(fmt.Sprintf("%s sets dst[j·ldd + r] = src[r·lds + j] for rows r < %d and", name, rows),
 		"columns j < k (strides in bytes, k a multiple of 8): 8×8 blocks",
-		"transposed in registers. AVX.")
+		"transposed in registers. AVX. transpose6 reads 6 rows and stores 8",
+		"values per column, the last 2 zero: with ldd = 24 bytes (a panel of 6",
+		"rows) each store overwrites the previous one's 2 extra values, and the",
+		"last one writes 2 zeros past the block (dst needs that room).")
 	dst := Load(Param("dst"), GP64())
 	ldd := Load(Param("ldd"), GP64())
 	src := Load(Param("src"), GP64())
@@ -45,6 +58,10 @@ func pack() {
 	var r [8]VecVirtual
 	for i := range r {
 		r[i] = YMM()
+		if i >= rows {
+			VXORPS(r[i], r[i], r[i])
+			continue
+		}
 		base := src
 		if i >= 4 {
 			base = s4
