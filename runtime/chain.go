@@ -11,11 +11,12 @@ import (
 // a graph the plan routes entirely to the fast engines (Plan.Fast: one NCHW
 // float32 input, every node a layer: Conv, Unary, Binary or Gate, or fused
 // or folded into one): graph.PixelCNN and the like. Where kernels.HasDirect
-// (AVX-512), its activations are kept channels-last and its convs run the
+// (AVX-512 or AVX2), its activations are kept channels-last and its convs run the
 // direct kernel (kernels.ForwardNHWC: no im2col); a multi-channel input or
 // output is transposed once per chunk. Options.NoDirect keeps NCHW and
 // im2col + SGEMM. Every layer works image by image, so a Run cuts the batch
-// into chunks of 1-4 images and runs the whole graph on each chunk in its
+// into chunks (maxChunkDirect: one image channels-last; up to maxChunk NCHW)
+// and runs the whole graph on each chunk in its
 // own goroutine, with its own activations and kernels.Workspace{Threads: 1}:
 // a chunk's activations stay in L2 from layer to layer. Activation buffers
 // are assigned at specialization by the plan's lifetimes and reused across

@@ -10,9 +10,19 @@ import (
 	"github.com/pixelgraph/pixelgraph/internal/par"
 )
 
-// maxChunk is the most images a chunk holds: the kernels' seed benchmark ran
-// best with 1-4 images per chunk (their activations stay in L2).
-const maxChunk = 4
+// maxChunk is the most images a chunk holds in the NCHW chain: the kernels'
+// seed benchmark ran best with 1-4 images per chunk (their activations stay
+// in L2, and a GEMM packs its weight once for more columns).
+// maxChunkDirect is the same for the channels-last chain: one image, whose
+// activations (400 KB for 128 channels of 28x28) stay in L2 from layer to
+// layer; the direct kernel packs nothing per call, so a bigger chunk only
+// spills. Measured 2026-12-02 (seed, batch 16, interleaved in one process):
+// 1.05x the images per CPU second of 4-image chunks at one thread, 1.09x at
+// two (docs/BENCHMARKS.md, "Speed, round 2").
+const (
+	maxChunk       = 4
+	maxChunkDirect = 1
+)
 
 // chainState is the memory of one goroutine running chunks of a chainSpec:
 // every activation buffer, sized for sub images, and the kernels' scratch.
@@ -58,11 +68,11 @@ func (s *chainSpec) put(st *chainState) {
 
 // chunking returns images per chunk, chunks, goroutines and the kernels'
 // threads per goroutine for n images and a budget of t threads: at least one
-// chunk per thread while chunks hold up to maxChunk images; a batch too small
+// chunk per thread while chunks hold up to most images; a batch too small
 // to give every thread a chunk leaves the spare threads to the convs (bands
 // of output rows).
-func chunking(n, t int) (sub, chunks, workers, wsThreads int) {
-	sub = min(max((n+t-1)/t, 1), maxChunk)
+func chunking(n, t, most int) (sub, chunks, workers, wsThreads int) {
+	sub = min(max((n+t-1)/t, 1), most)
 	chunks = (n + sub - 1) / sub
 	workers = max(1, min(t, chunks))
 	return sub, chunks, workers, max(1, t/workers)
@@ -104,7 +114,11 @@ func (p *Program) runChain(ctx context.Context, inputs map[string]*graph.Tensor)
 	for k, d := range s.outDims {
 		outs[k] = graph.NewFloat32([]int{n, d[0], d[1], d[2]}, nil)
 	}
-	sub, chunks, workers, wsThreads := chunking(n, p.opts.threads())
+	most := maxChunk
+	if p.chain.direct {
+		most = maxChunkDirect
+	}
+	sub, chunks, workers, wsThreads := chunking(n, p.opts.threads(), most)
 	if workers == 1 {
 		st := s.get(sub)
 		st.ws.Threads = wsThreads

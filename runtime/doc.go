@@ -70,7 +70,8 @@
 //     float32 NCHW image input and integer [N] conditioning inputs
 //     (graph.PixelCNN, graph.GatedPixelCNN, a torch Gated PixelCNN: all of
 //     it; a label out of a table's range is the Gather's error) run
-//     as a chain (chain.go): the batch is cut into chunks of 1-4 images,
+//     as a chain (chain.go): the batch is cut into chunks (one image each
+//     channels-last, 1-4 images NCHW),
 //     each chunk runs every layer in its own goroutine on buffers reused
 //     across Runs, and a Run allocates only its outputs (plus a few words).
 //     Nodes outside the layers (a trailing Softmax, say) then run node by

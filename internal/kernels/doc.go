@@ -89,10 +89,10 @@
 // the zero pattern of an imported weight), then wp := plan.Pack(nil, W). Per
 // run: plan.Forward(ws, y, x, wp, B, n, fuse), fusing a Relu that feeds the
 // conv (ReluIn), a Relu that follows it (ReluOut) and an Add of the output
-// into a residual buffer (Accumulate). Cut big batches into chunks of 1-4
-// images that run the whole graph each, one chunk per goroutine with
-// Workspace{Threads: 1}: activations then stay in L2 from layer to layer
-// (see seedNet in seed_test.go).
+// into a residual buffer (Accumulate). Cut big batches into chunks that
+// run the whole graph each (one image for ForwardNHWC, 1-4 for Forward),
+// one chunk per goroutine with Workspace{Threads: 1}: activations then stay
+// in L2 from layer to layer (see seedNet in seed_test.go).
 //
 // Train (a gorgonia Op): pack the current W every step (plan.Pack into a
 // reused slice; cheap), Forward in Do, and in the gradient
