@@ -36,3 +36,27 @@ func ImageInput(g *Graph) (*Value, error) {
 	}
 	return in, nil
 }
+
+// Classes returns the number of classes of a class-conditional model, 0
+// for one that is not: a model with one conditioning input (CondInputs)
+// has its config's classes (our Gated PixelCNN), or else the rows of the
+// smallest constant table a Gather indexes with that input (torch's
+// nn.Embedding).
+func Classes(g *Graph) int {
+	conds := CondInputs(g)
+	if len(conds) != 1 {
+		return 0
+	}
+	if c := g.Config; c != nil && c.Classes > 0 {
+		return c.Classes
+	}
+	k := 0
+	for _, n := range g.Nodes {
+		if n.Op == "Gather" && len(n.Inputs) == 2 && n.Inputs[1] == conds[0] && n.Inputs[0].IsConst() {
+			if s := n.Inputs[0].Const.Shape; len(s) > 0 && (k == 0 || s[0] < k) {
+				k = s[0]
+			}
+		}
+	}
+	return k
+}

@@ -19,7 +19,7 @@ import (
 func init() {
 	register(&command{
 		name:  "train",
-		args:  "-o MODEL.onnx [--arch pixelcnn|gated] [--levels Q --filters F --hidden H --head D --blocks B | --layers L --classes K | --init FILE | --resume FILE] [--epochs E | --steps S] [--batch N --lr LR --seed S --dataset mnist|fashion --data DIR --threads T --plot loss.png -q]",
+		args:  "-o MODEL.onnx [--arch pixelcnn|gated] [--levels Q --filters F --hidden H --head D --blocks B | --layers L --classes K | --init FILE | --resume FILE] [--epochs E | --steps S] [--time D] [--batch N --lr LR --seed S --dataset mnist|fashion --data DIR --threads T --plot loss.png -q]",
 		short: "train a PixelCNN (or a Gated PixelCNN, class-conditional with --classes 10) on MNIST or Fashion-MNIST through gorgonia; a checkpoint is one ONNX file (optimizer state inside)",
 		run:   runTrain,
 	})
@@ -31,6 +31,7 @@ type trainFlags struct {
 	plot                 string
 	epochs, steps, batch int
 	threads, evalLimit   int
+	budget               time.Duration
 	lr                   float64
 	seed                 uint64
 	quiet                bool
@@ -53,6 +54,7 @@ func runTrain(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&f.plot, "plot", "", "draw the loss curve (bits/dim per step) to this PNG")
 	fs.IntVar(&f.evalLimit, "eval-limit", 1000, "test images for the NLL at each epoch end (0 = all 10000)")
 	fs.BoolVar(&f.quiet, "q", false, "no progress on stderr")
+	fs.DurationVar(&f.budget, "time", 0, "stop after this much training time (the current step finishes, the checkpoint is written; 0 = no limit): a fixed time budget, e.g. --time 10m")
 	// --seed is both the initializer seed (model flags) and the shuffling seed.
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -77,6 +79,8 @@ func runTrain(ctx context.Context, e *env, args []string) error {
 		return usagef("--threads must be >= 0, got %d", f.threads)
 	case f.evalLimit < 0:
 		return usagef("--eval-limit must be >= 0, got %d", f.evalLimit)
+	case f.budget < 0:
+		return usagef("--time must be >= 0, got %v", f.budget)
 	}
 	if f.resume != "" && f.init != "" {
 		return usagef("--init and --resume exclude each other (--resume continues a checkpoint, --init starts from a model)")
@@ -186,7 +190,13 @@ func runTrain(ctx context.Context, e *env, args []string) error {
 	pr := &trainProgress{w: e.stderr, quiet: f.quiet, tty: isTerminal(e.stderr), batch: opts.Batch, stepLimit: f.steps, start: tr.Steps()}
 	var curve []float64
 	var ckptErr error
-	fitErr := tr.Fit(ctx, trainSet, testSet, func(p train.Progress) {
+	fitCtx := ctx
+	if f.budget > 0 {
+		var cancel context.CancelFunc
+		fitCtx, cancel = context.WithTimeout(ctx, f.budget)
+		defer cancel()
+	}
+	fitErr := tr.Fit(fitCtx, trainSet, testSet, func(p train.Progress) {
 		curve = append(curve, p.BitsPerDim)
 		pr.step(p)
 		if p.EpochEnd && !p.Done {
@@ -203,6 +213,11 @@ func runTrain(ctx context.Context, e *env, args []string) error {
 	switch {
 	case errors.As(fitErr, &nf):
 		return fmt.Errorf("%v; %s keeps the last good checkpoint (if an epoch finished)", fitErr, f.out)
+	case errors.Is(fitErr, context.DeadlineExceeded) && ctx.Err() == nil:
+		if !f.quiet {
+			fmt.Fprintf(e.stderr, "--time %v reached at step %d\n", f.budget, tr.Steps())
+		}
+		return finishTrain(e, f, tr, curve)
 	case errors.Is(fitErr, context.Canceled):
 		if err := train.SaveCheckpoint(f.out, tr); err != nil {
 			return err
