@@ -25,7 +25,7 @@ import (
 func init() {
 	register(&command{
 		name:  "bench",
-		args:  "[--config seed|small|tiny] [--levels Q] [--batch B[,B...]] [--threads T] [--ort LIBPATH] [--budget D] [--only LIST] [--no-pytorch] [--json]",
+		args:  "[--config seed|small|tiny|gated|gated-tiny] [--levels Q] [--batch B[,B...]] [--threads T] [--ort LIBPATH] [--budget D] [--only LIST] [--no-pytorch] [--json]",
 		short: "time forward (Go vs ONNX Runtime), a training step (gorgonia vs PyTorch) and sampling 16 images (cached vs ORT naive) in one run: engines checked to agree, goal ratios round by round, GFLOP/s against the core's measured FMA peak",
 		run:   runBench,
 	})

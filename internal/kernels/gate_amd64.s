@@ -12,9 +12,9 @@ TEXT ·gate3(SB), NOSPLIT, $0-32
 	MOVQ b+16(FP), DX
 	MOVQ n+24(FP), BX
 
-by81:
+by82:
 	CMPQ         BX, $0x08
-	JL           by12
+	JL           by13
 	VMOVUPS      (CX), Y0
 	VBROADCASTSS gatec7fffffff<>+0(SB), Y1
 	VANDPS       Y1, Y0, Y1
@@ -145,11 +145,11 @@ by81:
 	ADDQ         $0x00000020, CX
 	ADDQ         $0x00000020, DX
 	SUBQ         $0x08, BX
-	JMP          by81
+	JMP          by82
 
-by12:
+by13:
 	TESTQ        BX, BX
-	JZ           end3
+	JZ           end4
 	VMOVSS       (CX), X0
 	VBROADCASTSS gatec7fffffff<>+0(SB), X1
 	VANDPS       X1, X0, X1
@@ -280,9 +280,9 @@ by12:
 	ADDQ         $0x00000004, CX
 	ADDQ         $0x00000004, DX
 	DECQ         BX
-	JMP          by12
+	JMP          by13
 
-end3:
+end4:
 	VZEROUPPER
 	RET
 
@@ -355,9 +355,9 @@ TEXT ·gateGradA(SB), NOSPLIT, $0-40
 	MOVQ b+24(FP), BX
 	MOVQ n+32(FP), SI
 
-by84:
+by86:
 	CMPQ         SI, $0x08
-	JL           by15
+	JL           by17
 	VMOVUPS      (CX), Y0
 	VMOVUPS      (DX), Y1
 	VBROADCASTSS gatec7fffffff<>+0(SB), Y2
@@ -494,11 +494,11 @@ by84:
 	ADDQ         $0x00000020, DX
 	ADDQ         $0x00000020, BX
 	SUBQ         $0x08, SI
-	JMP          by84
+	JMP          by86
 
-by15:
+by17:
 	TESTQ        SI, SI
-	JZ           end6
+	JZ           end8
 	VMOVSS       (CX), X0
 	VMOVSS       (DX), X1
 	VBROADCASTSS gatec7fffffff<>+0(SB), X2
@@ -635,9 +635,9 @@ by15:
 	ADDQ         $0x00000004, DX
 	ADDQ         $0x00000004, BX
 	DECQ         SI
-	JMP          by15
+	JMP          by17
 
-end6:
+end8:
 	VZEROUPPER
 	RET
 
@@ -650,9 +650,9 @@ TEXT ·gateGradB(SB), NOSPLIT, $0-40
 	MOVQ b+24(FP), BX
 	MOVQ n+32(FP), SI
 
-by87:
+by810:
 	CMPQ         SI, $0x08
-	JL           by18
+	JL           by111
 	VMOVUPS      (CX), Y0
 	VMOVUPS      (DX), Y1
 	VBROADCASTSS gatec7fffffff<>+0(SB), Y2
@@ -789,11 +789,11 @@ by87:
 	ADDQ         $0x00000020, DX
 	ADDQ         $0x00000020, BX
 	SUBQ         $0x08, SI
-	JMP          by87
+	JMP          by810
 
-by18:
+by111:
 	TESTQ        SI, SI
-	JZ           end9
+	JZ           end12
 	VMOVSS       (CX), X0
 	VMOVSS       (DX), X1
 	VBROADCASTSS gatec7fffffff<>+0(SB), X2
@@ -930,8 +930,8 @@ by18:
 	ADDQ         $0x00000004, DX
 	ADDQ         $0x00000004, BX
 	DECQ         SI
-	JMP          by18
+	JMP          by111
 
-end9:
+end12:
 	VZEROUPPER
 	RET

@@ -4,17 +4,17 @@
 
 package kernels
 
-// gate3: elementwise over n floats (see gate.go of the generator). AVX2.
+// gate3: elementwise over n floats (see gate.go of the generator). AVX.
 //
 //go:noescape
 func gate3(y *float32, a *float32, b *float32, n int)
 
-// gateGradA: elementwise over n floats (see gate.go of the generator). AVX2.
+// gateGradA: elementwise over n floats (see gate.go of the generator). AVX.
 //
 //go:noescape
 func gateGradA(da *float32, dy *float32, a *float32, b *float32, n int)
 
-// gateGradB: elementwise over n floats (see gate.go of the generator). AVX2.
+// gateGradB: elementwise over n floats (see gate.go of the generator). AVX.
 //
 //go:noescape
 func gateGradB(db *float32, dy *float32, a *float32, b *float32, n int)

@@ -1,9 +1,6 @@
 package layers
 
 import (
-	"bytes"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/pixelgraph/pixelgraph/graph"
@@ -23,25 +20,7 @@ func smallGated(t *testing.T, classes int) *graph.Graph {
 // TestGatedPlanGolden: the conditional Gated PixelCNN's plan with every
 // rule (go test ./internal/layers -update rewrites testdata/gated_small.plan).
 func TestGatedPlanGolden(t *testing.T) {
-	p := build(t, smallGated(t, 3), FuseAll)
-	var buf bytes.Buffer
-	if err := p.Write(&buf); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join("..", "..", "testdata", "gated_small.plan")
-	if *update {
-		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./internal/layers -update)", err)
-	}
-	if !bytes.Equal(buf.Bytes(), want) {
-		t.Errorf("plan differs from %s:\n%s", path, buf.String())
-	}
+	planGolden(t, build(t, smallGated(t, 3), FuseAll), "gated_small.plan")
 }
 
 // TestBlindSpot: the seed PixelCNN's masked stack cannot see the pixels up

@@ -38,11 +38,18 @@ func build(t *testing.T, g *graph.Graph, f Fusion) *Plan {
 // `pixelgraph inspect` prints it (go test ./internal/layers -update
 // rewrites testdata/pixelcnn_small.plan).
 func TestPlanGolden(t *testing.T) {
+	planGolden(t, build(t, smallPixelCNN(t), FuseAll), "pixelcnn_small.plan")
+}
+
+// planGolden compares p's text with ../../testdata/name, or rewrites it
+// with -update.
+func planGolden(t *testing.T, p *Plan, name string) {
+	t.Helper()
 	var buf bytes.Buffer
-	if err := build(t, smallPixelCNN(t), FuseAll).Write(&buf); err != nil {
+	if err := p.Write(&buf); err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join("..", "..", "testdata", "pixelcnn_small.plan")
+	path := filepath.Join("..", "..", "testdata", name)
 	if *update {
 		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 			t.Fatal(err)

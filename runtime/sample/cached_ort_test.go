@@ -94,17 +94,7 @@ func TestTorchFixturesORTNaive(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			s, err := testenv.NewORTSession(t, model, testenv.ORTOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			fwd := func(ctx context.Context, x []float32, n int) ([]float32, error) {
-				out, err := s.Run(testenv.Float32("pixels", []int64{int64(n), 1, int64(geo.H), int64(geo.W)}, x))
-				if err != nil {
-					return nil, err
-				}
-				return out[0].Data, nil
-			}
+			fwd := ortModelForward(t, model, geo, testenv.ORTOptions{}, nil)
 			for _, seed := range []uint64{4, 5} {
 				ref, err := NaiveSample(context.Background(), fwd, geo, Options{N: 3, Seed: seed})
 				if err != nil {
@@ -186,19 +176,8 @@ func TestGatedCachedMatchesORTNaive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := testenv.NewORTSession(t, model, testenv.ORTOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	labels := []int64{0, 3, 9, 5}
-	fwd := func(ctx context.Context, x []float32, n int) ([]float32, error) {
-		out, err := s.Run(testenv.Float32("pixels", []int64{int64(n), 1, int64(geo.H), int64(geo.W)}, x),
-			testenv.ORTTensor{Name: "label", Shape: []int64{int64(n)}, Int64: labels[:n]})
-		if err != nil {
-			return nil, err
-		}
-		return out[0].Data, nil
-	}
+	fwd := ortModelForward(t, model, geo, testenv.ORTOptions{}, labels)
 	for _, seed := range []uint64{1, 7} {
 		opts := Options{N: 4, Seed: seed, Temperature: 1 / float64(seed%3+1), Cond: []Cond{{"label", labels}}}
 		ref, err := NaiveSample(context.Background(), fwd, geo, opts)

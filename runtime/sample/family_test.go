@@ -86,18 +86,7 @@ func TestFamilyGatedSampling(t *testing.T) {
 				t.Fatalf("cached sampling refused: %v", err)
 			}
 			labels := []int64{2, 7, 7}
-			s, err := testenv.NewORTSession(t, model, testenv.ORTOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			fwd := func(ctx context.Context, x []float32, n int) ([]float32, error) {
-				out, err := s.Run(testenv.Float32("pixels", []int64{int64(n), 1, int64(geo.H), int64(geo.W)}, x),
-					testenv.ORTTensor{Name: "label", Shape: []int64{int64(n)}, Int64: labels[:n]})
-				if err != nil {
-					return nil, err
-				}
-				return out[0].Data, nil
-			}
+			fwd := ortModelForward(t, model, geo, testenv.ORTOptions{}, labels)
 			for _, seed := range []uint64{3, 4} {
 				opts := Options{N: 3, Seed: seed, Cond: []Cond{{"label", labels}}}
 				ref, err := NaiveSample(context.Background(), fwd, geo, opts)

@@ -39,13 +39,25 @@ func ortForwardOpts(t testing.TB, g *graph.Graph, geo Geometry, opts testenv.ORT
 	if err != nil {
 		t.Fatal(err)
 	}
+	return ortModelForward(t, model, geo, opts, nil)
+}
+
+// ortModelForward runs a model's bytes in ONNX Runtime as a Forward: x to
+// its first input and, when labels is not nil, labels[:n] to its input
+// "label" (a class-conditional model).
+func ortModelForward(t testing.TB, model []byte, geo Geometry, opts testenv.ORTOptions, labels []int64) Forward {
+	t.Helper()
 	s, err := testenv.NewORTSession(t, model, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	in := s.Inputs[0].Name
 	return func(ctx context.Context, x []float32, n int) ([]float32, error) {
-		out, err := s.Run(testenv.Float32(in, []int64{int64(n), 1, int64(geo.H), int64(geo.W)}, x))
+		ins := []testenv.ORTTensor{testenv.Float32(in, []int64{int64(n), 1, int64(geo.H), int64(geo.W)}, x)}
+		if labels != nil {
+			ins = append(ins, testenv.ORTTensor{Name: "label", Shape: []int64{int64(n)}, Int64: labels[:n]})
+		}
+		out, err := s.Run(ins...)
 		if err != nil {
 			return nil, err
 		}

@@ -43,40 +43,10 @@ func gate() {
 		})
 }
 
-// gateKernel is flatKernel without the 4x unrolled loop: these loops are
+// gateKernel is flatKernel without the 4x unrolled steps: these loops are
 // bound by arithmetic, not by loads; 8 floats at a time, then one.
 func gateKernel(name, sig string, ptrs []string, op elemOp) {
-	TEXT(name, NOSPLIT, sig)
-	Pragma("noescape")
-	Doc(name + ": elementwise over n floats (see gate.go of the generator). AVX2.")
-	var p []Register
-	for _, s := range ptrs {
-		p = append(p, Load(Param(s), GP64()))
-	}
-	n := Load(Param("n"), GP64())
-	l8, l1, end := newLabel("by8"), newLabel("by1"), newLabel("end")
-	step := func(bytes int) {
-		for _, r := range p {
-			ADDQ(U32(bytes), r)
-		}
-	}
-	Label(l8)
-	CMPQ(n, U8(8))
-	JL(LabelRef(l1))
-	op(p, 0, width{})
-	step(32)
-	SUBQ(U8(8), n)
-	JMP(LabelRef(l8))
-	Label(l1)
-	TESTQ(n, n)
-	JZ(LabelRef(end))
-	op(p, 0, width{scalar: true})
-	step(4)
-	DECQ(n)
-	JMP(LabelRef(l1))
-	Label(end)
-	VZEROUPPER()
-	RET()
+	flatKernelBy(name, sig, "gate.go", ptrs, op, false)
 }
 
 // consts are the float32 constants broadcast from memory, by value.

@@ -125,22 +125,28 @@ func (w width) cmpGT(zero, x, m VecVirtual) {
 type elemOp func(p []Register, disp int, w width)
 
 // streamLoop runs op over n elements from pointers p (advanced as it goes).
-func streamLoop(n Register, p []Register, op elemOp) {
+func streamLoop(n Register, p []Register, op elemOp) { streamLoopBy(n, p, op, true) }
+
+// streamLoopBy is streamLoop, with the 32-element (4x unrolled) steps only
+// when by32 (loops bound by loads; arithmetic-bound ones go 8 at a time).
+func streamLoopBy(n Register, p []Register, op elemOp, by32 bool) {
 	l32, l8, l1, end := newLabel("by32"), newLabel("by8"), newLabel("by1"), newLabel("end")
 	step := func(bytes int) {
 		for _, r := range p {
 			ADDQ(U32(bytes), r)
 		}
 	}
-	Label(l32)
-	CMPQ(n, U8(32))
-	JL(LabelRef(l8))
-	for u := 0; u < 4; u++ {
-		op(p, 32*u, width{})
+	if by32 {
+		Label(l32)
+		CMPQ(n, U8(32))
+		JL(LabelRef(l8))
+		for u := 0; u < 4; u++ {
+			op(p, 32*u, width{})
+		}
+		step(128)
+		SUBQ(U8(32), n)
+		JMP(LabelRef(l32))
 	}
-	step(128)
-	SUBQ(U8(32), n)
-	JMP(LabelRef(l32))
 	Label(l8)
 	CMPQ(n, U8(8))
 	JL(LabelRef(l1))
@@ -160,15 +166,21 @@ func streamLoop(n Register, p []Register, op elemOp) {
 
 // flatKernel emits a loop over n elements of the slices named in ptrs.
 func flatKernel(name, sig string, ptrs []string, op elemOp) {
+	flatKernelBy(name, sig, "pointwise.go", ptrs, op, true)
+}
+
+// flatKernelBy is flatKernel documented as from file, unrolled by 32 or not
+// (streamLoopBy).
+func flatKernelBy(name, sig, file string, ptrs []string, op elemOp, by32 bool) {
 	TEXT(name, NOSPLIT, sig)
 	Pragma("noescape")
-	Doc(name + ": elementwise over n floats (see pointwise.go of the generator). AVX.")
+	Doc(name + ": elementwise over n floats (see " + file + " of the generator). AVX.")
 	var p []Register
 	for _, s := range ptrs {
 		p = append(p, Load(Param(s), GP64()))
 	}
 	n := Load(Param("n"), GP64())
-	streamLoop(n, p, op)
+	streamLoopBy(n, p, op, by32)
 	VZEROUPPER()
 	RET()
 }
