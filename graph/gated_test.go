@@ -100,6 +100,9 @@ func TestGatedCost(t *testing.T) {
 	if s != 589312 || g != 578048 {
 		t.Errorf("multiply-adds per pixel: seed %d, gated %d; README says 589312 and 578048", s, g)
 	}
+	if ps, pg := ParamCount(seed), ParamCount(gated); ps != 842500 || pg != 788568 {
+		t.Errorf("parameters: seed %d, gated %d; docs/BENCHMARKS.md says 842500 and 788568", ps, pg)
+	}
 }
 
 func TestGatedConfigErrors(t *testing.T) {
