@@ -103,8 +103,12 @@ func (j *bwdJob) run(w, i int) {
 		cols := (r1 - r0) * pl.OW
 		dyb := dy[r0*pl.OW:]
 		if wb.dw != nil { // dw (O, K) += dy[:, band] (O, cols) · colᵀ (cols, K)
-			col, ld := pl.gather(wb, x, r0, r1, j.reluIn)
-			sgemmWith(&wb.gemm, false, true, o, pl.K, cols, 1, dyb, hw, col, ld, 1, wb.dw, pl.K)
+			if pl.pointwise && simd() && !openblasOn { // col = relu?(x), made as the SGEMM packs it
+				sgemmBlocked(&wb.gemm, false, true, j.reluIn, o, pl.K, cols, 1, dyb, hw, x[r0*pl.OW:], hw, 1, wb.dw, pl.K)
+			} else {
+				col, ld := pl.gather(wb, x, r0, r1, j.reluIn)
+				sgemmWith(&wb.gemm, false, true, o, pl.K, cols, 1, dyb, hw, col, ld, 1, wb.dw, pl.K)
+			}
 		}
 		if dx != nil && !pl.pointwise { // dcol (K, cols) = wpᵀ (K, O) · dy[:, band]
 			wb.dcol = grow(wb.dcol, pl.K*cols)

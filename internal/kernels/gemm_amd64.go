@@ -120,11 +120,12 @@ func b2i(b bool) int {
 
 //go:generate go run -C asm . -set pack -out ../pack_amd64.s -stubs ../pack_stub_amd64.go -pkg kernels
 
-// transposeSIMD sets dst[j·ldd + r] = src[r·lds + j] for r < rows, j < k
-// (rows 8 or 6, k a multiple of 8; strides in floats). Each column is
-// stored as 8 values: with 6 rows, ldd must be 6 and dst hold 2 values
-// more (overwritten by the next column, or zeros past the block).
-func transposeSIMD(rows int, dst []float32, ldd int, src []float32, lds, k int) {
+// transposeSIMD sets dst[j·ldd + r] = src[r·lds + j] (with relu, its max
+// with 0; 8 rows only) for r < rows, j < k (rows 8 or 6, k a multiple of
+// 8; strides in floats). Each column is stored as 8 values: with 6 rows,
+// ldd must be 6 and dst hold 2 values more (overwritten by the next
+// column, or zeros past the block).
+func transposeSIMD(rows int, relu bool, dst []float32, ldd int, src []float32, lds, k int) {
 	if k == 0 {
 		return
 	}
@@ -133,11 +134,16 @@ func transposeSIMD(rows int, dst []float32, ldd int, src []float32, lds, k int) 
 	}
 	_ = dst[(k-1)*ldd+7]
 	_ = src[(rows-1)*lds+k-1]
-	if rows == 6 {
+	switch {
+	case rows == 6 && !relu:
 		transpose6(&dst[0], 4*ldd, &src[0], 4*lds, k)
-		return
+	case rows == 8 && relu:
+		transpose8Relu(&dst[0], 4*ldd, &src[0], 4*lds, k)
+	case rows == 8:
+		transpose8(&dst[0], 4*ldd, &src[0], 4*lds, k)
+	default:
+		panic("kernels: transposeSIMD: no kernel for these rows")
 	}
-	transpose8(&dst[0], 4*ldd, &src[0], 4*lds, k)
 }
 
 // gemmAccSIMD adds s·w to d on a 4×16 block: d (4 rows, ldd), s (4×k, lds),

@@ -15,7 +15,9 @@ func gemmStrip(m, k, mr int, ap, b []float32, ldb int, c []float32, ldc, w int, 
 	panic(noAsm)
 }
 
-func transposeSIMD(rows int, dst []float32, ldd int, src []float32, lds, k int) { panic(noAsm) }
+func transposeSIMD(rows int, relu bool, dst []float32, ldd int, src []float32, lds, k int) {
+	panic(noAsm)
+}
 
 func gemmAccSIMD(d []float32, ldd int, s []float32, lds int, w []float32, ldw, k int) { panic(noAsm) }
 

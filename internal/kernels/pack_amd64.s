@@ -133,3 +133,77 @@ loop:
 done:
 	VZEROUPPER
 	RET
+
+// func transpose8Relu(dst *float32, ldd int, src *float32, lds int, k int)
+// Requires: AVX
+TEXT ·transpose8Relu(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), AX
+	MOVQ ldd+8(FP), CX
+	MOVQ src+16(FP), DX
+	MOVQ lds+24(FP), BX
+	MOVQ k+32(FP), SI
+	LEAQ (BX)(BX*2), DI
+	LEAQ (CX)(CX*2), R8
+
+loop:
+	CMPQ       SI, $0x08
+	JL         done
+	LEAQ       (DX)(BX*4), R9
+	VXORPS     Y0, Y0, Y0
+	VMOVUPS    (DX), Y1
+	VMAXPS     Y1, Y0, Y1
+	VMOVUPS    (DX)(BX*1), Y2
+	VMAXPS     Y2, Y0, Y2
+	VMOVUPS    (DX)(BX*2), Y3
+	VMAXPS     Y3, Y0, Y3
+	VMOVUPS    (DX)(DI*1), Y4
+	VMAXPS     Y4, Y0, Y4
+	VMOVUPS    (R9), Y5
+	VMAXPS     Y5, Y0, Y5
+	VMOVUPS    (R9)(BX*1), Y6
+	VMAXPS     Y6, Y0, Y6
+	VMOVUPS    (R9)(BX*2), Y7
+	VMAXPS     Y7, Y0, Y7
+	VMOVUPS    (R9)(DI*1), Y8
+	VMAXPS     Y8, Y0, Y8
+	VUNPCKLPS  Y2, Y1, Y0
+	VUNPCKHPS  Y2, Y1, Y1
+	VUNPCKLPS  Y4, Y3, Y2
+	VUNPCKHPS  Y4, Y3, Y3
+	VUNPCKLPS  Y6, Y5, Y4
+	VUNPCKHPS  Y6, Y5, Y5
+	VUNPCKLPS  Y8, Y7, Y6
+	VUNPCKHPS  Y8, Y7, Y7
+	VSHUFPS    $0x44, Y2, Y0, Y8
+	VSHUFPS    $0xee, Y2, Y0, Y0
+	VSHUFPS    $0x44, Y3, Y1, Y2
+	VSHUFPS    $0xee, Y3, Y1, Y1
+	VSHUFPS    $0x44, Y6, Y4, Y3
+	VSHUFPS    $0xee, Y6, Y4, Y4
+	VSHUFPS    $0x44, Y7, Y5, Y6
+	VSHUFPS    $0xee, Y7, Y5, Y5
+	LEAQ       (AX)(CX*4), R9
+	VPERM2F128 $0x20, Y3, Y8, Y7
+	VMOVUPS    Y7, (AX)
+	VPERM2F128 $0x20, Y4, Y0, Y7
+	VMOVUPS    Y7, (AX)(CX*1)
+	VPERM2F128 $0x20, Y6, Y2, Y7
+	VMOVUPS    Y7, (AX)(CX*2)
+	VPERM2F128 $0x20, Y5, Y1, Y7
+	VMOVUPS    Y7, (AX)(R8*1)
+	VPERM2F128 $0x31, Y3, Y8, Y3
+	VMOVUPS    Y3, (R9)
+	VPERM2F128 $0x31, Y4, Y0, Y0
+	VMOVUPS    Y0, (R9)(CX*1)
+	VPERM2F128 $0x31, Y6, Y2, Y0
+	VMOVUPS    Y0, (R9)(CX*2)
+	VPERM2F128 $0x31, Y5, Y1, Y0
+	VMOVUPS    Y0, (R9)(R8*1)
+	ADDQ       $0x20, DX
+	LEAQ       (R9)(CX*4), AX
+	SUBQ       $0x08, SI
+	JMP        loop
+
+done:
+	VZEROUPPER
+	RET

@@ -23,3 +23,13 @@ func transpose8(dst *float32, ldd int, src *float32, lds int, k int)
 //
 //go:noescape
 func transpose6(dst *float32, ldd int, src *float32, lds int, k int)
+
+// transpose8Relu sets dst[j·ldd + r] = max(src[r·lds + j], 0) for rows r < 8 and
+// columns j < k (strides in bytes, k a multiple of 8): 8×8 blocks
+// transposed in registers. AVX. transpose6 reads 6 rows and stores 8
+// values per column, the last 2 zero: with ldd = 24 bytes (a panel of 6
+// rows) each store overwrites the previous one's 2 extra values, and the
+// last one writes 2 zeros past the block (dst needs that room).
+//
+//go:noescape
+func transpose8Relu(dst *float32, ldd int, src *float32, lds int, k int)

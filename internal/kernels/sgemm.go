@@ -49,7 +49,7 @@ func sgemmWith(bufs *gemmBufs, transA, transB bool, m, n, k int, alpha float32, 
 	case openblasOn:
 		sgemmOpenBLAS(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 	case simd():
-		sgemmBlocked(bufs, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		sgemmBlocked(bufs, transA, transB, false, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 	default:
 		sgemmGonum(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 	}

@@ -40,8 +40,11 @@ type gemmBufs struct{ a, b []float32 }
 
 var gemmPool = sync.Pool{New: func() any { return new(gemmBufs) }}
 
-// sgemmBlocked is sgemm at the SIMD levels (k > 0). bufs nil: a pooled pair.
-func sgemmBlocked(bufs *gemmBufs, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+// sgemmBlocked is sgemm at the SIMD levels (k > 0). bufs nil: a pooled
+// pair. With reluB it multiplies by max(op(b), 0), applied as b is packed
+// (Backward's weight gradient of a conv that reads relu(x): x is read in
+// place, not copied first).
+func sgemmBlocked(bufs *gemmBufs, transA, transB, reluB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if bufs == nil {
 		bufs = gemmPool.Get().(*gemmBufs)
 		defer gemmPool.Put(bufs)
@@ -63,8 +66,8 @@ func sgemmBlocked(bufs *gemmBufs, transA, transB bool, m, n, k int, alpha float3
 			// or, when few rows of a reuse it, b itself read in place
 			var bp []float32
 			ldp, step := nr, kc
-			if transB || m > gemmInPlaceRows {
-				bufs.b = packPanels(bufs.b, b, !transB, jc, nc, pc, kc, ldb, nr)
+			if transB || reluB || m > gemmInPlaceRows {
+				bufs.b = packPanels(bufs.b, b, !transB, reluB, jc, nc, pc, kc, ldb, nr)
 				bp = bufs.b
 			} else {
 				bp, ldp, step = b[pc*ldb+jc:], ldb, 1
@@ -75,7 +78,7 @@ func sgemmBlocked(bufs *gemmBufs, transA, transB bool, m, n, k int, alpha float3
 			}
 			for ic := 0; ic < m; ic += gemmMC {
 				mc := min(gemmMC, m-ic)
-				bufs.a = packPanels(bufs.a, a, transA, ic, mc, pc, kc, lda, mr)
+				bufs.a = packPanels(bufs.a, a, transA, false, ic, mc, pc, kc, lda, mr)
 				for jr := 0; jr < nc; jr += nr {
 					gemmStrip(mc, kc, mr, bufs.a, bp[jr*step:], ldp, c[ic*ldc+jc+jr:], ldc, min(nr, nc-jr), nil, alpha, flags, false)
 				}

@@ -13,16 +13,25 @@ import (
 // row-major matrix into a panel whose rows are the columns: the AVX-512
 // level's 8-row panels and the AVX2 level's 6-row ones.
 func pack() {
-	transpose(8)
-	transpose(6)
+	transpose(8, false)
+	transpose(6, false)
+	transpose(8, true)
 }
 
-// transpose emits transpose<rows>, rows 8 or 6.
-func transpose(rows int) {
+// transpose emits transpose<rows>[Relu], rows 8 or 6; with relu each value
+// is stored as max(v, 0) (the weight gradient's packing of relu(x)).
+func transpose(rows int, reluIn bool) {
 	name := fmt.Sprintf("transpose%d", rows)
+	if reluIn {
+		name += "Relu"
+	}
 	TEXT(name, NOSPLIT, "func(dst *float32, ldd int, src *float32, lds int, k int)")
 	Pragma("noescape")
-	Doc(fmt.Sprintf("%s sets dst[j·ldd + r] = src[r·lds + j] for rows r < %d and", name, rows),
+	v := "src[r·lds + j]"
+	if reluIn {
+		v = "max(src[r·lds + j], 0)"
+	}
+	Doc(fmt.Sprintf("%s sets dst[j·ldd + r] = %s for rows r < %d and", name, v, rows),
 		"columns j < k (strides in bytes, k a multiple of 8): 8×8 blocks",
 		"transposed in registers. AVX. transpose6 reads 6 rows and stores 8",
 		"values per column, the last 2 zero: with ldd = 24 bytes (a panel of 6",
@@ -55,6 +64,11 @@ func transpose(rows int) {
 			return Mem{Base: base, Index: ld3, Scale: 1}
 		}
 	}
+	var zero VecVirtual
+	if reluIn {
+		zero = YMM()
+		VXORPS(zero, zero, zero)
+	}
 	var r [8]VecVirtual
 	for i := range r {
 		r[i] = YMM()
@@ -67,6 +81,9 @@ func transpose(rows int) {
 			base = s4
 		}
 		VMOVUPS(rowAt(base, lds, lds3, i), r[i])
+		if reluIn {
+			relu(r[i], zero)
+		}
 	}
 	// t: pairs of rows interleaved; u: quadruples; out: columns
 	var t, u [8]VecVirtual
