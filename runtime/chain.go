@@ -18,7 +18,10 @@ import (
 // into chunks (maxChunkDirect: one image channels-last; up to maxChunk NCHW)
 // and runs the whole graph on each chunk in its
 // own goroutine, with its own activations and kernels.Workspace{Threads: 1}:
-// a chunk's activations stay in L2 from layer to layer. Activation buffers
+// a chunk's activations stay in L2 from layer to layer. With more threads
+// than images (batch 1 at two threads), a row-causal channels-last chain
+// cuts each image into bands of rows, one goroutine a band, pipelined
+// across the layers (chain_band.go). Activation buffers
 // are assigned at specialization by the plan's lifetimes and reused across
 // Runs (chainState), so a Run in steady state allocates only its outputs.
 //
@@ -123,6 +126,8 @@ type chainSpec struct {
 	inBuf  int         // buffer of the transposed input, or -1
 	inC    int         // input channels
 	outVal []int       // per export: its value id when it is transposed at the end, else -1
+
+	bands *bandPlan // row bands' schedule (chain_band.go), nil when not row-causal
 
 	mu   sync.Mutex
 	free []*chainState // idle states, reused by later Runs
@@ -263,5 +268,6 @@ func (c *chain) specialize(dims [3]int) *chainSpec {
 			}
 		}
 	}
+	s.bands = s.planBands(shape)
 	return s
 }

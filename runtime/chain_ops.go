@@ -50,10 +50,9 @@ func binaryF32(op string, y, a, b []float32) {
 // direct chain, NHWC (hw pixels of C channels).
 
 // gateHalves runs a Gate layer reading x's halves: y = tanh(x[:c])·σ(x[c:])
-// per image of n, x of 2c channels (value id v).
-func (s *chainSpec) gateHalves(y, x []float32, v, n int) {
-	c2 := s.c.plan.Values[v].C
-	c, hw := c2/2, s.vsize[v]/c2
+// per image of n, x of c2 = 2c channels, hw pixels an image.
+func (s *chainSpec) gateHalves(y, x []float32, c2, n, hw int) {
+	c := c2 / 2
 	for i := range n {
 		xi, yi := x[i*c2*hw:(i+1)*c2*hw], y[i*c*hw:(i+1)*c*hw]
 		if !s.c.direct {
@@ -66,11 +65,10 @@ func (s *chainSpec) gateHalves(y, x []float32, v, n int) {
 	}
 }
 
-// sliceChannels copies channels [r[0], r[1]) of x (value id v) into y, per
-// image of n.
-func (s *chainSpec) sliceChannels(y, x []float32, v int, r [2]int, n int) {
-	cx := s.c.plan.Values[v].C
-	cy, hw := r[1]-r[0], s.vsize[v]/cx
+// sliceChannels copies channels [r[0], r[1]) of x (cx channels) into y,
+// per image of n, hw pixels an image.
+func (s *chainSpec) sliceChannels(y, x []float32, cx int, r [2]int, n, hw int) {
+	cy := r[1] - r[0]
 	for i := range n {
 		xi, yi := x[i*cx*hw:(i+1)*cx*hw], y[i*cy*hw:(i+1)*cy*hw]
 		if !s.c.direct {
@@ -84,10 +82,10 @@ func (s *chainSpec) sliceChannels(y, x []float32, v int, r [2]int, n int) {
 }
 
 // embed runs an Embed layer: y = x + T[label] per image (labels: one per
-// image, in range), the row broadcast over positions; y may be x.
-func (s *chainSpec) embed(y, x []float32, v int, e *layers.EmbedSpec, labels []int64) {
+// image, in range), the row broadcast over the hw positions of an image; y
+// may be x.
+func (s *chainSpec) embed(y, x []float32, e *layers.EmbedSpec, labels []int64, hw int) {
 	c := e.C
-	hw := s.vsize[v] / c
 	for i, lb := range labels {
 		row, _ := e.Row(lb)
 		xi, yi := x[i*c*hw:(i+1)*c*hw], y[i*c*hw:(i+1)*c*hw]

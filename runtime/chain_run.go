@@ -28,10 +28,11 @@ const (
 // every activation buffer, sized for sub images, and the kernels' scratch.
 // States are kept by their spec and reused by later Runs.
 type chainState struct {
-	sub   int
-	arena []float32
-	bufs  [][]float32
-	ws    kernels.Workspace
+	sub    int
+	arena  []float32
+	bufs   [][]float32
+	ws     kernels.Workspace
+	bandWS []kernels.Workspace // one per row band (runBands)
 }
 
 // get returns an idle state with room for sub images.
@@ -145,9 +146,14 @@ func (p *Program) runChain(ctx context.Context, inputs map[string]*graph.Tensor)
 
 // runChunk runs every op on images [i0, i1) of x (labels: each
 // conditioning input's values, checked in range) into outs, stopping early
-// when ctx is done.
+// when ctx is done. With more threads than images and a row-causal chain
+// it runs row bands (runBands).
 func (s *chainSpec) runChunk(ctx context.Context, st *chainState, x []float32, labels [][]int64, outs []*graph.Tensor, i0, i1 int) {
 	nc := i1 - i0
+	if t := st.ws.Threads; s.bands != nil && t > nc {
+		s.runBands(ctx, st, x, labels, outs, i0, i1, t/nc)
+		return
+	}
 	if s.inBuf >= 0 { // NCHW → NHWC
 		sz := s.vsize[s.c.input]
 		transposeImages(st.bufs[s.inBuf][:nc*sz], x[i0*sz:i1*sz], nc, s.inC, sz/s.inC)
@@ -156,51 +162,84 @@ func (s *chainSpec) runChunk(ctx context.Context, st *chainState, x []float32, l
 		if ctx.Err() != nil {
 			return
 		}
-		op := &s.c.ops[i]
-		y, a := s.slice(st, x, outs, op.out, i0, i1), s.slice(st, x, outs, op.in[0], i0, i1)
-		var b []float32
-		if op.in[1] >= 0 {
-			b = s.slice(st, x, outs, op.in[1], i0, i1)
-		}
-		switch l := op.l; l.Kind {
-		case layers.Conv:
-			if s.c.direct {
-				s.plans[i].ForwardNHWC(&st.ws, y, a, s.wd[i], op.conv.bias, nc, op.fuse)
-			} else {
-				s.plans[i].Forward(&st.ws, y, a, op.conv.wp, op.conv.bias, nc, op.fuse)
-			}
-		case layers.Unary:
-			unaryF32(l.Op, y, a)
-		case layers.Gate:
-			if l.Halves {
-				s.gateHalves(y, a, op.in[0], nc)
-			} else {
-				kernels.Gate(y, a, b)
-			}
-		case layers.Slice:
-			s.sliceChannels(y, a, op.in[0], l.Slice, nc)
-		case layers.Embed:
-			s.embed(y, a, op.in[0], l.Embed, labels[l.Embed.Cond][i0:i1])
-		case layers.Binary:
-			switch {
-			case l.Const != nil:
-				k := s.consts[i]
-				for j := 0; j < nc; j++ {
-					yj, aj := y[j*len(k):(j+1)*len(k)], a[j*len(k):(j+1)*len(k)]
-					if l.ConstFirst {
-						binaryF32(l.Op, yj, k, aj)
-					} else {
-						binaryF32(l.Op, yj, aj, k)
-					}
-				}
-			case op.relu >= 0:
-				kernels.AddRelu(y, s.slice(st, x, outs, op.relu, i0, i1), a, b)
-			default:
-				binaryF32(l.Op, y, a, b)
-			}
-		}
+		s.runOp(i, st, &st.ws, x, labels, outs, i0, i1, 0, -1)
 	}
 	s.finish(st, outs, i0, i1)
+}
+
+// runOp runs op i on images [i0, i1), all their pixels when p1 < 0, else
+// pixels [p0, p1) of the one image i0 (a row band: channels-last only).
+func (s *chainSpec) runOp(i int, st *chainState, ws *kernels.Workspace, x []float32, labels [][]int64, outs []*graph.Tensor, i0, i1, p0, p1 int) {
+	nc := i1 - i0
+	op := &s.c.ops[i]
+	whole := p1 < 0
+	// rng is value v's data for the images, or for the band's pixels
+	rng := func(v int) []float32 {
+		d := s.slice(st, x, outs, v, i0, i1)
+		if whole {
+			return d
+		}
+		c := s.vsize[v] / (s.bands.h * s.bands.w) // channels
+		return d[p0*c : p1*c]
+	}
+	pix := func(v, c int) int { // pixels per image of rng(v), c channels
+		if whole {
+			return s.vsize[v] / c
+		}
+		return p1 - p0
+	}
+	y, a := rng(op.out), rng(op.in[0])
+	var b []float32
+	if op.in[1] >= 0 {
+		b = rng(op.in[1])
+	}
+	switch l := op.l; l.Kind {
+	case layers.Conv:
+		switch {
+		case !whole:
+			ys, as := s.slice(st, x, outs, op.out, i0, i1), s.slice(st, x, outs, op.in[0], i0, i1)
+			s.plans[i].ForwardNHWCPixels(ws, ys, as, s.wd[i], op.conv.bias, p0, p1, op.fuse)
+		case s.c.direct:
+			s.plans[i].ForwardNHWC(ws, y, a, s.wd[i], op.conv.bias, nc, op.fuse)
+		default:
+			s.plans[i].Forward(ws, y, a, op.conv.wp, op.conv.bias, nc, op.fuse)
+		}
+	case layers.Unary:
+		unaryF32(l.Op, y, a)
+	case layers.Gate:
+		if l.Halves {
+			c2 := s.c.plan.Values[op.in[0]].C
+			s.gateHalves(y, a, c2, nc, pix(op.in[0], c2))
+		} else {
+			kernels.Gate(y, a, b)
+		}
+	case layers.Slice:
+		cx := s.c.plan.Values[op.in[0]].C
+		s.sliceChannels(y, a, cx, l.Slice, nc, pix(op.in[0], cx))
+	case layers.Embed:
+		s.embed(y, a, l.Embed, labels[l.Embed.Cond][i0:i1], pix(op.in[0], l.Embed.C))
+	case layers.Binary:
+		switch {
+		case l.Const != nil:
+			k := s.consts[i]
+			if !whole {
+				c := len(k) / (s.bands.h * s.bands.w)
+				k = k[p0*c : p1*c]
+			}
+			for j := 0; j < nc; j++ {
+				yj, aj := y[j*len(k):(j+1)*len(k)], a[j*len(k):(j+1)*len(k)]
+				if l.ConstFirst {
+					binaryF32(l.Op, yj, k, aj)
+				} else {
+					binaryF32(l.Op, yj, aj, k)
+				}
+			}
+		case op.relu >= 0:
+			kernels.AddRelu(y, rng(op.relu), a, b)
+		default:
+			binaryF32(l.Op, y, a, b)
+		}
+	}
 }
 
 // finish transposes the chunk's channels-last outputs into the caller's

@@ -74,6 +74,10 @@
 //     channels-last, 1-4 images NCHW),
 //     each chunk runs every layer in its own goroutine on buffers reused
 //     across Runs, and a Run allocates only its outputs (plus a few words).
+//     With more threads than images, an image runs in bands of rows, one
+//     goroutine a band, when every layer is row-causal (reads rows above or
+//     on its own only: masked convs, 1x1s, pointwise layers): bit-identical
+//     to whole images (TestChainRowBands).
 //     Nodes outside the layers (a trailing Softmax, say) then run node by
 //     node on the values the chain exports. Results are bit-identical to
 //     the node-by-node path with the same conv kernels

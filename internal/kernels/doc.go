@@ -73,6 +73,9 @@
 // im2col, no packing of activations, bias and ReLUs in the epilogue. At the
 // generic level it is a plain Go loop (HasDirect reports which). The Go
 // runtime's chain uses it when HasDirect; training stays NCHW.
+// ForwardNHWCPixels computes a range of one image's output pixels on the
+// calling goroutine, bit for bit ForwardNHWC's values there: the unit of
+// the chain's row bands.
 //
 // # Other kernels
 //

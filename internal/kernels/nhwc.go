@@ -86,6 +86,29 @@ func (pl *ConvPlan) ForwardNHWC(ws *Workspace, y, x, wd, b []float32, n int, f F
 	*j = nhwcJob{}
 }
 
+// ForwardNHWCPixels is ForwardNHWC for output pixels [p0, p1) (raster
+// order) of one image, on the calling goroutine: x is that image (H,W,C), y
+// its output (OH,OW,O), of which only the pixels in range are written (and,
+// with Accumulate, read). Callers that split images into bands of rows
+// themselves (the runtime chain's row bands) use it; the values written
+// are ForwardNHWC's, bit for bit. ws serves the padding row only.
+func (pl *ConvPlan) ForwardNHWCPixels(ws *Workspace, y, x, wd, b []float32, p0, p1 int, f Fuse) {
+	pl.checkShapes(y, x, b, 1)
+	if len(wd) != pl.DirectPackedSize() {
+		panic(fmt.Sprintf("kernels: direct-packed weight has %d elements, want %d (use PackDirect)",
+			len(wd), pl.DirectPackedSize()))
+	}
+	if p0 < 0 || p1 < p0 || p1 > pl.OH*pl.OW {
+		panic(fmt.Sprintf("kernels: pixels [%d, %d) outside the %dx%d output", p0, p1, pl.OH, pl.OW))
+	}
+	ws.zeros = grow(ws.zeros, pl.p.In) // never written: stays zero
+	if len(pl.taps) > 0 && simd() {
+		pl.directBandSIMD(y, x, wd, b, ws.zeros, p0, p1, f)
+	} else {
+		pl.directBandGo(y, x, wd, b, p0, p1, f)
+	}
+}
+
 type nhwcJob struct {
 	pl       *ConvPlan
 	ws       *Workspace

@@ -102,6 +102,48 @@ func TestForwardNHWCSplitInvariant(t *testing.T) {
 	}
 }
 
+// TestForwardNHWCPixels: ForwardNHWCPixels over any cut of an image into
+// ranges of pixels (tile-aligned or not, empty ones included) writes
+// exactly ForwardNHWC's values, at every level, with every fusion (with
+// Accumulate each range adds into its own pixels only), and writes nothing
+// outside its range.
+func TestForwardNHWCPixels(t *testing.T) {
+	c := convCase{p: ConvParams{In: 20, Out: 70, KH: 3, KW: 3, H: 7, W: 9, Pads: [4]int{1, 1, 1, 1}, Taps: []int{0, 1, 2, 3, 4}}}
+	pl := c.plan(t)
+	hw := pl.OH * pl.OW
+	x := randSlice(1, pl.XSize())
+	b := randSlice(3, pl.Params().Out)
+	wd := pl.PackDirect(nil, randSlice(2, pl.WSize()))
+	y0 := randSlice(4, pl.YSize())
+	for _, l := range levels() {
+		for _, f := range fuses {
+			for _, cuts := range [][]int{{0, hw}, {0, 6, 12, hw}, {0, 1, 7, 7, 30, hw - 1, hw}, {0, 9, 18, 27, 36, 45, 54, hw}} {
+				t.Run(fmt.Sprintf("%s/%+v/%v", l, f, cuts), func(t *testing.T) {
+					defer setLevel(l)()
+					want := append([]float32(nil), y0...)
+					pl.ForwardNHWC(&Workspace{Threads: 1}, want, x, wd, b, 1, f)
+					got := append([]float32(nil), y0...)
+					var ws Workspace
+					for k := 1; k < len(cuts); k++ {
+						pl.ForwardNHWCPixels(&ws, got, x, wd, b, cuts[k-1], cuts[k], f)
+						o := pl.Params().Out
+						for i := cuts[k] * o; i < len(got); i++ { // not yet reached: untouched
+							if got[i] != y0[i] {
+								t.Fatalf("range [%d, %d) wrote y[%d]", cuts[k-1], cuts[k], i)
+							}
+						}
+					}
+					for i := range got {
+						if got[i] != want[i] {
+							t.Fatalf("y[%d] = %g, want %g (ForwardNHWC)", i, got[i], want[i])
+						}
+					}
+				})
+			}
+		}
+	}
+}
+
 func TestForwardNHWCSteadyStateAllocs(t *testing.T) {
 	c := convCase{p: ConvParams{In: 8, Out: 16, KH: 3, KW: 3, H: 6, W: 6, Pads: [4]int{1, 1, 1, 1}}}
 	pl := c.plan(t)
