@@ -17,7 +17,7 @@ import (
 func init() {
 	register(&command{
 		name:  "agreement",
-		args:  "-m MODEL [--classifier FILE] [-n N] [--seed S --temperature T --method auto|cached|naive] [-o grid.png --scale K] [--json -q]",
+		args:  "-m MODEL [--classifier FILE] [-n N] [--seed S --temperature T --method auto|cached|naive] [-o grid.png --scale K] [--threads T] [--json -q]",
 		short: "class agreement of a class-conditional model: sample N images per class and count those a digit classifier assigns to the class asked for",
 		run:   runAgreement,
 	})
@@ -52,6 +52,8 @@ func runAgreement(ctx context.Context, e *env, args []string) error {
 	scale := fs.Int("scale", 2, "draw each pixel as KxK in the PNG")
 	asJSON := fs.Bool("json", false, `print one JSON line {"agreement":…,"images":…,"per_class":[…],…}`)
 	quiet := fs.Bool("q", false, "no progress on stderr")
+	var threads threadsFlag
+	threads.register(fs, "sampling and classifying")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -71,6 +73,9 @@ func runAgreement(ctx context.Context, e *env, args []string) error {
 	m, err := sample.ParseMethod(*method)
 	if err != nil {
 		return usagef("--method: %v", err)
+	}
+	if err := threads.check(); err != nil {
+		return err
 	}
 	g, err := export.DecodeFile(*model, nil)
 	if err != nil {
@@ -100,7 +105,7 @@ func runAgreement(ctx context.Context, e *env, args []string) error {
 	for class := range k {
 		labels = append(labels, slices.Repeat([]int64{int64(class)}, *n)...)
 	}
-	opts := sample.Options{N: k * *n, Seed: *seed, Temperature: *temp, Method: announce(e, g, m),
+	opts := sample.Options{N: k * *n, Seed: *seed, Temperature: *temp, Method: announce(e, g, m), Threads: int(threads),
 		Cond: []sample.Cond{{Name: graph.CondInputs(g)[0].Name, Values: labels}}}
 	if err := e.checkSampler(g, geo, opts.N, opts.Method, fmt.Sprintf("-n %d", *n), "sampling"); err != nil {
 		return err
@@ -112,7 +117,7 @@ func runAgreement(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	got, err := classify(ctx, c, res)
+	got, err := classify(ctx, c, res, int(threads))
 	if err != nil {
 		return fmt.Errorf("--classifier %s: %w", *clf, err)
 	}
@@ -179,7 +184,7 @@ func classifierClasses(c *graph.Graph) int {
 
 // classify returns the classifier's class (argmax) of every sampled image,
 // fed as level/(q−1).
-func classify(ctx context.Context, c *graph.Graph, res *sample.Result) ([]int, error) {
+func classify(ctx context.Context, c *graph.Graph, res *sample.Result, threads int) ([]int, error) {
 	in, err := graph.ImageInput(c)
 	if err != nil {
 		return nil, err
@@ -188,7 +193,11 @@ func classify(ctx context.Context, c *graph.Graph, res *sample.Result) ([]int, e
 	for i, l := range res.Levels {
 		x.F32[i] = float32(l) / float32(res.Q-1)
 	}
-	outs, err := runtime.Run(ctx, c, map[string]*graph.Tensor{in.Name: x})
+	p, err := runtime.CompileWith(c, runtime.Options{Threads: threads})
+	if err != nil {
+		return nil, err
+	}
+	outs, err := p.Run(ctx, map[string]*graph.Tensor{in.Name: x})
 	if err != nil {
 		return nil, err
 	}

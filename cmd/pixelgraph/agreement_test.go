@@ -32,7 +32,7 @@ func TestClassifier(t *testing.T) {
 	for i, p := range im.Pix {
 		res.Levels[i] = int32(dataset.Level(p, 4))
 	}
-	got, err := classify(t.Context(), c, res)
+	got, err := classify(t.Context(), c, res, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

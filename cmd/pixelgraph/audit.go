@@ -14,7 +14,7 @@ import (
 func init() {
 	register(&command{
 		name:  "audit",
-		args:  "MODEL [--structural-only --batch B --cond NAME=V | --class K -q]",
+		args:  "MODEL [--structural-only --batch B --cond NAME=V | --class K --threads T -q]",
 		short: "check that an ONNX PixelCNN is autoregressive (exit 0 causal, 1 not causal, 2 usage, 3 cannot judge the file)",
 		run:   runAudit,
 	})
@@ -34,6 +34,8 @@ func runAudit(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(c, e)
 	structOnly := fs.Bool("structural-only", false, "skip the perturbation check (one forward pass per 16 input pixels)")
 	batch := fs.Int("batch", 16, "perturbed images per forward pass")
+	var threads threadsFlag
+	threads.register(fs, "the perturbation check's forward passes")
 	quiet := fs.Bool("q", false, "no progress on stderr")
 	var cf condFlags
 	cf.register(fs, "hold the conditioning input of a model with one at class K during the perturbation check (default 0)")
@@ -55,6 +57,9 @@ func runAudit(ctx context.Context, e *env, args []string) error {
 		return usagef("unexpected argument %q", pos[1])
 	case *batch < 1:
 		return usagef("--batch must be >= 1, got %d", *batch)
+	}
+	if err := threads.check(); err != nil {
+		return err
 	}
 	g, err := export.DecodeFile(pos[0], nil)
 	if err != nil {
@@ -82,7 +87,7 @@ func runAudit(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	pr := newPixelProgress(e.stderr, "perturbing", *quiet)
-	r, err := sample.Audit(ctx, g, sample.AuditOptions{SkipEmpirical: *structOnly, Batch: *batch, Progress: pr.update, Cond: conds})
+	r, err := sample.Audit(ctx, g, sample.AuditOptions{SkipEmpirical: *structOnly, Batch: *batch, Progress: pr.update, Cond: conds, Threads: int(threads)})
 	pr.finish()
 	if err != nil {
 		if ctx.Err() != nil {

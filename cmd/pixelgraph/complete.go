@@ -13,7 +13,7 @@ import (
 func init() {
 	register(&command{
 		name:  "complete",
-		args:  "-m MODEL -o FILE.png [--rows R -n N --samples K --first I --dataset mnist|fashion --data DIR --cond NAME=V | --class K --seed S --temperature T --method auto|cached|naive --scale K -q]",
+		args:  "-m MODEL -o FILE.png [--rows R -n N --samples K --first I --dataset mnist|fashion --data DIR --cond NAME=V | --class K --seed S --temperature T --method auto|cached|naive --scale K --threads T -q]",
 		short: "keep the top rows of test images and sample the rest (original | occluded | completions); a class-conditional model on each image's own label",
 		run:   runComplete,
 	})

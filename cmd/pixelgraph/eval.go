@@ -14,7 +14,7 @@ import (
 func init() {
 	register(&command{
 		name:  "eval",
-		args:  "-m MODEL [--limit N] [--dataset mnist|fashion --data DIR] [--cond NAME=V | --class K] [--batch B] [--json]",
+		args:  "-m MODEL [--limit N] [--dataset mnist|fashion --data DIR] [--cond NAME=V | --class K] [--batch B] [--threads T] [--json]",
 		short: "test-set NLL (nats/image, bits/dim) of a PixelCNN ONNX file, ours or foreign, with the Go runtime (a class-conditional model on the test labels)",
 		run:   runEval,
 	})
@@ -29,6 +29,8 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	var cf condFlags
 	cf.register(fs, "hold the conditioning input of a model with one at class K for every image (default: each image's test label)")
 	batch := fs.Int("batch", 16, "images per forward pass")
+	var threads threadsFlag
+	threads.register(fs, "the forward passes")
 	asJSON := fs.Bool("json", false, `print one line {"nats_per_image":…,"bits_per_dim":…,"images":N}`)
 	quiet := fs.Bool("q", false, "no progress on stderr")
 	pos, err := parseFlags(fs, args)
@@ -45,6 +47,9 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	case *batch <= 0:
 		return usagef("--batch must be > 0, got %d", *batch)
 	}
+	if err := threads.check(); err != nil {
+		return err
+	}
 	g, err := export.DecodeFile(*model, nil)
 	if err != nil {
 		return err
@@ -53,7 +58,7 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	opts := nll.Options{Batch: *batch, Limit: *limit, Fixed: map[string]int64{}}
+	opts := nll.Options{Batch: *batch, Limit: *limit, Fixed: map[string]int64{}, Threads: int(threads)}
 	for _, c := range fixed {
 		opts.Fixed[c.Name] = c.Values[0]
 	}

@@ -17,7 +17,7 @@ import (
 func init() {
 	register(&command{
 		name:  "run",
-		args:  "-m MODEL -i INPUT.pb|INPUT.npy [-i ...] -o OUTDIR",
+		args:  "-m MODEL -i INPUT.pb|INPUT.npy [-i ...] -o OUTDIR [--threads T]",
 		short: "run an ONNX model in the Go runtime on TensorProto (.pb) or NumPy (.npy) inputs; writes OUTDIR/output_<k>.pb",
 		run:   runRun,
 	})
@@ -36,6 +36,8 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	fs.Var(&ins, "i", "input file, once per graph input, in the graph's input order: an ONNX TensorProto (.pb) or a NumPy array (.npy); `pixelgraph tensor` makes them")
 	outDir := fs.String("o", "", "output folder; gets output_0.pb, output_1.pb, ... (required)")
 	quiet := fs.Bool("q", false, "print nothing on success")
+	var threads threadsFlag
+	threads.register(fs, "the forward pass")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -47,6 +49,9 @@ func runRun(ctx context.Context, e *env, args []string) error {
 		return usagef("-m MODEL is required")
 	case *outDir == "":
 		return usagef("-o OUTDIR is required")
+	}
+	if err := threads.check(); err != nil {
+		return err
 	}
 	if err := atomicfile.CheckDir(*outDir); err != nil {
 		return fmt.Errorf("-o: %w", err)
@@ -90,7 +95,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
-	p, err := runtime.Compile(g)
+	p, err := runtime.CompileWith(g, runtime.Options{Threads: int(threads)})
 	if err != nil {
 		return err
 	}

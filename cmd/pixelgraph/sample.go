@@ -21,7 +21,7 @@ import (
 func init() {
 	register(&command{
 		name:  "sample",
-		args:  "-m MODEL -o FILE.png [-n N --class K|A-B --cond NAME=V --seed S --temperature T --method auto|cached|naive --raw FILE.pb --cols C --scale K -q]",
+		args:  "-m MODEL -o FILE.png [-n N --class K|A-B --cond NAME=V --seed S --temperature T --method auto|cached|naive --raw FILE.pb --cols C --scale K --threads T -q]",
 		short: "draw images from a PixelCNN ONNX file into a PNG grid (a class-conditional one: --class K, or --class 0-9 for one row per class)",
 		run:   runSample,
 	})
@@ -36,6 +36,7 @@ type samplerFlags struct {
 	method      string
 	scale, cols int
 	quiet       bool
+	threads     threadsFlag
 	also        []string // other outputs (--raw), checked writable with -o
 }
 
@@ -47,6 +48,7 @@ func (s *samplerFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&s.method, "method", "auto", "auto (cached when the graph is provably causal, else naive), cached, or naive (one forward pass per pixel)")
 	fs.IntVar(&s.scale, "scale", 2, "draw each pixel as KxK in the PNG")
 	fs.BoolVar(&s.quiet, "q", false, "no progress on stderr")
+	s.threads.register(fs, "sampling")
 }
 
 // check validates the flags and loads the model.
@@ -71,6 +73,9 @@ func (s *samplerFlags) check(pos []string) (*graph.Graph, sample.Options, error)
 	if err != nil {
 		return nil, o, usagef("--method: %v", err)
 	}
+	if err := s.threads.check(); err != nil {
+		return nil, o, err
+	}
 	for _, out := range append([]string{s.out}, s.also...) {
 		if err := atomicfile.CheckWritable(out); err != nil {
 			return nil, o, err
@@ -80,7 +85,7 @@ func (s *samplerFlags) check(pos []string) (*graph.Graph, sample.Options, error)
 	if err != nil {
 		return nil, o, err
 	}
-	return g, sample.Options{Seed: s.seed, Temperature: s.temperature, Method: m}, nil
+	return g, sample.Options{Seed: s.seed, Temperature: s.temperature, Method: m, Threads: int(s.threads)}, nil
 }
 
 func runSample(ctx context.Context, e *env, args []string) error {
