@@ -14,6 +14,8 @@
 //   - The figure is the best of the repetitions: other load on the core can
 //     only lower a repetition, never raise it.
 //
-// The assembly (peak_amd64.s) sits in its own package because Go refuses
-// Go assembly in a package that uses cgo, as internal/kernels does today.
+// Which loops run is decided by internal/kernels' one CPU-feature check
+// (kernels.CPU().Max). The hand-written assembly (peak_amd64.s) is twelve
+// FMAs in a loop, a measuring instrument rather than a kernel, so it stays
+// outside the kernels' generator.
 package peak

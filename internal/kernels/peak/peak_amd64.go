@@ -2,7 +2,7 @@
 
 package peak
 
-import "golang.org/x/sys/cpu"
+import "github.com/pixelgraph/pixelgraph/internal/kernels"
 
 // fmaAVX512 runs iters iterations of 12 independent VFMADD231PS on ZMM
 // registers (12 FMAs × 16 lanes × 2 = 384 flops each); peak_amd64.s.
@@ -21,14 +21,15 @@ var (
 	avx2   = loop{name: "avx2-fma", flopsPerIter: 192, lanes: 8, run: fmaAVX2}
 )
 
-// loops lists the loops this CPU and OS can run, widest first (x/sys/cpu
-// checks that the OS saves the registers too).
+// loops lists the loops this CPU, OS and build can run, widest first. The
+// one CPU-feature check is internal/kernels' (its Max level: what the CPU
+// and the build allow, before PIXELGRAPH_CPU lowers what runs).
 func loops() []loop {
 	var ls []loop
-	if cpu.X86.HasAVX512F {
-		ls = append(ls, avx512)
-	}
-	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+	switch kernels.CPU().Max {
+	case "avx512":
+		ls = append(ls, avx512, avx2)
+	case "avx2":
 		ls = append(ls, avx2)
 	}
 	return append(ls, goScalar)
