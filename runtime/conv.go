@@ -121,7 +121,6 @@ func compileConv(c *nodeCtx) (kernel, error) {
 			k.packed64 = packWeights(w.F64, w.Shape, a.group, true)
 		}
 	}
-	c.state = k
 	c.infer = func(ins []static) ([]static, error) {
 		shape, err := a.staticShape(ins[0].shape, ins[1].shape)
 		return []static{{dtype: ins[0].dtype, shape: shape}}, err

@@ -38,7 +38,6 @@ type opDef struct {
 type compiled struct {
 	fn    kernel
 	fnN   kernelN
-	state any // what compile left in nodeCtx.state (the Conv fast path's *convKernel)
 	infer inferFn
 	def   opDef
 }
@@ -181,7 +180,6 @@ func compileNode(n *graph.Node, opset int) (*compiled, error) {
 			return nil, unsupported(a.Name, "")
 		}
 	}
-	k.state = c.state
 	k.infer = c.infer
 	if k.infer == nil {
 		k.infer = def.infer
@@ -206,7 +204,6 @@ type nodeCtx struct {
 	opset int
 	used  map[string]bool
 	err   error
-	state any // what the kernel closes over, when Compile needs it (*convKernel)
 	infer inferFn
 }
 
