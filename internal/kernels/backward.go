@@ -16,6 +16,24 @@ import "fmt"
 // Work is split by image across ws.Threads (default GOMAXPROCS) goroutines, each summing its own
 // partial dwp and db.
 func (pl *ConvPlan) Backward(ws *Workspace, dx, dwp, db, dy, x, wp []float32, n int, reluIn bool) {
+	pl.backward(ws, dx, dwp, db, dy, x, wp, nil, n, reluIn)
+}
+
+// BackwardX is Backward's input gradient plus another term:
+//
+//	dx = (Wᵀ·dy, col2im'd) ⊙ (x > 0 with reluIn) + dres
+//
+// dres (N,C,H,W) is the gradient that reaches x by another path (x is also
+// a residual Add's operand), added in the same pass; nil adds nothing.
+// Bit for bit Backward's dx followed by dx += dres.
+func (pl *ConvPlan) BackwardX(ws *Workspace, dx, dy, x, wp, dres []float32, n int, reluIn bool) {
+	if dres != nil && len(dres) != len(x) {
+		panic(fmt.Sprintf("kernels.BackwardX: dres has %d elements, x has %d", len(dres), len(x)))
+	}
+	pl.backward(ws, dx, nil, nil, dy, x, wp, dres, n, reluIn)
+}
+
+func (pl *ConvPlan) backward(ws *Workspace, dx, dwp, db, dy, x, wp, dres []float32, n int, reluIn bool) {
 	pl.checkForward(dy, x, wp, nil, n)
 	switch {
 	case dx != nil && len(dx) != len(x):
@@ -44,7 +62,7 @@ func (pl *ConvPlan) Backward(ws *Workspace, dx, dwp, db, dy, x, wp []float32, n 
 		clear(wb.db)
 	}
 	j := &ws.bwd
-	*j = bwdJob{pl: pl, ws: ws, dx: dx, dy: dy, x: x, wp: wp, reluIn: reluIn}
+	*j = bwdJob{pl: pl, ws: ws, dx: dx, dy: dy, x: x, wp: wp, dres: dres, reluIn: reluIn}
 	if dx != nil && simd() { // wpᵀ packed once per call for packedGemm
 		ws.apack = packA(ws.apack, wp, true, pl.K, pl.p.Out, pl.K)
 		j.apT = ws.apack
@@ -67,6 +85,7 @@ type bwdJob struct {
 	ws        *Workspace
 	dx, dy, x []float32
 	wp        []float32
+	dres      []float32 // BackwardX's term added to dx, or nil
 	apT       []float32 // wpᵀ packed for packedGemm, or nil: sgemm (generic level)
 	reluIn    bool
 }
@@ -85,12 +104,21 @@ func (j *bwdJob) run(w, i int) {
 			wb.db[c] += sum(dy[c*hw : (c+1)*hw])
 		}
 	}
-	var dx []float32
+	var dx, dres []float32
+	fused := false // the relu mask and dres applied in packedGemm's epilogue
 	if j.dx != nil {
 		dx = j.dx[i*pl.XSize() : (i+1)*pl.XSize()]
+		if j.dres != nil {
+			dres = j.dres[i*pl.XSize() : (i+1)*pl.XSize()]
+		}
 		if pl.pointwise { // dx (C, HW) = wpᵀ (C, O) · dy (O, HW)
 			if j.apT != nil {
-				packedGemm(pl.K, hw, o, j.apT, dy, hw, dx, hw, nil, false, false, false)
+				eo := epiOps{r: dres}
+				if j.reluIn {
+					eo.x = x
+				}
+				packedGemm(pl.K, hw, o, j.apT, dy, hw, dx, hw, nil, eo, false, false, false)
+				fused = true
 			} else {
 				sgemm(true, false, pl.K, hw, o, 1, j.wp, pl.K, dy, hw, 0, dx, hw)
 			}
@@ -113,15 +141,21 @@ func (j *bwdJob) run(w, i int) {
 		if dx != nil && !pl.pointwise { // dcol (K, cols) = wpᵀ (K, O) · dy[:, band]
 			wb.dcol = grow(wb.dcol, pl.K*cols)
 			if j.apT != nil {
-				packedGemm(pl.K, cols, o, j.apT, dyb, hw, wb.dcol, cols, nil, false, false, false)
+				packedGemm(pl.K, cols, o, j.apT, dyb, hw, wb.dcol, cols, nil, epiOps{}, false, false, false)
 			} else {
 				sgemm(true, false, pl.K, cols, o, 1, j.wp, pl.K, dyb, hw, 0, wb.dcol, cols)
 			}
 			pl.col2im(dx, wb.dcol, r0, r1)
 		}
 	}
-	if dx != nil && j.reluIn {
+	switch {
+	case dx == nil || fused:
+	case j.reluIn && dres != nil:
+		reluGradAdd(dx, dx, x, dres)
+	case j.reluIn:
 		ReluGrad(dx, dx, x)
+	case dres != nil:
+		addTo(dx, dres)
 	}
 }
 

@@ -98,9 +98,12 @@
 // in L2 from layer to layer (see seedNet in seed_test.go).
 //
 // Train (a gorgonia Op): pack the current W every step (plan.Pack into a
-// reused slice; cheap), Forward in Do, and in the gradient
-// Backward(ws, dx, dwp, db, dy, x, wp, n, reluIn) then Unpack(dW, dwp):
-// masked taps of dW come out exactly 0, so W stays masked under any solver.
+// reused slice; cheap), Forward in Do (ForwardResidual when a residual Add
+// follows the conv: (W·x + b) + r in the GEMM's epilogue), and in the
+// gradient Backward(ws, nil, dwp, nil, dy, x, wp, n, reluIn) then
+// Unpack(dW, dwp): masked taps of dW come out exactly 0, so W stays masked
+// under any solver; BackwardX gives dx with ReLU's mask and another path's
+// gradient (a residual's) applied as dx is written.
 //
 // Benchmarks (BenchmarkSgemm, BenchmarkConv, BenchmarkSeedForward) report
 // GFLOP/s and images/s; docs/BENCHMARKS.md records the figures and commands.

@@ -18,6 +18,25 @@ type Fuse struct {
 // nil, y is (N,O,OH,OW). Only live taps are gathered and multiplied. Work is
 // split into (image, band of output rows) units across ws.Threads (default GOMAXPROCS) goroutines.
 func (pl *ConvPlan) Forward(ws *Workspace, y, x, wp, b []float32, n int, f Fuse) {
+	pl.forward(ws, y, x, wp, b, nil, n, f)
+}
+
+// ForwardResidual computes, for n images,
+//
+//	y = reluOut((conv(reluIn(x), w) + b) + r)
+//
+// a conv and a residual Add after it, rounded as the graph says ((W·x + b)
+// + r, where Forward's Accumulate rounds (y + W·x) + b), with r (N,O,OH,OW)
+// read beside y instead of from it: y is a buffer of its own, r left
+// as it is. f.Accumulate must be false.
+func (pl *ConvPlan) ForwardResidual(ws *Workspace, y, x, wp, b, r []float32, n int, f Fuse) {
+	if f.Accumulate || len(r) != len(y) {
+		panic(fmt.Sprintf("kernels.ForwardResidual: r has %d elements, y %d; Accumulate %v", len(r), len(y), f.Accumulate))
+	}
+	pl.forward(ws, y, x, wp, b, r, n, f)
+}
+
+func (pl *ConvPlan) forward(ws *Workspace, y, x, wp, b, r []float32, n int, f Fuse) {
 	pl.checkForward(y, x, wp, b, n)
 	threads := ws.threads()
 	rows := pl.panelRows
@@ -28,7 +47,7 @@ func (pl *ConvPlan) Forward(ws *Workspace, y, x, wp, b []float32, n int, f Fuse)
 	workers := max(1, min(threads, n*bands))
 	ws.worker(workers - 1) // allocate every worker's slot before they start
 	j := &ws.fwd
-	*j = fwdJob{pl: pl, ws: ws, y: y, x: x, wp: wp, b: b, f: f, rows: rows, bands: bands}
+	*j = fwdJob{pl: pl, ws: ws, y: y, x: x, wp: wp, b: b, r: r, f: f, rows: rows, bands: bands}
 	if simd() { // the weight packed once per call for packedGemm
 		ws.apack = packA(ws.apack, wp, false, pl.p.Out, pl.K, pl.K)
 		j.ap = ws.apack
@@ -42,6 +61,7 @@ type fwdJob struct {
 	ws    *Workspace
 	y, x  []float32
 	wp, b []float32
+	r     []float32 // ForwardResidual's r, or nil
 	ap    []float32 // wp packed for packedGemm, or nil: sgemm (generic level)
 	f     Fuse
 	rows  int // output rows per band
@@ -56,13 +76,17 @@ func (j *fwdJob) run(w, u int) {
 	hw, cols := pl.OH*pl.OW, (r1-r0)*pl.OW
 	x := j.x[i*pl.XSize() : (i+1)*pl.XSize()]
 	y := j.y[i*pl.YSize()+r0*pl.OW:]
+	var eo epiOps
+	if j.r != nil {
+		eo.r = j.r[i*pl.YSize()+r0*pl.OW:]
+	}
 	if j.ap != nil { // fused epilogue; a pointwise conv reads relu(x) in place
 		reluB := pl.pointwise && j.f.ReluIn
 		col, ldcol := x[r0*pl.OW:], hw
 		if !pl.pointwise {
 			col, ldcol = pl.gather(j.ws.worker(w), x, r0, r1, j.f.ReluIn)
 		}
-		packedGemm(pl.p.Out, cols, pl.K, j.ap, col, ldcol, y, hw, j.b, j.f.Accumulate, j.f.ReluOut, reluB)
+		packedGemm(pl.p.Out, cols, pl.K, j.ap, col, ldcol, y, hw, j.b, eo, j.f.Accumulate, j.f.ReluOut, reluB)
 		return
 	}
 	col, ldcol := pl.gather(j.ws.worker(w), x, r0, r1, j.f.ReluIn)
@@ -72,7 +96,18 @@ func (j *fwdJob) run(w, u int) {
 	}
 	// y[:, band] (O, cols) = wp (O, K) · col (K, cols)
 	sgemm(false, false, pl.p.Out, cols, pl.K, 1, j.wp, pl.K, col, ldcol, beta, y, hw)
-	biasRelu(y, pl.p.Out, cols, hw, j.b, j.f.ReluOut)
+	if eo.r == nil {
+		biasRelu(y, pl.p.Out, cols, hw, j.b, j.f.ReluOut)
+		return
+	}
+	biasRelu(y, pl.p.Out, cols, hw, j.b, false)
+	for o := 0; o < pl.p.Out; o++ { // (W·x + b) + r, then the ReLU
+		yo := y[o*hw : o*hw+cols]
+		addTo(yo, eo.r[o*hw:o*hw+cols])
+		if j.f.ReluOut {
+			reluCopy(yo, yo)
+		}
+	}
 }
 
 // gather returns the (K, cols) matrix of output rows [r0, r1) of one image x

@@ -7,10 +7,11 @@ package kernels
 // gemmStrip runs the assembly strip for columns [0, w) of c: c (m rows,
 // ldc) = epilogue(ap · relu?(b)), ap packed in panels of mr rows (8, or 6
 // at the AVX2 level) with k columns, b k rows of at least w columns, ldb
-// apart (nil when k == 0), alpha used with epiAlpha; w is at most 48 with
-// AVX-512, 24 with AVX2 and 8-row panels, 16 with 6-row ones. Callers have
-// checked the bounds.
-func gemmStrip(m, k, mr int, ap, b []float32, ldb int, c []float32, ldc, w int, bias []float32, alpha float32, flags int, reluB bool) {
+// apart (nil when k == 0), alpha used with epiAlpha, eo's operands (laid
+// out as c) with epiAddR and epiMaskX (8-row panels only); w is at most 48
+// with AVX-512, 24 with AVX2 and 8-row panels, 16 with 6-row ones. Callers
+// have checked the bounds.
+func gemmStrip(m, k, mr int, ap, b []float32, ldb int, c []float32, ldc, w int, bias []float32, eo epiOps, alpha float32, flags int, reluB bool) {
 	var bp, bb *float32
 	if bias != nil {
 		bp = &bias[0]
@@ -18,6 +19,7 @@ func gemmStrip(m, k, mr int, ap, b []float32, ldb int, c []float32, ldc, w int, 
 	if k > 0 {
 		bb = &b[0]
 	}
+	r, x := eo.at(0)
 	// With AVX-512, a strip of 24 columns or fewer runs AVX2's 4×24 tiles:
 	// on this project's EPYC (512-bit FMAs at half the rate of 256-bit ones)
 	// 8×32 tiles with 8 lanes masked off did 40% less (dw of the 7x7 conv:
@@ -31,22 +33,22 @@ func gemmStrip(m, k, mr int, ap, b []float32, ldb int, c []float32, ldc, w int, 
 				m3[v] = uint16(1)<<r - 1
 			}
 		}
-		gemm512[(w+15)/16][b2i(reluB)](m, k, &ap[0], bb, 4*ldb, &c[0], 4*ldc, bp, alpha, m3[0], m3[1], m3[2], flags)
+		gemm512[(w+15)/16][b2i(reluB)](m, k, &ap[0], bb, 4*ldb, &c[0], 4*ldc, bp, r, x, alpha, m3[0], m3[1], m3[2], flags)
 		return
 	}
 	if mr == gemmMR2 {
-		if reluB {
-			panic("kernels: no ReLU of b on 6-row panels")
+		if reluB || flags&(epiAddR|epiMaskX) != 0 {
+			panic("kernels: no ReLU of b, r or x on 6-row panels")
 		}
 		gemmStripR6(m, k, ap, b, ldb, c, ldc, w, bias, alpha, flags)
 		return
 	}
 	// AVX2 tiles on 8-row panels: 4×24.
 	if nv := w / 8; nv > 0 {
-		gemm256[nv][b2i(reluB)](m, k, &ap[0], bb, 4*ldb, &c[0], 4*ldc, bp, alpha, flags)
+		gemm256[nv][b2i(reluB)](m, k, &ap[0], bb, 4*ldb, &c[0], 4*ldc, bp, r, x, alpha, flags)
 	}
-	if r := w % 8; r > 0 {
-		j := w - r
+	if rem := w % 8; rem > 0 {
+		j := w - rem
 		if k > 0 {
 			bb = &b[j]
 		}
@@ -54,7 +56,8 @@ func gemmStrip(m, k, mr int, ap, b []float32, ldb int, c []float32, ldc, w int, 
 		if reluB {
 			kern = gemmAVX2mRelu
 		}
-		kern(m, k, &ap[0], bb, 4*ldb, &c[j], 4*ldc, bp, alpha, &laneMasks[16-r], flags)
+		r, x := eo.at(j)
+		kern(m, k, &ap[0], bb, 4*ldb, &c[j], 4*ldc, bp, r, x, alpha, &laneMasks[16-rem], flags)
 	}
 }
 
@@ -97,7 +100,7 @@ func gemmStripR6(m, k int, ap, b []float32, ldb int, c []float32, ldc, w int, bi
 
 // gemm512 holds the AVX-512 strips by vector count (16 columns each) and
 // ReLU of b.
-var gemm512 = [4][2]func(m, k int, a, b *float32, ldb int, c *float32, ldc int, bias *float32, alpha float32, m0, m1, m2 uint16, flags int){
+var gemm512 = [4][2]func(m, k int, a, b *float32, ldb int, c *float32, ldc int, bias, r, x *float32, alpha float32, m0, m1, m2 uint16, flags int){
 	1: {gemmAVX512x1, gemmAVX512x1Relu},
 	2: {gemmAVX512x2, gemmAVX512x2Relu},
 	3: {gemmAVX512x3, gemmAVX512x3Relu},
@@ -105,7 +108,7 @@ var gemm512 = [4][2]func(m, k int, a, b *float32, ldb int, c *float32, ldc int, 
 
 // gemm256 holds the AVX2 strips by vector count (8 columns each) and
 // ReLU of b.
-var gemm256 = [4][2]func(m, k int, a, b *float32, ldb int, c *float32, ldc int, bias *float32, alpha float32, flags int){
+var gemm256 = [4][2]func(m, k int, a, b *float32, ldb int, c *float32, ldc int, bias, r, x *float32, alpha float32, flags int){
 	1: {gemmAVX2x1, gemmAVX2x1Relu},
 	2: {gemmAVX2x2, gemmAVX2x2Relu},
 	3: {gemmAVX2x3, gemmAVX2x3Relu},

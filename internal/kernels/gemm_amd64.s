@@ -4,14 +4,16 @@
 
 #include "textflag.h"
 
-// func gemmAVX512x1(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, alpha float32, m0 uint16, m1 uint16, m2 uint16, flags int)
+// func gemmAVX512x1(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, r *float32, x *float32, alpha float32, m0 uint16, m1 uint16, m2 uint16, flags int)
 // Requires: AVX, AVX512F
-TEXT ·gemmAVX512x1(SB), NOSPLIT, $0-88
-	KMOVW  m0+68(FP), K1
+TEXT ·gemmAVX512x1(SB), NOSPLIT, $0-104
+	KMOVW  m0+84(FP), K1
 	VPXORD Z10, Z10, Z10
 	MOVQ   a+16(FP), AX
 	MOVQ   c+40(FP), CX
 	MOVQ   bias+56(FP), DX
+	MOVQ   r+64(FP), BX
+	MOVQ   x+72(FP), SI
 
 panel1:
 	CMPQ   m+0(FP), $0x00
@@ -24,39 +26,39 @@ panel1:
 	VPXORD Z5, Z5, Z5
 	VPXORD Z6, Z6, Z6
 	VPXORD Z7, Z7, Z7
-	MOVQ   AX, BX
-	MOVQ   b+24(FP), SI
-	MOVQ   k+8(FP), DI
-	TESTQ  DI, DI
+	MOVQ   AX, DI
+	MOVQ   b+24(FP), R8
+	MOVQ   k+8(FP), R9
+	TESTQ  R9, R9
 	JZ     epi3
 
 k4:
-	VMOVUPS.Z    (SI), K1, Z8
-	VBROADCASTSS (BX), Z9
+	VMOVUPS.Z    (R8), K1, Z8
+	VBROADCASTSS (DI), Z9
 	VFMADD231PS  Z8, Z9, Z0
-	VBROADCASTSS 4(BX), Z9
+	VBROADCASTSS 4(DI), Z9
 	VFMADD231PS  Z8, Z9, Z1
-	VBROADCASTSS 8(BX), Z9
+	VBROADCASTSS 8(DI), Z9
 	VFMADD231PS  Z8, Z9, Z2
-	VBROADCASTSS 12(BX), Z9
+	VBROADCASTSS 12(DI), Z9
 	VFMADD231PS  Z8, Z9, Z3
-	VBROADCASTSS 16(BX), Z9
+	VBROADCASTSS 16(DI), Z9
 	VFMADD231PS  Z8, Z9, Z4
-	VBROADCASTSS 20(BX), Z9
+	VBROADCASTSS 20(DI), Z9
 	VFMADD231PS  Z8, Z9, Z5
-	VBROADCASTSS 24(BX), Z9
+	VBROADCASTSS 24(DI), Z9
 	VFMADD231PS  Z8, Z9, Z6
-	VBROADCASTSS 28(BX), Z9
+	VBROADCASTSS 28(DI), Z9
 	VFMADD231PS  Z8, Z9, Z7
-	ADDQ         $0x20, BX
-	ADDQ         ldb+32(FP), SI
-	DECQ         DI
+	ADDQ         $0x20, DI
+	ADDQ         ldb+32(FP), R8
+	DECQ         R9
 	JNZ          k4
 
 epi3:
-	TESTQ        $0x00000008, flags+80(FP)
+	TESTQ        $0x00000008, flags+96(FP)
 	JZ           noflag5
-	VBROADCASTSS alpha+64(FP), Z9
+	VBROADCASTSS alpha+80(FP), Z9
 	VMULPS       Z9, Z0, Z0
 	VMULPS       Z9, Z1, Z1
 	VMULPS       Z9, Z2, Z2
@@ -67,180 +69,294 @@ epi3:
 	VMULPS       Z9, Z7, Z7
 
 noflag5:
-	MOVQ      CX, BX
-	TESTQ     $0x00000002, flags+80(FP)
+	MOVQ      CX, DI
+	XORQ      R8, R8
+	TESTQ     $0x00000002, flags+96(FP)
 	JZ        noflag7
-	VMOVUPS.Z (BX), K1, Z9
+	VMOVUPS.Z (DI), K1, Z9
 	VADDPS    Z9, Z0, Z0
 
 noflag7:
-	TESTQ        $0x00000001, flags+80(FP)
+	TESTQ        $0x00000001, flags+96(FP)
 	JZ           noflag8
 	VBROADCASTSS (DX), Z9
 	VADDPS       Z9, Z0, Z0
 
 noflag8:
-	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag9
-	VMAXPS Z0, Z10, Z0
+	TESTQ     $0x00000040, flags+96(FP)
+	JZ        noflag9
+	VMOVUPS.Z (SI)(R8*1), K1, Z9
+	VCMPPS    $0x1e, Z10, Z9, K2
+	VMOVAPS.Z Z0, K2, Z0
 
 noflag9:
-	VMOVUPS   Z0, K1, (BX)
-	ADDQ      ldc+48(FP), BX
-	CMPQ      m+0(FP), $0x01
-	JLE       stored6
-	TESTQ     $0x00000002, flags+80(FP)
+	TESTQ     $0x00000020, flags+96(FP)
 	JZ        noflag10
-	VMOVUPS.Z (BX), K1, Z9
-	VADDPS    Z9, Z1, Z1
+	VMOVUPS.Z (BX)(R8*1), K1, Z9
+	VADDPS    Z9, Z0, Z0
 
 noflag10:
-	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag11
+	TESTQ  $0x00000004, flags+96(FP)
+	JZ     noflag11
+	VMAXPS Z0, Z10, Z0
+
+noflag11:
+	VMOVUPS   Z0, K1, (DI)
+	ADDQ      ldc+48(FP), DI
+	ADDQ      ldc+48(FP), R8
+	CMPQ      m+0(FP), $0x01
+	JLE       stored6
+	TESTQ     $0x00000002, flags+96(FP)
+	JZ        noflag12
+	VMOVUPS.Z (DI), K1, Z9
+	VADDPS    Z9, Z1, Z1
+
+noflag12:
+	TESTQ        $0x00000001, flags+96(FP)
+	JZ           noflag13
 	VBROADCASTSS 4(DX), Z9
 	VADDPS       Z9, Z1, Z1
 
-noflag11:
-	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag12
+noflag13:
+	TESTQ     $0x00000040, flags+96(FP)
+	JZ        noflag14
+	VMOVUPS.Z (SI)(R8*1), K1, Z9
+	VCMPPS    $0x1e, Z10, Z9, K2
+	VMOVAPS.Z Z1, K2, Z1
+
+noflag14:
+	TESTQ     $0x00000020, flags+96(FP)
+	JZ        noflag15
+	VMOVUPS.Z (BX)(R8*1), K1, Z9
+	VADDPS    Z9, Z1, Z1
+
+noflag15:
+	TESTQ  $0x00000004, flags+96(FP)
+	JZ     noflag16
 	VMAXPS Z1, Z10, Z1
 
-noflag12:
-	VMOVUPS   Z1, K1, (BX)
-	ADDQ      ldc+48(FP), BX
+noflag16:
+	VMOVUPS   Z1, K1, (DI)
+	ADDQ      ldc+48(FP), DI
+	ADDQ      ldc+48(FP), R8
 	CMPQ      m+0(FP), $0x02
 	JLE       stored6
-	TESTQ     $0x00000002, flags+80(FP)
-	JZ        noflag13
-	VMOVUPS.Z (BX), K1, Z9
+	TESTQ     $0x00000002, flags+96(FP)
+	JZ        noflag17
+	VMOVUPS.Z (DI), K1, Z9
 	VADDPS    Z9, Z2, Z2
 
-noflag13:
-	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag14
+noflag17:
+	TESTQ        $0x00000001, flags+96(FP)
+	JZ           noflag18
 	VBROADCASTSS 8(DX), Z9
 	VADDPS       Z9, Z2, Z2
 
-noflag14:
-	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag15
+noflag18:
+	TESTQ     $0x00000040, flags+96(FP)
+	JZ        noflag19
+	VMOVUPS.Z (SI)(R8*1), K1, Z9
+	VCMPPS    $0x1e, Z10, Z9, K2
+	VMOVAPS.Z Z2, K2, Z2
+
+noflag19:
+	TESTQ     $0x00000020, flags+96(FP)
+	JZ        noflag20
+	VMOVUPS.Z (BX)(R8*1), K1, Z9
+	VADDPS    Z9, Z2, Z2
+
+noflag20:
+	TESTQ  $0x00000004, flags+96(FP)
+	JZ     noflag21
 	VMAXPS Z2, Z10, Z2
 
-noflag15:
-	VMOVUPS   Z2, K1, (BX)
-	ADDQ      ldc+48(FP), BX
+noflag21:
+	VMOVUPS   Z2, K1, (DI)
+	ADDQ      ldc+48(FP), DI
+	ADDQ      ldc+48(FP), R8
 	CMPQ      m+0(FP), $0x03
 	JLE       stored6
-	TESTQ     $0x00000002, flags+80(FP)
-	JZ        noflag16
-	VMOVUPS.Z (BX), K1, Z9
+	TESTQ     $0x00000002, flags+96(FP)
+	JZ        noflag22
+	VMOVUPS.Z (DI), K1, Z9
 	VADDPS    Z9, Z3, Z3
 
-noflag16:
-	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag17
+noflag22:
+	TESTQ        $0x00000001, flags+96(FP)
+	JZ           noflag23
 	VBROADCASTSS 12(DX), Z9
 	VADDPS       Z9, Z3, Z3
 
-noflag17:
-	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag18
+noflag23:
+	TESTQ     $0x00000040, flags+96(FP)
+	JZ        noflag24
+	VMOVUPS.Z (SI)(R8*1), K1, Z9
+	VCMPPS    $0x1e, Z10, Z9, K2
+	VMOVAPS.Z Z3, K2, Z3
+
+noflag24:
+	TESTQ     $0x00000020, flags+96(FP)
+	JZ        noflag25
+	VMOVUPS.Z (BX)(R8*1), K1, Z9
+	VADDPS    Z9, Z3, Z3
+
+noflag25:
+	TESTQ  $0x00000004, flags+96(FP)
+	JZ     noflag26
 	VMAXPS Z3, Z10, Z3
 
-noflag18:
-	VMOVUPS   Z3, K1, (BX)
-	ADDQ      ldc+48(FP), BX
+noflag26:
+	VMOVUPS   Z3, K1, (DI)
+	ADDQ      ldc+48(FP), DI
+	ADDQ      ldc+48(FP), R8
 	CMPQ      m+0(FP), $0x04
 	JLE       stored6
-	TESTQ     $0x00000002, flags+80(FP)
-	JZ        noflag19
-	VMOVUPS.Z (BX), K1, Z9
+	TESTQ     $0x00000002, flags+96(FP)
+	JZ        noflag27
+	VMOVUPS.Z (DI), K1, Z9
 	VADDPS    Z9, Z4, Z4
 
-noflag19:
-	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag20
+noflag27:
+	TESTQ        $0x00000001, flags+96(FP)
+	JZ           noflag28
 	VBROADCASTSS 16(DX), Z9
 	VADDPS       Z9, Z4, Z4
 
-noflag20:
-	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag21
+noflag28:
+	TESTQ     $0x00000040, flags+96(FP)
+	JZ        noflag29
+	VMOVUPS.Z (SI)(R8*1), K1, Z9
+	VCMPPS    $0x1e, Z10, Z9, K2
+	VMOVAPS.Z Z4, K2, Z4
+
+noflag29:
+	TESTQ     $0x00000020, flags+96(FP)
+	JZ        noflag30
+	VMOVUPS.Z (BX)(R8*1), K1, Z9
+	VADDPS    Z9, Z4, Z4
+
+noflag30:
+	TESTQ  $0x00000004, flags+96(FP)
+	JZ     noflag31
 	VMAXPS Z4, Z10, Z4
 
-noflag21:
-	VMOVUPS   Z4, K1, (BX)
-	ADDQ      ldc+48(FP), BX
+noflag31:
+	VMOVUPS   Z4, K1, (DI)
+	ADDQ      ldc+48(FP), DI
+	ADDQ      ldc+48(FP), R8
 	CMPQ      m+0(FP), $0x05
 	JLE       stored6
-	TESTQ     $0x00000002, flags+80(FP)
-	JZ        noflag22
-	VMOVUPS.Z (BX), K1, Z9
+	TESTQ     $0x00000002, flags+96(FP)
+	JZ        noflag32
+	VMOVUPS.Z (DI), K1, Z9
 	VADDPS    Z9, Z5, Z5
 
-noflag22:
-	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag23
+noflag32:
+	TESTQ        $0x00000001, flags+96(FP)
+	JZ           noflag33
 	VBROADCASTSS 20(DX), Z9
 	VADDPS       Z9, Z5, Z5
 
-noflag23:
-	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag24
+noflag33:
+	TESTQ     $0x00000040, flags+96(FP)
+	JZ        noflag34
+	VMOVUPS.Z (SI)(R8*1), K1, Z9
+	VCMPPS    $0x1e, Z10, Z9, K2
+	VMOVAPS.Z Z5, K2, Z5
+
+noflag34:
+	TESTQ     $0x00000020, flags+96(FP)
+	JZ        noflag35
+	VMOVUPS.Z (BX)(R8*1), K1, Z9
+	VADDPS    Z9, Z5, Z5
+
+noflag35:
+	TESTQ  $0x00000004, flags+96(FP)
+	JZ     noflag36
 	VMAXPS Z5, Z10, Z5
 
-noflag24:
-	VMOVUPS   Z5, K1, (BX)
-	ADDQ      ldc+48(FP), BX
+noflag36:
+	VMOVUPS   Z5, K1, (DI)
+	ADDQ      ldc+48(FP), DI
+	ADDQ      ldc+48(FP), R8
 	CMPQ      m+0(FP), $0x06
 	JLE       stored6
-	TESTQ     $0x00000002, flags+80(FP)
-	JZ        noflag25
-	VMOVUPS.Z (BX), K1, Z9
+	TESTQ     $0x00000002, flags+96(FP)
+	JZ        noflag37
+	VMOVUPS.Z (DI), K1, Z9
 	VADDPS    Z9, Z6, Z6
 
-noflag25:
-	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag26
+noflag37:
+	TESTQ        $0x00000001, flags+96(FP)
+	JZ           noflag38
 	VBROADCASTSS 24(DX), Z9
 	VADDPS       Z9, Z6, Z6
 
-noflag26:
-	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag27
+noflag38:
+	TESTQ     $0x00000040, flags+96(FP)
+	JZ        noflag39
+	VMOVUPS.Z (SI)(R8*1), K1, Z9
+	VCMPPS    $0x1e, Z10, Z9, K2
+	VMOVAPS.Z Z6, K2, Z6
+
+noflag39:
+	TESTQ     $0x00000020, flags+96(FP)
+	JZ        noflag40
+	VMOVUPS.Z (BX)(R8*1), K1, Z9
+	VADDPS    Z9, Z6, Z6
+
+noflag40:
+	TESTQ  $0x00000004, flags+96(FP)
+	JZ     noflag41
 	VMAXPS Z6, Z10, Z6
 
-noflag27:
-	VMOVUPS   Z6, K1, (BX)
-	ADDQ      ldc+48(FP), BX
+noflag41:
+	VMOVUPS   Z6, K1, (DI)
+	ADDQ      ldc+48(FP), DI
+	ADDQ      ldc+48(FP), R8
 	CMPQ      m+0(FP), $0x07
 	JLE       stored6
-	TESTQ     $0x00000002, flags+80(FP)
-	JZ        noflag28
-	VMOVUPS.Z (BX), K1, Z9
+	TESTQ     $0x00000002, flags+96(FP)
+	JZ        noflag42
+	VMOVUPS.Z (DI), K1, Z9
 	VADDPS    Z9, Z7, Z7
 
-noflag28:
-	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag29
+noflag42:
+	TESTQ        $0x00000001, flags+96(FP)
+	JZ           noflag43
 	VBROADCASTSS 28(DX), Z9
 	VADDPS       Z9, Z7, Z7
 
-noflag29:
-	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag30
+noflag43:
+	TESTQ     $0x00000040, flags+96(FP)
+	JZ        noflag44
+	VMOVUPS.Z (SI)(R8*1), K1, Z9
+	VCMPPS    $0x1e, Z10, Z9, K2
+	VMOVAPS.Z Z7, K2, Z7
+
+noflag44:
+	TESTQ     $0x00000020, flags+96(FP)
+	JZ        noflag45
+	VMOVUPS.Z (BX)(R8*1), K1, Z9
+	VADDPS    Z9, Z7, Z7
+
+noflag45:
+	TESTQ  $0x00000004, flags+96(FP)
+	JZ     noflag46
 	VMAXPS Z7, Z10, Z7
 
-noflag30:
-	VMOVUPS Z7, K1, (BX)
+noflag46:
+	VMOVUPS Z7, K1, (DI)
 
 stored6:
-	MOVQ k+8(FP), BX
-	SHLQ $0x05, BX
-	ADDQ BX, AX
-	MOVQ ldc+48(FP), BX
-	SHLQ $0x03, BX
-	ADDQ BX, CX
+	MOVQ k+8(FP), DI
+	SHLQ $0x05, DI
+	ADDQ DI, AX
+	MOVQ ldc+48(FP), DI
+	SHLQ $0x03, DI
+	ADDQ DI, CX
+	ADDQ DI, BX
+	ADDQ DI, SI
 	ADDQ $0x20, DX
 	SUBQ $0x08, m+0(FP)
 	JMP  panel1
@@ -249,19 +365,21 @@ done2:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512x2(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, alpha float32, m0 uint16, m1 uint16, m2 uint16, flags int)
+// func gemmAVX512x2(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, r *float32, x *float32, alpha float32, m0 uint16, m1 uint16, m2 uint16, flags int)
 // Requires: AVX, AVX512F
-TEXT ·gemmAVX512x2(SB), NOSPLIT, $0-88
-	KMOVW  m0+68(FP), K1
-	KMOVW  m1+70(FP), K2
+TEXT ·gemmAVX512x2(SB), NOSPLIT, $0-104
+	KMOVW  m0+84(FP), K1
+	KMOVW  m1+86(FP), K2
 	VPXORD Z19, Z19, Z19
 	MOVQ   a+16(FP), AX
 	MOVQ   c+40(FP), CX
 	MOVQ   bias+56(FP), DX
+	MOVQ   r+64(FP), BX
+	MOVQ   x+72(FP), SI
 
-panel31:
+panel47:
 	CMPQ   m+0(FP), $0x00
-	JLE    done32
+	JLE    done48
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -278,48 +396,48 @@ panel31:
 	VPXORD Z13, Z13, Z13
 	VPXORD Z14, Z14, Z14
 	VPXORD Z15, Z15, Z15
-	MOVQ   AX, BX
-	MOVQ   b+24(FP), SI
-	MOVQ   k+8(FP), DI
-	TESTQ  DI, DI
-	JZ     epi33
+	MOVQ   AX, DI
+	MOVQ   b+24(FP), R8
+	MOVQ   k+8(FP), R9
+	TESTQ  R9, R9
+	JZ     epi49
 
-k34:
-	VMOVUPS.Z    (SI), K1, Z16
-	VMOVUPS.Z    64(SI), K2, Z17
-	VBROADCASTSS (BX), Z18
+k50:
+	VMOVUPS.Z    (R8), K1, Z16
+	VMOVUPS.Z    64(R8), K2, Z17
+	VBROADCASTSS (DI), Z18
 	VFMADD231PS  Z16, Z18, Z0
 	VFMADD231PS  Z17, Z18, Z1
-	VBROADCASTSS 4(BX), Z18
+	VBROADCASTSS 4(DI), Z18
 	VFMADD231PS  Z16, Z18, Z2
 	VFMADD231PS  Z17, Z18, Z3
-	VBROADCASTSS 8(BX), Z18
+	VBROADCASTSS 8(DI), Z18
 	VFMADD231PS  Z16, Z18, Z4
 	VFMADD231PS  Z17, Z18, Z5
-	VBROADCASTSS 12(BX), Z18
+	VBROADCASTSS 12(DI), Z18
 	VFMADD231PS  Z16, Z18, Z6
 	VFMADD231PS  Z17, Z18, Z7
-	VBROADCASTSS 16(BX), Z18
+	VBROADCASTSS 16(DI), Z18
 	VFMADD231PS  Z16, Z18, Z8
 	VFMADD231PS  Z17, Z18, Z9
-	VBROADCASTSS 20(BX), Z18
+	VBROADCASTSS 20(DI), Z18
 	VFMADD231PS  Z16, Z18, Z10
 	VFMADD231PS  Z17, Z18, Z11
-	VBROADCASTSS 24(BX), Z18
+	VBROADCASTSS 24(DI), Z18
 	VFMADD231PS  Z16, Z18, Z12
 	VFMADD231PS  Z17, Z18, Z13
-	VBROADCASTSS 28(BX), Z18
+	VBROADCASTSS 28(DI), Z18
 	VFMADD231PS  Z16, Z18, Z14
 	VFMADD231PS  Z17, Z18, Z15
-	ADDQ         $0x20, BX
-	ADDQ         ldb+32(FP), SI
-	DECQ         DI
-	JNZ          k34
+	ADDQ         $0x20, DI
+	ADDQ         ldb+32(FP), R8
+	DECQ         R9
+	JNZ          k50
 
-epi33:
-	TESTQ        $0x00000008, flags+80(FP)
-	JZ           noflag35
-	VBROADCASTSS alpha+64(FP), Z18
+epi49:
+	TESTQ        $0x00000008, flags+96(FP)
+	JZ           noflag51
+	VBROADCASTSS alpha+80(FP), Z18
 	VMULPS       Z18, Z0, Z0
 	VMULPS       Z18, Z1, Z1
 	VMULPS       Z18, Z2, Z2
@@ -337,243 +455,399 @@ epi33:
 	VMULPS       Z18, Z14, Z14
 	VMULPS       Z18, Z15, Z15
 
-noflag35:
-	MOVQ      CX, BX
-	TESTQ     $0x00000002, flags+80(FP)
-	JZ        noflag37
-	VMOVUPS.Z (BX), K1, Z18
+noflag51:
+	MOVQ      CX, DI
+	XORQ      R8, R8
+	TESTQ     $0x00000002, flags+96(FP)
+	JZ        noflag53
+	VMOVUPS.Z (DI), K1, Z18
 	VADDPS    Z18, Z0, Z0
-	VMOVUPS.Z 64(BX), K2, Z18
+	VMOVUPS.Z 64(DI), K2, Z18
 	VADDPS    Z18, Z1, Z1
 
-noflag37:
-	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag38
+noflag53:
+	TESTQ        $0x00000001, flags+96(FP)
+	JZ           noflag54
 	VBROADCASTSS (DX), Z18
 	VADDPS       Z18, Z0, Z0
 	VADDPS       Z18, Z1, Z1
 
-noflag38:
-	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag39
+noflag54:
+	TESTQ     $0x00000040, flags+96(FP)
+	JZ        noflag55
+	VMOVUPS.Z (SI)(R8*1), K1, Z18
+	VCMPPS    $0x1e, Z19, Z18, K3
+	VMOVAPS.Z Z0, K3, Z0
+	VMOVUPS.Z 64(SI)(R8*1), K2, Z18
+	VCMPPS    $0x1e, Z19, Z18, K3
+	VMOVAPS.Z Z1, K3, Z1
+
+noflag55:
+	TESTQ     $0x00000020, flags+96(FP)
+	JZ        noflag56
+	VMOVUPS.Z (BX)(R8*1), K1, Z18
+	VADDPS    Z18, Z0, Z0
+	VMOVUPS.Z 64(BX)(R8*1), K2, Z18
+	VADDPS    Z18, Z1, Z1
+
+noflag56:
+	TESTQ  $0x00000004, flags+96(FP)
+	JZ     noflag57
 	VMAXPS Z0, Z19, Z0
 	VMAXPS Z1, Z19, Z1
 
-noflag39:
-	VMOVUPS   Z0, K1, (BX)
-	VMOVUPS   Z1, K2, 64(BX)
-	ADDQ      ldc+48(FP), BX
+noflag57:
+	VMOVUPS   Z0, K1, (DI)
+	VMOVUPS   Z1, K2, 64(DI)
+	ADDQ      ldc+48(FP), DI
+	ADDQ      ldc+48(FP), R8
 	CMPQ      m+0(FP), $0x01
-	JLE       stored36
-	TESTQ     $0x00000002, flags+80(FP)
-	JZ        noflag40
-	VMOVUPS.Z (BX), K1, Z18
+	JLE       stored52
+	TESTQ     $0x00000002, flags+96(FP)
+	JZ        noflag58
+	VMOVUPS.Z (DI), K1, Z18
 	VADDPS    Z18, Z2, Z2
-	VMOVUPS.Z 64(BX), K2, Z18
+	VMOVUPS.Z 64(DI), K2, Z18
 	VADDPS    Z18, Z3, Z3
 
-noflag40:
-	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag41
+noflag58:
+	TESTQ        $0x00000001, flags+96(FP)
+	JZ           noflag59
 	VBROADCASTSS 4(DX), Z18
 	VADDPS       Z18, Z2, Z2
 	VADDPS       Z18, Z3, Z3
 
-noflag41:
-	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag42
+noflag59:
+	TESTQ     $0x00000040, flags+96(FP)
+	JZ        noflag60
+	VMOVUPS.Z (SI)(R8*1), K1, Z18
+	VCMPPS    $0x1e, Z19, Z18, K3
+	VMOVAPS.Z Z2, K3, Z2
+	VMOVUPS.Z 64(SI)(R8*1), K2, Z18
+	VCMPPS    $0x1e, Z19, Z18, K3
+	VMOVAPS.Z Z3, K3, Z3
+
+noflag60:
+	TESTQ     $0x00000020, flags+96(FP)
+	JZ        noflag61
+	VMOVUPS.Z (BX)(R8*1), K1, Z18
+	VADDPS    Z18, Z2, Z2
+	VMOVUPS.Z 64(BX)(R8*1), K2, Z18
+	VADDPS    Z18, Z3, Z3
+
+noflag61:
+	TESTQ  $0x00000004, flags+96(FP)
+	JZ     noflag62
 	VMAXPS Z2, Z19, Z2
 	VMAXPS Z3, Z19, Z3
 
-noflag42:
-	VMOVUPS   Z2, K1, (BX)
-	VMOVUPS   Z3, K2, 64(BX)
-	ADDQ      ldc+48(FP), BX
+noflag62:
+	VMOVUPS   Z2, K1, (DI)
+	VMOVUPS   Z3, K2, 64(DI)
+	ADDQ      ldc+48(FP), DI
+	ADDQ      ldc+48(FP), R8
 	CMPQ      m+0(FP), $0x02
-	JLE       stored36
-	TESTQ     $0x00000002, flags+80(FP)
-	JZ        noflag43
-	VMOVUPS.Z (BX), K1, Z18
+	JLE       stored52
+	TESTQ     $0x00000002, flags+96(FP)
+	JZ        noflag63
+	VMOVUPS.Z (DI), K1, Z18
 	VADDPS    Z18, Z4, Z4
-	VMOVUPS.Z 64(BX), K2, Z18
+	VMOVUPS.Z 64(DI), K2, Z18
 	VADDPS    Z18, Z5, Z5
 
-noflag43:
-	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag44
+noflag63:
+	TESTQ        $0x00000001, flags+96(FP)
+	JZ           noflag64
 	VBROADCASTSS 8(DX), Z18
 	VADDPS       Z18, Z4, Z4
 	VADDPS       Z18, Z5, Z5
 
-noflag44:
-	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag45
+noflag64:
+	TESTQ     $0x00000040, flags+96(FP)
+	JZ        noflag65
+	VMOVUPS.Z (SI)(R8*1), K1, Z18
+	VCMPPS    $0x1e, Z19, Z18, K3
+	VMOVAPS.Z Z4, K3, Z4
+	VMOVUPS.Z 64(SI)(R8*1), K2, Z18
+	VCMPPS    $0x1e, Z19, Z18, K3
+	VMOVAPS.Z Z5, K3, Z5
+
+noflag65:
+	TESTQ     $0x00000020, flags+96(FP)
+	JZ        noflag66
+	VMOVUPS.Z (BX)(R8*1), K1, Z18
+	VADDPS    Z18, Z4, Z4
+	VMOVUPS.Z 64(BX)(R8*1), K2, Z18
+	VADDPS    Z18, Z5, Z5
+
+noflag66:
+	TESTQ  $0x00000004, flags+96(FP)
+	JZ     noflag67
 	VMAXPS Z4, Z19, Z4
 	VMAXPS Z5, Z19, Z5
 
-noflag45:
-	VMOVUPS   Z4, K1, (BX)
-	VMOVUPS   Z5, K2, 64(BX)
-	ADDQ      ldc+48(FP), BX
+noflag67:
+	VMOVUPS   Z4, K1, (DI)
+	VMOVUPS   Z5, K2, 64(DI)
+	ADDQ      ldc+48(FP), DI
+	ADDQ      ldc+48(FP), R8
 	CMPQ      m+0(FP), $0x03
-	JLE       stored36
-	TESTQ     $0x00000002, flags+80(FP)
-	JZ        noflag46
-	VMOVUPS.Z (BX), K1, Z18
+	JLE       stored52
+	TESTQ     $0x00000002, flags+96(FP)
+	JZ        noflag68
+	VMOVUPS.Z (DI), K1, Z18
 	VADDPS    Z18, Z6, Z6
-	VMOVUPS.Z 64(BX), K2, Z18
+	VMOVUPS.Z 64(DI), K2, Z18
 	VADDPS    Z18, Z7, Z7
 
-noflag46:
-	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag47
+noflag68:
+	TESTQ        $0x00000001, flags+96(FP)
+	JZ           noflag69
 	VBROADCASTSS 12(DX), Z18
 	VADDPS       Z18, Z6, Z6
 	VADDPS       Z18, Z7, Z7
 
-noflag47:
-	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag48
+noflag69:
+	TESTQ     $0x00000040, flags+96(FP)
+	JZ        noflag70
+	VMOVUPS.Z (SI)(R8*1), K1, Z18
+	VCMPPS    $0x1e, Z19, Z18, K3
+	VMOVAPS.Z Z6, K3, Z6
+	VMOVUPS.Z 64(SI)(R8*1), K2, Z18
+	VCMPPS    $0x1e, Z19, Z18, K3
+	VMOVAPS.Z Z7, K3, Z7
+
+noflag70:
+	TESTQ     $0x00000020, flags+96(FP)
+	JZ        noflag71
+	VMOVUPS.Z (BX)(R8*1), K1, Z18
+	VADDPS    Z18, Z6, Z6
+	VMOVUPS.Z 64(BX)(R8*1), K2, Z18
+	VADDPS    Z18, Z7, Z7
+
+noflag71:
+	TESTQ  $0x00000004, flags+96(FP)
+	JZ     noflag72
 	VMAXPS Z6, Z19, Z6
 	VMAXPS Z7, Z19, Z7
 
-noflag48:
-	VMOVUPS   Z6, K1, (BX)
-	VMOVUPS   Z7, K2, 64(BX)
-	ADDQ      ldc+48(FP), BX
+noflag72:
+	VMOVUPS   Z6, K1, (DI)
+	VMOVUPS   Z7, K2, 64(DI)
+	ADDQ      ldc+48(FP), DI
+	ADDQ      ldc+48(FP), R8
 	CMPQ      m+0(FP), $0x04
-	JLE       stored36
-	TESTQ     $0x00000002, flags+80(FP)
-	JZ        noflag49
-	VMOVUPS.Z (BX), K1, Z18
+	JLE       stored52
+	TESTQ     $0x00000002, flags+96(FP)
+	JZ        noflag73
+	VMOVUPS.Z (DI), K1, Z18
 	VADDPS    Z18, Z8, Z8
-	VMOVUPS.Z 64(BX), K2, Z18
+	VMOVUPS.Z 64(DI), K2, Z18
 	VADDPS    Z18, Z9, Z9
 
-noflag49:
-	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag50
+noflag73:
+	TESTQ        $0x00000001, flags+96(FP)
+	JZ           noflag74
 	VBROADCASTSS 16(DX), Z18
 	VADDPS       Z18, Z8, Z8
 	VADDPS       Z18, Z9, Z9
 
-noflag50:
-	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag51
+noflag74:
+	TESTQ     $0x00000040, flags+96(FP)
+	JZ        noflag75
+	VMOVUPS.Z (SI)(R8*1), K1, Z18
+	VCMPPS    $0x1e, Z19, Z18, K3
+	VMOVAPS.Z Z8, K3, Z8
+	VMOVUPS.Z 64(SI)(R8*1), K2, Z18
+	VCMPPS    $0x1e, Z19, Z18, K3
+	VMOVAPS.Z Z9, K3, Z9
+
+noflag75:
+	TESTQ     $0x00000020, flags+96(FP)
+	JZ        noflag76
+	VMOVUPS.Z (BX)(R8*1), K1, Z18
+	VADDPS    Z18, Z8, Z8
+	VMOVUPS.Z 64(BX)(R8*1), K2, Z18
+	VADDPS    Z18, Z9, Z9
+
+noflag76:
+	TESTQ  $0x00000004, flags+96(FP)
+	JZ     noflag77
 	VMAXPS Z8, Z19, Z8
 	VMAXPS Z9, Z19, Z9
 
-noflag51:
-	VMOVUPS   Z8, K1, (BX)
-	VMOVUPS   Z9, K2, 64(BX)
-	ADDQ      ldc+48(FP), BX
+noflag77:
+	VMOVUPS   Z8, K1, (DI)
+	VMOVUPS   Z9, K2, 64(DI)
+	ADDQ      ldc+48(FP), DI
+	ADDQ      ldc+48(FP), R8
 	CMPQ      m+0(FP), $0x05
-	JLE       stored36
-	TESTQ     $0x00000002, flags+80(FP)
-	JZ        noflag52
-	VMOVUPS.Z (BX), K1, Z18
+	JLE       stored52
+	TESTQ     $0x00000002, flags+96(FP)
+	JZ        noflag78
+	VMOVUPS.Z (DI), K1, Z18
 	VADDPS    Z18, Z10, Z10
-	VMOVUPS.Z 64(BX), K2, Z18
+	VMOVUPS.Z 64(DI), K2, Z18
 	VADDPS    Z18, Z11, Z11
 
-noflag52:
-	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag53
+noflag78:
+	TESTQ        $0x00000001, flags+96(FP)
+	JZ           noflag79
 	VBROADCASTSS 20(DX), Z18
 	VADDPS       Z18, Z10, Z10
 	VADDPS       Z18, Z11, Z11
 
-noflag53:
-	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag54
+noflag79:
+	TESTQ     $0x00000040, flags+96(FP)
+	JZ        noflag80
+	VMOVUPS.Z (SI)(R8*1), K1, Z18
+	VCMPPS    $0x1e, Z19, Z18, K3
+	VMOVAPS.Z Z10, K3, Z10
+	VMOVUPS.Z 64(SI)(R8*1), K2, Z18
+	VCMPPS    $0x1e, Z19, Z18, K3
+	VMOVAPS.Z Z11, K3, Z11
+
+noflag80:
+	TESTQ     $0x00000020, flags+96(FP)
+	JZ        noflag81
+	VMOVUPS.Z (BX)(R8*1), K1, Z18
+	VADDPS    Z18, Z10, Z10
+	VMOVUPS.Z 64(BX)(R8*1), K2, Z18
+	VADDPS    Z18, Z11, Z11
+
+noflag81:
+	TESTQ  $0x00000004, flags+96(FP)
+	JZ     noflag82
 	VMAXPS Z10, Z19, Z10
 	VMAXPS Z11, Z19, Z11
 
-noflag54:
-	VMOVUPS   Z10, K1, (BX)
-	VMOVUPS   Z11, K2, 64(BX)
-	ADDQ      ldc+48(FP), BX
+noflag82:
+	VMOVUPS   Z10, K1, (DI)
+	VMOVUPS   Z11, K2, 64(DI)
+	ADDQ      ldc+48(FP), DI
+	ADDQ      ldc+48(FP), R8
 	CMPQ      m+0(FP), $0x06
-	JLE       stored36
-	TESTQ     $0x00000002, flags+80(FP)
-	JZ        noflag55
-	VMOVUPS.Z (BX), K1, Z18
+	JLE       stored52
+	TESTQ     $0x00000002, flags+96(FP)
+	JZ        noflag83
+	VMOVUPS.Z (DI), K1, Z18
 	VADDPS    Z18, Z12, Z12
-	VMOVUPS.Z 64(BX), K2, Z18
+	VMOVUPS.Z 64(DI), K2, Z18
 	VADDPS    Z18, Z13, Z13
 
-noflag55:
-	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag56
+noflag83:
+	TESTQ        $0x00000001, flags+96(FP)
+	JZ           noflag84
 	VBROADCASTSS 24(DX), Z18
 	VADDPS       Z18, Z12, Z12
 	VADDPS       Z18, Z13, Z13
 
-noflag56:
-	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag57
+noflag84:
+	TESTQ     $0x00000040, flags+96(FP)
+	JZ        noflag85
+	VMOVUPS.Z (SI)(R8*1), K1, Z18
+	VCMPPS    $0x1e, Z19, Z18, K3
+	VMOVAPS.Z Z12, K3, Z12
+	VMOVUPS.Z 64(SI)(R8*1), K2, Z18
+	VCMPPS    $0x1e, Z19, Z18, K3
+	VMOVAPS.Z Z13, K3, Z13
+
+noflag85:
+	TESTQ     $0x00000020, flags+96(FP)
+	JZ        noflag86
+	VMOVUPS.Z (BX)(R8*1), K1, Z18
+	VADDPS    Z18, Z12, Z12
+	VMOVUPS.Z 64(BX)(R8*1), K2, Z18
+	VADDPS    Z18, Z13, Z13
+
+noflag86:
+	TESTQ  $0x00000004, flags+96(FP)
+	JZ     noflag87
 	VMAXPS Z12, Z19, Z12
 	VMAXPS Z13, Z19, Z13
 
-noflag57:
-	VMOVUPS   Z12, K1, (BX)
-	VMOVUPS   Z13, K2, 64(BX)
-	ADDQ      ldc+48(FP), BX
+noflag87:
+	VMOVUPS   Z12, K1, (DI)
+	VMOVUPS   Z13, K2, 64(DI)
+	ADDQ      ldc+48(FP), DI
+	ADDQ      ldc+48(FP), R8
 	CMPQ      m+0(FP), $0x07
-	JLE       stored36
-	TESTQ     $0x00000002, flags+80(FP)
-	JZ        noflag58
-	VMOVUPS.Z (BX), K1, Z18
+	JLE       stored52
+	TESTQ     $0x00000002, flags+96(FP)
+	JZ        noflag88
+	VMOVUPS.Z (DI), K1, Z18
 	VADDPS    Z18, Z14, Z14
-	VMOVUPS.Z 64(BX), K2, Z18
+	VMOVUPS.Z 64(DI), K2, Z18
 	VADDPS    Z18, Z15, Z15
 
-noflag58:
-	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag59
+noflag88:
+	TESTQ        $0x00000001, flags+96(FP)
+	JZ           noflag89
 	VBROADCASTSS 28(DX), Z18
 	VADDPS       Z18, Z14, Z14
 	VADDPS       Z18, Z15, Z15
 
-noflag59:
-	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag60
+noflag89:
+	TESTQ     $0x00000040, flags+96(FP)
+	JZ        noflag90
+	VMOVUPS.Z (SI)(R8*1), K1, Z18
+	VCMPPS    $0x1e, Z19, Z18, K3
+	VMOVAPS.Z Z14, K3, Z14
+	VMOVUPS.Z 64(SI)(R8*1), K2, Z18
+	VCMPPS    $0x1e, Z19, Z18, K3
+	VMOVAPS.Z Z15, K3, Z15
+
+noflag90:
+	TESTQ     $0x00000020, flags+96(FP)
+	JZ        noflag91
+	VMOVUPS.Z (BX)(R8*1), K1, Z18
+	VADDPS    Z18, Z14, Z14
+	VMOVUPS.Z 64(BX)(R8*1), K2, Z18
+	VADDPS    Z18, Z15, Z15
+
+noflag91:
+	TESTQ  $0x00000004, flags+96(FP)
+	JZ     noflag92
 	VMAXPS Z14, Z19, Z14
 	VMAXPS Z15, Z19, Z15
 
-noflag60:
-	VMOVUPS Z14, K1, (BX)
-	VMOVUPS Z15, K2, 64(BX)
+noflag92:
+	VMOVUPS Z14, K1, (DI)
+	VMOVUPS Z15, K2, 64(DI)
 
-stored36:
-	MOVQ k+8(FP), BX
-	SHLQ $0x05, BX
-	ADDQ BX, AX
-	MOVQ ldc+48(FP), BX
-	SHLQ $0x03, BX
-	ADDQ BX, CX
+stored52:
+	MOVQ k+8(FP), DI
+	SHLQ $0x05, DI
+	ADDQ DI, AX
+	MOVQ ldc+48(FP), DI
+	SHLQ $0x03, DI
+	ADDQ DI, CX
+	ADDQ DI, BX
+	ADDQ DI, SI
 	ADDQ $0x20, DX
 	SUBQ $0x08, m+0(FP)
-	JMP  panel31
+	JMP  panel47
 
-done32:
+done48:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512x3(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, alpha float32, m0 uint16, m1 uint16, m2 uint16, flags int)
+// func gemmAVX512x3(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, r *float32, x *float32, alpha float32, m0 uint16, m1 uint16, m2 uint16, flags int)
 // Requires: AVX, AVX512F
-TEXT ·gemmAVX512x3(SB), NOSPLIT, $0-88
-	KMOVW  m0+68(FP), K1
-	KMOVW  m1+70(FP), K2
-	KMOVW  m2+72(FP), K3
+TEXT ·gemmAVX512x3(SB), NOSPLIT, $0-104
+	KMOVW  m0+84(FP), K1
+	KMOVW  m1+86(FP), K2
+	KMOVW  m2+88(FP), K3
 	VPXORD Z28, Z28, Z28
 	MOVQ   a+16(FP), AX
 	MOVQ   c+40(FP), CX
 	MOVQ   bias+56(FP), DX
+	MOVQ   r+64(FP), BX
+	MOVQ   x+72(FP), SI
 
-panel61:
+panel93:
 	CMPQ   m+0(FP), $0x00
-	JLE    done62
+	JLE    done94
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -598,57 +872,57 @@ panel61:
 	VPXORD Z21, Z21, Z21
 	VPXORD Z22, Z22, Z22
 	VPXORD Z23, Z23, Z23
-	MOVQ   AX, BX
-	MOVQ   b+24(FP), SI
-	MOVQ   k+8(FP), DI
-	TESTQ  DI, DI
-	JZ     epi63
+	MOVQ   AX, DI
+	MOVQ   b+24(FP), R8
+	MOVQ   k+8(FP), R9
+	TESTQ  R9, R9
+	JZ     epi95
 
-k64:
-	VMOVUPS.Z    (SI), K1, Z24
-	VMOVUPS.Z    64(SI), K2, Z25
-	VMOVUPS.Z    128(SI), K3, Z26
-	VBROADCASTSS (BX), Z27
+k96:
+	VMOVUPS.Z    (R8), K1, Z24
+	VMOVUPS.Z    64(R8), K2, Z25
+	VMOVUPS.Z    128(R8), K3, Z26
+	VBROADCASTSS (DI), Z27
 	VFMADD231PS  Z24, Z27, Z0
 	VFMADD231PS  Z25, Z27, Z1
 	VFMADD231PS  Z26, Z27, Z2
-	VBROADCASTSS 4(BX), Z27
+	VBROADCASTSS 4(DI), Z27
 	VFMADD231PS  Z24, Z27, Z3
 	VFMADD231PS  Z25, Z27, Z4
 	VFMADD231PS  Z26, Z27, Z5
-	VBROADCASTSS 8(BX), Z27
+	VBROADCASTSS 8(DI), Z27
 	VFMADD231PS  Z24, Z27, Z6
 	VFMADD231PS  Z25, Z27, Z7
 	VFMADD231PS  Z26, Z27, Z8
-	VBROADCASTSS 12(BX), Z27
+	VBROADCASTSS 12(DI), Z27
 	VFMADD231PS  Z24, Z27, Z9
 	VFMADD231PS  Z25, Z27, Z10
 	VFMADD231PS  Z26, Z27, Z11
-	VBROADCASTSS 16(BX), Z27
+	VBROADCASTSS 16(DI), Z27
 	VFMADD231PS  Z24, Z27, Z12
 	VFMADD231PS  Z25, Z27, Z13
 	VFMADD231PS  Z26, Z27, Z14
-	VBROADCASTSS 20(BX), Z27
+	VBROADCASTSS 20(DI), Z27
 	VFMADD231PS  Z24, Z27, Z15
 	VFMADD231PS  Z25, Z27, Z16
 	VFMADD231PS  Z26, Z27, Z17
-	VBROADCASTSS 24(BX), Z27
+	VBROADCASTSS 24(DI), Z27
 	VFMADD231PS  Z24, Z27, Z18
 	VFMADD231PS  Z25, Z27, Z19
 	VFMADD231PS  Z26, Z27, Z20
-	VBROADCASTSS 28(BX), Z27
+	VBROADCASTSS 28(DI), Z27
 	VFMADD231PS  Z24, Z27, Z21
 	VFMADD231PS  Z25, Z27, Z22
 	VFMADD231PS  Z26, Z27, Z23
-	ADDQ         $0x20, BX
-	ADDQ         ldb+32(FP), SI
-	DECQ         DI
-	JNZ          k64
+	ADDQ         $0x20, DI
+	ADDQ         ldb+32(FP), R8
+	DECQ         R9
+	JNZ          k96
 
-epi63:
-	TESTQ        $0x00000008, flags+80(FP)
-	JZ           noflag65
-	VBROADCASTSS alpha+64(FP), Z27
+epi95:
+	TESTQ        $0x00000008, flags+96(FP)
+	JZ           noflag97
+	VBROADCASTSS alpha+80(FP), Z27
 	VMULPS       Z27, Z0, Z0
 	VMULPS       Z27, Z1, Z1
 	VMULPS       Z27, Z2, Z2
@@ -674,558 +948,878 @@ epi63:
 	VMULPS       Z27, Z22, Z22
 	VMULPS       Z27, Z23, Z23
 
-noflag65:
-	MOVQ      CX, BX
-	TESTQ     $0x00000002, flags+80(FP)
-	JZ        noflag67
-	VMOVUPS.Z (BX), K1, Z27
+noflag97:
+	MOVQ      CX, DI
+	XORQ      R8, R8
+	TESTQ     $0x00000002, flags+96(FP)
+	JZ        noflag99
+	VMOVUPS.Z (DI), K1, Z27
 	VADDPS    Z27, Z0, Z0
-	VMOVUPS.Z 64(BX), K2, Z27
+	VMOVUPS.Z 64(DI), K2, Z27
 	VADDPS    Z27, Z1, Z1
-	VMOVUPS.Z 128(BX), K3, Z27
+	VMOVUPS.Z 128(DI), K3, Z27
 	VADDPS    Z27, Z2, Z2
 
-noflag67:
-	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag68
+noflag99:
+	TESTQ        $0x00000001, flags+96(FP)
+	JZ           noflag100
 	VBROADCASTSS (DX), Z27
 	VADDPS       Z27, Z0, Z0
 	VADDPS       Z27, Z1, Z1
 	VADDPS       Z27, Z2, Z2
 
-noflag68:
-	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag69
+noflag100:
+	TESTQ     $0x00000040, flags+96(FP)
+	JZ        noflag101
+	VMOVUPS.Z (SI)(R8*1), K1, Z27
+	VCMPPS    $0x1e, Z28, Z27, K4
+	VMOVAPS.Z Z0, K4, Z0
+	VMOVUPS.Z 64(SI)(R8*1), K2, Z27
+	VCMPPS    $0x1e, Z28, Z27, K4
+	VMOVAPS.Z Z1, K4, Z1
+	VMOVUPS.Z 128(SI)(R8*1), K3, Z27
+	VCMPPS    $0x1e, Z28, Z27, K4
+	VMOVAPS.Z Z2, K4, Z2
+
+noflag101:
+	TESTQ     $0x00000020, flags+96(FP)
+	JZ        noflag102
+	VMOVUPS.Z (BX)(R8*1), K1, Z27
+	VADDPS    Z27, Z0, Z0
+	VMOVUPS.Z 64(BX)(R8*1), K2, Z27
+	VADDPS    Z27, Z1, Z1
+	VMOVUPS.Z 128(BX)(R8*1), K3, Z27
+	VADDPS    Z27, Z2, Z2
+
+noflag102:
+	TESTQ  $0x00000004, flags+96(FP)
+	JZ     noflag103
 	VMAXPS Z0, Z28, Z0
 	VMAXPS Z1, Z28, Z1
 	VMAXPS Z2, Z28, Z2
 
-noflag69:
-	VMOVUPS   Z0, K1, (BX)
-	VMOVUPS   Z1, K2, 64(BX)
-	VMOVUPS   Z2, K3, 128(BX)
-	ADDQ      ldc+48(FP), BX
+noflag103:
+	VMOVUPS   Z0, K1, (DI)
+	VMOVUPS   Z1, K2, 64(DI)
+	VMOVUPS   Z2, K3, 128(DI)
+	ADDQ      ldc+48(FP), DI
+	ADDQ      ldc+48(FP), R8
 	CMPQ      m+0(FP), $0x01
-	JLE       stored66
-	TESTQ     $0x00000002, flags+80(FP)
-	JZ        noflag70
-	VMOVUPS.Z (BX), K1, Z27
+	JLE       stored98
+	TESTQ     $0x00000002, flags+96(FP)
+	JZ        noflag104
+	VMOVUPS.Z (DI), K1, Z27
 	VADDPS    Z27, Z3, Z3
-	VMOVUPS.Z 64(BX), K2, Z27
+	VMOVUPS.Z 64(DI), K2, Z27
 	VADDPS    Z27, Z4, Z4
-	VMOVUPS.Z 128(BX), K3, Z27
+	VMOVUPS.Z 128(DI), K3, Z27
 	VADDPS    Z27, Z5, Z5
 
-noflag70:
-	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag71
+noflag104:
+	TESTQ        $0x00000001, flags+96(FP)
+	JZ           noflag105
 	VBROADCASTSS 4(DX), Z27
 	VADDPS       Z27, Z3, Z3
 	VADDPS       Z27, Z4, Z4
 	VADDPS       Z27, Z5, Z5
 
-noflag71:
-	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag72
+noflag105:
+	TESTQ     $0x00000040, flags+96(FP)
+	JZ        noflag106
+	VMOVUPS.Z (SI)(R8*1), K1, Z27
+	VCMPPS    $0x1e, Z28, Z27, K4
+	VMOVAPS.Z Z3, K4, Z3
+	VMOVUPS.Z 64(SI)(R8*1), K2, Z27
+	VCMPPS    $0x1e, Z28, Z27, K4
+	VMOVAPS.Z Z4, K4, Z4
+	VMOVUPS.Z 128(SI)(R8*1), K3, Z27
+	VCMPPS    $0x1e, Z28, Z27, K4
+	VMOVAPS.Z Z5, K4, Z5
+
+noflag106:
+	TESTQ     $0x00000020, flags+96(FP)
+	JZ        noflag107
+	VMOVUPS.Z (BX)(R8*1), K1, Z27
+	VADDPS    Z27, Z3, Z3
+	VMOVUPS.Z 64(BX)(R8*1), K2, Z27
+	VADDPS    Z27, Z4, Z4
+	VMOVUPS.Z 128(BX)(R8*1), K3, Z27
+	VADDPS    Z27, Z5, Z5
+
+noflag107:
+	TESTQ  $0x00000004, flags+96(FP)
+	JZ     noflag108
 	VMAXPS Z3, Z28, Z3
 	VMAXPS Z4, Z28, Z4
 	VMAXPS Z5, Z28, Z5
 
-noflag72:
-	VMOVUPS   Z3, K1, (BX)
-	VMOVUPS   Z4, K2, 64(BX)
-	VMOVUPS   Z5, K3, 128(BX)
-	ADDQ      ldc+48(FP), BX
+noflag108:
+	VMOVUPS   Z3, K1, (DI)
+	VMOVUPS   Z4, K2, 64(DI)
+	VMOVUPS   Z5, K3, 128(DI)
+	ADDQ      ldc+48(FP), DI
+	ADDQ      ldc+48(FP), R8
 	CMPQ      m+0(FP), $0x02
-	JLE       stored66
-	TESTQ     $0x00000002, flags+80(FP)
-	JZ        noflag73
-	VMOVUPS.Z (BX), K1, Z27
+	JLE       stored98
+	TESTQ     $0x00000002, flags+96(FP)
+	JZ        noflag109
+	VMOVUPS.Z (DI), K1, Z27
 	VADDPS    Z27, Z6, Z6
-	VMOVUPS.Z 64(BX), K2, Z27
+	VMOVUPS.Z 64(DI), K2, Z27
 	VADDPS    Z27, Z7, Z7
-	VMOVUPS.Z 128(BX), K3, Z27
+	VMOVUPS.Z 128(DI), K3, Z27
 	VADDPS    Z27, Z8, Z8
 
-noflag73:
-	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag74
+noflag109:
+	TESTQ        $0x00000001, flags+96(FP)
+	JZ           noflag110
 	VBROADCASTSS 8(DX), Z27
 	VADDPS       Z27, Z6, Z6
 	VADDPS       Z27, Z7, Z7
 	VADDPS       Z27, Z8, Z8
 
-noflag74:
-	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag75
+noflag110:
+	TESTQ     $0x00000040, flags+96(FP)
+	JZ        noflag111
+	VMOVUPS.Z (SI)(R8*1), K1, Z27
+	VCMPPS    $0x1e, Z28, Z27, K4
+	VMOVAPS.Z Z6, K4, Z6
+	VMOVUPS.Z 64(SI)(R8*1), K2, Z27
+	VCMPPS    $0x1e, Z28, Z27, K4
+	VMOVAPS.Z Z7, K4, Z7
+	VMOVUPS.Z 128(SI)(R8*1), K3, Z27
+	VCMPPS    $0x1e, Z28, Z27, K4
+	VMOVAPS.Z Z8, K4, Z8
+
+noflag111:
+	TESTQ     $0x00000020, flags+96(FP)
+	JZ        noflag112
+	VMOVUPS.Z (BX)(R8*1), K1, Z27
+	VADDPS    Z27, Z6, Z6
+	VMOVUPS.Z 64(BX)(R8*1), K2, Z27
+	VADDPS    Z27, Z7, Z7
+	VMOVUPS.Z 128(BX)(R8*1), K3, Z27
+	VADDPS    Z27, Z8, Z8
+
+noflag112:
+	TESTQ  $0x00000004, flags+96(FP)
+	JZ     noflag113
 	VMAXPS Z6, Z28, Z6
 	VMAXPS Z7, Z28, Z7
 	VMAXPS Z8, Z28, Z8
 
-noflag75:
-	VMOVUPS   Z6, K1, (BX)
-	VMOVUPS   Z7, K2, 64(BX)
-	VMOVUPS   Z8, K3, 128(BX)
-	ADDQ      ldc+48(FP), BX
+noflag113:
+	VMOVUPS   Z6, K1, (DI)
+	VMOVUPS   Z7, K2, 64(DI)
+	VMOVUPS   Z8, K3, 128(DI)
+	ADDQ      ldc+48(FP), DI
+	ADDQ      ldc+48(FP), R8
 	CMPQ      m+0(FP), $0x03
-	JLE       stored66
-	TESTQ     $0x00000002, flags+80(FP)
-	JZ        noflag76
-	VMOVUPS.Z (BX), K1, Z27
+	JLE       stored98
+	TESTQ     $0x00000002, flags+96(FP)
+	JZ        noflag114
+	VMOVUPS.Z (DI), K1, Z27
 	VADDPS    Z27, Z9, Z9
-	VMOVUPS.Z 64(BX), K2, Z27
+	VMOVUPS.Z 64(DI), K2, Z27
 	VADDPS    Z27, Z10, Z10
-	VMOVUPS.Z 128(BX), K3, Z27
+	VMOVUPS.Z 128(DI), K3, Z27
 	VADDPS    Z27, Z11, Z11
 
-noflag76:
-	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag77
+noflag114:
+	TESTQ        $0x00000001, flags+96(FP)
+	JZ           noflag115
 	VBROADCASTSS 12(DX), Z27
 	VADDPS       Z27, Z9, Z9
 	VADDPS       Z27, Z10, Z10
 	VADDPS       Z27, Z11, Z11
 
-noflag77:
-	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag78
+noflag115:
+	TESTQ     $0x00000040, flags+96(FP)
+	JZ        noflag116
+	VMOVUPS.Z (SI)(R8*1), K1, Z27
+	VCMPPS    $0x1e, Z28, Z27, K4
+	VMOVAPS.Z Z9, K4, Z9
+	VMOVUPS.Z 64(SI)(R8*1), K2, Z27
+	VCMPPS    $0x1e, Z28, Z27, K4
+	VMOVAPS.Z Z10, K4, Z10
+	VMOVUPS.Z 128(SI)(R8*1), K3, Z27
+	VCMPPS    $0x1e, Z28, Z27, K4
+	VMOVAPS.Z Z11, K4, Z11
+
+noflag116:
+	TESTQ     $0x00000020, flags+96(FP)
+	JZ        noflag117
+	VMOVUPS.Z (BX)(R8*1), K1, Z27
+	VADDPS    Z27, Z9, Z9
+	VMOVUPS.Z 64(BX)(R8*1), K2, Z27
+	VADDPS    Z27, Z10, Z10
+	VMOVUPS.Z 128(BX)(R8*1), K3, Z27
+	VADDPS    Z27, Z11, Z11
+
+noflag117:
+	TESTQ  $0x00000004, flags+96(FP)
+	JZ     noflag118
 	VMAXPS Z9, Z28, Z9
 	VMAXPS Z10, Z28, Z10
 	VMAXPS Z11, Z28, Z11
 
-noflag78:
-	VMOVUPS   Z9, K1, (BX)
-	VMOVUPS   Z10, K2, 64(BX)
-	VMOVUPS   Z11, K3, 128(BX)
-	ADDQ      ldc+48(FP), BX
+noflag118:
+	VMOVUPS   Z9, K1, (DI)
+	VMOVUPS   Z10, K2, 64(DI)
+	VMOVUPS   Z11, K3, 128(DI)
+	ADDQ      ldc+48(FP), DI
+	ADDQ      ldc+48(FP), R8
 	CMPQ      m+0(FP), $0x04
-	JLE       stored66
-	TESTQ     $0x00000002, flags+80(FP)
-	JZ        noflag79
-	VMOVUPS.Z (BX), K1, Z27
+	JLE       stored98
+	TESTQ     $0x00000002, flags+96(FP)
+	JZ        noflag119
+	VMOVUPS.Z (DI), K1, Z27
 	VADDPS    Z27, Z12, Z12
-	VMOVUPS.Z 64(BX), K2, Z27
+	VMOVUPS.Z 64(DI), K2, Z27
 	VADDPS    Z27, Z13, Z13
-	VMOVUPS.Z 128(BX), K3, Z27
+	VMOVUPS.Z 128(DI), K3, Z27
 	VADDPS    Z27, Z14, Z14
 
-noflag79:
-	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag80
+noflag119:
+	TESTQ        $0x00000001, flags+96(FP)
+	JZ           noflag120
 	VBROADCASTSS 16(DX), Z27
 	VADDPS       Z27, Z12, Z12
 	VADDPS       Z27, Z13, Z13
 	VADDPS       Z27, Z14, Z14
 
-noflag80:
-	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag81
+noflag120:
+	TESTQ     $0x00000040, flags+96(FP)
+	JZ        noflag121
+	VMOVUPS.Z (SI)(R8*1), K1, Z27
+	VCMPPS    $0x1e, Z28, Z27, K4
+	VMOVAPS.Z Z12, K4, Z12
+	VMOVUPS.Z 64(SI)(R8*1), K2, Z27
+	VCMPPS    $0x1e, Z28, Z27, K4
+	VMOVAPS.Z Z13, K4, Z13
+	VMOVUPS.Z 128(SI)(R8*1), K3, Z27
+	VCMPPS    $0x1e, Z28, Z27, K4
+	VMOVAPS.Z Z14, K4, Z14
+
+noflag121:
+	TESTQ     $0x00000020, flags+96(FP)
+	JZ        noflag122
+	VMOVUPS.Z (BX)(R8*1), K1, Z27
+	VADDPS    Z27, Z12, Z12
+	VMOVUPS.Z 64(BX)(R8*1), K2, Z27
+	VADDPS    Z27, Z13, Z13
+	VMOVUPS.Z 128(BX)(R8*1), K3, Z27
+	VADDPS    Z27, Z14, Z14
+
+noflag122:
+	TESTQ  $0x00000004, flags+96(FP)
+	JZ     noflag123
 	VMAXPS Z12, Z28, Z12
 	VMAXPS Z13, Z28, Z13
 	VMAXPS Z14, Z28, Z14
 
-noflag81:
-	VMOVUPS   Z12, K1, (BX)
-	VMOVUPS   Z13, K2, 64(BX)
-	VMOVUPS   Z14, K3, 128(BX)
-	ADDQ      ldc+48(FP), BX
+noflag123:
+	VMOVUPS   Z12, K1, (DI)
+	VMOVUPS   Z13, K2, 64(DI)
+	VMOVUPS   Z14, K3, 128(DI)
+	ADDQ      ldc+48(FP), DI
+	ADDQ      ldc+48(FP), R8
 	CMPQ      m+0(FP), $0x05
-	JLE       stored66
-	TESTQ     $0x00000002, flags+80(FP)
-	JZ        noflag82
-	VMOVUPS.Z (BX), K1, Z27
+	JLE       stored98
+	TESTQ     $0x00000002, flags+96(FP)
+	JZ        noflag124
+	VMOVUPS.Z (DI), K1, Z27
 	VADDPS    Z27, Z15, Z15
-	VMOVUPS.Z 64(BX), K2, Z27
+	VMOVUPS.Z 64(DI), K2, Z27
 	VADDPS    Z27, Z16, Z16
-	VMOVUPS.Z 128(BX), K3, Z27
+	VMOVUPS.Z 128(DI), K3, Z27
 	VADDPS    Z27, Z17, Z17
 
-noflag82:
-	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag83
+noflag124:
+	TESTQ        $0x00000001, flags+96(FP)
+	JZ           noflag125
 	VBROADCASTSS 20(DX), Z27
 	VADDPS       Z27, Z15, Z15
 	VADDPS       Z27, Z16, Z16
 	VADDPS       Z27, Z17, Z17
 
-noflag83:
-	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag84
+noflag125:
+	TESTQ     $0x00000040, flags+96(FP)
+	JZ        noflag126
+	VMOVUPS.Z (SI)(R8*1), K1, Z27
+	VCMPPS    $0x1e, Z28, Z27, K4
+	VMOVAPS.Z Z15, K4, Z15
+	VMOVUPS.Z 64(SI)(R8*1), K2, Z27
+	VCMPPS    $0x1e, Z28, Z27, K4
+	VMOVAPS.Z Z16, K4, Z16
+	VMOVUPS.Z 128(SI)(R8*1), K3, Z27
+	VCMPPS    $0x1e, Z28, Z27, K4
+	VMOVAPS.Z Z17, K4, Z17
+
+noflag126:
+	TESTQ     $0x00000020, flags+96(FP)
+	JZ        noflag127
+	VMOVUPS.Z (BX)(R8*1), K1, Z27
+	VADDPS    Z27, Z15, Z15
+	VMOVUPS.Z 64(BX)(R8*1), K2, Z27
+	VADDPS    Z27, Z16, Z16
+	VMOVUPS.Z 128(BX)(R8*1), K3, Z27
+	VADDPS    Z27, Z17, Z17
+
+noflag127:
+	TESTQ  $0x00000004, flags+96(FP)
+	JZ     noflag128
 	VMAXPS Z15, Z28, Z15
 	VMAXPS Z16, Z28, Z16
 	VMAXPS Z17, Z28, Z17
 
-noflag84:
-	VMOVUPS   Z15, K1, (BX)
-	VMOVUPS   Z16, K2, 64(BX)
-	VMOVUPS   Z17, K3, 128(BX)
-	ADDQ      ldc+48(FP), BX
+noflag128:
+	VMOVUPS   Z15, K1, (DI)
+	VMOVUPS   Z16, K2, 64(DI)
+	VMOVUPS   Z17, K3, 128(DI)
+	ADDQ      ldc+48(FP), DI
+	ADDQ      ldc+48(FP), R8
 	CMPQ      m+0(FP), $0x06
-	JLE       stored66
-	TESTQ     $0x00000002, flags+80(FP)
-	JZ        noflag85
-	VMOVUPS.Z (BX), K1, Z27
+	JLE       stored98
+	TESTQ     $0x00000002, flags+96(FP)
+	JZ        noflag129
+	VMOVUPS.Z (DI), K1, Z27
 	VADDPS    Z27, Z18, Z18
-	VMOVUPS.Z 64(BX), K2, Z27
+	VMOVUPS.Z 64(DI), K2, Z27
 	VADDPS    Z27, Z19, Z19
-	VMOVUPS.Z 128(BX), K3, Z27
+	VMOVUPS.Z 128(DI), K3, Z27
 	VADDPS    Z27, Z20, Z20
 
-noflag85:
-	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag86
+noflag129:
+	TESTQ        $0x00000001, flags+96(FP)
+	JZ           noflag130
 	VBROADCASTSS 24(DX), Z27
 	VADDPS       Z27, Z18, Z18
 	VADDPS       Z27, Z19, Z19
 	VADDPS       Z27, Z20, Z20
 
-noflag86:
-	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag87
+noflag130:
+	TESTQ     $0x00000040, flags+96(FP)
+	JZ        noflag131
+	VMOVUPS.Z (SI)(R8*1), K1, Z27
+	VCMPPS    $0x1e, Z28, Z27, K4
+	VMOVAPS.Z Z18, K4, Z18
+	VMOVUPS.Z 64(SI)(R8*1), K2, Z27
+	VCMPPS    $0x1e, Z28, Z27, K4
+	VMOVAPS.Z Z19, K4, Z19
+	VMOVUPS.Z 128(SI)(R8*1), K3, Z27
+	VCMPPS    $0x1e, Z28, Z27, K4
+	VMOVAPS.Z Z20, K4, Z20
+
+noflag131:
+	TESTQ     $0x00000020, flags+96(FP)
+	JZ        noflag132
+	VMOVUPS.Z (BX)(R8*1), K1, Z27
+	VADDPS    Z27, Z18, Z18
+	VMOVUPS.Z 64(BX)(R8*1), K2, Z27
+	VADDPS    Z27, Z19, Z19
+	VMOVUPS.Z 128(BX)(R8*1), K3, Z27
+	VADDPS    Z27, Z20, Z20
+
+noflag132:
+	TESTQ  $0x00000004, flags+96(FP)
+	JZ     noflag133
 	VMAXPS Z18, Z28, Z18
 	VMAXPS Z19, Z28, Z19
 	VMAXPS Z20, Z28, Z20
 
-noflag87:
-	VMOVUPS   Z18, K1, (BX)
-	VMOVUPS   Z19, K2, 64(BX)
-	VMOVUPS   Z20, K3, 128(BX)
-	ADDQ      ldc+48(FP), BX
+noflag133:
+	VMOVUPS   Z18, K1, (DI)
+	VMOVUPS   Z19, K2, 64(DI)
+	VMOVUPS   Z20, K3, 128(DI)
+	ADDQ      ldc+48(FP), DI
+	ADDQ      ldc+48(FP), R8
 	CMPQ      m+0(FP), $0x07
-	JLE       stored66
-	TESTQ     $0x00000002, flags+80(FP)
-	JZ        noflag88
-	VMOVUPS.Z (BX), K1, Z27
+	JLE       stored98
+	TESTQ     $0x00000002, flags+96(FP)
+	JZ        noflag134
+	VMOVUPS.Z (DI), K1, Z27
 	VADDPS    Z27, Z21, Z21
-	VMOVUPS.Z 64(BX), K2, Z27
+	VMOVUPS.Z 64(DI), K2, Z27
 	VADDPS    Z27, Z22, Z22
-	VMOVUPS.Z 128(BX), K3, Z27
+	VMOVUPS.Z 128(DI), K3, Z27
 	VADDPS    Z27, Z23, Z23
 
-noflag88:
-	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag89
+noflag134:
+	TESTQ        $0x00000001, flags+96(FP)
+	JZ           noflag135
 	VBROADCASTSS 28(DX), Z27
 	VADDPS       Z27, Z21, Z21
 	VADDPS       Z27, Z22, Z22
 	VADDPS       Z27, Z23, Z23
 
-noflag89:
-	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag90
+noflag135:
+	TESTQ     $0x00000040, flags+96(FP)
+	JZ        noflag136
+	VMOVUPS.Z (SI)(R8*1), K1, Z27
+	VCMPPS    $0x1e, Z28, Z27, K4
+	VMOVAPS.Z Z21, K4, Z21
+	VMOVUPS.Z 64(SI)(R8*1), K2, Z27
+	VCMPPS    $0x1e, Z28, Z27, K4
+	VMOVAPS.Z Z22, K4, Z22
+	VMOVUPS.Z 128(SI)(R8*1), K3, Z27
+	VCMPPS    $0x1e, Z28, Z27, K4
+	VMOVAPS.Z Z23, K4, Z23
+
+noflag136:
+	TESTQ     $0x00000020, flags+96(FP)
+	JZ        noflag137
+	VMOVUPS.Z (BX)(R8*1), K1, Z27
+	VADDPS    Z27, Z21, Z21
+	VMOVUPS.Z 64(BX)(R8*1), K2, Z27
+	VADDPS    Z27, Z22, Z22
+	VMOVUPS.Z 128(BX)(R8*1), K3, Z27
+	VADDPS    Z27, Z23, Z23
+
+noflag137:
+	TESTQ  $0x00000004, flags+96(FP)
+	JZ     noflag138
 	VMAXPS Z21, Z28, Z21
 	VMAXPS Z22, Z28, Z22
 	VMAXPS Z23, Z28, Z23
 
-noflag90:
-	VMOVUPS Z21, K1, (BX)
-	VMOVUPS Z22, K2, 64(BX)
-	VMOVUPS Z23, K3, 128(BX)
+noflag138:
+	VMOVUPS Z21, K1, (DI)
+	VMOVUPS Z22, K2, 64(DI)
+	VMOVUPS Z23, K3, 128(DI)
 
-stored66:
-	MOVQ k+8(FP), BX
-	SHLQ $0x05, BX
-	ADDQ BX, AX
-	MOVQ ldc+48(FP), BX
-	SHLQ $0x03, BX
-	ADDQ BX, CX
+stored98:
+	MOVQ k+8(FP), DI
+	SHLQ $0x05, DI
+	ADDQ DI, AX
+	MOVQ ldc+48(FP), DI
+	SHLQ $0x03, DI
+	ADDQ DI, CX
+	ADDQ DI, BX
+	ADDQ DI, SI
 	ADDQ $0x20, DX
 	SUBQ $0x08, m+0(FP)
-	JMP  panel61
+	JMP  panel93
 
-done62:
+done94:
 	VZEROUPPER
 	RET
 
-// func gemmAVX2x1(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, alpha float32, flags int)
+// func gemmAVX2x1(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, r *float32, x *float32, alpha float32, flags int)
 // Requires: AVX, FMA3
-TEXT ·gemmAVX2x1(SB), NOSPLIT, $0-80
+TEXT ·gemmAVX2x1(SB), NOSPLIT, $0-96
 	MOVQ a+16(FP), AX
 	MOVQ c+40(FP), CX
 	MOVQ bias+56(FP), DX
+	MOVQ r+64(FP), BX
+	MOVQ x+72(FP), SI
 
-panel91:
+panel139:
 	CMPQ   m+0(FP), $0x00
-	JLE    done92
+	JLE    done140
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
-	MOVQ   AX, BX
-	MOVQ   b+24(FP), SI
-	MOVQ   k+8(FP), DI
-	TESTQ  DI, DI
-	JZ     epi93
+	MOVQ   AX, DI
+	MOVQ   b+24(FP), R8
+	MOVQ   k+8(FP), R9
+	TESTQ  R9, R9
+	JZ     epi141
 
-k94:
-	VMOVUPS      (SI), Y4
-	VBROADCASTSS (BX), Y5
+k142:
+	VMOVUPS      (R8), Y4
+	VBROADCASTSS (DI), Y5
 	VFMADD231PS  Y4, Y5, Y0
-	VBROADCASTSS 4(BX), Y5
+	VBROADCASTSS 4(DI), Y5
 	VFMADD231PS  Y4, Y5, Y1
-	VBROADCASTSS 8(BX), Y5
+	VBROADCASTSS 8(DI), Y5
 	VFMADD231PS  Y4, Y5, Y2
-	VBROADCASTSS 12(BX), Y5
+	VBROADCASTSS 12(DI), Y5
 	VFMADD231PS  Y4, Y5, Y3
-	ADDQ         $0x20, BX
-	ADDQ         ldb+32(FP), SI
-	DECQ         DI
-	JNZ          k94
+	ADDQ         $0x20, DI
+	ADDQ         ldb+32(FP), R8
+	DECQ         R9
+	JNZ          k142
 
-epi93:
-	TESTQ        $0x00000008, flags+72(FP)
-	JZ           noflag95
-	VBROADCASTSS alpha+64(FP), Y5
+epi141:
+	TESTQ        $0x00000008, flags+88(FP)
+	JZ           noflag143
+	VBROADCASTSS alpha+80(FP), Y5
 	VMULPS       Y5, Y0, Y0
 	VMULPS       Y5, Y1, Y1
 	VMULPS       Y5, Y2, Y2
 	VMULPS       Y5, Y3, Y3
 
-noflag95:
-	MOVQ    CX, BX
-	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag97
-	VMOVUPS (BX), Y5
+noflag143:
+	MOVQ    CX, DI
+	XORQ    R8, R8
+	TESTQ   $0x00000002, flags+88(FP)
+	JZ      noflag145
+	VMOVUPS (DI), Y5
 	VADDPS  Y5, Y0, Y0
 
-noflag97:
-	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag98
+noflag145:
+	TESTQ        $0x00000001, flags+88(FP)
+	JZ           noflag146
 	VBROADCASTSS (DX), Y5
 	VADDPS       Y5, Y0, Y0
 
-noflag98:
-	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag99
+noflag146:
+	TESTQ   $0x00000040, flags+88(FP)
+	JZ      noflag147
+	VXORPS  Y5, Y5, Y5
+	VMOVUPS (SI)(R8*1), Y4
+	VCMPPS  $0x1e, Y5, Y4, Y4
+	VANDPS  Y0, Y4, Y0
+
+noflag147:
+	TESTQ   $0x00000020, flags+88(FP)
+	JZ      noflag148
+	VMOVUPS (BX)(R8*1), Y5
+	VADDPS  Y5, Y0, Y0
+
+noflag148:
+	TESTQ  $0x00000004, flags+88(FP)
+	JZ     noflag149
 	VXORPS Y5, Y5, Y5
 	VMAXPS Y0, Y5, Y0
 
-noflag99:
-	VMOVUPS Y0, (BX)
-	ADDQ    ldc+48(FP), BX
+noflag149:
+	VMOVUPS Y0, (DI)
+	ADDQ    ldc+48(FP), DI
+	ADDQ    ldc+48(FP), R8
 	CMPQ    m+0(FP), $0x01
-	JLE     stored96
-	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag100
-	VMOVUPS (BX), Y5
+	JLE     stored144
+	TESTQ   $0x00000002, flags+88(FP)
+	JZ      noflag150
+	VMOVUPS (DI), Y5
 	VADDPS  Y5, Y1, Y1
 
-noflag100:
-	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag101
+noflag150:
+	TESTQ        $0x00000001, flags+88(FP)
+	JZ           noflag151
 	VBROADCASTSS 4(DX), Y5
 	VADDPS       Y5, Y1, Y1
 
-noflag101:
-	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag102
+noflag151:
+	TESTQ   $0x00000040, flags+88(FP)
+	JZ      noflag152
+	VXORPS  Y4, Y4, Y4
+	VMOVUPS (SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y4, Y0, Y0
+	VANDPS  Y1, Y0, Y1
+
+noflag152:
+	TESTQ   $0x00000020, flags+88(FP)
+	JZ      noflag153
+	VMOVUPS (BX)(R8*1), Y5
+	VADDPS  Y5, Y1, Y1
+
+noflag153:
+	TESTQ  $0x00000004, flags+88(FP)
+	JZ     noflag154
 	VXORPS Y5, Y5, Y5
 	VMAXPS Y1, Y5, Y1
 
-noflag102:
-	VMOVUPS Y1, (BX)
-	ADDQ    ldc+48(FP), BX
+noflag154:
+	VMOVUPS Y1, (DI)
+	ADDQ    ldc+48(FP), DI
+	ADDQ    ldc+48(FP), R8
 	CMPQ    m+0(FP), $0x02
-	JLE     stored96
-	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag103
-	VMOVUPS (BX), Y5
+	JLE     stored144
+	TESTQ   $0x00000002, flags+88(FP)
+	JZ      noflag155
+	VMOVUPS (DI), Y5
 	VADDPS  Y5, Y2, Y2
 
-noflag103:
-	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag104
+noflag155:
+	TESTQ        $0x00000001, flags+88(FP)
+	JZ           noflag156
 	VBROADCASTSS 8(DX), Y5
 	VADDPS       Y5, Y2, Y2
 
-noflag104:
-	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag105
+noflag156:
+	TESTQ   $0x00000040, flags+88(FP)
+	JZ      noflag157
+	VXORPS  Y1, Y1, Y1
+	VMOVUPS (SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y1, Y0, Y0
+	VANDPS  Y2, Y0, Y2
+
+noflag157:
+	TESTQ   $0x00000020, flags+88(FP)
+	JZ      noflag158
+	VMOVUPS (BX)(R8*1), Y5
+	VADDPS  Y5, Y2, Y2
+
+noflag158:
+	TESTQ  $0x00000004, flags+88(FP)
+	JZ     noflag159
 	VXORPS Y5, Y5, Y5
 	VMAXPS Y2, Y5, Y2
 
-noflag105:
-	VMOVUPS Y2, (BX)
-	ADDQ    ldc+48(FP), BX
+noflag159:
+	VMOVUPS Y2, (DI)
+	ADDQ    ldc+48(FP), DI
+	ADDQ    ldc+48(FP), R8
 	CMPQ    m+0(FP), $0x03
-	JLE     stored96
-	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag106
-	VMOVUPS (BX), Y5
+	JLE     stored144
+	TESTQ   $0x00000002, flags+88(FP)
+	JZ      noflag160
+	VMOVUPS (DI), Y5
 	VADDPS  Y5, Y3, Y3
 
-noflag106:
-	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag107
+noflag160:
+	TESTQ        $0x00000001, flags+88(FP)
+	JZ           noflag161
 	VBROADCASTSS 12(DX), Y5
 	VADDPS       Y5, Y3, Y3
 
-noflag107:
-	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag108
+noflag161:
+	TESTQ   $0x00000040, flags+88(FP)
+	JZ      noflag162
+	VXORPS  Y1, Y1, Y1
+	VMOVUPS (SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y1, Y0, Y0
+	VANDPS  Y3, Y0, Y3
+
+noflag162:
+	TESTQ   $0x00000020, flags+88(FP)
+	JZ      noflag163
+	VMOVUPS (BX)(R8*1), Y5
+	VADDPS  Y5, Y3, Y3
+
+noflag163:
+	TESTQ  $0x00000004, flags+88(FP)
+	JZ     noflag164
 	VXORPS Y5, Y5, Y5
 	VMAXPS Y3, Y5, Y3
 
-noflag108:
-	VMOVUPS Y3, (BX)
+noflag164:
+	VMOVUPS Y3, (DI)
 
-stored96:
+stored144:
 	CMPQ   m+0(FP), $0x04
-	JLE    done92next
+	JLE    done140next
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
-	MOVQ   AX, BX
-	ADDQ   $0x10, BX
-	MOVQ   b+24(FP), SI
-	MOVQ   k+8(FP), DI
-	TESTQ  DI, DI
-	JZ     epi109
+	MOVQ   AX, DI
+	ADDQ   $0x10, DI
+	MOVQ   b+24(FP), R8
+	MOVQ   k+8(FP), R9
+	TESTQ  R9, R9
+	JZ     epi165
 
-k110:
-	VMOVUPS      (SI), Y4
-	VBROADCASTSS (BX), Y5
+k166:
+	VMOVUPS      (R8), Y4
+	VBROADCASTSS (DI), Y5
 	VFMADD231PS  Y4, Y5, Y0
-	VBROADCASTSS 4(BX), Y5
+	VBROADCASTSS 4(DI), Y5
 	VFMADD231PS  Y4, Y5, Y1
-	VBROADCASTSS 8(BX), Y5
+	VBROADCASTSS 8(DI), Y5
 	VFMADD231PS  Y4, Y5, Y2
-	VBROADCASTSS 12(BX), Y5
+	VBROADCASTSS 12(DI), Y5
 	VFMADD231PS  Y4, Y5, Y3
-	ADDQ         $0x20, BX
-	ADDQ         ldb+32(FP), SI
-	DECQ         DI
-	JNZ          k110
+	ADDQ         $0x20, DI
+	ADDQ         ldb+32(FP), R8
+	DECQ         R9
+	JNZ          k166
 
-epi109:
-	TESTQ        $0x00000008, flags+72(FP)
-	JZ           noflag111
-	VBROADCASTSS alpha+64(FP), Y5
+epi165:
+	TESTQ        $0x00000008, flags+88(FP)
+	JZ           noflag167
+	VBROADCASTSS alpha+80(FP), Y5
 	VMULPS       Y5, Y0, Y0
 	VMULPS       Y5, Y1, Y1
 	VMULPS       Y5, Y2, Y2
 	VMULPS       Y5, Y3, Y3
 
-noflag111:
-	MOVQ    CX, BX
-	MOVQ    ldc+48(FP), SI
-	IMUL3Q  $0x04, SI, SI
-	ADDQ    SI, BX
+noflag167:
+	MOVQ    CX, DI
+	XORQ    R8, R8
+	MOVQ    ldc+48(FP), R8
+	IMUL3Q  $0x04, R8, R8
+	ADDQ    R8, DI
 	CMPQ    m+0(FP), $0x04
-	JLE     stored112
-	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag113
-	VMOVUPS (BX), Y5
+	JLE     stored168
+	TESTQ   $0x00000002, flags+88(FP)
+	JZ      noflag169
+	VMOVUPS (DI), Y5
 	VADDPS  Y5, Y0, Y0
 
-noflag113:
-	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag114
+noflag169:
+	TESTQ        $0x00000001, flags+88(FP)
+	JZ           noflag170
 	VBROADCASTSS 16(DX), Y5
 	VADDPS       Y5, Y0, Y0
 
-noflag114:
-	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag115
+noflag170:
+	TESTQ   $0x00000040, flags+88(FP)
+	JZ      noflag171
+	VXORPS  Y5, Y5, Y5
+	VMOVUPS (SI)(R8*1), Y4
+	VCMPPS  $0x1e, Y5, Y4, Y4
+	VANDPS  Y0, Y4, Y0
+
+noflag171:
+	TESTQ   $0x00000020, flags+88(FP)
+	JZ      noflag172
+	VMOVUPS (BX)(R8*1), Y5
+	VADDPS  Y5, Y0, Y0
+
+noflag172:
+	TESTQ  $0x00000004, flags+88(FP)
+	JZ     noflag173
 	VXORPS Y5, Y5, Y5
 	VMAXPS Y0, Y5, Y0
 
-noflag115:
-	VMOVUPS Y0, (BX)
-	ADDQ    ldc+48(FP), BX
+noflag173:
+	VMOVUPS Y0, (DI)
+	ADDQ    ldc+48(FP), DI
+	ADDQ    ldc+48(FP), R8
 	CMPQ    m+0(FP), $0x05
-	JLE     stored112
-	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag116
-	VMOVUPS (BX), Y5
+	JLE     stored168
+	TESTQ   $0x00000002, flags+88(FP)
+	JZ      noflag174
+	VMOVUPS (DI), Y5
 	VADDPS  Y5, Y1, Y1
 
-noflag116:
-	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag117
+noflag174:
+	TESTQ        $0x00000001, flags+88(FP)
+	JZ           noflag175
 	VBROADCASTSS 20(DX), Y5
 	VADDPS       Y5, Y1, Y1
 
-noflag117:
-	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag118
+noflag175:
+	TESTQ   $0x00000040, flags+88(FP)
+	JZ      noflag176
+	VXORPS  Y4, Y4, Y4
+	VMOVUPS (SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y4, Y0, Y0
+	VANDPS  Y1, Y0, Y1
+
+noflag176:
+	TESTQ   $0x00000020, flags+88(FP)
+	JZ      noflag177
+	VMOVUPS (BX)(R8*1), Y5
+	VADDPS  Y5, Y1, Y1
+
+noflag177:
+	TESTQ  $0x00000004, flags+88(FP)
+	JZ     noflag178
 	VXORPS Y5, Y5, Y5
 	VMAXPS Y1, Y5, Y1
 
-noflag118:
-	VMOVUPS Y1, (BX)
-	ADDQ    ldc+48(FP), BX
+noflag178:
+	VMOVUPS Y1, (DI)
+	ADDQ    ldc+48(FP), DI
+	ADDQ    ldc+48(FP), R8
 	CMPQ    m+0(FP), $0x06
-	JLE     stored112
-	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag119
-	VMOVUPS (BX), Y5
+	JLE     stored168
+	TESTQ   $0x00000002, flags+88(FP)
+	JZ      noflag179
+	VMOVUPS (DI), Y5
 	VADDPS  Y5, Y2, Y2
 
-noflag119:
-	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag120
+noflag179:
+	TESTQ        $0x00000001, flags+88(FP)
+	JZ           noflag180
 	VBROADCASTSS 24(DX), Y5
 	VADDPS       Y5, Y2, Y2
 
-noflag120:
-	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag121
+noflag180:
+	TESTQ   $0x00000040, flags+88(FP)
+	JZ      noflag181
+	VXORPS  Y1, Y1, Y1
+	VMOVUPS (SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y1, Y0, Y0
+	VANDPS  Y2, Y0, Y2
+
+noflag181:
+	TESTQ   $0x00000020, flags+88(FP)
+	JZ      noflag182
+	VMOVUPS (BX)(R8*1), Y5
+	VADDPS  Y5, Y2, Y2
+
+noflag182:
+	TESTQ  $0x00000004, flags+88(FP)
+	JZ     noflag183
 	VXORPS Y5, Y5, Y5
 	VMAXPS Y2, Y5, Y2
 
-noflag121:
-	VMOVUPS Y2, (BX)
-	ADDQ    ldc+48(FP), BX
+noflag183:
+	VMOVUPS Y2, (DI)
+	ADDQ    ldc+48(FP), DI
+	ADDQ    ldc+48(FP), R8
 	CMPQ    m+0(FP), $0x07
-	JLE     stored112
-	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag122
-	VMOVUPS (BX), Y5
+	JLE     stored168
+	TESTQ   $0x00000002, flags+88(FP)
+	JZ      noflag184
+	VMOVUPS (DI), Y5
 	VADDPS  Y5, Y3, Y3
 
-noflag122:
-	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag123
+noflag184:
+	TESTQ        $0x00000001, flags+88(FP)
+	JZ           noflag185
 	VBROADCASTSS 28(DX), Y5
 	VADDPS       Y5, Y3, Y3
 
-noflag123:
-	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag124
+noflag185:
+	TESTQ   $0x00000040, flags+88(FP)
+	JZ      noflag186
+	VXORPS  Y1, Y1, Y1
+	VMOVUPS (SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y1, Y0, Y0
+	VANDPS  Y3, Y0, Y3
+
+noflag186:
+	TESTQ   $0x00000020, flags+88(FP)
+	JZ      noflag187
+	VMOVUPS (BX)(R8*1), Y5
+	VADDPS  Y5, Y3, Y3
+
+noflag187:
+	TESTQ  $0x00000004, flags+88(FP)
+	JZ     noflag188
 	VXORPS Y5, Y5, Y5
 	VMAXPS Y3, Y5, Y3
 
-noflag124:
-	VMOVUPS Y3, (BX)
+noflag188:
+	VMOVUPS Y3, (DI)
 
-stored112:
-done92next:
-	MOVQ k+8(FP), BX
-	SHLQ $0x05, BX
-	ADDQ BX, AX
-	MOVQ ldc+48(FP), BX
-	SHLQ $0x03, BX
-	ADDQ BX, CX
+stored168:
+done140next:
+	MOVQ k+8(FP), DI
+	SHLQ $0x05, DI
+	ADDQ DI, AX
+	MOVQ ldc+48(FP), DI
+	SHLQ $0x03, DI
+	ADDQ DI, CX
+	ADDQ DI, BX
+	ADDQ DI, SI
 	ADDQ $0x20, DX
 	SUBQ $0x08, m+0(FP)
-	JMP  panel91
+	JMP  panel139
 
-done92:
+done140:
 	VZEROUPPER
 	RET
 
-// func gemmAVX2x2(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, alpha float32, flags int)
+// func gemmAVX2x2(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, r *float32, x *float32, alpha float32, flags int)
 // Requires: AVX, FMA3
-TEXT ·gemmAVX2x2(SB), NOSPLIT, $0-80
+TEXT ·gemmAVX2x2(SB), NOSPLIT, $0-96
 	MOVQ a+16(FP), AX
 	MOVQ c+40(FP), CX
 	MOVQ bias+56(FP), DX
+	MOVQ r+64(FP), BX
+	MOVQ x+72(FP), SI
 
-panel125:
+panel189:
 	CMPQ   m+0(FP), $0x00
-	JLE    done126
+	JLE    done190
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -1234,36 +1828,36 @@ panel125:
 	VXORPS Y5, Y5, Y5
 	VXORPS Y6, Y6, Y6
 	VXORPS Y7, Y7, Y7
-	MOVQ   AX, BX
-	MOVQ   b+24(FP), SI
-	MOVQ   k+8(FP), DI
-	TESTQ  DI, DI
-	JZ     epi127
+	MOVQ   AX, DI
+	MOVQ   b+24(FP), R8
+	MOVQ   k+8(FP), R9
+	TESTQ  R9, R9
+	JZ     epi191
 
-k128:
-	VMOVUPS      (SI), Y8
-	VMOVUPS      32(SI), Y9
-	VBROADCASTSS (BX), Y10
+k192:
+	VMOVUPS      (R8), Y8
+	VMOVUPS      32(R8), Y9
+	VBROADCASTSS (DI), Y10
 	VFMADD231PS  Y8, Y10, Y0
 	VFMADD231PS  Y9, Y10, Y1
-	VBROADCASTSS 4(BX), Y10
+	VBROADCASTSS 4(DI), Y10
 	VFMADD231PS  Y8, Y10, Y2
 	VFMADD231PS  Y9, Y10, Y3
-	VBROADCASTSS 8(BX), Y10
+	VBROADCASTSS 8(DI), Y10
 	VFMADD231PS  Y8, Y10, Y4
 	VFMADD231PS  Y9, Y10, Y5
-	VBROADCASTSS 12(BX), Y10
+	VBROADCASTSS 12(DI), Y10
 	VFMADD231PS  Y8, Y10, Y6
 	VFMADD231PS  Y9, Y10, Y7
-	ADDQ         $0x20, BX
-	ADDQ         ldb+32(FP), SI
-	DECQ         DI
-	JNZ          k128
+	ADDQ         $0x20, DI
+	ADDQ         ldb+32(FP), R8
+	DECQ         R9
+	JNZ          k192
 
-epi127:
-	TESTQ        $0x00000008, flags+72(FP)
-	JZ           noflag129
-	VBROADCASTSS alpha+64(FP), Y10
+epi191:
+	TESTQ        $0x00000008, flags+88(FP)
+	JZ           noflag193
+	VBROADCASTSS alpha+80(FP), Y10
 	VMULPS       Y10, Y0, Y0
 	VMULPS       Y10, Y1, Y1
 	VMULPS       Y10, Y2, Y2
@@ -1273,117 +1867,197 @@ epi127:
 	VMULPS       Y10, Y6, Y6
 	VMULPS       Y10, Y7, Y7
 
-noflag129:
-	MOVQ    CX, BX
-	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag131
-	VMOVUPS (BX), Y10
+noflag193:
+	MOVQ    CX, DI
+	XORQ    R8, R8
+	TESTQ   $0x00000002, flags+88(FP)
+	JZ      noflag195
+	VMOVUPS (DI), Y10
 	VADDPS  Y10, Y0, Y0
-	VMOVUPS 32(BX), Y10
+	VMOVUPS 32(DI), Y10
 	VADDPS  Y10, Y1, Y1
 
-noflag131:
-	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag132
+noflag195:
+	TESTQ        $0x00000001, flags+88(FP)
+	JZ           noflag196
 	VBROADCASTSS (DX), Y10
 	VADDPS       Y10, Y0, Y0
 	VADDPS       Y10, Y1, Y1
 
-noflag132:
-	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag133
+noflag196:
+	TESTQ   $0x00000040, flags+88(FP)
+	JZ      noflag197
+	VXORPS  Y9, Y9, Y9
+	VMOVUPS (SI)(R8*1), Y8
+	VCMPPS  $0x1e, Y9, Y8, Y8
+	VANDPS  Y0, Y8, Y0
+	VMOVUPS 32(SI)(R8*1), Y8
+	VCMPPS  $0x1e, Y9, Y8, Y8
+	VANDPS  Y1, Y8, Y1
+
+noflag197:
+	TESTQ   $0x00000020, flags+88(FP)
+	JZ      noflag198
+	VMOVUPS (BX)(R8*1), Y10
+	VADDPS  Y10, Y0, Y0
+	VMOVUPS 32(BX)(R8*1), Y10
+	VADDPS  Y10, Y1, Y1
+
+noflag198:
+	TESTQ  $0x00000004, flags+88(FP)
+	JZ     noflag199
 	VXORPS Y10, Y10, Y10
 	VMAXPS Y0, Y10, Y0
 	VMAXPS Y1, Y10, Y1
 
-noflag133:
-	VMOVUPS Y0, (BX)
-	VMOVUPS Y1, 32(BX)
-	ADDQ    ldc+48(FP), BX
+noflag199:
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ    ldc+48(FP), DI
+	ADDQ    ldc+48(FP), R8
 	CMPQ    m+0(FP), $0x01
-	JLE     stored130
-	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag134
-	VMOVUPS (BX), Y10
+	JLE     stored194
+	TESTQ   $0x00000002, flags+88(FP)
+	JZ      noflag200
+	VMOVUPS (DI), Y10
 	VADDPS  Y10, Y2, Y2
-	VMOVUPS 32(BX), Y10
+	VMOVUPS 32(DI), Y10
 	VADDPS  Y10, Y3, Y3
 
-noflag134:
-	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag135
+noflag200:
+	TESTQ        $0x00000001, flags+88(FP)
+	JZ           noflag201
 	VBROADCASTSS 4(DX), Y10
 	VADDPS       Y10, Y2, Y2
 	VADDPS       Y10, Y3, Y3
 
-noflag135:
-	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag136
+noflag201:
+	TESTQ   $0x00000040, flags+88(FP)
+	JZ      noflag202
+	VXORPS  Y1, Y1, Y1
+	VMOVUPS (SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y1, Y0, Y0
+	VANDPS  Y2, Y0, Y2
+	VMOVUPS 32(SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y1, Y0, Y0
+	VANDPS  Y3, Y0, Y3
+
+noflag202:
+	TESTQ   $0x00000020, flags+88(FP)
+	JZ      noflag203
+	VMOVUPS (BX)(R8*1), Y10
+	VADDPS  Y10, Y2, Y2
+	VMOVUPS 32(BX)(R8*1), Y10
+	VADDPS  Y10, Y3, Y3
+
+noflag203:
+	TESTQ  $0x00000004, flags+88(FP)
+	JZ     noflag204
 	VXORPS Y10, Y10, Y10
 	VMAXPS Y2, Y10, Y2
 	VMAXPS Y3, Y10, Y3
 
-noflag136:
-	VMOVUPS Y2, (BX)
-	VMOVUPS Y3, 32(BX)
-	ADDQ    ldc+48(FP), BX
+noflag204:
+	VMOVUPS Y2, (DI)
+	VMOVUPS Y3, 32(DI)
+	ADDQ    ldc+48(FP), DI
+	ADDQ    ldc+48(FP), R8
 	CMPQ    m+0(FP), $0x02
-	JLE     stored130
-	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag137
-	VMOVUPS (BX), Y10
+	JLE     stored194
+	TESTQ   $0x00000002, flags+88(FP)
+	JZ      noflag205
+	VMOVUPS (DI), Y10
 	VADDPS  Y10, Y4, Y4
-	VMOVUPS 32(BX), Y10
+	VMOVUPS 32(DI), Y10
 	VADDPS  Y10, Y5, Y5
 
-noflag137:
-	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag138
+noflag205:
+	TESTQ        $0x00000001, flags+88(FP)
+	JZ           noflag206
 	VBROADCASTSS 8(DX), Y10
 	VADDPS       Y10, Y4, Y4
 	VADDPS       Y10, Y5, Y5
 
-noflag138:
-	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag139
+noflag206:
+	TESTQ   $0x00000040, flags+88(FP)
+	JZ      noflag207
+	VXORPS  Y1, Y1, Y1
+	VMOVUPS (SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y1, Y0, Y0
+	VANDPS  Y4, Y0, Y4
+	VMOVUPS 32(SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y1, Y0, Y0
+	VANDPS  Y5, Y0, Y5
+
+noflag207:
+	TESTQ   $0x00000020, flags+88(FP)
+	JZ      noflag208
+	VMOVUPS (BX)(R8*1), Y10
+	VADDPS  Y10, Y4, Y4
+	VMOVUPS 32(BX)(R8*1), Y10
+	VADDPS  Y10, Y5, Y5
+
+noflag208:
+	TESTQ  $0x00000004, flags+88(FP)
+	JZ     noflag209
 	VXORPS Y10, Y10, Y10
 	VMAXPS Y4, Y10, Y4
 	VMAXPS Y5, Y10, Y5
 
-noflag139:
-	VMOVUPS Y4, (BX)
-	VMOVUPS Y5, 32(BX)
-	ADDQ    ldc+48(FP), BX
+noflag209:
+	VMOVUPS Y4, (DI)
+	VMOVUPS Y5, 32(DI)
+	ADDQ    ldc+48(FP), DI
+	ADDQ    ldc+48(FP), R8
 	CMPQ    m+0(FP), $0x03
-	JLE     stored130
-	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag140
-	VMOVUPS (BX), Y10
+	JLE     stored194
+	TESTQ   $0x00000002, flags+88(FP)
+	JZ      noflag210
+	VMOVUPS (DI), Y10
 	VADDPS  Y10, Y6, Y6
-	VMOVUPS 32(BX), Y10
+	VMOVUPS 32(DI), Y10
 	VADDPS  Y10, Y7, Y7
 
-noflag140:
-	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag141
+noflag210:
+	TESTQ        $0x00000001, flags+88(FP)
+	JZ           noflag211
 	VBROADCASTSS 12(DX), Y10
 	VADDPS       Y10, Y6, Y6
 	VADDPS       Y10, Y7, Y7
 
-noflag141:
-	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag142
+noflag211:
+	TESTQ   $0x00000040, flags+88(FP)
+	JZ      noflag212
+	VXORPS  Y1, Y1, Y1
+	VMOVUPS (SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y1, Y0, Y0
+	VANDPS  Y6, Y0, Y6
+	VMOVUPS 32(SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y1, Y0, Y0
+	VANDPS  Y7, Y0, Y7
+
+noflag212:
+	TESTQ   $0x00000020, flags+88(FP)
+	JZ      noflag213
+	VMOVUPS (BX)(R8*1), Y10
+	VADDPS  Y10, Y6, Y6
+	VMOVUPS 32(BX)(R8*1), Y10
+	VADDPS  Y10, Y7, Y7
+
+noflag213:
+	TESTQ  $0x00000004, flags+88(FP)
+	JZ     noflag214
 	VXORPS Y10, Y10, Y10
 	VMAXPS Y6, Y10, Y6
 	VMAXPS Y7, Y10, Y7
 
-noflag142:
-	VMOVUPS Y6, (BX)
-	VMOVUPS Y7, 32(BX)
+noflag214:
+	VMOVUPS Y6, (DI)
+	VMOVUPS Y7, 32(DI)
 
-stored130:
+stored194:
 	CMPQ   m+0(FP), $0x04
-	JLE    done126next
+	JLE    done190next
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -1392,37 +2066,37 @@ stored130:
 	VXORPS Y5, Y5, Y5
 	VXORPS Y6, Y6, Y6
 	VXORPS Y7, Y7, Y7
-	MOVQ   AX, BX
-	ADDQ   $0x10, BX
-	MOVQ   b+24(FP), SI
-	MOVQ   k+8(FP), DI
-	TESTQ  DI, DI
-	JZ     epi143
+	MOVQ   AX, DI
+	ADDQ   $0x10, DI
+	MOVQ   b+24(FP), R8
+	MOVQ   k+8(FP), R9
+	TESTQ  R9, R9
+	JZ     epi215
 
-k144:
-	VMOVUPS      (SI), Y8
-	VMOVUPS      32(SI), Y9
-	VBROADCASTSS (BX), Y10
+k216:
+	VMOVUPS      (R8), Y8
+	VMOVUPS      32(R8), Y9
+	VBROADCASTSS (DI), Y10
 	VFMADD231PS  Y8, Y10, Y0
 	VFMADD231PS  Y9, Y10, Y1
-	VBROADCASTSS 4(BX), Y10
+	VBROADCASTSS 4(DI), Y10
 	VFMADD231PS  Y8, Y10, Y2
 	VFMADD231PS  Y9, Y10, Y3
-	VBROADCASTSS 8(BX), Y10
+	VBROADCASTSS 8(DI), Y10
 	VFMADD231PS  Y8, Y10, Y4
 	VFMADD231PS  Y9, Y10, Y5
-	VBROADCASTSS 12(BX), Y10
+	VBROADCASTSS 12(DI), Y10
 	VFMADD231PS  Y8, Y10, Y6
 	VFMADD231PS  Y9, Y10, Y7
-	ADDQ         $0x20, BX
-	ADDQ         ldb+32(FP), SI
-	DECQ         DI
-	JNZ          k144
+	ADDQ         $0x20, DI
+	ADDQ         ldb+32(FP), R8
+	DECQ         R9
+	JNZ          k216
 
-epi143:
-	TESTQ        $0x00000008, flags+72(FP)
-	JZ           noflag145
-	VBROADCASTSS alpha+64(FP), Y10
+epi215:
+	TESTQ        $0x00000008, flags+88(FP)
+	JZ           noflag217
+	VBROADCASTSS alpha+80(FP), Y10
 	VMULPS       Y10, Y0, Y0
 	VMULPS       Y10, Y1, Y1
 	VMULPS       Y10, Y2, Y2
@@ -1432,145 +2106,229 @@ epi143:
 	VMULPS       Y10, Y6, Y6
 	VMULPS       Y10, Y7, Y7
 
-noflag145:
-	MOVQ    CX, BX
-	MOVQ    ldc+48(FP), SI
-	IMUL3Q  $0x04, SI, SI
-	ADDQ    SI, BX
+noflag217:
+	MOVQ    CX, DI
+	XORQ    R8, R8
+	MOVQ    ldc+48(FP), R8
+	IMUL3Q  $0x04, R8, R8
+	ADDQ    R8, DI
 	CMPQ    m+0(FP), $0x04
-	JLE     stored146
-	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag147
-	VMOVUPS (BX), Y10
+	JLE     stored218
+	TESTQ   $0x00000002, flags+88(FP)
+	JZ      noflag219
+	VMOVUPS (DI), Y10
 	VADDPS  Y10, Y0, Y0
-	VMOVUPS 32(BX), Y10
+	VMOVUPS 32(DI), Y10
 	VADDPS  Y10, Y1, Y1
 
-noflag147:
-	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag148
+noflag219:
+	TESTQ        $0x00000001, flags+88(FP)
+	JZ           noflag220
 	VBROADCASTSS 16(DX), Y10
 	VADDPS       Y10, Y0, Y0
 	VADDPS       Y10, Y1, Y1
 
-noflag148:
-	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag149
+noflag220:
+	TESTQ   $0x00000040, flags+88(FP)
+	JZ      noflag221
+	VXORPS  Y9, Y9, Y9
+	VMOVUPS (SI)(R8*1), Y8
+	VCMPPS  $0x1e, Y9, Y8, Y8
+	VANDPS  Y0, Y8, Y0
+	VMOVUPS 32(SI)(R8*1), Y8
+	VCMPPS  $0x1e, Y9, Y8, Y8
+	VANDPS  Y1, Y8, Y1
+
+noflag221:
+	TESTQ   $0x00000020, flags+88(FP)
+	JZ      noflag222
+	VMOVUPS (BX)(R8*1), Y10
+	VADDPS  Y10, Y0, Y0
+	VMOVUPS 32(BX)(R8*1), Y10
+	VADDPS  Y10, Y1, Y1
+
+noflag222:
+	TESTQ  $0x00000004, flags+88(FP)
+	JZ     noflag223
 	VXORPS Y10, Y10, Y10
 	VMAXPS Y0, Y10, Y0
 	VMAXPS Y1, Y10, Y1
 
-noflag149:
-	VMOVUPS Y0, (BX)
-	VMOVUPS Y1, 32(BX)
-	ADDQ    ldc+48(FP), BX
+noflag223:
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ    ldc+48(FP), DI
+	ADDQ    ldc+48(FP), R8
 	CMPQ    m+0(FP), $0x05
-	JLE     stored146
-	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag150
-	VMOVUPS (BX), Y10
+	JLE     stored218
+	TESTQ   $0x00000002, flags+88(FP)
+	JZ      noflag224
+	VMOVUPS (DI), Y10
 	VADDPS  Y10, Y2, Y2
-	VMOVUPS 32(BX), Y10
+	VMOVUPS 32(DI), Y10
 	VADDPS  Y10, Y3, Y3
 
-noflag150:
-	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag151
+noflag224:
+	TESTQ        $0x00000001, flags+88(FP)
+	JZ           noflag225
 	VBROADCASTSS 20(DX), Y10
 	VADDPS       Y10, Y2, Y2
 	VADDPS       Y10, Y3, Y3
 
-noflag151:
-	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag152
+noflag225:
+	TESTQ   $0x00000040, flags+88(FP)
+	JZ      noflag226
+	VXORPS  Y1, Y1, Y1
+	VMOVUPS (SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y1, Y0, Y0
+	VANDPS  Y2, Y0, Y2
+	VMOVUPS 32(SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y1, Y0, Y0
+	VANDPS  Y3, Y0, Y3
+
+noflag226:
+	TESTQ   $0x00000020, flags+88(FP)
+	JZ      noflag227
+	VMOVUPS (BX)(R8*1), Y10
+	VADDPS  Y10, Y2, Y2
+	VMOVUPS 32(BX)(R8*1), Y10
+	VADDPS  Y10, Y3, Y3
+
+noflag227:
+	TESTQ  $0x00000004, flags+88(FP)
+	JZ     noflag228
 	VXORPS Y10, Y10, Y10
 	VMAXPS Y2, Y10, Y2
 	VMAXPS Y3, Y10, Y3
 
-noflag152:
-	VMOVUPS Y2, (BX)
-	VMOVUPS Y3, 32(BX)
-	ADDQ    ldc+48(FP), BX
+noflag228:
+	VMOVUPS Y2, (DI)
+	VMOVUPS Y3, 32(DI)
+	ADDQ    ldc+48(FP), DI
+	ADDQ    ldc+48(FP), R8
 	CMPQ    m+0(FP), $0x06
-	JLE     stored146
-	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag153
-	VMOVUPS (BX), Y10
+	JLE     stored218
+	TESTQ   $0x00000002, flags+88(FP)
+	JZ      noflag229
+	VMOVUPS (DI), Y10
 	VADDPS  Y10, Y4, Y4
-	VMOVUPS 32(BX), Y10
+	VMOVUPS 32(DI), Y10
 	VADDPS  Y10, Y5, Y5
 
-noflag153:
-	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag154
+noflag229:
+	TESTQ        $0x00000001, flags+88(FP)
+	JZ           noflag230
 	VBROADCASTSS 24(DX), Y10
 	VADDPS       Y10, Y4, Y4
 	VADDPS       Y10, Y5, Y5
 
-noflag154:
-	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag155
+noflag230:
+	TESTQ   $0x00000040, flags+88(FP)
+	JZ      noflag231
+	VXORPS  Y1, Y1, Y1
+	VMOVUPS (SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y1, Y0, Y0
+	VANDPS  Y4, Y0, Y4
+	VMOVUPS 32(SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y1, Y0, Y0
+	VANDPS  Y5, Y0, Y5
+
+noflag231:
+	TESTQ   $0x00000020, flags+88(FP)
+	JZ      noflag232
+	VMOVUPS (BX)(R8*1), Y10
+	VADDPS  Y10, Y4, Y4
+	VMOVUPS 32(BX)(R8*1), Y10
+	VADDPS  Y10, Y5, Y5
+
+noflag232:
+	TESTQ  $0x00000004, flags+88(FP)
+	JZ     noflag233
 	VXORPS Y10, Y10, Y10
 	VMAXPS Y4, Y10, Y4
 	VMAXPS Y5, Y10, Y5
 
-noflag155:
-	VMOVUPS Y4, (BX)
-	VMOVUPS Y5, 32(BX)
-	ADDQ    ldc+48(FP), BX
+noflag233:
+	VMOVUPS Y4, (DI)
+	VMOVUPS Y5, 32(DI)
+	ADDQ    ldc+48(FP), DI
+	ADDQ    ldc+48(FP), R8
 	CMPQ    m+0(FP), $0x07
-	JLE     stored146
-	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag156
-	VMOVUPS (BX), Y10
+	JLE     stored218
+	TESTQ   $0x00000002, flags+88(FP)
+	JZ      noflag234
+	VMOVUPS (DI), Y10
 	VADDPS  Y10, Y6, Y6
-	VMOVUPS 32(BX), Y10
+	VMOVUPS 32(DI), Y10
 	VADDPS  Y10, Y7, Y7
 
-noflag156:
-	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag157
+noflag234:
+	TESTQ        $0x00000001, flags+88(FP)
+	JZ           noflag235
 	VBROADCASTSS 28(DX), Y10
 	VADDPS       Y10, Y6, Y6
 	VADDPS       Y10, Y7, Y7
 
-noflag157:
-	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag158
+noflag235:
+	TESTQ   $0x00000040, flags+88(FP)
+	JZ      noflag236
+	VXORPS  Y1, Y1, Y1
+	VMOVUPS (SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y1, Y0, Y0
+	VANDPS  Y6, Y0, Y6
+	VMOVUPS 32(SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y1, Y0, Y0
+	VANDPS  Y7, Y0, Y7
+
+noflag236:
+	TESTQ   $0x00000020, flags+88(FP)
+	JZ      noflag237
+	VMOVUPS (BX)(R8*1), Y10
+	VADDPS  Y10, Y6, Y6
+	VMOVUPS 32(BX)(R8*1), Y10
+	VADDPS  Y10, Y7, Y7
+
+noflag237:
+	TESTQ  $0x00000004, flags+88(FP)
+	JZ     noflag238
 	VXORPS Y10, Y10, Y10
 	VMAXPS Y6, Y10, Y6
 	VMAXPS Y7, Y10, Y7
 
-noflag158:
-	VMOVUPS Y6, (BX)
-	VMOVUPS Y7, 32(BX)
+noflag238:
+	VMOVUPS Y6, (DI)
+	VMOVUPS Y7, 32(DI)
 
-stored146:
-done126next:
-	MOVQ k+8(FP), BX
-	SHLQ $0x05, BX
-	ADDQ BX, AX
-	MOVQ ldc+48(FP), BX
-	SHLQ $0x03, BX
-	ADDQ BX, CX
+stored218:
+done190next:
+	MOVQ k+8(FP), DI
+	SHLQ $0x05, DI
+	ADDQ DI, AX
+	MOVQ ldc+48(FP), DI
+	SHLQ $0x03, DI
+	ADDQ DI, CX
+	ADDQ DI, BX
+	ADDQ DI, SI
 	ADDQ $0x20, DX
 	SUBQ $0x08, m+0(FP)
-	JMP  panel125
+	JMP  panel189
 
-done126:
+done190:
 	VZEROUPPER
 	RET
 
-// func gemmAVX2x3(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, alpha float32, flags int)
+// func gemmAVX2x3(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, r *float32, x *float32, alpha float32, flags int)
 // Requires: AVX, FMA3
-TEXT ·gemmAVX2x3(SB), NOSPLIT, $0-80
+TEXT ·gemmAVX2x3(SB), NOSPLIT, $0-96
 	MOVQ a+16(FP), AX
 	MOVQ c+40(FP), CX
 	MOVQ bias+56(FP), DX
+	MOVQ r+64(FP), BX
+	MOVQ x+72(FP), SI
 
-panel159:
+panel239:
 	CMPQ   m+0(FP), $0x00
-	JLE    done160
+	JLE    done240
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -1583,41 +2341,41 @@ panel159:
 	VXORPS Y9, Y9, Y9
 	VXORPS Y10, Y10, Y10
 	VXORPS Y11, Y11, Y11
-	MOVQ   AX, BX
-	MOVQ   b+24(FP), SI
-	MOVQ   k+8(FP), DI
-	TESTQ  DI, DI
-	JZ     epi161
+	MOVQ   AX, DI
+	MOVQ   b+24(FP), R8
+	MOVQ   k+8(FP), R9
+	TESTQ  R9, R9
+	JZ     epi241
 
-k162:
-	VMOVUPS      (SI), Y12
-	VMOVUPS      32(SI), Y13
-	VMOVUPS      64(SI), Y14
-	VBROADCASTSS (BX), Y15
+k242:
+	VMOVUPS      (R8), Y12
+	VMOVUPS      32(R8), Y13
+	VMOVUPS      64(R8), Y14
+	VBROADCASTSS (DI), Y15
 	VFMADD231PS  Y12, Y15, Y0
 	VFMADD231PS  Y13, Y15, Y1
 	VFMADD231PS  Y14, Y15, Y2
-	VBROADCASTSS 4(BX), Y15
+	VBROADCASTSS 4(DI), Y15
 	VFMADD231PS  Y12, Y15, Y3
 	VFMADD231PS  Y13, Y15, Y4
 	VFMADD231PS  Y14, Y15, Y5
-	VBROADCASTSS 8(BX), Y15
+	VBROADCASTSS 8(DI), Y15
 	VFMADD231PS  Y12, Y15, Y6
 	VFMADD231PS  Y13, Y15, Y7
 	VFMADD231PS  Y14, Y15, Y8
-	VBROADCASTSS 12(BX), Y15
+	VBROADCASTSS 12(DI), Y15
 	VFMADD231PS  Y12, Y15, Y9
 	VFMADD231PS  Y13, Y15, Y10
 	VFMADD231PS  Y14, Y15, Y11
-	ADDQ         $0x20, BX
-	ADDQ         ldb+32(FP), SI
-	DECQ         DI
-	JNZ          k162
+	ADDQ         $0x20, DI
+	ADDQ         ldb+32(FP), R8
+	DECQ         R9
+	JNZ          k242
 
-epi161:
-	TESTQ        $0x00000008, flags+72(FP)
-	JZ           noflag163
-	VBROADCASTSS alpha+64(FP), Y15
+epi241:
+	TESTQ        $0x00000008, flags+88(FP)
+	JZ           noflag243
+	VBROADCASTSS alpha+80(FP), Y15
 	VMULPS       Y15, Y0, Y0
 	VMULPS       Y15, Y1, Y1
 	VMULPS       Y15, Y2, Y2
@@ -1631,137 +2389,237 @@ epi161:
 	VMULPS       Y15, Y10, Y10
 	VMULPS       Y15, Y11, Y11
 
-noflag163:
-	MOVQ    CX, BX
-	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag165
-	VMOVUPS (BX), Y15
+noflag243:
+	MOVQ    CX, DI
+	XORQ    R8, R8
+	TESTQ   $0x00000002, flags+88(FP)
+	JZ      noflag245
+	VMOVUPS (DI), Y15
 	VADDPS  Y15, Y0, Y0
-	VMOVUPS 32(BX), Y15
+	VMOVUPS 32(DI), Y15
 	VADDPS  Y15, Y1, Y1
-	VMOVUPS 64(BX), Y15
+	VMOVUPS 64(DI), Y15
 	VADDPS  Y15, Y2, Y2
 
-noflag165:
-	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag166
+noflag245:
+	TESTQ        $0x00000001, flags+88(FP)
+	JZ           noflag246
 	VBROADCASTSS (DX), Y15
 	VADDPS       Y15, Y0, Y0
 	VADDPS       Y15, Y1, Y1
 	VADDPS       Y15, Y2, Y2
 
-noflag166:
-	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag167
+noflag246:
+	TESTQ   $0x00000040, flags+88(FP)
+	JZ      noflag247
+	VXORPS  Y13, Y13, Y13
+	VMOVUPS (SI)(R8*1), Y12
+	VCMPPS  $0x1e, Y13, Y12, Y12
+	VANDPS  Y0, Y12, Y0
+	VMOVUPS 32(SI)(R8*1), Y12
+	VCMPPS  $0x1e, Y13, Y12, Y12
+	VANDPS  Y1, Y12, Y1
+	VMOVUPS 64(SI)(R8*1), Y12
+	VCMPPS  $0x1e, Y13, Y12, Y12
+	VANDPS  Y2, Y12, Y2
+
+noflag247:
+	TESTQ   $0x00000020, flags+88(FP)
+	JZ      noflag248
+	VMOVUPS (BX)(R8*1), Y15
+	VADDPS  Y15, Y0, Y0
+	VMOVUPS 32(BX)(R8*1), Y15
+	VADDPS  Y15, Y1, Y1
+	VMOVUPS 64(BX)(R8*1), Y15
+	VADDPS  Y15, Y2, Y2
+
+noflag248:
+	TESTQ  $0x00000004, flags+88(FP)
+	JZ     noflag249
 	VXORPS Y15, Y15, Y15
 	VMAXPS Y0, Y15, Y0
 	VMAXPS Y1, Y15, Y1
 	VMAXPS Y2, Y15, Y2
 
-noflag167:
-	VMOVUPS Y0, (BX)
-	VMOVUPS Y1, 32(BX)
-	VMOVUPS Y2, 64(BX)
-	ADDQ    ldc+48(FP), BX
+noflag249:
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	ADDQ    ldc+48(FP), DI
+	ADDQ    ldc+48(FP), R8
 	CMPQ    m+0(FP), $0x01
-	JLE     stored164
-	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag168
-	VMOVUPS (BX), Y15
+	JLE     stored244
+	TESTQ   $0x00000002, flags+88(FP)
+	JZ      noflag250
+	VMOVUPS (DI), Y15
 	VADDPS  Y15, Y3, Y3
-	VMOVUPS 32(BX), Y15
+	VMOVUPS 32(DI), Y15
 	VADDPS  Y15, Y4, Y4
-	VMOVUPS 64(BX), Y15
+	VMOVUPS 64(DI), Y15
 	VADDPS  Y15, Y5, Y5
 
-noflag168:
-	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag169
+noflag250:
+	TESTQ        $0x00000001, flags+88(FP)
+	JZ           noflag251
 	VBROADCASTSS 4(DX), Y15
 	VADDPS       Y15, Y3, Y3
 	VADDPS       Y15, Y4, Y4
 	VADDPS       Y15, Y5, Y5
 
-noflag169:
-	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag170
+noflag251:
+	TESTQ   $0x00000040, flags+88(FP)
+	JZ      noflag252
+	VXORPS  Y1, Y1, Y1
+	VMOVUPS (SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y1, Y0, Y0
+	VANDPS  Y3, Y0, Y3
+	VMOVUPS 32(SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y1, Y0, Y0
+	VANDPS  Y4, Y0, Y4
+	VMOVUPS 64(SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y1, Y0, Y0
+	VANDPS  Y5, Y0, Y5
+
+noflag252:
+	TESTQ   $0x00000020, flags+88(FP)
+	JZ      noflag253
+	VMOVUPS (BX)(R8*1), Y15
+	VADDPS  Y15, Y3, Y3
+	VMOVUPS 32(BX)(R8*1), Y15
+	VADDPS  Y15, Y4, Y4
+	VMOVUPS 64(BX)(R8*1), Y15
+	VADDPS  Y15, Y5, Y5
+
+noflag253:
+	TESTQ  $0x00000004, flags+88(FP)
+	JZ     noflag254
 	VXORPS Y15, Y15, Y15
 	VMAXPS Y3, Y15, Y3
 	VMAXPS Y4, Y15, Y4
 	VMAXPS Y5, Y15, Y5
 
-noflag170:
-	VMOVUPS Y3, (BX)
-	VMOVUPS Y4, 32(BX)
-	VMOVUPS Y5, 64(BX)
-	ADDQ    ldc+48(FP), BX
+noflag254:
+	VMOVUPS Y3, (DI)
+	VMOVUPS Y4, 32(DI)
+	VMOVUPS Y5, 64(DI)
+	ADDQ    ldc+48(FP), DI
+	ADDQ    ldc+48(FP), R8
 	CMPQ    m+0(FP), $0x02
-	JLE     stored164
-	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag171
-	VMOVUPS (BX), Y15
+	JLE     stored244
+	TESTQ   $0x00000002, flags+88(FP)
+	JZ      noflag255
+	VMOVUPS (DI), Y15
 	VADDPS  Y15, Y6, Y6
-	VMOVUPS 32(BX), Y15
+	VMOVUPS 32(DI), Y15
 	VADDPS  Y15, Y7, Y7
-	VMOVUPS 64(BX), Y15
+	VMOVUPS 64(DI), Y15
 	VADDPS  Y15, Y8, Y8
 
-noflag171:
-	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag172
+noflag255:
+	TESTQ        $0x00000001, flags+88(FP)
+	JZ           noflag256
 	VBROADCASTSS 8(DX), Y15
 	VADDPS       Y15, Y6, Y6
 	VADDPS       Y15, Y7, Y7
 	VADDPS       Y15, Y8, Y8
 
-noflag172:
-	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag173
+noflag256:
+	TESTQ   $0x00000040, flags+88(FP)
+	JZ      noflag257
+	VXORPS  Y1, Y1, Y1
+	VMOVUPS (SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y1, Y0, Y0
+	VANDPS  Y6, Y0, Y6
+	VMOVUPS 32(SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y1, Y0, Y0
+	VANDPS  Y7, Y0, Y7
+	VMOVUPS 64(SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y1, Y0, Y0
+	VANDPS  Y8, Y0, Y8
+
+noflag257:
+	TESTQ   $0x00000020, flags+88(FP)
+	JZ      noflag258
+	VMOVUPS (BX)(R8*1), Y15
+	VADDPS  Y15, Y6, Y6
+	VMOVUPS 32(BX)(R8*1), Y15
+	VADDPS  Y15, Y7, Y7
+	VMOVUPS 64(BX)(R8*1), Y15
+	VADDPS  Y15, Y8, Y8
+
+noflag258:
+	TESTQ  $0x00000004, flags+88(FP)
+	JZ     noflag259
 	VXORPS Y15, Y15, Y15
 	VMAXPS Y6, Y15, Y6
 	VMAXPS Y7, Y15, Y7
 	VMAXPS Y8, Y15, Y8
 
-noflag173:
-	VMOVUPS Y6, (BX)
-	VMOVUPS Y7, 32(BX)
-	VMOVUPS Y8, 64(BX)
-	ADDQ    ldc+48(FP), BX
+noflag259:
+	VMOVUPS Y6, (DI)
+	VMOVUPS Y7, 32(DI)
+	VMOVUPS Y8, 64(DI)
+	ADDQ    ldc+48(FP), DI
+	ADDQ    ldc+48(FP), R8
 	CMPQ    m+0(FP), $0x03
-	JLE     stored164
-	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag174
-	VMOVUPS (BX), Y15
+	JLE     stored244
+	TESTQ   $0x00000002, flags+88(FP)
+	JZ      noflag260
+	VMOVUPS (DI), Y15
 	VADDPS  Y15, Y9, Y9
-	VMOVUPS 32(BX), Y15
+	VMOVUPS 32(DI), Y15
 	VADDPS  Y15, Y10, Y10
-	VMOVUPS 64(BX), Y15
+	VMOVUPS 64(DI), Y15
 	VADDPS  Y15, Y11, Y11
 
-noflag174:
-	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag175
+noflag260:
+	TESTQ        $0x00000001, flags+88(FP)
+	JZ           noflag261
 	VBROADCASTSS 12(DX), Y15
 	VADDPS       Y15, Y9, Y9
 	VADDPS       Y15, Y10, Y10
 	VADDPS       Y15, Y11, Y11
 
-noflag175:
-	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag176
+noflag261:
+	TESTQ   $0x00000040, flags+88(FP)
+	JZ      noflag262
+	VXORPS  Y1, Y1, Y1
+	VMOVUPS (SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y1, Y0, Y0
+	VANDPS  Y9, Y0, Y9
+	VMOVUPS 32(SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y1, Y0, Y0
+	VANDPS  Y10, Y0, Y10
+	VMOVUPS 64(SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y1, Y0, Y0
+	VANDPS  Y11, Y0, Y11
+
+noflag262:
+	TESTQ   $0x00000020, flags+88(FP)
+	JZ      noflag263
+	VMOVUPS (BX)(R8*1), Y15
+	VADDPS  Y15, Y9, Y9
+	VMOVUPS 32(BX)(R8*1), Y15
+	VADDPS  Y15, Y10, Y10
+	VMOVUPS 64(BX)(R8*1), Y15
+	VADDPS  Y15, Y11, Y11
+
+noflag263:
+	TESTQ  $0x00000004, flags+88(FP)
+	JZ     noflag264
 	VXORPS Y15, Y15, Y15
 	VMAXPS Y9, Y15, Y9
 	VMAXPS Y10, Y15, Y10
 	VMAXPS Y11, Y15, Y11
 
-noflag176:
-	VMOVUPS Y9, (BX)
-	VMOVUPS Y10, 32(BX)
-	VMOVUPS Y11, 64(BX)
+noflag264:
+	VMOVUPS Y9, (DI)
+	VMOVUPS Y10, 32(DI)
+	VMOVUPS Y11, 64(DI)
 
-stored164:
+stored244:
 	CMPQ   m+0(FP), $0x04
-	JLE    done160next
+	JLE    done240next
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -1774,42 +2632,42 @@ stored164:
 	VXORPS Y9, Y9, Y9
 	VXORPS Y10, Y10, Y10
 	VXORPS Y11, Y11, Y11
-	MOVQ   AX, BX
-	ADDQ   $0x10, BX
-	MOVQ   b+24(FP), SI
-	MOVQ   k+8(FP), DI
-	TESTQ  DI, DI
-	JZ     epi177
+	MOVQ   AX, DI
+	ADDQ   $0x10, DI
+	MOVQ   b+24(FP), R8
+	MOVQ   k+8(FP), R9
+	TESTQ  R9, R9
+	JZ     epi265
 
-k178:
-	VMOVUPS      (SI), Y12
-	VMOVUPS      32(SI), Y13
-	VMOVUPS      64(SI), Y14
-	VBROADCASTSS (BX), Y15
+k266:
+	VMOVUPS      (R8), Y12
+	VMOVUPS      32(R8), Y13
+	VMOVUPS      64(R8), Y14
+	VBROADCASTSS (DI), Y15
 	VFMADD231PS  Y12, Y15, Y0
 	VFMADD231PS  Y13, Y15, Y1
 	VFMADD231PS  Y14, Y15, Y2
-	VBROADCASTSS 4(BX), Y15
+	VBROADCASTSS 4(DI), Y15
 	VFMADD231PS  Y12, Y15, Y3
 	VFMADD231PS  Y13, Y15, Y4
 	VFMADD231PS  Y14, Y15, Y5
-	VBROADCASTSS 8(BX), Y15
+	VBROADCASTSS 8(DI), Y15
 	VFMADD231PS  Y12, Y15, Y6
 	VFMADD231PS  Y13, Y15, Y7
 	VFMADD231PS  Y14, Y15, Y8
-	VBROADCASTSS 12(BX), Y15
+	VBROADCASTSS 12(DI), Y15
 	VFMADD231PS  Y12, Y15, Y9
 	VFMADD231PS  Y13, Y15, Y10
 	VFMADD231PS  Y14, Y15, Y11
-	ADDQ         $0x20, BX
-	ADDQ         ldb+32(FP), SI
-	DECQ         DI
-	JNZ          k178
+	ADDQ         $0x20, DI
+	ADDQ         ldb+32(FP), R8
+	DECQ         R9
+	JNZ          k266
 
-epi177:
-	TESTQ        $0x00000008, flags+72(FP)
-	JZ           noflag179
-	VBROADCASTSS alpha+64(FP), Y15
+epi265:
+	TESTQ        $0x00000008, flags+88(FP)
+	JZ           noflag267
+	VBROADCASTSS alpha+80(FP), Y15
 	VMULPS       Y15, Y0, Y0
 	VMULPS       Y15, Y1, Y1
 	VMULPS       Y15, Y2, Y2
@@ -1823,448 +2681,676 @@ epi177:
 	VMULPS       Y15, Y10, Y10
 	VMULPS       Y15, Y11, Y11
 
-noflag179:
-	MOVQ    CX, BX
-	MOVQ    ldc+48(FP), SI
-	IMUL3Q  $0x04, SI, SI
-	ADDQ    SI, BX
+noflag267:
+	MOVQ    CX, DI
+	XORQ    R8, R8
+	MOVQ    ldc+48(FP), R8
+	IMUL3Q  $0x04, R8, R8
+	ADDQ    R8, DI
 	CMPQ    m+0(FP), $0x04
-	JLE     stored180
-	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag181
-	VMOVUPS (BX), Y15
+	JLE     stored268
+	TESTQ   $0x00000002, flags+88(FP)
+	JZ      noflag269
+	VMOVUPS (DI), Y15
 	VADDPS  Y15, Y0, Y0
-	VMOVUPS 32(BX), Y15
+	VMOVUPS 32(DI), Y15
 	VADDPS  Y15, Y1, Y1
-	VMOVUPS 64(BX), Y15
+	VMOVUPS 64(DI), Y15
 	VADDPS  Y15, Y2, Y2
 
-noflag181:
-	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag182
+noflag269:
+	TESTQ        $0x00000001, flags+88(FP)
+	JZ           noflag270
 	VBROADCASTSS 16(DX), Y15
 	VADDPS       Y15, Y0, Y0
 	VADDPS       Y15, Y1, Y1
 	VADDPS       Y15, Y2, Y2
 
-noflag182:
-	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag183
+noflag270:
+	TESTQ   $0x00000040, flags+88(FP)
+	JZ      noflag271
+	VXORPS  Y13, Y13, Y13
+	VMOVUPS (SI)(R8*1), Y12
+	VCMPPS  $0x1e, Y13, Y12, Y12
+	VANDPS  Y0, Y12, Y0
+	VMOVUPS 32(SI)(R8*1), Y12
+	VCMPPS  $0x1e, Y13, Y12, Y12
+	VANDPS  Y1, Y12, Y1
+	VMOVUPS 64(SI)(R8*1), Y12
+	VCMPPS  $0x1e, Y13, Y12, Y12
+	VANDPS  Y2, Y12, Y2
+
+noflag271:
+	TESTQ   $0x00000020, flags+88(FP)
+	JZ      noflag272
+	VMOVUPS (BX)(R8*1), Y15
+	VADDPS  Y15, Y0, Y0
+	VMOVUPS 32(BX)(R8*1), Y15
+	VADDPS  Y15, Y1, Y1
+	VMOVUPS 64(BX)(R8*1), Y15
+	VADDPS  Y15, Y2, Y2
+
+noflag272:
+	TESTQ  $0x00000004, flags+88(FP)
+	JZ     noflag273
 	VXORPS Y15, Y15, Y15
 	VMAXPS Y0, Y15, Y0
 	VMAXPS Y1, Y15, Y1
 	VMAXPS Y2, Y15, Y2
 
-noflag183:
-	VMOVUPS Y0, (BX)
-	VMOVUPS Y1, 32(BX)
-	VMOVUPS Y2, 64(BX)
-	ADDQ    ldc+48(FP), BX
+noflag273:
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	ADDQ    ldc+48(FP), DI
+	ADDQ    ldc+48(FP), R8
 	CMPQ    m+0(FP), $0x05
-	JLE     stored180
-	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag184
-	VMOVUPS (BX), Y15
+	JLE     stored268
+	TESTQ   $0x00000002, flags+88(FP)
+	JZ      noflag274
+	VMOVUPS (DI), Y15
 	VADDPS  Y15, Y3, Y3
-	VMOVUPS 32(BX), Y15
+	VMOVUPS 32(DI), Y15
 	VADDPS  Y15, Y4, Y4
-	VMOVUPS 64(BX), Y15
+	VMOVUPS 64(DI), Y15
 	VADDPS  Y15, Y5, Y5
 
-noflag184:
-	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag185
+noflag274:
+	TESTQ        $0x00000001, flags+88(FP)
+	JZ           noflag275
 	VBROADCASTSS 20(DX), Y15
 	VADDPS       Y15, Y3, Y3
 	VADDPS       Y15, Y4, Y4
 	VADDPS       Y15, Y5, Y5
 
-noflag185:
-	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag186
+noflag275:
+	TESTQ   $0x00000040, flags+88(FP)
+	JZ      noflag276
+	VXORPS  Y1, Y1, Y1
+	VMOVUPS (SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y1, Y0, Y0
+	VANDPS  Y3, Y0, Y3
+	VMOVUPS 32(SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y1, Y0, Y0
+	VANDPS  Y4, Y0, Y4
+	VMOVUPS 64(SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y1, Y0, Y0
+	VANDPS  Y5, Y0, Y5
+
+noflag276:
+	TESTQ   $0x00000020, flags+88(FP)
+	JZ      noflag277
+	VMOVUPS (BX)(R8*1), Y15
+	VADDPS  Y15, Y3, Y3
+	VMOVUPS 32(BX)(R8*1), Y15
+	VADDPS  Y15, Y4, Y4
+	VMOVUPS 64(BX)(R8*1), Y15
+	VADDPS  Y15, Y5, Y5
+
+noflag277:
+	TESTQ  $0x00000004, flags+88(FP)
+	JZ     noflag278
 	VXORPS Y15, Y15, Y15
 	VMAXPS Y3, Y15, Y3
 	VMAXPS Y4, Y15, Y4
 	VMAXPS Y5, Y15, Y5
 
-noflag186:
-	VMOVUPS Y3, (BX)
-	VMOVUPS Y4, 32(BX)
-	VMOVUPS Y5, 64(BX)
-	ADDQ    ldc+48(FP), BX
+noflag278:
+	VMOVUPS Y3, (DI)
+	VMOVUPS Y4, 32(DI)
+	VMOVUPS Y5, 64(DI)
+	ADDQ    ldc+48(FP), DI
+	ADDQ    ldc+48(FP), R8
 	CMPQ    m+0(FP), $0x06
-	JLE     stored180
-	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag187
-	VMOVUPS (BX), Y15
+	JLE     stored268
+	TESTQ   $0x00000002, flags+88(FP)
+	JZ      noflag279
+	VMOVUPS (DI), Y15
 	VADDPS  Y15, Y6, Y6
-	VMOVUPS 32(BX), Y15
+	VMOVUPS 32(DI), Y15
 	VADDPS  Y15, Y7, Y7
-	VMOVUPS 64(BX), Y15
+	VMOVUPS 64(DI), Y15
 	VADDPS  Y15, Y8, Y8
 
-noflag187:
-	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag188
+noflag279:
+	TESTQ        $0x00000001, flags+88(FP)
+	JZ           noflag280
 	VBROADCASTSS 24(DX), Y15
 	VADDPS       Y15, Y6, Y6
 	VADDPS       Y15, Y7, Y7
 	VADDPS       Y15, Y8, Y8
 
-noflag188:
-	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag189
+noflag280:
+	TESTQ   $0x00000040, flags+88(FP)
+	JZ      noflag281
+	VXORPS  Y1, Y1, Y1
+	VMOVUPS (SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y1, Y0, Y0
+	VANDPS  Y6, Y0, Y6
+	VMOVUPS 32(SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y1, Y0, Y0
+	VANDPS  Y7, Y0, Y7
+	VMOVUPS 64(SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y1, Y0, Y0
+	VANDPS  Y8, Y0, Y8
+
+noflag281:
+	TESTQ   $0x00000020, flags+88(FP)
+	JZ      noflag282
+	VMOVUPS (BX)(R8*1), Y15
+	VADDPS  Y15, Y6, Y6
+	VMOVUPS 32(BX)(R8*1), Y15
+	VADDPS  Y15, Y7, Y7
+	VMOVUPS 64(BX)(R8*1), Y15
+	VADDPS  Y15, Y8, Y8
+
+noflag282:
+	TESTQ  $0x00000004, flags+88(FP)
+	JZ     noflag283
 	VXORPS Y15, Y15, Y15
 	VMAXPS Y6, Y15, Y6
 	VMAXPS Y7, Y15, Y7
 	VMAXPS Y8, Y15, Y8
 
-noflag189:
-	VMOVUPS Y6, (BX)
-	VMOVUPS Y7, 32(BX)
-	VMOVUPS Y8, 64(BX)
-	ADDQ    ldc+48(FP), BX
+noflag283:
+	VMOVUPS Y6, (DI)
+	VMOVUPS Y7, 32(DI)
+	VMOVUPS Y8, 64(DI)
+	ADDQ    ldc+48(FP), DI
+	ADDQ    ldc+48(FP), R8
 	CMPQ    m+0(FP), $0x07
-	JLE     stored180
-	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag190
-	VMOVUPS (BX), Y15
+	JLE     stored268
+	TESTQ   $0x00000002, flags+88(FP)
+	JZ      noflag284
+	VMOVUPS (DI), Y15
 	VADDPS  Y15, Y9, Y9
-	VMOVUPS 32(BX), Y15
+	VMOVUPS 32(DI), Y15
 	VADDPS  Y15, Y10, Y10
-	VMOVUPS 64(BX), Y15
+	VMOVUPS 64(DI), Y15
 	VADDPS  Y15, Y11, Y11
 
-noflag190:
-	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag191
+noflag284:
+	TESTQ        $0x00000001, flags+88(FP)
+	JZ           noflag285
 	VBROADCASTSS 28(DX), Y15
 	VADDPS       Y15, Y9, Y9
 	VADDPS       Y15, Y10, Y10
 	VADDPS       Y15, Y11, Y11
 
-noflag191:
-	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag192
+noflag285:
+	TESTQ   $0x00000040, flags+88(FP)
+	JZ      noflag286
+	VXORPS  Y1, Y1, Y1
+	VMOVUPS (SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y1, Y0, Y0
+	VANDPS  Y9, Y0, Y9
+	VMOVUPS 32(SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y1, Y0, Y0
+	VANDPS  Y10, Y0, Y10
+	VMOVUPS 64(SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y1, Y0, Y0
+	VANDPS  Y11, Y0, Y11
+
+noflag286:
+	TESTQ   $0x00000020, flags+88(FP)
+	JZ      noflag287
+	VMOVUPS (BX)(R8*1), Y15
+	VADDPS  Y15, Y9, Y9
+	VMOVUPS 32(BX)(R8*1), Y15
+	VADDPS  Y15, Y10, Y10
+	VMOVUPS 64(BX)(R8*1), Y15
+	VADDPS  Y15, Y11, Y11
+
+noflag287:
+	TESTQ  $0x00000004, flags+88(FP)
+	JZ     noflag288
 	VXORPS Y15, Y15, Y15
 	VMAXPS Y9, Y15, Y9
 	VMAXPS Y10, Y15, Y10
 	VMAXPS Y11, Y15, Y11
 
-noflag192:
-	VMOVUPS Y9, (BX)
-	VMOVUPS Y10, 32(BX)
-	VMOVUPS Y11, 64(BX)
+noflag288:
+	VMOVUPS Y9, (DI)
+	VMOVUPS Y10, 32(DI)
+	VMOVUPS Y11, 64(DI)
 
-stored180:
-done160next:
-	MOVQ k+8(FP), BX
-	SHLQ $0x05, BX
-	ADDQ BX, AX
-	MOVQ ldc+48(FP), BX
-	SHLQ $0x03, BX
-	ADDQ BX, CX
+stored268:
+done240next:
+	MOVQ k+8(FP), DI
+	SHLQ $0x05, DI
+	ADDQ DI, AX
+	MOVQ ldc+48(FP), DI
+	SHLQ $0x03, DI
+	ADDQ DI, CX
+	ADDQ DI, BX
+	ADDQ DI, SI
 	ADDQ $0x20, DX
 	SUBQ $0x08, m+0(FP)
-	JMP  panel159
+	JMP  panel239
 
-done160:
+done240:
 	VZEROUPPER
 	RET
 
-// func gemmAVX2m(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, alpha float32, mask *int32, flags int)
+// func gemmAVX2m(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, r *float32, x *float32, alpha float32, mask *int32, flags int)
 // Requires: AVX, FMA3
-TEXT ·gemmAVX2m(SB), NOSPLIT, $0-88
-	MOVQ    mask+72(FP), AX
+TEXT ·gemmAVX2m(SB), NOSPLIT, $0-104
+	MOVQ    mask+88(FP), AX
 	VMOVUPS (AX), Y0
 	MOVQ    a+16(FP), AX
 	MOVQ    c+40(FP), CX
 	MOVQ    bias+56(FP), DX
+	MOVQ    r+64(FP), BX
+	MOVQ    x+72(FP), SI
 
-panel193:
+panel289:
 	CMPQ   m+0(FP), $0x00
-	JLE    done194
+	JLE    done290
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
 	VXORPS Y4, Y4, Y4
-	MOVQ   AX, BX
-	MOVQ   b+24(FP), SI
-	MOVQ   k+8(FP), DI
-	TESTQ  DI, DI
-	JZ     epi195
+	MOVQ   AX, DI
+	MOVQ   b+24(FP), R8
+	MOVQ   k+8(FP), R9
+	TESTQ  R9, R9
+	JZ     epi291
 
-k196:
-	VMASKMOVPS   (SI), Y0, Y5
-	VBROADCASTSS (BX), Y6
+k292:
+	VMASKMOVPS   (R8), Y0, Y5
+	VBROADCASTSS (DI), Y6
 	VFMADD231PS  Y5, Y6, Y1
-	VBROADCASTSS 4(BX), Y6
+	VBROADCASTSS 4(DI), Y6
 	VFMADD231PS  Y5, Y6, Y2
-	VBROADCASTSS 8(BX), Y6
+	VBROADCASTSS 8(DI), Y6
 	VFMADD231PS  Y5, Y6, Y3
-	VBROADCASTSS 12(BX), Y6
+	VBROADCASTSS 12(DI), Y6
 	VFMADD231PS  Y5, Y6, Y4
-	ADDQ         $0x20, BX
-	ADDQ         ldb+32(FP), SI
-	DECQ         DI
-	JNZ          k196
+	ADDQ         $0x20, DI
+	ADDQ         ldb+32(FP), R8
+	DECQ         R9
+	JNZ          k292
 
-epi195:
-	TESTQ        $0x00000008, flags+80(FP)
-	JZ           noflag197
-	VBROADCASTSS alpha+64(FP), Y6
+epi291:
+	TESTQ        $0x00000008, flags+96(FP)
+	JZ           noflag293
+	VBROADCASTSS alpha+80(FP), Y6
 	VMULPS       Y6, Y1, Y1
 	VMULPS       Y6, Y2, Y2
 	VMULPS       Y6, Y3, Y3
 	VMULPS       Y6, Y4, Y4
 
-noflag197:
-	MOVQ       CX, BX
-	TESTQ      $0x00000002, flags+80(FP)
-	JZ         noflag199
-	VMASKMOVPS (BX), Y0, Y6
+noflag293:
+	MOVQ       CX, DI
+	XORQ       R8, R8
+	TESTQ      $0x00000002, flags+96(FP)
+	JZ         noflag295
+	VMASKMOVPS (DI), Y0, Y6
 	VADDPS     Y6, Y1, Y1
 
-noflag199:
-	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag200
+noflag295:
+	TESTQ        $0x00000001, flags+96(FP)
+	JZ           noflag296
 	VBROADCASTSS (DX), Y6
 	VADDPS       Y6, Y1, Y1
 
-noflag200:
-	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag201
+noflag296:
+	TESTQ      $0x00000040, flags+96(FP)
+	JZ         noflag297
+	VXORPS     Y6, Y6, Y6
+	VMASKMOVPS (SI)(R8*1), Y0, Y5
+	VCMPPS     $0x1e, Y6, Y5, Y5
+	VANDPS     Y1, Y5, Y1
+
+noflag297:
+	TESTQ      $0x00000020, flags+96(FP)
+	JZ         noflag298
+	VMASKMOVPS (BX)(R8*1), Y0, Y6
+	VADDPS     Y6, Y1, Y1
+
+noflag298:
+	TESTQ  $0x00000004, flags+96(FP)
+	JZ     noflag299
 	VXORPS Y6, Y6, Y6
 	VMAXPS Y1, Y6, Y1
 
-noflag201:
-	VMASKMOVPS Y1, Y0, (BX)
-	ADDQ       ldc+48(FP), BX
+noflag299:
+	VMASKMOVPS Y1, Y0, (DI)
+	ADDQ       ldc+48(FP), DI
+	ADDQ       ldc+48(FP), R8
 	CMPQ       m+0(FP), $0x01
-	JLE        stored198
-	TESTQ      $0x00000002, flags+80(FP)
-	JZ         noflag202
-	VMASKMOVPS (BX), Y0, Y6
+	JLE        stored294
+	TESTQ      $0x00000002, flags+96(FP)
+	JZ         noflag300
+	VMASKMOVPS (DI), Y0, Y6
 	VADDPS     Y6, Y2, Y2
 
-noflag202:
-	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag203
+noflag300:
+	TESTQ        $0x00000001, flags+96(FP)
+	JZ           noflag301
 	VBROADCASTSS 4(DX), Y6
 	VADDPS       Y6, Y2, Y2
 
-noflag203:
-	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag204
+noflag301:
+	TESTQ      $0x00000040, flags+96(FP)
+	JZ         noflag302
+	VXORPS     Y5, Y5, Y5
+	VMASKMOVPS (SI)(R8*1), Y0, Y1
+	VCMPPS     $0x1e, Y5, Y1, Y1
+	VANDPS     Y2, Y1, Y2
+
+noflag302:
+	TESTQ      $0x00000020, flags+96(FP)
+	JZ         noflag303
+	VMASKMOVPS (BX)(R8*1), Y0, Y6
+	VADDPS     Y6, Y2, Y2
+
+noflag303:
+	TESTQ  $0x00000004, flags+96(FP)
+	JZ     noflag304
 	VXORPS Y6, Y6, Y6
 	VMAXPS Y2, Y6, Y2
 
-noflag204:
-	VMASKMOVPS Y2, Y0, (BX)
-	ADDQ       ldc+48(FP), BX
+noflag304:
+	VMASKMOVPS Y2, Y0, (DI)
+	ADDQ       ldc+48(FP), DI
+	ADDQ       ldc+48(FP), R8
 	CMPQ       m+0(FP), $0x02
-	JLE        stored198
-	TESTQ      $0x00000002, flags+80(FP)
-	JZ         noflag205
-	VMASKMOVPS (BX), Y0, Y6
+	JLE        stored294
+	TESTQ      $0x00000002, flags+96(FP)
+	JZ         noflag305
+	VMASKMOVPS (DI), Y0, Y6
 	VADDPS     Y6, Y3, Y3
 
-noflag205:
-	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag206
+noflag305:
+	TESTQ        $0x00000001, flags+96(FP)
+	JZ           noflag306
 	VBROADCASTSS 8(DX), Y6
 	VADDPS       Y6, Y3, Y3
 
-noflag206:
-	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag207
+noflag306:
+	TESTQ      $0x00000040, flags+96(FP)
+	JZ         noflag307
+	VXORPS     Y2, Y2, Y2
+	VMASKMOVPS (SI)(R8*1), Y0, Y1
+	VCMPPS     $0x1e, Y2, Y1, Y1
+	VANDPS     Y3, Y1, Y3
+
+noflag307:
+	TESTQ      $0x00000020, flags+96(FP)
+	JZ         noflag308
+	VMASKMOVPS (BX)(R8*1), Y0, Y6
+	VADDPS     Y6, Y3, Y3
+
+noflag308:
+	TESTQ  $0x00000004, flags+96(FP)
+	JZ     noflag309
 	VXORPS Y6, Y6, Y6
 	VMAXPS Y3, Y6, Y3
 
-noflag207:
-	VMASKMOVPS Y3, Y0, (BX)
-	ADDQ       ldc+48(FP), BX
+noflag309:
+	VMASKMOVPS Y3, Y0, (DI)
+	ADDQ       ldc+48(FP), DI
+	ADDQ       ldc+48(FP), R8
 	CMPQ       m+0(FP), $0x03
-	JLE        stored198
-	TESTQ      $0x00000002, flags+80(FP)
-	JZ         noflag208
-	VMASKMOVPS (BX), Y0, Y6
+	JLE        stored294
+	TESTQ      $0x00000002, flags+96(FP)
+	JZ         noflag310
+	VMASKMOVPS (DI), Y0, Y6
 	VADDPS     Y6, Y4, Y4
 
-noflag208:
-	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag209
+noflag310:
+	TESTQ        $0x00000001, flags+96(FP)
+	JZ           noflag311
 	VBROADCASTSS 12(DX), Y6
 	VADDPS       Y6, Y4, Y4
 
-noflag209:
-	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag210
+noflag311:
+	TESTQ      $0x00000040, flags+96(FP)
+	JZ         noflag312
+	VXORPS     Y2, Y2, Y2
+	VMASKMOVPS (SI)(R8*1), Y0, Y1
+	VCMPPS     $0x1e, Y2, Y1, Y1
+	VANDPS     Y4, Y1, Y4
+
+noflag312:
+	TESTQ      $0x00000020, flags+96(FP)
+	JZ         noflag313
+	VMASKMOVPS (BX)(R8*1), Y0, Y6
+	VADDPS     Y6, Y4, Y4
+
+noflag313:
+	TESTQ  $0x00000004, flags+96(FP)
+	JZ     noflag314
 	VXORPS Y6, Y6, Y6
 	VMAXPS Y4, Y6, Y4
 
-noflag210:
-	VMASKMOVPS Y4, Y0, (BX)
+noflag314:
+	VMASKMOVPS Y4, Y0, (DI)
 
-stored198:
+stored294:
 	CMPQ   m+0(FP), $0x04
-	JLE    done194next
+	JLE    done290next
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
 	VXORPS Y4, Y4, Y4
-	MOVQ   AX, BX
-	ADDQ   $0x10, BX
-	MOVQ   b+24(FP), SI
-	MOVQ   k+8(FP), DI
-	TESTQ  DI, DI
-	JZ     epi211
+	MOVQ   AX, DI
+	ADDQ   $0x10, DI
+	MOVQ   b+24(FP), R8
+	MOVQ   k+8(FP), R9
+	TESTQ  R9, R9
+	JZ     epi315
 
-k212:
-	VMASKMOVPS   (SI), Y0, Y5
-	VBROADCASTSS (BX), Y6
+k316:
+	VMASKMOVPS   (R8), Y0, Y5
+	VBROADCASTSS (DI), Y6
 	VFMADD231PS  Y5, Y6, Y1
-	VBROADCASTSS 4(BX), Y6
+	VBROADCASTSS 4(DI), Y6
 	VFMADD231PS  Y5, Y6, Y2
-	VBROADCASTSS 8(BX), Y6
+	VBROADCASTSS 8(DI), Y6
 	VFMADD231PS  Y5, Y6, Y3
-	VBROADCASTSS 12(BX), Y6
+	VBROADCASTSS 12(DI), Y6
 	VFMADD231PS  Y5, Y6, Y4
-	ADDQ         $0x20, BX
-	ADDQ         ldb+32(FP), SI
-	DECQ         DI
-	JNZ          k212
+	ADDQ         $0x20, DI
+	ADDQ         ldb+32(FP), R8
+	DECQ         R9
+	JNZ          k316
 
-epi211:
-	TESTQ        $0x00000008, flags+80(FP)
-	JZ           noflag213
-	VBROADCASTSS alpha+64(FP), Y6
+epi315:
+	TESTQ        $0x00000008, flags+96(FP)
+	JZ           noflag317
+	VBROADCASTSS alpha+80(FP), Y6
 	VMULPS       Y6, Y1, Y1
 	VMULPS       Y6, Y2, Y2
 	VMULPS       Y6, Y3, Y3
 	VMULPS       Y6, Y4, Y4
 
-noflag213:
-	MOVQ       CX, BX
-	MOVQ       ldc+48(FP), SI
-	IMUL3Q     $0x04, SI, SI
-	ADDQ       SI, BX
+noflag317:
+	MOVQ       CX, DI
+	XORQ       R8, R8
+	MOVQ       ldc+48(FP), R8
+	IMUL3Q     $0x04, R8, R8
+	ADDQ       R8, DI
 	CMPQ       m+0(FP), $0x04
-	JLE        stored214
-	TESTQ      $0x00000002, flags+80(FP)
-	JZ         noflag215
-	VMASKMOVPS (BX), Y0, Y6
+	JLE        stored318
+	TESTQ      $0x00000002, flags+96(FP)
+	JZ         noflag319
+	VMASKMOVPS (DI), Y0, Y6
 	VADDPS     Y6, Y1, Y1
 
-noflag215:
-	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag216
+noflag319:
+	TESTQ        $0x00000001, flags+96(FP)
+	JZ           noflag320
 	VBROADCASTSS 16(DX), Y6
 	VADDPS       Y6, Y1, Y1
 
-noflag216:
-	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag217
+noflag320:
+	TESTQ      $0x00000040, flags+96(FP)
+	JZ         noflag321
+	VXORPS     Y6, Y6, Y6
+	VMASKMOVPS (SI)(R8*1), Y0, Y5
+	VCMPPS     $0x1e, Y6, Y5, Y5
+	VANDPS     Y1, Y5, Y1
+
+noflag321:
+	TESTQ      $0x00000020, flags+96(FP)
+	JZ         noflag322
+	VMASKMOVPS (BX)(R8*1), Y0, Y6
+	VADDPS     Y6, Y1, Y1
+
+noflag322:
+	TESTQ  $0x00000004, flags+96(FP)
+	JZ     noflag323
 	VXORPS Y6, Y6, Y6
 	VMAXPS Y1, Y6, Y1
 
-noflag217:
-	VMASKMOVPS Y1, Y0, (BX)
-	ADDQ       ldc+48(FP), BX
+noflag323:
+	VMASKMOVPS Y1, Y0, (DI)
+	ADDQ       ldc+48(FP), DI
+	ADDQ       ldc+48(FP), R8
 	CMPQ       m+0(FP), $0x05
-	JLE        stored214
-	TESTQ      $0x00000002, flags+80(FP)
-	JZ         noflag218
-	VMASKMOVPS (BX), Y0, Y6
+	JLE        stored318
+	TESTQ      $0x00000002, flags+96(FP)
+	JZ         noflag324
+	VMASKMOVPS (DI), Y0, Y6
 	VADDPS     Y6, Y2, Y2
 
-noflag218:
-	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag219
+noflag324:
+	TESTQ        $0x00000001, flags+96(FP)
+	JZ           noflag325
 	VBROADCASTSS 20(DX), Y6
 	VADDPS       Y6, Y2, Y2
 
-noflag219:
-	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag220
+noflag325:
+	TESTQ      $0x00000040, flags+96(FP)
+	JZ         noflag326
+	VXORPS     Y5, Y5, Y5
+	VMASKMOVPS (SI)(R8*1), Y0, Y1
+	VCMPPS     $0x1e, Y5, Y1, Y1
+	VANDPS     Y2, Y1, Y2
+
+noflag326:
+	TESTQ      $0x00000020, flags+96(FP)
+	JZ         noflag327
+	VMASKMOVPS (BX)(R8*1), Y0, Y6
+	VADDPS     Y6, Y2, Y2
+
+noflag327:
+	TESTQ  $0x00000004, flags+96(FP)
+	JZ     noflag328
 	VXORPS Y6, Y6, Y6
 	VMAXPS Y2, Y6, Y2
 
-noflag220:
-	VMASKMOVPS Y2, Y0, (BX)
-	ADDQ       ldc+48(FP), BX
+noflag328:
+	VMASKMOVPS Y2, Y0, (DI)
+	ADDQ       ldc+48(FP), DI
+	ADDQ       ldc+48(FP), R8
 	CMPQ       m+0(FP), $0x06
-	JLE        stored214
-	TESTQ      $0x00000002, flags+80(FP)
-	JZ         noflag221
-	VMASKMOVPS (BX), Y0, Y6
+	JLE        stored318
+	TESTQ      $0x00000002, flags+96(FP)
+	JZ         noflag329
+	VMASKMOVPS (DI), Y0, Y6
 	VADDPS     Y6, Y3, Y3
 
-noflag221:
-	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag222
+noflag329:
+	TESTQ        $0x00000001, flags+96(FP)
+	JZ           noflag330
 	VBROADCASTSS 24(DX), Y6
 	VADDPS       Y6, Y3, Y3
 
-noflag222:
-	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag223
+noflag330:
+	TESTQ      $0x00000040, flags+96(FP)
+	JZ         noflag331
+	VXORPS     Y2, Y2, Y2
+	VMASKMOVPS (SI)(R8*1), Y0, Y1
+	VCMPPS     $0x1e, Y2, Y1, Y1
+	VANDPS     Y3, Y1, Y3
+
+noflag331:
+	TESTQ      $0x00000020, flags+96(FP)
+	JZ         noflag332
+	VMASKMOVPS (BX)(R8*1), Y0, Y6
+	VADDPS     Y6, Y3, Y3
+
+noflag332:
+	TESTQ  $0x00000004, flags+96(FP)
+	JZ     noflag333
 	VXORPS Y6, Y6, Y6
 	VMAXPS Y3, Y6, Y3
 
-noflag223:
-	VMASKMOVPS Y3, Y0, (BX)
-	ADDQ       ldc+48(FP), BX
+noflag333:
+	VMASKMOVPS Y3, Y0, (DI)
+	ADDQ       ldc+48(FP), DI
+	ADDQ       ldc+48(FP), R8
 	CMPQ       m+0(FP), $0x07
-	JLE        stored214
-	TESTQ      $0x00000002, flags+80(FP)
-	JZ         noflag224
-	VMASKMOVPS (BX), Y0, Y6
+	JLE        stored318
+	TESTQ      $0x00000002, flags+96(FP)
+	JZ         noflag334
+	VMASKMOVPS (DI), Y0, Y6
 	VADDPS     Y6, Y4, Y4
 
-noflag224:
-	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag225
+noflag334:
+	TESTQ        $0x00000001, flags+96(FP)
+	JZ           noflag335
 	VBROADCASTSS 28(DX), Y6
 	VADDPS       Y6, Y4, Y4
 
-noflag225:
-	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag226
+noflag335:
+	TESTQ      $0x00000040, flags+96(FP)
+	JZ         noflag336
+	VXORPS     Y2, Y2, Y2
+	VMASKMOVPS (SI)(R8*1), Y0, Y1
+	VCMPPS     $0x1e, Y2, Y1, Y1
+	VANDPS     Y4, Y1, Y4
+
+noflag336:
+	TESTQ      $0x00000020, flags+96(FP)
+	JZ         noflag337
+	VMASKMOVPS (BX)(R8*1), Y0, Y6
+	VADDPS     Y6, Y4, Y4
+
+noflag337:
+	TESTQ  $0x00000004, flags+96(FP)
+	JZ     noflag338
 	VXORPS Y6, Y6, Y6
 	VMAXPS Y4, Y6, Y4
 
-noflag226:
-	VMASKMOVPS Y4, Y0, (BX)
+noflag338:
+	VMASKMOVPS Y4, Y0, (DI)
 
-stored214:
-done194next:
-	MOVQ k+8(FP), BX
-	SHLQ $0x05, BX
-	ADDQ BX, AX
-	MOVQ ldc+48(FP), BX
-	SHLQ $0x03, BX
-	ADDQ BX, CX
+stored318:
+done290next:
+	MOVQ k+8(FP), DI
+	SHLQ $0x05, DI
+	ADDQ DI, AX
+	MOVQ ldc+48(FP), DI
+	SHLQ $0x03, DI
+	ADDQ DI, CX
+	ADDQ DI, BX
+	ADDQ DI, SI
 	ADDQ $0x20, DX
 	SUBQ $0x08, m+0(FP)
-	JMP  panel193
+	JMP  panel289
 
-done194:
+done290:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512x1Relu(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, alpha float32, m0 uint16, m1 uint16, m2 uint16, flags int)
+// func gemmAVX512x1Relu(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, r *float32, x *float32, alpha float32, m0 uint16, m1 uint16, m2 uint16, flags int)
 // Requires: AVX, AVX512F
-TEXT ·gemmAVX512x1Relu(SB), NOSPLIT, $0-88
-	KMOVW  m0+68(FP), K1
+TEXT ·gemmAVX512x1Relu(SB), NOSPLIT, $0-104
+	KMOVW  m0+84(FP), K1
 	VPXORD Z10, Z10, Z10
 	MOVQ   a+16(FP), AX
 	MOVQ   c+40(FP), CX
 	MOVQ   bias+56(FP), DX
+	MOVQ   r+64(FP), BX
+	MOVQ   x+72(FP), SI
 
-panel227:
+panel339:
 	CMPQ   m+0(FP), $0x00
-	JLE    done228
+	JLE    done340
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -2273,40 +3359,40 @@ panel227:
 	VPXORD Z5, Z5, Z5
 	VPXORD Z6, Z6, Z6
 	VPXORD Z7, Z7, Z7
-	MOVQ   AX, BX
-	MOVQ   b+24(FP), SI
-	MOVQ   k+8(FP), DI
-	TESTQ  DI, DI
-	JZ     epi229
+	MOVQ   AX, DI
+	MOVQ   b+24(FP), R8
+	MOVQ   k+8(FP), R9
+	TESTQ  R9, R9
+	JZ     epi341
 
-k230:
-	VMOVUPS.Z    (SI), K1, Z8
+k342:
+	VMOVUPS.Z    (R8), K1, Z8
 	VMAXPS       Z8, Z10, Z8
-	VBROADCASTSS (BX), Z9
+	VBROADCASTSS (DI), Z9
 	VFMADD231PS  Z8, Z9, Z0
-	VBROADCASTSS 4(BX), Z9
+	VBROADCASTSS 4(DI), Z9
 	VFMADD231PS  Z8, Z9, Z1
-	VBROADCASTSS 8(BX), Z9
+	VBROADCASTSS 8(DI), Z9
 	VFMADD231PS  Z8, Z9, Z2
-	VBROADCASTSS 12(BX), Z9
+	VBROADCASTSS 12(DI), Z9
 	VFMADD231PS  Z8, Z9, Z3
-	VBROADCASTSS 16(BX), Z9
+	VBROADCASTSS 16(DI), Z9
 	VFMADD231PS  Z8, Z9, Z4
-	VBROADCASTSS 20(BX), Z9
+	VBROADCASTSS 20(DI), Z9
 	VFMADD231PS  Z8, Z9, Z5
-	VBROADCASTSS 24(BX), Z9
+	VBROADCASTSS 24(DI), Z9
 	VFMADD231PS  Z8, Z9, Z6
-	VBROADCASTSS 28(BX), Z9
+	VBROADCASTSS 28(DI), Z9
 	VFMADD231PS  Z8, Z9, Z7
-	ADDQ         $0x20, BX
-	ADDQ         ldb+32(FP), SI
-	DECQ         DI
-	JNZ          k230
+	ADDQ         $0x20, DI
+	ADDQ         ldb+32(FP), R8
+	DECQ         R9
+	JNZ          k342
 
-epi229:
-	TESTQ        $0x00000008, flags+80(FP)
-	JZ           noflag231
-	VBROADCASTSS alpha+64(FP), Z9
+epi341:
+	TESTQ        $0x00000008, flags+96(FP)
+	JZ           noflag343
+	VBROADCASTSS alpha+80(FP), Z9
 	VMULPS       Z9, Z0, Z0
 	VMULPS       Z9, Z1, Z1
 	VMULPS       Z9, Z2, Z2
@@ -2316,202 +3402,318 @@ epi229:
 	VMULPS       Z9, Z6, Z6
 	VMULPS       Z9, Z7, Z7
 
-noflag231:
-	MOVQ      CX, BX
-	TESTQ     $0x00000002, flags+80(FP)
-	JZ        noflag233
-	VMOVUPS.Z (BX), K1, Z9
+noflag343:
+	MOVQ      CX, DI
+	XORQ      R8, R8
+	TESTQ     $0x00000002, flags+96(FP)
+	JZ        noflag345
+	VMOVUPS.Z (DI), K1, Z9
 	VADDPS    Z9, Z0, Z0
 
-noflag233:
-	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag234
+noflag345:
+	TESTQ        $0x00000001, flags+96(FP)
+	JZ           noflag346
 	VBROADCASTSS (DX), Z9
 	VADDPS       Z9, Z0, Z0
 
-noflag234:
-	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag235
+noflag346:
+	TESTQ     $0x00000040, flags+96(FP)
+	JZ        noflag347
+	VMOVUPS.Z (SI)(R8*1), K1, Z9
+	VCMPPS    $0x1e, Z10, Z9, K2
+	VMOVAPS.Z Z0, K2, Z0
+
+noflag347:
+	TESTQ     $0x00000020, flags+96(FP)
+	JZ        noflag348
+	VMOVUPS.Z (BX)(R8*1), K1, Z9
+	VADDPS    Z9, Z0, Z0
+
+noflag348:
+	TESTQ  $0x00000004, flags+96(FP)
+	JZ     noflag349
 	VMAXPS Z0, Z10, Z0
 
-noflag235:
-	VMOVUPS   Z0, K1, (BX)
-	ADDQ      ldc+48(FP), BX
+noflag349:
+	VMOVUPS   Z0, K1, (DI)
+	ADDQ      ldc+48(FP), DI
+	ADDQ      ldc+48(FP), R8
 	CMPQ      m+0(FP), $0x01
-	JLE       stored232
-	TESTQ     $0x00000002, flags+80(FP)
-	JZ        noflag236
-	VMOVUPS.Z (BX), K1, Z9
+	JLE       stored344
+	TESTQ     $0x00000002, flags+96(FP)
+	JZ        noflag350
+	VMOVUPS.Z (DI), K1, Z9
 	VADDPS    Z9, Z1, Z1
 
-noflag236:
-	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag237
+noflag350:
+	TESTQ        $0x00000001, flags+96(FP)
+	JZ           noflag351
 	VBROADCASTSS 4(DX), Z9
 	VADDPS       Z9, Z1, Z1
 
-noflag237:
-	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag238
+noflag351:
+	TESTQ     $0x00000040, flags+96(FP)
+	JZ        noflag352
+	VMOVUPS.Z (SI)(R8*1), K1, Z9
+	VCMPPS    $0x1e, Z10, Z9, K2
+	VMOVAPS.Z Z1, K2, Z1
+
+noflag352:
+	TESTQ     $0x00000020, flags+96(FP)
+	JZ        noflag353
+	VMOVUPS.Z (BX)(R8*1), K1, Z9
+	VADDPS    Z9, Z1, Z1
+
+noflag353:
+	TESTQ  $0x00000004, flags+96(FP)
+	JZ     noflag354
 	VMAXPS Z1, Z10, Z1
 
-noflag238:
-	VMOVUPS   Z1, K1, (BX)
-	ADDQ      ldc+48(FP), BX
+noflag354:
+	VMOVUPS   Z1, K1, (DI)
+	ADDQ      ldc+48(FP), DI
+	ADDQ      ldc+48(FP), R8
 	CMPQ      m+0(FP), $0x02
-	JLE       stored232
-	TESTQ     $0x00000002, flags+80(FP)
-	JZ        noflag239
-	VMOVUPS.Z (BX), K1, Z9
+	JLE       stored344
+	TESTQ     $0x00000002, flags+96(FP)
+	JZ        noflag355
+	VMOVUPS.Z (DI), K1, Z9
 	VADDPS    Z9, Z2, Z2
 
-noflag239:
-	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag240
+noflag355:
+	TESTQ        $0x00000001, flags+96(FP)
+	JZ           noflag356
 	VBROADCASTSS 8(DX), Z9
 	VADDPS       Z9, Z2, Z2
 
-noflag240:
-	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag241
+noflag356:
+	TESTQ     $0x00000040, flags+96(FP)
+	JZ        noflag357
+	VMOVUPS.Z (SI)(R8*1), K1, Z9
+	VCMPPS    $0x1e, Z10, Z9, K2
+	VMOVAPS.Z Z2, K2, Z2
+
+noflag357:
+	TESTQ     $0x00000020, flags+96(FP)
+	JZ        noflag358
+	VMOVUPS.Z (BX)(R8*1), K1, Z9
+	VADDPS    Z9, Z2, Z2
+
+noflag358:
+	TESTQ  $0x00000004, flags+96(FP)
+	JZ     noflag359
 	VMAXPS Z2, Z10, Z2
 
-noflag241:
-	VMOVUPS   Z2, K1, (BX)
-	ADDQ      ldc+48(FP), BX
+noflag359:
+	VMOVUPS   Z2, K1, (DI)
+	ADDQ      ldc+48(FP), DI
+	ADDQ      ldc+48(FP), R8
 	CMPQ      m+0(FP), $0x03
-	JLE       stored232
-	TESTQ     $0x00000002, flags+80(FP)
-	JZ        noflag242
-	VMOVUPS.Z (BX), K1, Z9
+	JLE       stored344
+	TESTQ     $0x00000002, flags+96(FP)
+	JZ        noflag360
+	VMOVUPS.Z (DI), K1, Z9
 	VADDPS    Z9, Z3, Z3
 
-noflag242:
-	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag243
+noflag360:
+	TESTQ        $0x00000001, flags+96(FP)
+	JZ           noflag361
 	VBROADCASTSS 12(DX), Z9
 	VADDPS       Z9, Z3, Z3
 
-noflag243:
-	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag244
+noflag361:
+	TESTQ     $0x00000040, flags+96(FP)
+	JZ        noflag362
+	VMOVUPS.Z (SI)(R8*1), K1, Z9
+	VCMPPS    $0x1e, Z10, Z9, K2
+	VMOVAPS.Z Z3, K2, Z3
+
+noflag362:
+	TESTQ     $0x00000020, flags+96(FP)
+	JZ        noflag363
+	VMOVUPS.Z (BX)(R8*1), K1, Z9
+	VADDPS    Z9, Z3, Z3
+
+noflag363:
+	TESTQ  $0x00000004, flags+96(FP)
+	JZ     noflag364
 	VMAXPS Z3, Z10, Z3
 
-noflag244:
-	VMOVUPS   Z3, K1, (BX)
-	ADDQ      ldc+48(FP), BX
+noflag364:
+	VMOVUPS   Z3, K1, (DI)
+	ADDQ      ldc+48(FP), DI
+	ADDQ      ldc+48(FP), R8
 	CMPQ      m+0(FP), $0x04
-	JLE       stored232
-	TESTQ     $0x00000002, flags+80(FP)
-	JZ        noflag245
-	VMOVUPS.Z (BX), K1, Z9
+	JLE       stored344
+	TESTQ     $0x00000002, flags+96(FP)
+	JZ        noflag365
+	VMOVUPS.Z (DI), K1, Z9
 	VADDPS    Z9, Z4, Z4
 
-noflag245:
-	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag246
+noflag365:
+	TESTQ        $0x00000001, flags+96(FP)
+	JZ           noflag366
 	VBROADCASTSS 16(DX), Z9
 	VADDPS       Z9, Z4, Z4
 
-noflag246:
-	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag247
+noflag366:
+	TESTQ     $0x00000040, flags+96(FP)
+	JZ        noflag367
+	VMOVUPS.Z (SI)(R8*1), K1, Z9
+	VCMPPS    $0x1e, Z10, Z9, K2
+	VMOVAPS.Z Z4, K2, Z4
+
+noflag367:
+	TESTQ     $0x00000020, flags+96(FP)
+	JZ        noflag368
+	VMOVUPS.Z (BX)(R8*1), K1, Z9
+	VADDPS    Z9, Z4, Z4
+
+noflag368:
+	TESTQ  $0x00000004, flags+96(FP)
+	JZ     noflag369
 	VMAXPS Z4, Z10, Z4
 
-noflag247:
-	VMOVUPS   Z4, K1, (BX)
-	ADDQ      ldc+48(FP), BX
+noflag369:
+	VMOVUPS   Z4, K1, (DI)
+	ADDQ      ldc+48(FP), DI
+	ADDQ      ldc+48(FP), R8
 	CMPQ      m+0(FP), $0x05
-	JLE       stored232
-	TESTQ     $0x00000002, flags+80(FP)
-	JZ        noflag248
-	VMOVUPS.Z (BX), K1, Z9
+	JLE       stored344
+	TESTQ     $0x00000002, flags+96(FP)
+	JZ        noflag370
+	VMOVUPS.Z (DI), K1, Z9
 	VADDPS    Z9, Z5, Z5
 
-noflag248:
-	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag249
+noflag370:
+	TESTQ        $0x00000001, flags+96(FP)
+	JZ           noflag371
 	VBROADCASTSS 20(DX), Z9
 	VADDPS       Z9, Z5, Z5
 
-noflag249:
-	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag250
+noflag371:
+	TESTQ     $0x00000040, flags+96(FP)
+	JZ        noflag372
+	VMOVUPS.Z (SI)(R8*1), K1, Z9
+	VCMPPS    $0x1e, Z10, Z9, K2
+	VMOVAPS.Z Z5, K2, Z5
+
+noflag372:
+	TESTQ     $0x00000020, flags+96(FP)
+	JZ        noflag373
+	VMOVUPS.Z (BX)(R8*1), K1, Z9
+	VADDPS    Z9, Z5, Z5
+
+noflag373:
+	TESTQ  $0x00000004, flags+96(FP)
+	JZ     noflag374
 	VMAXPS Z5, Z10, Z5
 
-noflag250:
-	VMOVUPS   Z5, K1, (BX)
-	ADDQ      ldc+48(FP), BX
+noflag374:
+	VMOVUPS   Z5, K1, (DI)
+	ADDQ      ldc+48(FP), DI
+	ADDQ      ldc+48(FP), R8
 	CMPQ      m+0(FP), $0x06
-	JLE       stored232
-	TESTQ     $0x00000002, flags+80(FP)
-	JZ        noflag251
-	VMOVUPS.Z (BX), K1, Z9
+	JLE       stored344
+	TESTQ     $0x00000002, flags+96(FP)
+	JZ        noflag375
+	VMOVUPS.Z (DI), K1, Z9
 	VADDPS    Z9, Z6, Z6
 
-noflag251:
-	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag252
+noflag375:
+	TESTQ        $0x00000001, flags+96(FP)
+	JZ           noflag376
 	VBROADCASTSS 24(DX), Z9
 	VADDPS       Z9, Z6, Z6
 
-noflag252:
-	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag253
+noflag376:
+	TESTQ     $0x00000040, flags+96(FP)
+	JZ        noflag377
+	VMOVUPS.Z (SI)(R8*1), K1, Z9
+	VCMPPS    $0x1e, Z10, Z9, K2
+	VMOVAPS.Z Z6, K2, Z6
+
+noflag377:
+	TESTQ     $0x00000020, flags+96(FP)
+	JZ        noflag378
+	VMOVUPS.Z (BX)(R8*1), K1, Z9
+	VADDPS    Z9, Z6, Z6
+
+noflag378:
+	TESTQ  $0x00000004, flags+96(FP)
+	JZ     noflag379
 	VMAXPS Z6, Z10, Z6
 
-noflag253:
-	VMOVUPS   Z6, K1, (BX)
-	ADDQ      ldc+48(FP), BX
+noflag379:
+	VMOVUPS   Z6, K1, (DI)
+	ADDQ      ldc+48(FP), DI
+	ADDQ      ldc+48(FP), R8
 	CMPQ      m+0(FP), $0x07
-	JLE       stored232
-	TESTQ     $0x00000002, flags+80(FP)
-	JZ        noflag254
-	VMOVUPS.Z (BX), K1, Z9
+	JLE       stored344
+	TESTQ     $0x00000002, flags+96(FP)
+	JZ        noflag380
+	VMOVUPS.Z (DI), K1, Z9
 	VADDPS    Z9, Z7, Z7
 
-noflag254:
-	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag255
+noflag380:
+	TESTQ        $0x00000001, flags+96(FP)
+	JZ           noflag381
 	VBROADCASTSS 28(DX), Z9
 	VADDPS       Z9, Z7, Z7
 
-noflag255:
-	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag256
+noflag381:
+	TESTQ     $0x00000040, flags+96(FP)
+	JZ        noflag382
+	VMOVUPS.Z (SI)(R8*1), K1, Z9
+	VCMPPS    $0x1e, Z10, Z9, K2
+	VMOVAPS.Z Z7, K2, Z7
+
+noflag382:
+	TESTQ     $0x00000020, flags+96(FP)
+	JZ        noflag383
+	VMOVUPS.Z (BX)(R8*1), K1, Z9
+	VADDPS    Z9, Z7, Z7
+
+noflag383:
+	TESTQ  $0x00000004, flags+96(FP)
+	JZ     noflag384
 	VMAXPS Z7, Z10, Z7
 
-noflag256:
-	VMOVUPS Z7, K1, (BX)
+noflag384:
+	VMOVUPS Z7, K1, (DI)
 
-stored232:
-	MOVQ k+8(FP), BX
-	SHLQ $0x05, BX
-	ADDQ BX, AX
-	MOVQ ldc+48(FP), BX
-	SHLQ $0x03, BX
-	ADDQ BX, CX
+stored344:
+	MOVQ k+8(FP), DI
+	SHLQ $0x05, DI
+	ADDQ DI, AX
+	MOVQ ldc+48(FP), DI
+	SHLQ $0x03, DI
+	ADDQ DI, CX
+	ADDQ DI, BX
+	ADDQ DI, SI
 	ADDQ $0x20, DX
 	SUBQ $0x08, m+0(FP)
-	JMP  panel227
+	JMP  panel339
 
-done228:
+done340:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512x2Relu(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, alpha float32, m0 uint16, m1 uint16, m2 uint16, flags int)
+// func gemmAVX512x2Relu(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, r *float32, x *float32, alpha float32, m0 uint16, m1 uint16, m2 uint16, flags int)
 // Requires: AVX, AVX512F
-TEXT ·gemmAVX512x2Relu(SB), NOSPLIT, $0-88
-	KMOVW  m0+68(FP), K1
-	KMOVW  m1+70(FP), K2
+TEXT ·gemmAVX512x2Relu(SB), NOSPLIT, $0-104
+	KMOVW  m0+84(FP), K1
+	KMOVW  m1+86(FP), K2
 	VPXORD Z19, Z19, Z19
 	MOVQ   a+16(FP), AX
 	MOVQ   c+40(FP), CX
 	MOVQ   bias+56(FP), DX
+	MOVQ   r+64(FP), BX
+	MOVQ   x+72(FP), SI
 
-panel257:
+panel385:
 	CMPQ   m+0(FP), $0x00
-	JLE    done258
+	JLE    done386
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -2528,50 +3730,50 @@ panel257:
 	VPXORD Z13, Z13, Z13
 	VPXORD Z14, Z14, Z14
 	VPXORD Z15, Z15, Z15
-	MOVQ   AX, BX
-	MOVQ   b+24(FP), SI
-	MOVQ   k+8(FP), DI
-	TESTQ  DI, DI
-	JZ     epi259
+	MOVQ   AX, DI
+	MOVQ   b+24(FP), R8
+	MOVQ   k+8(FP), R9
+	TESTQ  R9, R9
+	JZ     epi387
 
-k260:
-	VMOVUPS.Z    (SI), K1, Z16
-	VMOVUPS.Z    64(SI), K2, Z17
+k388:
+	VMOVUPS.Z    (R8), K1, Z16
+	VMOVUPS.Z    64(R8), K2, Z17
 	VMAXPS       Z16, Z19, Z16
 	VMAXPS       Z17, Z19, Z17
-	VBROADCASTSS (BX), Z18
+	VBROADCASTSS (DI), Z18
 	VFMADD231PS  Z16, Z18, Z0
 	VFMADD231PS  Z17, Z18, Z1
-	VBROADCASTSS 4(BX), Z18
+	VBROADCASTSS 4(DI), Z18
 	VFMADD231PS  Z16, Z18, Z2
 	VFMADD231PS  Z17, Z18, Z3
-	VBROADCASTSS 8(BX), Z18
+	VBROADCASTSS 8(DI), Z18
 	VFMADD231PS  Z16, Z18, Z4
 	VFMADD231PS  Z17, Z18, Z5
-	VBROADCASTSS 12(BX), Z18
+	VBROADCASTSS 12(DI), Z18
 	VFMADD231PS  Z16, Z18, Z6
 	VFMADD231PS  Z17, Z18, Z7
-	VBROADCASTSS 16(BX), Z18
+	VBROADCASTSS 16(DI), Z18
 	VFMADD231PS  Z16, Z18, Z8
 	VFMADD231PS  Z17, Z18, Z9
-	VBROADCASTSS 20(BX), Z18
+	VBROADCASTSS 20(DI), Z18
 	VFMADD231PS  Z16, Z18, Z10
 	VFMADD231PS  Z17, Z18, Z11
-	VBROADCASTSS 24(BX), Z18
+	VBROADCASTSS 24(DI), Z18
 	VFMADD231PS  Z16, Z18, Z12
 	VFMADD231PS  Z17, Z18, Z13
-	VBROADCASTSS 28(BX), Z18
+	VBROADCASTSS 28(DI), Z18
 	VFMADD231PS  Z16, Z18, Z14
 	VFMADD231PS  Z17, Z18, Z15
-	ADDQ         $0x20, BX
-	ADDQ         ldb+32(FP), SI
-	DECQ         DI
-	JNZ          k260
+	ADDQ         $0x20, DI
+	ADDQ         ldb+32(FP), R8
+	DECQ         R9
+	JNZ          k388
 
-epi259:
-	TESTQ        $0x00000008, flags+80(FP)
-	JZ           noflag261
-	VBROADCASTSS alpha+64(FP), Z18
+epi387:
+	TESTQ        $0x00000008, flags+96(FP)
+	JZ           noflag389
+	VBROADCASTSS alpha+80(FP), Z18
 	VMULPS       Z18, Z0, Z0
 	VMULPS       Z18, Z1, Z1
 	VMULPS       Z18, Z2, Z2
@@ -2589,243 +3791,399 @@ epi259:
 	VMULPS       Z18, Z14, Z14
 	VMULPS       Z18, Z15, Z15
 
-noflag261:
-	MOVQ      CX, BX
-	TESTQ     $0x00000002, flags+80(FP)
-	JZ        noflag263
-	VMOVUPS.Z (BX), K1, Z18
+noflag389:
+	MOVQ      CX, DI
+	XORQ      R8, R8
+	TESTQ     $0x00000002, flags+96(FP)
+	JZ        noflag391
+	VMOVUPS.Z (DI), K1, Z18
 	VADDPS    Z18, Z0, Z0
-	VMOVUPS.Z 64(BX), K2, Z18
+	VMOVUPS.Z 64(DI), K2, Z18
 	VADDPS    Z18, Z1, Z1
 
-noflag263:
-	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag264
+noflag391:
+	TESTQ        $0x00000001, flags+96(FP)
+	JZ           noflag392
 	VBROADCASTSS (DX), Z18
 	VADDPS       Z18, Z0, Z0
 	VADDPS       Z18, Z1, Z1
 
-noflag264:
-	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag265
+noflag392:
+	TESTQ     $0x00000040, flags+96(FP)
+	JZ        noflag393
+	VMOVUPS.Z (SI)(R8*1), K1, Z18
+	VCMPPS    $0x1e, Z19, Z18, K3
+	VMOVAPS.Z Z0, K3, Z0
+	VMOVUPS.Z 64(SI)(R8*1), K2, Z18
+	VCMPPS    $0x1e, Z19, Z18, K3
+	VMOVAPS.Z Z1, K3, Z1
+
+noflag393:
+	TESTQ     $0x00000020, flags+96(FP)
+	JZ        noflag394
+	VMOVUPS.Z (BX)(R8*1), K1, Z18
+	VADDPS    Z18, Z0, Z0
+	VMOVUPS.Z 64(BX)(R8*1), K2, Z18
+	VADDPS    Z18, Z1, Z1
+
+noflag394:
+	TESTQ  $0x00000004, flags+96(FP)
+	JZ     noflag395
 	VMAXPS Z0, Z19, Z0
 	VMAXPS Z1, Z19, Z1
 
-noflag265:
-	VMOVUPS   Z0, K1, (BX)
-	VMOVUPS   Z1, K2, 64(BX)
-	ADDQ      ldc+48(FP), BX
+noflag395:
+	VMOVUPS   Z0, K1, (DI)
+	VMOVUPS   Z1, K2, 64(DI)
+	ADDQ      ldc+48(FP), DI
+	ADDQ      ldc+48(FP), R8
 	CMPQ      m+0(FP), $0x01
-	JLE       stored262
-	TESTQ     $0x00000002, flags+80(FP)
-	JZ        noflag266
-	VMOVUPS.Z (BX), K1, Z18
+	JLE       stored390
+	TESTQ     $0x00000002, flags+96(FP)
+	JZ        noflag396
+	VMOVUPS.Z (DI), K1, Z18
 	VADDPS    Z18, Z2, Z2
-	VMOVUPS.Z 64(BX), K2, Z18
+	VMOVUPS.Z 64(DI), K2, Z18
 	VADDPS    Z18, Z3, Z3
 
-noflag266:
-	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag267
+noflag396:
+	TESTQ        $0x00000001, flags+96(FP)
+	JZ           noflag397
 	VBROADCASTSS 4(DX), Z18
 	VADDPS       Z18, Z2, Z2
 	VADDPS       Z18, Z3, Z3
 
-noflag267:
-	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag268
+noflag397:
+	TESTQ     $0x00000040, flags+96(FP)
+	JZ        noflag398
+	VMOVUPS.Z (SI)(R8*1), K1, Z18
+	VCMPPS    $0x1e, Z19, Z18, K3
+	VMOVAPS.Z Z2, K3, Z2
+	VMOVUPS.Z 64(SI)(R8*1), K2, Z18
+	VCMPPS    $0x1e, Z19, Z18, K3
+	VMOVAPS.Z Z3, K3, Z3
+
+noflag398:
+	TESTQ     $0x00000020, flags+96(FP)
+	JZ        noflag399
+	VMOVUPS.Z (BX)(R8*1), K1, Z18
+	VADDPS    Z18, Z2, Z2
+	VMOVUPS.Z 64(BX)(R8*1), K2, Z18
+	VADDPS    Z18, Z3, Z3
+
+noflag399:
+	TESTQ  $0x00000004, flags+96(FP)
+	JZ     noflag400
 	VMAXPS Z2, Z19, Z2
 	VMAXPS Z3, Z19, Z3
 
-noflag268:
-	VMOVUPS   Z2, K1, (BX)
-	VMOVUPS   Z3, K2, 64(BX)
-	ADDQ      ldc+48(FP), BX
+noflag400:
+	VMOVUPS   Z2, K1, (DI)
+	VMOVUPS   Z3, K2, 64(DI)
+	ADDQ      ldc+48(FP), DI
+	ADDQ      ldc+48(FP), R8
 	CMPQ      m+0(FP), $0x02
-	JLE       stored262
-	TESTQ     $0x00000002, flags+80(FP)
-	JZ        noflag269
-	VMOVUPS.Z (BX), K1, Z18
+	JLE       stored390
+	TESTQ     $0x00000002, flags+96(FP)
+	JZ        noflag401
+	VMOVUPS.Z (DI), K1, Z18
 	VADDPS    Z18, Z4, Z4
-	VMOVUPS.Z 64(BX), K2, Z18
+	VMOVUPS.Z 64(DI), K2, Z18
 	VADDPS    Z18, Z5, Z5
 
-noflag269:
-	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag270
+noflag401:
+	TESTQ        $0x00000001, flags+96(FP)
+	JZ           noflag402
 	VBROADCASTSS 8(DX), Z18
 	VADDPS       Z18, Z4, Z4
 	VADDPS       Z18, Z5, Z5
 
-noflag270:
-	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag271
+noflag402:
+	TESTQ     $0x00000040, flags+96(FP)
+	JZ        noflag403
+	VMOVUPS.Z (SI)(R8*1), K1, Z18
+	VCMPPS    $0x1e, Z19, Z18, K3
+	VMOVAPS.Z Z4, K3, Z4
+	VMOVUPS.Z 64(SI)(R8*1), K2, Z18
+	VCMPPS    $0x1e, Z19, Z18, K3
+	VMOVAPS.Z Z5, K3, Z5
+
+noflag403:
+	TESTQ     $0x00000020, flags+96(FP)
+	JZ        noflag404
+	VMOVUPS.Z (BX)(R8*1), K1, Z18
+	VADDPS    Z18, Z4, Z4
+	VMOVUPS.Z 64(BX)(R8*1), K2, Z18
+	VADDPS    Z18, Z5, Z5
+
+noflag404:
+	TESTQ  $0x00000004, flags+96(FP)
+	JZ     noflag405
 	VMAXPS Z4, Z19, Z4
 	VMAXPS Z5, Z19, Z5
 
-noflag271:
-	VMOVUPS   Z4, K1, (BX)
-	VMOVUPS   Z5, K2, 64(BX)
-	ADDQ      ldc+48(FP), BX
+noflag405:
+	VMOVUPS   Z4, K1, (DI)
+	VMOVUPS   Z5, K2, 64(DI)
+	ADDQ      ldc+48(FP), DI
+	ADDQ      ldc+48(FP), R8
 	CMPQ      m+0(FP), $0x03
-	JLE       stored262
-	TESTQ     $0x00000002, flags+80(FP)
-	JZ        noflag272
-	VMOVUPS.Z (BX), K1, Z18
+	JLE       stored390
+	TESTQ     $0x00000002, flags+96(FP)
+	JZ        noflag406
+	VMOVUPS.Z (DI), K1, Z18
 	VADDPS    Z18, Z6, Z6
-	VMOVUPS.Z 64(BX), K2, Z18
+	VMOVUPS.Z 64(DI), K2, Z18
 	VADDPS    Z18, Z7, Z7
 
-noflag272:
-	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag273
+noflag406:
+	TESTQ        $0x00000001, flags+96(FP)
+	JZ           noflag407
 	VBROADCASTSS 12(DX), Z18
 	VADDPS       Z18, Z6, Z6
 	VADDPS       Z18, Z7, Z7
 
-noflag273:
-	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag274
+noflag407:
+	TESTQ     $0x00000040, flags+96(FP)
+	JZ        noflag408
+	VMOVUPS.Z (SI)(R8*1), K1, Z18
+	VCMPPS    $0x1e, Z19, Z18, K3
+	VMOVAPS.Z Z6, K3, Z6
+	VMOVUPS.Z 64(SI)(R8*1), K2, Z18
+	VCMPPS    $0x1e, Z19, Z18, K3
+	VMOVAPS.Z Z7, K3, Z7
+
+noflag408:
+	TESTQ     $0x00000020, flags+96(FP)
+	JZ        noflag409
+	VMOVUPS.Z (BX)(R8*1), K1, Z18
+	VADDPS    Z18, Z6, Z6
+	VMOVUPS.Z 64(BX)(R8*1), K2, Z18
+	VADDPS    Z18, Z7, Z7
+
+noflag409:
+	TESTQ  $0x00000004, flags+96(FP)
+	JZ     noflag410
 	VMAXPS Z6, Z19, Z6
 	VMAXPS Z7, Z19, Z7
 
-noflag274:
-	VMOVUPS   Z6, K1, (BX)
-	VMOVUPS   Z7, K2, 64(BX)
-	ADDQ      ldc+48(FP), BX
+noflag410:
+	VMOVUPS   Z6, K1, (DI)
+	VMOVUPS   Z7, K2, 64(DI)
+	ADDQ      ldc+48(FP), DI
+	ADDQ      ldc+48(FP), R8
 	CMPQ      m+0(FP), $0x04
-	JLE       stored262
-	TESTQ     $0x00000002, flags+80(FP)
-	JZ        noflag275
-	VMOVUPS.Z (BX), K1, Z18
+	JLE       stored390
+	TESTQ     $0x00000002, flags+96(FP)
+	JZ        noflag411
+	VMOVUPS.Z (DI), K1, Z18
 	VADDPS    Z18, Z8, Z8
-	VMOVUPS.Z 64(BX), K2, Z18
+	VMOVUPS.Z 64(DI), K2, Z18
 	VADDPS    Z18, Z9, Z9
 
-noflag275:
-	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag276
+noflag411:
+	TESTQ        $0x00000001, flags+96(FP)
+	JZ           noflag412
 	VBROADCASTSS 16(DX), Z18
 	VADDPS       Z18, Z8, Z8
 	VADDPS       Z18, Z9, Z9
 
-noflag276:
-	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag277
+noflag412:
+	TESTQ     $0x00000040, flags+96(FP)
+	JZ        noflag413
+	VMOVUPS.Z (SI)(R8*1), K1, Z18
+	VCMPPS    $0x1e, Z19, Z18, K3
+	VMOVAPS.Z Z8, K3, Z8
+	VMOVUPS.Z 64(SI)(R8*1), K2, Z18
+	VCMPPS    $0x1e, Z19, Z18, K3
+	VMOVAPS.Z Z9, K3, Z9
+
+noflag413:
+	TESTQ     $0x00000020, flags+96(FP)
+	JZ        noflag414
+	VMOVUPS.Z (BX)(R8*1), K1, Z18
+	VADDPS    Z18, Z8, Z8
+	VMOVUPS.Z 64(BX)(R8*1), K2, Z18
+	VADDPS    Z18, Z9, Z9
+
+noflag414:
+	TESTQ  $0x00000004, flags+96(FP)
+	JZ     noflag415
 	VMAXPS Z8, Z19, Z8
 	VMAXPS Z9, Z19, Z9
 
-noflag277:
-	VMOVUPS   Z8, K1, (BX)
-	VMOVUPS   Z9, K2, 64(BX)
-	ADDQ      ldc+48(FP), BX
+noflag415:
+	VMOVUPS   Z8, K1, (DI)
+	VMOVUPS   Z9, K2, 64(DI)
+	ADDQ      ldc+48(FP), DI
+	ADDQ      ldc+48(FP), R8
 	CMPQ      m+0(FP), $0x05
-	JLE       stored262
-	TESTQ     $0x00000002, flags+80(FP)
-	JZ        noflag278
-	VMOVUPS.Z (BX), K1, Z18
+	JLE       stored390
+	TESTQ     $0x00000002, flags+96(FP)
+	JZ        noflag416
+	VMOVUPS.Z (DI), K1, Z18
 	VADDPS    Z18, Z10, Z10
-	VMOVUPS.Z 64(BX), K2, Z18
+	VMOVUPS.Z 64(DI), K2, Z18
 	VADDPS    Z18, Z11, Z11
 
-noflag278:
-	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag279
+noflag416:
+	TESTQ        $0x00000001, flags+96(FP)
+	JZ           noflag417
 	VBROADCASTSS 20(DX), Z18
 	VADDPS       Z18, Z10, Z10
 	VADDPS       Z18, Z11, Z11
 
-noflag279:
-	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag280
+noflag417:
+	TESTQ     $0x00000040, flags+96(FP)
+	JZ        noflag418
+	VMOVUPS.Z (SI)(R8*1), K1, Z18
+	VCMPPS    $0x1e, Z19, Z18, K3
+	VMOVAPS.Z Z10, K3, Z10
+	VMOVUPS.Z 64(SI)(R8*1), K2, Z18
+	VCMPPS    $0x1e, Z19, Z18, K3
+	VMOVAPS.Z Z11, K3, Z11
+
+noflag418:
+	TESTQ     $0x00000020, flags+96(FP)
+	JZ        noflag419
+	VMOVUPS.Z (BX)(R8*1), K1, Z18
+	VADDPS    Z18, Z10, Z10
+	VMOVUPS.Z 64(BX)(R8*1), K2, Z18
+	VADDPS    Z18, Z11, Z11
+
+noflag419:
+	TESTQ  $0x00000004, flags+96(FP)
+	JZ     noflag420
 	VMAXPS Z10, Z19, Z10
 	VMAXPS Z11, Z19, Z11
 
-noflag280:
-	VMOVUPS   Z10, K1, (BX)
-	VMOVUPS   Z11, K2, 64(BX)
-	ADDQ      ldc+48(FP), BX
+noflag420:
+	VMOVUPS   Z10, K1, (DI)
+	VMOVUPS   Z11, K2, 64(DI)
+	ADDQ      ldc+48(FP), DI
+	ADDQ      ldc+48(FP), R8
 	CMPQ      m+0(FP), $0x06
-	JLE       stored262
-	TESTQ     $0x00000002, flags+80(FP)
-	JZ        noflag281
-	VMOVUPS.Z (BX), K1, Z18
+	JLE       stored390
+	TESTQ     $0x00000002, flags+96(FP)
+	JZ        noflag421
+	VMOVUPS.Z (DI), K1, Z18
 	VADDPS    Z18, Z12, Z12
-	VMOVUPS.Z 64(BX), K2, Z18
+	VMOVUPS.Z 64(DI), K2, Z18
 	VADDPS    Z18, Z13, Z13
 
-noflag281:
-	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag282
+noflag421:
+	TESTQ        $0x00000001, flags+96(FP)
+	JZ           noflag422
 	VBROADCASTSS 24(DX), Z18
 	VADDPS       Z18, Z12, Z12
 	VADDPS       Z18, Z13, Z13
 
-noflag282:
-	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag283
+noflag422:
+	TESTQ     $0x00000040, flags+96(FP)
+	JZ        noflag423
+	VMOVUPS.Z (SI)(R8*1), K1, Z18
+	VCMPPS    $0x1e, Z19, Z18, K3
+	VMOVAPS.Z Z12, K3, Z12
+	VMOVUPS.Z 64(SI)(R8*1), K2, Z18
+	VCMPPS    $0x1e, Z19, Z18, K3
+	VMOVAPS.Z Z13, K3, Z13
+
+noflag423:
+	TESTQ     $0x00000020, flags+96(FP)
+	JZ        noflag424
+	VMOVUPS.Z (BX)(R8*1), K1, Z18
+	VADDPS    Z18, Z12, Z12
+	VMOVUPS.Z 64(BX)(R8*1), K2, Z18
+	VADDPS    Z18, Z13, Z13
+
+noflag424:
+	TESTQ  $0x00000004, flags+96(FP)
+	JZ     noflag425
 	VMAXPS Z12, Z19, Z12
 	VMAXPS Z13, Z19, Z13
 
-noflag283:
-	VMOVUPS   Z12, K1, (BX)
-	VMOVUPS   Z13, K2, 64(BX)
-	ADDQ      ldc+48(FP), BX
+noflag425:
+	VMOVUPS   Z12, K1, (DI)
+	VMOVUPS   Z13, K2, 64(DI)
+	ADDQ      ldc+48(FP), DI
+	ADDQ      ldc+48(FP), R8
 	CMPQ      m+0(FP), $0x07
-	JLE       stored262
-	TESTQ     $0x00000002, flags+80(FP)
-	JZ        noflag284
-	VMOVUPS.Z (BX), K1, Z18
+	JLE       stored390
+	TESTQ     $0x00000002, flags+96(FP)
+	JZ        noflag426
+	VMOVUPS.Z (DI), K1, Z18
 	VADDPS    Z18, Z14, Z14
-	VMOVUPS.Z 64(BX), K2, Z18
+	VMOVUPS.Z 64(DI), K2, Z18
 	VADDPS    Z18, Z15, Z15
 
-noflag284:
-	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag285
+noflag426:
+	TESTQ        $0x00000001, flags+96(FP)
+	JZ           noflag427
 	VBROADCASTSS 28(DX), Z18
 	VADDPS       Z18, Z14, Z14
 	VADDPS       Z18, Z15, Z15
 
-noflag285:
-	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag286
+noflag427:
+	TESTQ     $0x00000040, flags+96(FP)
+	JZ        noflag428
+	VMOVUPS.Z (SI)(R8*1), K1, Z18
+	VCMPPS    $0x1e, Z19, Z18, K3
+	VMOVAPS.Z Z14, K3, Z14
+	VMOVUPS.Z 64(SI)(R8*1), K2, Z18
+	VCMPPS    $0x1e, Z19, Z18, K3
+	VMOVAPS.Z Z15, K3, Z15
+
+noflag428:
+	TESTQ     $0x00000020, flags+96(FP)
+	JZ        noflag429
+	VMOVUPS.Z (BX)(R8*1), K1, Z18
+	VADDPS    Z18, Z14, Z14
+	VMOVUPS.Z 64(BX)(R8*1), K2, Z18
+	VADDPS    Z18, Z15, Z15
+
+noflag429:
+	TESTQ  $0x00000004, flags+96(FP)
+	JZ     noflag430
 	VMAXPS Z14, Z19, Z14
 	VMAXPS Z15, Z19, Z15
 
-noflag286:
-	VMOVUPS Z14, K1, (BX)
-	VMOVUPS Z15, K2, 64(BX)
+noflag430:
+	VMOVUPS Z14, K1, (DI)
+	VMOVUPS Z15, K2, 64(DI)
 
-stored262:
-	MOVQ k+8(FP), BX
-	SHLQ $0x05, BX
-	ADDQ BX, AX
-	MOVQ ldc+48(FP), BX
-	SHLQ $0x03, BX
-	ADDQ BX, CX
+stored390:
+	MOVQ k+8(FP), DI
+	SHLQ $0x05, DI
+	ADDQ DI, AX
+	MOVQ ldc+48(FP), DI
+	SHLQ $0x03, DI
+	ADDQ DI, CX
+	ADDQ DI, BX
+	ADDQ DI, SI
 	ADDQ $0x20, DX
 	SUBQ $0x08, m+0(FP)
-	JMP  panel257
+	JMP  panel385
 
-done258:
+done386:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512x3Relu(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, alpha float32, m0 uint16, m1 uint16, m2 uint16, flags int)
+// func gemmAVX512x3Relu(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, r *float32, x *float32, alpha float32, m0 uint16, m1 uint16, m2 uint16, flags int)
 // Requires: AVX, AVX512F
-TEXT ·gemmAVX512x3Relu(SB), NOSPLIT, $0-88
-	KMOVW  m0+68(FP), K1
-	KMOVW  m1+70(FP), K2
-	KMOVW  m2+72(FP), K3
+TEXT ·gemmAVX512x3Relu(SB), NOSPLIT, $0-104
+	KMOVW  m0+84(FP), K1
+	KMOVW  m1+86(FP), K2
+	KMOVW  m2+88(FP), K3
 	VPXORD Z28, Z28, Z28
 	MOVQ   a+16(FP), AX
 	MOVQ   c+40(FP), CX
 	MOVQ   bias+56(FP), DX
+	MOVQ   r+64(FP), BX
+	MOVQ   x+72(FP), SI
 
-panel287:
+panel431:
 	CMPQ   m+0(FP), $0x00
-	JLE    done288
+	JLE    done432
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -2850,60 +4208,60 @@ panel287:
 	VPXORD Z21, Z21, Z21
 	VPXORD Z22, Z22, Z22
 	VPXORD Z23, Z23, Z23
-	MOVQ   AX, BX
-	MOVQ   b+24(FP), SI
-	MOVQ   k+8(FP), DI
-	TESTQ  DI, DI
-	JZ     epi289
+	MOVQ   AX, DI
+	MOVQ   b+24(FP), R8
+	MOVQ   k+8(FP), R9
+	TESTQ  R9, R9
+	JZ     epi433
 
-k290:
-	VMOVUPS.Z    (SI), K1, Z24
-	VMOVUPS.Z    64(SI), K2, Z25
-	VMOVUPS.Z    128(SI), K3, Z26
+k434:
+	VMOVUPS.Z    (R8), K1, Z24
+	VMOVUPS.Z    64(R8), K2, Z25
+	VMOVUPS.Z    128(R8), K3, Z26
 	VMAXPS       Z24, Z28, Z24
 	VMAXPS       Z25, Z28, Z25
 	VMAXPS       Z26, Z28, Z26
-	VBROADCASTSS (BX), Z27
+	VBROADCASTSS (DI), Z27
 	VFMADD231PS  Z24, Z27, Z0
 	VFMADD231PS  Z25, Z27, Z1
 	VFMADD231PS  Z26, Z27, Z2
-	VBROADCASTSS 4(BX), Z27
+	VBROADCASTSS 4(DI), Z27
 	VFMADD231PS  Z24, Z27, Z3
 	VFMADD231PS  Z25, Z27, Z4
 	VFMADD231PS  Z26, Z27, Z5
-	VBROADCASTSS 8(BX), Z27
+	VBROADCASTSS 8(DI), Z27
 	VFMADD231PS  Z24, Z27, Z6
 	VFMADD231PS  Z25, Z27, Z7
 	VFMADD231PS  Z26, Z27, Z8
-	VBROADCASTSS 12(BX), Z27
+	VBROADCASTSS 12(DI), Z27
 	VFMADD231PS  Z24, Z27, Z9
 	VFMADD231PS  Z25, Z27, Z10
 	VFMADD231PS  Z26, Z27, Z11
-	VBROADCASTSS 16(BX), Z27
+	VBROADCASTSS 16(DI), Z27
 	VFMADD231PS  Z24, Z27, Z12
 	VFMADD231PS  Z25, Z27, Z13
 	VFMADD231PS  Z26, Z27, Z14
-	VBROADCASTSS 20(BX), Z27
+	VBROADCASTSS 20(DI), Z27
 	VFMADD231PS  Z24, Z27, Z15
 	VFMADD231PS  Z25, Z27, Z16
 	VFMADD231PS  Z26, Z27, Z17
-	VBROADCASTSS 24(BX), Z27
+	VBROADCASTSS 24(DI), Z27
 	VFMADD231PS  Z24, Z27, Z18
 	VFMADD231PS  Z25, Z27, Z19
 	VFMADD231PS  Z26, Z27, Z20
-	VBROADCASTSS 28(BX), Z27
+	VBROADCASTSS 28(DI), Z27
 	VFMADD231PS  Z24, Z27, Z21
 	VFMADD231PS  Z25, Z27, Z22
 	VFMADD231PS  Z26, Z27, Z23
-	ADDQ         $0x20, BX
-	ADDQ         ldb+32(FP), SI
-	DECQ         DI
-	JNZ          k290
+	ADDQ         $0x20, DI
+	ADDQ         ldb+32(FP), R8
+	DECQ         R9
+	JNZ          k434
 
-epi289:
-	TESTQ        $0x00000008, flags+80(FP)
-	JZ           noflag291
-	VBROADCASTSS alpha+64(FP), Z27
+epi433:
+	TESTQ        $0x00000008, flags+96(FP)
+	JZ           noflag435
+	VBROADCASTSS alpha+80(FP), Z27
 	VMULPS       Z27, Z0, Z0
 	VMULPS       Z27, Z1, Z1
 	VMULPS       Z27, Z2, Z2
@@ -2929,562 +4287,882 @@ epi289:
 	VMULPS       Z27, Z22, Z22
 	VMULPS       Z27, Z23, Z23
 
-noflag291:
-	MOVQ      CX, BX
-	TESTQ     $0x00000002, flags+80(FP)
-	JZ        noflag293
-	VMOVUPS.Z (BX), K1, Z27
+noflag435:
+	MOVQ      CX, DI
+	XORQ      R8, R8
+	TESTQ     $0x00000002, flags+96(FP)
+	JZ        noflag437
+	VMOVUPS.Z (DI), K1, Z27
 	VADDPS    Z27, Z0, Z0
-	VMOVUPS.Z 64(BX), K2, Z27
+	VMOVUPS.Z 64(DI), K2, Z27
 	VADDPS    Z27, Z1, Z1
-	VMOVUPS.Z 128(BX), K3, Z27
+	VMOVUPS.Z 128(DI), K3, Z27
 	VADDPS    Z27, Z2, Z2
 
-noflag293:
-	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag294
+noflag437:
+	TESTQ        $0x00000001, flags+96(FP)
+	JZ           noflag438
 	VBROADCASTSS (DX), Z27
 	VADDPS       Z27, Z0, Z0
 	VADDPS       Z27, Z1, Z1
 	VADDPS       Z27, Z2, Z2
 
-noflag294:
-	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag295
+noflag438:
+	TESTQ     $0x00000040, flags+96(FP)
+	JZ        noflag439
+	VMOVUPS.Z (SI)(R8*1), K1, Z27
+	VCMPPS    $0x1e, Z28, Z27, K4
+	VMOVAPS.Z Z0, K4, Z0
+	VMOVUPS.Z 64(SI)(R8*1), K2, Z27
+	VCMPPS    $0x1e, Z28, Z27, K4
+	VMOVAPS.Z Z1, K4, Z1
+	VMOVUPS.Z 128(SI)(R8*1), K3, Z27
+	VCMPPS    $0x1e, Z28, Z27, K4
+	VMOVAPS.Z Z2, K4, Z2
+
+noflag439:
+	TESTQ     $0x00000020, flags+96(FP)
+	JZ        noflag440
+	VMOVUPS.Z (BX)(R8*1), K1, Z27
+	VADDPS    Z27, Z0, Z0
+	VMOVUPS.Z 64(BX)(R8*1), K2, Z27
+	VADDPS    Z27, Z1, Z1
+	VMOVUPS.Z 128(BX)(R8*1), K3, Z27
+	VADDPS    Z27, Z2, Z2
+
+noflag440:
+	TESTQ  $0x00000004, flags+96(FP)
+	JZ     noflag441
 	VMAXPS Z0, Z28, Z0
 	VMAXPS Z1, Z28, Z1
 	VMAXPS Z2, Z28, Z2
 
-noflag295:
-	VMOVUPS   Z0, K1, (BX)
-	VMOVUPS   Z1, K2, 64(BX)
-	VMOVUPS   Z2, K3, 128(BX)
-	ADDQ      ldc+48(FP), BX
+noflag441:
+	VMOVUPS   Z0, K1, (DI)
+	VMOVUPS   Z1, K2, 64(DI)
+	VMOVUPS   Z2, K3, 128(DI)
+	ADDQ      ldc+48(FP), DI
+	ADDQ      ldc+48(FP), R8
 	CMPQ      m+0(FP), $0x01
-	JLE       stored292
-	TESTQ     $0x00000002, flags+80(FP)
-	JZ        noflag296
-	VMOVUPS.Z (BX), K1, Z27
+	JLE       stored436
+	TESTQ     $0x00000002, flags+96(FP)
+	JZ        noflag442
+	VMOVUPS.Z (DI), K1, Z27
 	VADDPS    Z27, Z3, Z3
-	VMOVUPS.Z 64(BX), K2, Z27
+	VMOVUPS.Z 64(DI), K2, Z27
 	VADDPS    Z27, Z4, Z4
-	VMOVUPS.Z 128(BX), K3, Z27
+	VMOVUPS.Z 128(DI), K3, Z27
 	VADDPS    Z27, Z5, Z5
 
-noflag296:
-	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag297
+noflag442:
+	TESTQ        $0x00000001, flags+96(FP)
+	JZ           noflag443
 	VBROADCASTSS 4(DX), Z27
 	VADDPS       Z27, Z3, Z3
 	VADDPS       Z27, Z4, Z4
 	VADDPS       Z27, Z5, Z5
 
-noflag297:
-	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag298
+noflag443:
+	TESTQ     $0x00000040, flags+96(FP)
+	JZ        noflag444
+	VMOVUPS.Z (SI)(R8*1), K1, Z27
+	VCMPPS    $0x1e, Z28, Z27, K4
+	VMOVAPS.Z Z3, K4, Z3
+	VMOVUPS.Z 64(SI)(R8*1), K2, Z27
+	VCMPPS    $0x1e, Z28, Z27, K4
+	VMOVAPS.Z Z4, K4, Z4
+	VMOVUPS.Z 128(SI)(R8*1), K3, Z27
+	VCMPPS    $0x1e, Z28, Z27, K4
+	VMOVAPS.Z Z5, K4, Z5
+
+noflag444:
+	TESTQ     $0x00000020, flags+96(FP)
+	JZ        noflag445
+	VMOVUPS.Z (BX)(R8*1), K1, Z27
+	VADDPS    Z27, Z3, Z3
+	VMOVUPS.Z 64(BX)(R8*1), K2, Z27
+	VADDPS    Z27, Z4, Z4
+	VMOVUPS.Z 128(BX)(R8*1), K3, Z27
+	VADDPS    Z27, Z5, Z5
+
+noflag445:
+	TESTQ  $0x00000004, flags+96(FP)
+	JZ     noflag446
 	VMAXPS Z3, Z28, Z3
 	VMAXPS Z4, Z28, Z4
 	VMAXPS Z5, Z28, Z5
 
-noflag298:
-	VMOVUPS   Z3, K1, (BX)
-	VMOVUPS   Z4, K2, 64(BX)
-	VMOVUPS   Z5, K3, 128(BX)
-	ADDQ      ldc+48(FP), BX
+noflag446:
+	VMOVUPS   Z3, K1, (DI)
+	VMOVUPS   Z4, K2, 64(DI)
+	VMOVUPS   Z5, K3, 128(DI)
+	ADDQ      ldc+48(FP), DI
+	ADDQ      ldc+48(FP), R8
 	CMPQ      m+0(FP), $0x02
-	JLE       stored292
-	TESTQ     $0x00000002, flags+80(FP)
-	JZ        noflag299
-	VMOVUPS.Z (BX), K1, Z27
+	JLE       stored436
+	TESTQ     $0x00000002, flags+96(FP)
+	JZ        noflag447
+	VMOVUPS.Z (DI), K1, Z27
 	VADDPS    Z27, Z6, Z6
-	VMOVUPS.Z 64(BX), K2, Z27
+	VMOVUPS.Z 64(DI), K2, Z27
 	VADDPS    Z27, Z7, Z7
-	VMOVUPS.Z 128(BX), K3, Z27
+	VMOVUPS.Z 128(DI), K3, Z27
 	VADDPS    Z27, Z8, Z8
 
-noflag299:
-	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag300
+noflag447:
+	TESTQ        $0x00000001, flags+96(FP)
+	JZ           noflag448
 	VBROADCASTSS 8(DX), Z27
 	VADDPS       Z27, Z6, Z6
 	VADDPS       Z27, Z7, Z7
 	VADDPS       Z27, Z8, Z8
 
-noflag300:
-	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag301
+noflag448:
+	TESTQ     $0x00000040, flags+96(FP)
+	JZ        noflag449
+	VMOVUPS.Z (SI)(R8*1), K1, Z27
+	VCMPPS    $0x1e, Z28, Z27, K4
+	VMOVAPS.Z Z6, K4, Z6
+	VMOVUPS.Z 64(SI)(R8*1), K2, Z27
+	VCMPPS    $0x1e, Z28, Z27, K4
+	VMOVAPS.Z Z7, K4, Z7
+	VMOVUPS.Z 128(SI)(R8*1), K3, Z27
+	VCMPPS    $0x1e, Z28, Z27, K4
+	VMOVAPS.Z Z8, K4, Z8
+
+noflag449:
+	TESTQ     $0x00000020, flags+96(FP)
+	JZ        noflag450
+	VMOVUPS.Z (BX)(R8*1), K1, Z27
+	VADDPS    Z27, Z6, Z6
+	VMOVUPS.Z 64(BX)(R8*1), K2, Z27
+	VADDPS    Z27, Z7, Z7
+	VMOVUPS.Z 128(BX)(R8*1), K3, Z27
+	VADDPS    Z27, Z8, Z8
+
+noflag450:
+	TESTQ  $0x00000004, flags+96(FP)
+	JZ     noflag451
 	VMAXPS Z6, Z28, Z6
 	VMAXPS Z7, Z28, Z7
 	VMAXPS Z8, Z28, Z8
 
-noflag301:
-	VMOVUPS   Z6, K1, (BX)
-	VMOVUPS   Z7, K2, 64(BX)
-	VMOVUPS   Z8, K3, 128(BX)
-	ADDQ      ldc+48(FP), BX
+noflag451:
+	VMOVUPS   Z6, K1, (DI)
+	VMOVUPS   Z7, K2, 64(DI)
+	VMOVUPS   Z8, K3, 128(DI)
+	ADDQ      ldc+48(FP), DI
+	ADDQ      ldc+48(FP), R8
 	CMPQ      m+0(FP), $0x03
-	JLE       stored292
-	TESTQ     $0x00000002, flags+80(FP)
-	JZ        noflag302
-	VMOVUPS.Z (BX), K1, Z27
+	JLE       stored436
+	TESTQ     $0x00000002, flags+96(FP)
+	JZ        noflag452
+	VMOVUPS.Z (DI), K1, Z27
 	VADDPS    Z27, Z9, Z9
-	VMOVUPS.Z 64(BX), K2, Z27
+	VMOVUPS.Z 64(DI), K2, Z27
 	VADDPS    Z27, Z10, Z10
-	VMOVUPS.Z 128(BX), K3, Z27
+	VMOVUPS.Z 128(DI), K3, Z27
 	VADDPS    Z27, Z11, Z11
 
-noflag302:
-	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag303
+noflag452:
+	TESTQ        $0x00000001, flags+96(FP)
+	JZ           noflag453
 	VBROADCASTSS 12(DX), Z27
 	VADDPS       Z27, Z9, Z9
 	VADDPS       Z27, Z10, Z10
 	VADDPS       Z27, Z11, Z11
 
-noflag303:
-	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag304
+noflag453:
+	TESTQ     $0x00000040, flags+96(FP)
+	JZ        noflag454
+	VMOVUPS.Z (SI)(R8*1), K1, Z27
+	VCMPPS    $0x1e, Z28, Z27, K4
+	VMOVAPS.Z Z9, K4, Z9
+	VMOVUPS.Z 64(SI)(R8*1), K2, Z27
+	VCMPPS    $0x1e, Z28, Z27, K4
+	VMOVAPS.Z Z10, K4, Z10
+	VMOVUPS.Z 128(SI)(R8*1), K3, Z27
+	VCMPPS    $0x1e, Z28, Z27, K4
+	VMOVAPS.Z Z11, K4, Z11
+
+noflag454:
+	TESTQ     $0x00000020, flags+96(FP)
+	JZ        noflag455
+	VMOVUPS.Z (BX)(R8*1), K1, Z27
+	VADDPS    Z27, Z9, Z9
+	VMOVUPS.Z 64(BX)(R8*1), K2, Z27
+	VADDPS    Z27, Z10, Z10
+	VMOVUPS.Z 128(BX)(R8*1), K3, Z27
+	VADDPS    Z27, Z11, Z11
+
+noflag455:
+	TESTQ  $0x00000004, flags+96(FP)
+	JZ     noflag456
 	VMAXPS Z9, Z28, Z9
 	VMAXPS Z10, Z28, Z10
 	VMAXPS Z11, Z28, Z11
 
-noflag304:
-	VMOVUPS   Z9, K1, (BX)
-	VMOVUPS   Z10, K2, 64(BX)
-	VMOVUPS   Z11, K3, 128(BX)
-	ADDQ      ldc+48(FP), BX
+noflag456:
+	VMOVUPS   Z9, K1, (DI)
+	VMOVUPS   Z10, K2, 64(DI)
+	VMOVUPS   Z11, K3, 128(DI)
+	ADDQ      ldc+48(FP), DI
+	ADDQ      ldc+48(FP), R8
 	CMPQ      m+0(FP), $0x04
-	JLE       stored292
-	TESTQ     $0x00000002, flags+80(FP)
-	JZ        noflag305
-	VMOVUPS.Z (BX), K1, Z27
+	JLE       stored436
+	TESTQ     $0x00000002, flags+96(FP)
+	JZ        noflag457
+	VMOVUPS.Z (DI), K1, Z27
 	VADDPS    Z27, Z12, Z12
-	VMOVUPS.Z 64(BX), K2, Z27
+	VMOVUPS.Z 64(DI), K2, Z27
 	VADDPS    Z27, Z13, Z13
-	VMOVUPS.Z 128(BX), K3, Z27
+	VMOVUPS.Z 128(DI), K3, Z27
 	VADDPS    Z27, Z14, Z14
 
-noflag305:
-	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag306
+noflag457:
+	TESTQ        $0x00000001, flags+96(FP)
+	JZ           noflag458
 	VBROADCASTSS 16(DX), Z27
 	VADDPS       Z27, Z12, Z12
 	VADDPS       Z27, Z13, Z13
 	VADDPS       Z27, Z14, Z14
 
-noflag306:
-	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag307
+noflag458:
+	TESTQ     $0x00000040, flags+96(FP)
+	JZ        noflag459
+	VMOVUPS.Z (SI)(R8*1), K1, Z27
+	VCMPPS    $0x1e, Z28, Z27, K4
+	VMOVAPS.Z Z12, K4, Z12
+	VMOVUPS.Z 64(SI)(R8*1), K2, Z27
+	VCMPPS    $0x1e, Z28, Z27, K4
+	VMOVAPS.Z Z13, K4, Z13
+	VMOVUPS.Z 128(SI)(R8*1), K3, Z27
+	VCMPPS    $0x1e, Z28, Z27, K4
+	VMOVAPS.Z Z14, K4, Z14
+
+noflag459:
+	TESTQ     $0x00000020, flags+96(FP)
+	JZ        noflag460
+	VMOVUPS.Z (BX)(R8*1), K1, Z27
+	VADDPS    Z27, Z12, Z12
+	VMOVUPS.Z 64(BX)(R8*1), K2, Z27
+	VADDPS    Z27, Z13, Z13
+	VMOVUPS.Z 128(BX)(R8*1), K3, Z27
+	VADDPS    Z27, Z14, Z14
+
+noflag460:
+	TESTQ  $0x00000004, flags+96(FP)
+	JZ     noflag461
 	VMAXPS Z12, Z28, Z12
 	VMAXPS Z13, Z28, Z13
 	VMAXPS Z14, Z28, Z14
 
-noflag307:
-	VMOVUPS   Z12, K1, (BX)
-	VMOVUPS   Z13, K2, 64(BX)
-	VMOVUPS   Z14, K3, 128(BX)
-	ADDQ      ldc+48(FP), BX
+noflag461:
+	VMOVUPS   Z12, K1, (DI)
+	VMOVUPS   Z13, K2, 64(DI)
+	VMOVUPS   Z14, K3, 128(DI)
+	ADDQ      ldc+48(FP), DI
+	ADDQ      ldc+48(FP), R8
 	CMPQ      m+0(FP), $0x05
-	JLE       stored292
-	TESTQ     $0x00000002, flags+80(FP)
-	JZ        noflag308
-	VMOVUPS.Z (BX), K1, Z27
+	JLE       stored436
+	TESTQ     $0x00000002, flags+96(FP)
+	JZ        noflag462
+	VMOVUPS.Z (DI), K1, Z27
 	VADDPS    Z27, Z15, Z15
-	VMOVUPS.Z 64(BX), K2, Z27
+	VMOVUPS.Z 64(DI), K2, Z27
 	VADDPS    Z27, Z16, Z16
-	VMOVUPS.Z 128(BX), K3, Z27
+	VMOVUPS.Z 128(DI), K3, Z27
 	VADDPS    Z27, Z17, Z17
 
-noflag308:
-	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag309
+noflag462:
+	TESTQ        $0x00000001, flags+96(FP)
+	JZ           noflag463
 	VBROADCASTSS 20(DX), Z27
 	VADDPS       Z27, Z15, Z15
 	VADDPS       Z27, Z16, Z16
 	VADDPS       Z27, Z17, Z17
 
-noflag309:
-	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag310
+noflag463:
+	TESTQ     $0x00000040, flags+96(FP)
+	JZ        noflag464
+	VMOVUPS.Z (SI)(R8*1), K1, Z27
+	VCMPPS    $0x1e, Z28, Z27, K4
+	VMOVAPS.Z Z15, K4, Z15
+	VMOVUPS.Z 64(SI)(R8*1), K2, Z27
+	VCMPPS    $0x1e, Z28, Z27, K4
+	VMOVAPS.Z Z16, K4, Z16
+	VMOVUPS.Z 128(SI)(R8*1), K3, Z27
+	VCMPPS    $0x1e, Z28, Z27, K4
+	VMOVAPS.Z Z17, K4, Z17
+
+noflag464:
+	TESTQ     $0x00000020, flags+96(FP)
+	JZ        noflag465
+	VMOVUPS.Z (BX)(R8*1), K1, Z27
+	VADDPS    Z27, Z15, Z15
+	VMOVUPS.Z 64(BX)(R8*1), K2, Z27
+	VADDPS    Z27, Z16, Z16
+	VMOVUPS.Z 128(BX)(R8*1), K3, Z27
+	VADDPS    Z27, Z17, Z17
+
+noflag465:
+	TESTQ  $0x00000004, flags+96(FP)
+	JZ     noflag466
 	VMAXPS Z15, Z28, Z15
 	VMAXPS Z16, Z28, Z16
 	VMAXPS Z17, Z28, Z17
 
-noflag310:
-	VMOVUPS   Z15, K1, (BX)
-	VMOVUPS   Z16, K2, 64(BX)
-	VMOVUPS   Z17, K3, 128(BX)
-	ADDQ      ldc+48(FP), BX
+noflag466:
+	VMOVUPS   Z15, K1, (DI)
+	VMOVUPS   Z16, K2, 64(DI)
+	VMOVUPS   Z17, K3, 128(DI)
+	ADDQ      ldc+48(FP), DI
+	ADDQ      ldc+48(FP), R8
 	CMPQ      m+0(FP), $0x06
-	JLE       stored292
-	TESTQ     $0x00000002, flags+80(FP)
-	JZ        noflag311
-	VMOVUPS.Z (BX), K1, Z27
+	JLE       stored436
+	TESTQ     $0x00000002, flags+96(FP)
+	JZ        noflag467
+	VMOVUPS.Z (DI), K1, Z27
 	VADDPS    Z27, Z18, Z18
-	VMOVUPS.Z 64(BX), K2, Z27
+	VMOVUPS.Z 64(DI), K2, Z27
 	VADDPS    Z27, Z19, Z19
-	VMOVUPS.Z 128(BX), K3, Z27
+	VMOVUPS.Z 128(DI), K3, Z27
 	VADDPS    Z27, Z20, Z20
 
-noflag311:
-	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag312
+noflag467:
+	TESTQ        $0x00000001, flags+96(FP)
+	JZ           noflag468
 	VBROADCASTSS 24(DX), Z27
 	VADDPS       Z27, Z18, Z18
 	VADDPS       Z27, Z19, Z19
 	VADDPS       Z27, Z20, Z20
 
-noflag312:
-	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag313
+noflag468:
+	TESTQ     $0x00000040, flags+96(FP)
+	JZ        noflag469
+	VMOVUPS.Z (SI)(R8*1), K1, Z27
+	VCMPPS    $0x1e, Z28, Z27, K4
+	VMOVAPS.Z Z18, K4, Z18
+	VMOVUPS.Z 64(SI)(R8*1), K2, Z27
+	VCMPPS    $0x1e, Z28, Z27, K4
+	VMOVAPS.Z Z19, K4, Z19
+	VMOVUPS.Z 128(SI)(R8*1), K3, Z27
+	VCMPPS    $0x1e, Z28, Z27, K4
+	VMOVAPS.Z Z20, K4, Z20
+
+noflag469:
+	TESTQ     $0x00000020, flags+96(FP)
+	JZ        noflag470
+	VMOVUPS.Z (BX)(R8*1), K1, Z27
+	VADDPS    Z27, Z18, Z18
+	VMOVUPS.Z 64(BX)(R8*1), K2, Z27
+	VADDPS    Z27, Z19, Z19
+	VMOVUPS.Z 128(BX)(R8*1), K3, Z27
+	VADDPS    Z27, Z20, Z20
+
+noflag470:
+	TESTQ  $0x00000004, flags+96(FP)
+	JZ     noflag471
 	VMAXPS Z18, Z28, Z18
 	VMAXPS Z19, Z28, Z19
 	VMAXPS Z20, Z28, Z20
 
-noflag313:
-	VMOVUPS   Z18, K1, (BX)
-	VMOVUPS   Z19, K2, 64(BX)
-	VMOVUPS   Z20, K3, 128(BX)
-	ADDQ      ldc+48(FP), BX
+noflag471:
+	VMOVUPS   Z18, K1, (DI)
+	VMOVUPS   Z19, K2, 64(DI)
+	VMOVUPS   Z20, K3, 128(DI)
+	ADDQ      ldc+48(FP), DI
+	ADDQ      ldc+48(FP), R8
 	CMPQ      m+0(FP), $0x07
-	JLE       stored292
-	TESTQ     $0x00000002, flags+80(FP)
-	JZ        noflag314
-	VMOVUPS.Z (BX), K1, Z27
+	JLE       stored436
+	TESTQ     $0x00000002, flags+96(FP)
+	JZ        noflag472
+	VMOVUPS.Z (DI), K1, Z27
 	VADDPS    Z27, Z21, Z21
-	VMOVUPS.Z 64(BX), K2, Z27
+	VMOVUPS.Z 64(DI), K2, Z27
 	VADDPS    Z27, Z22, Z22
-	VMOVUPS.Z 128(BX), K3, Z27
+	VMOVUPS.Z 128(DI), K3, Z27
 	VADDPS    Z27, Z23, Z23
 
-noflag314:
-	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag315
+noflag472:
+	TESTQ        $0x00000001, flags+96(FP)
+	JZ           noflag473
 	VBROADCASTSS 28(DX), Z27
 	VADDPS       Z27, Z21, Z21
 	VADDPS       Z27, Z22, Z22
 	VADDPS       Z27, Z23, Z23
 
-noflag315:
-	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag316
+noflag473:
+	TESTQ     $0x00000040, flags+96(FP)
+	JZ        noflag474
+	VMOVUPS.Z (SI)(R8*1), K1, Z27
+	VCMPPS    $0x1e, Z28, Z27, K4
+	VMOVAPS.Z Z21, K4, Z21
+	VMOVUPS.Z 64(SI)(R8*1), K2, Z27
+	VCMPPS    $0x1e, Z28, Z27, K4
+	VMOVAPS.Z Z22, K4, Z22
+	VMOVUPS.Z 128(SI)(R8*1), K3, Z27
+	VCMPPS    $0x1e, Z28, Z27, K4
+	VMOVAPS.Z Z23, K4, Z23
+
+noflag474:
+	TESTQ     $0x00000020, flags+96(FP)
+	JZ        noflag475
+	VMOVUPS.Z (BX)(R8*1), K1, Z27
+	VADDPS    Z27, Z21, Z21
+	VMOVUPS.Z 64(BX)(R8*1), K2, Z27
+	VADDPS    Z27, Z22, Z22
+	VMOVUPS.Z 128(BX)(R8*1), K3, Z27
+	VADDPS    Z27, Z23, Z23
+
+noflag475:
+	TESTQ  $0x00000004, flags+96(FP)
+	JZ     noflag476
 	VMAXPS Z21, Z28, Z21
 	VMAXPS Z22, Z28, Z22
 	VMAXPS Z23, Z28, Z23
 
-noflag316:
-	VMOVUPS Z21, K1, (BX)
-	VMOVUPS Z22, K2, 64(BX)
-	VMOVUPS Z23, K3, 128(BX)
+noflag476:
+	VMOVUPS Z21, K1, (DI)
+	VMOVUPS Z22, K2, 64(DI)
+	VMOVUPS Z23, K3, 128(DI)
 
-stored292:
-	MOVQ k+8(FP), BX
-	SHLQ $0x05, BX
-	ADDQ BX, AX
-	MOVQ ldc+48(FP), BX
-	SHLQ $0x03, BX
-	ADDQ BX, CX
+stored436:
+	MOVQ k+8(FP), DI
+	SHLQ $0x05, DI
+	ADDQ DI, AX
+	MOVQ ldc+48(FP), DI
+	SHLQ $0x03, DI
+	ADDQ DI, CX
+	ADDQ DI, BX
+	ADDQ DI, SI
 	ADDQ $0x20, DX
 	SUBQ $0x08, m+0(FP)
-	JMP  panel287
+	JMP  panel431
 
-done288:
+done432:
 	VZEROUPPER
 	RET
 
-// func gemmAVX2x1Relu(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, alpha float32, flags int)
+// func gemmAVX2x1Relu(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, r *float32, x *float32, alpha float32, flags int)
 // Requires: AVX, FMA3
-TEXT ·gemmAVX2x1Relu(SB), NOSPLIT, $0-80
+TEXT ·gemmAVX2x1Relu(SB), NOSPLIT, $0-96
 	MOVQ a+16(FP), AX
 	MOVQ c+40(FP), CX
 	MOVQ bias+56(FP), DX
+	MOVQ r+64(FP), BX
+	MOVQ x+72(FP), SI
 
-panel317:
+panel477:
 	CMPQ   m+0(FP), $0x00
-	JLE    done318
+	JLE    done478
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
-	MOVQ   AX, BX
-	MOVQ   b+24(FP), SI
-	MOVQ   k+8(FP), DI
-	TESTQ  DI, DI
-	JZ     epi319
+	MOVQ   AX, DI
+	MOVQ   b+24(FP), R8
+	MOVQ   k+8(FP), R9
+	TESTQ  R9, R9
+	JZ     epi479
 
-k320:
-	VMOVUPS      (SI), Y4
+k480:
+	VMOVUPS      (R8), Y4
 	VXORPS       Y5, Y5, Y5
 	VMAXPS       Y4, Y5, Y4
-	VBROADCASTSS (BX), Y5
+	VBROADCASTSS (DI), Y5
 	VFMADD231PS  Y4, Y5, Y0
-	VBROADCASTSS 4(BX), Y5
+	VBROADCASTSS 4(DI), Y5
 	VFMADD231PS  Y4, Y5, Y1
-	VBROADCASTSS 8(BX), Y5
+	VBROADCASTSS 8(DI), Y5
 	VFMADD231PS  Y4, Y5, Y2
-	VBROADCASTSS 12(BX), Y5
+	VBROADCASTSS 12(DI), Y5
 	VFMADD231PS  Y4, Y5, Y3
-	ADDQ         $0x20, BX
-	ADDQ         ldb+32(FP), SI
-	DECQ         DI
-	JNZ          k320
+	ADDQ         $0x20, DI
+	ADDQ         ldb+32(FP), R8
+	DECQ         R9
+	JNZ          k480
 
-epi319:
-	TESTQ        $0x00000008, flags+72(FP)
-	JZ           noflag321
-	VBROADCASTSS alpha+64(FP), Y5
+epi479:
+	TESTQ        $0x00000008, flags+88(FP)
+	JZ           noflag481
+	VBROADCASTSS alpha+80(FP), Y5
 	VMULPS       Y5, Y0, Y0
 	VMULPS       Y5, Y1, Y1
 	VMULPS       Y5, Y2, Y2
 	VMULPS       Y5, Y3, Y3
 
-noflag321:
-	MOVQ    CX, BX
-	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag323
-	VMOVUPS (BX), Y5
+noflag481:
+	MOVQ    CX, DI
+	XORQ    R8, R8
+	TESTQ   $0x00000002, flags+88(FP)
+	JZ      noflag483
+	VMOVUPS (DI), Y5
 	VADDPS  Y5, Y0, Y0
 
-noflag323:
-	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag324
+noflag483:
+	TESTQ        $0x00000001, flags+88(FP)
+	JZ           noflag484
 	VBROADCASTSS (DX), Y5
 	VADDPS       Y5, Y0, Y0
 
-noflag324:
-	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag325
+noflag484:
+	TESTQ   $0x00000040, flags+88(FP)
+	JZ      noflag485
+	VXORPS  Y5, Y5, Y5
+	VMOVUPS (SI)(R8*1), Y4
+	VCMPPS  $0x1e, Y5, Y4, Y4
+	VANDPS  Y0, Y4, Y0
+
+noflag485:
+	TESTQ   $0x00000020, flags+88(FP)
+	JZ      noflag486
+	VMOVUPS (BX)(R8*1), Y5
+	VADDPS  Y5, Y0, Y0
+
+noflag486:
+	TESTQ  $0x00000004, flags+88(FP)
+	JZ     noflag487
 	VXORPS Y5, Y5, Y5
 	VMAXPS Y0, Y5, Y0
 
-noflag325:
-	VMOVUPS Y0, (BX)
-	ADDQ    ldc+48(FP), BX
+noflag487:
+	VMOVUPS Y0, (DI)
+	ADDQ    ldc+48(FP), DI
+	ADDQ    ldc+48(FP), R8
 	CMPQ    m+0(FP), $0x01
-	JLE     stored322
-	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag326
-	VMOVUPS (BX), Y5
+	JLE     stored482
+	TESTQ   $0x00000002, flags+88(FP)
+	JZ      noflag488
+	VMOVUPS (DI), Y5
 	VADDPS  Y5, Y1, Y1
 
-noflag326:
-	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag327
+noflag488:
+	TESTQ        $0x00000001, flags+88(FP)
+	JZ           noflag489
 	VBROADCASTSS 4(DX), Y5
 	VADDPS       Y5, Y1, Y1
 
-noflag327:
-	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag328
+noflag489:
+	TESTQ   $0x00000040, flags+88(FP)
+	JZ      noflag490
+	VXORPS  Y4, Y4, Y4
+	VMOVUPS (SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y4, Y0, Y0
+	VANDPS  Y1, Y0, Y1
+
+noflag490:
+	TESTQ   $0x00000020, flags+88(FP)
+	JZ      noflag491
+	VMOVUPS (BX)(R8*1), Y5
+	VADDPS  Y5, Y1, Y1
+
+noflag491:
+	TESTQ  $0x00000004, flags+88(FP)
+	JZ     noflag492
 	VXORPS Y5, Y5, Y5
 	VMAXPS Y1, Y5, Y1
 
-noflag328:
-	VMOVUPS Y1, (BX)
-	ADDQ    ldc+48(FP), BX
+noflag492:
+	VMOVUPS Y1, (DI)
+	ADDQ    ldc+48(FP), DI
+	ADDQ    ldc+48(FP), R8
 	CMPQ    m+0(FP), $0x02
-	JLE     stored322
-	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag329
-	VMOVUPS (BX), Y5
+	JLE     stored482
+	TESTQ   $0x00000002, flags+88(FP)
+	JZ      noflag493
+	VMOVUPS (DI), Y5
 	VADDPS  Y5, Y2, Y2
 
-noflag329:
-	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag330
+noflag493:
+	TESTQ        $0x00000001, flags+88(FP)
+	JZ           noflag494
 	VBROADCASTSS 8(DX), Y5
 	VADDPS       Y5, Y2, Y2
 
-noflag330:
-	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag331
+noflag494:
+	TESTQ   $0x00000040, flags+88(FP)
+	JZ      noflag495
+	VXORPS  Y1, Y1, Y1
+	VMOVUPS (SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y1, Y0, Y0
+	VANDPS  Y2, Y0, Y2
+
+noflag495:
+	TESTQ   $0x00000020, flags+88(FP)
+	JZ      noflag496
+	VMOVUPS (BX)(R8*1), Y5
+	VADDPS  Y5, Y2, Y2
+
+noflag496:
+	TESTQ  $0x00000004, flags+88(FP)
+	JZ     noflag497
 	VXORPS Y5, Y5, Y5
 	VMAXPS Y2, Y5, Y2
 
-noflag331:
-	VMOVUPS Y2, (BX)
-	ADDQ    ldc+48(FP), BX
+noflag497:
+	VMOVUPS Y2, (DI)
+	ADDQ    ldc+48(FP), DI
+	ADDQ    ldc+48(FP), R8
 	CMPQ    m+0(FP), $0x03
-	JLE     stored322
-	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag332
-	VMOVUPS (BX), Y5
+	JLE     stored482
+	TESTQ   $0x00000002, flags+88(FP)
+	JZ      noflag498
+	VMOVUPS (DI), Y5
 	VADDPS  Y5, Y3, Y3
 
-noflag332:
-	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag333
+noflag498:
+	TESTQ        $0x00000001, flags+88(FP)
+	JZ           noflag499
 	VBROADCASTSS 12(DX), Y5
 	VADDPS       Y5, Y3, Y3
 
-noflag333:
-	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag334
+noflag499:
+	TESTQ   $0x00000040, flags+88(FP)
+	JZ      noflag500
+	VXORPS  Y1, Y1, Y1
+	VMOVUPS (SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y1, Y0, Y0
+	VANDPS  Y3, Y0, Y3
+
+noflag500:
+	TESTQ   $0x00000020, flags+88(FP)
+	JZ      noflag501
+	VMOVUPS (BX)(R8*1), Y5
+	VADDPS  Y5, Y3, Y3
+
+noflag501:
+	TESTQ  $0x00000004, flags+88(FP)
+	JZ     noflag502
 	VXORPS Y5, Y5, Y5
 	VMAXPS Y3, Y5, Y3
 
-noflag334:
-	VMOVUPS Y3, (BX)
+noflag502:
+	VMOVUPS Y3, (DI)
 
-stored322:
+stored482:
 	CMPQ   m+0(FP), $0x04
-	JLE    done318next
+	JLE    done478next
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
-	MOVQ   AX, BX
-	ADDQ   $0x10, BX
-	MOVQ   b+24(FP), SI
-	MOVQ   k+8(FP), DI
-	TESTQ  DI, DI
-	JZ     epi335
+	MOVQ   AX, DI
+	ADDQ   $0x10, DI
+	MOVQ   b+24(FP), R8
+	MOVQ   k+8(FP), R9
+	TESTQ  R9, R9
+	JZ     epi503
 
-k336:
-	VMOVUPS      (SI), Y4
+k504:
+	VMOVUPS      (R8), Y4
 	VXORPS       Y5, Y5, Y5
 	VMAXPS       Y4, Y5, Y4
-	VBROADCASTSS (BX), Y5
+	VBROADCASTSS (DI), Y5
 	VFMADD231PS  Y4, Y5, Y0
-	VBROADCASTSS 4(BX), Y5
+	VBROADCASTSS 4(DI), Y5
 	VFMADD231PS  Y4, Y5, Y1
-	VBROADCASTSS 8(BX), Y5
+	VBROADCASTSS 8(DI), Y5
 	VFMADD231PS  Y4, Y5, Y2
-	VBROADCASTSS 12(BX), Y5
+	VBROADCASTSS 12(DI), Y5
 	VFMADD231PS  Y4, Y5, Y3
-	ADDQ         $0x20, BX
-	ADDQ         ldb+32(FP), SI
-	DECQ         DI
-	JNZ          k336
+	ADDQ         $0x20, DI
+	ADDQ         ldb+32(FP), R8
+	DECQ         R9
+	JNZ          k504
 
-epi335:
-	TESTQ        $0x00000008, flags+72(FP)
-	JZ           noflag337
-	VBROADCASTSS alpha+64(FP), Y5
+epi503:
+	TESTQ        $0x00000008, flags+88(FP)
+	JZ           noflag505
+	VBROADCASTSS alpha+80(FP), Y5
 	VMULPS       Y5, Y0, Y0
 	VMULPS       Y5, Y1, Y1
 	VMULPS       Y5, Y2, Y2
 	VMULPS       Y5, Y3, Y3
 
-noflag337:
-	MOVQ    CX, BX
-	MOVQ    ldc+48(FP), SI
-	IMUL3Q  $0x04, SI, SI
-	ADDQ    SI, BX
+noflag505:
+	MOVQ    CX, DI
+	XORQ    R8, R8
+	MOVQ    ldc+48(FP), R8
+	IMUL3Q  $0x04, R8, R8
+	ADDQ    R8, DI
 	CMPQ    m+0(FP), $0x04
-	JLE     stored338
-	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag339
-	VMOVUPS (BX), Y5
+	JLE     stored506
+	TESTQ   $0x00000002, flags+88(FP)
+	JZ      noflag507
+	VMOVUPS (DI), Y5
 	VADDPS  Y5, Y0, Y0
 
-noflag339:
-	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag340
+noflag507:
+	TESTQ        $0x00000001, flags+88(FP)
+	JZ           noflag508
 	VBROADCASTSS 16(DX), Y5
 	VADDPS       Y5, Y0, Y0
 
-noflag340:
-	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag341
+noflag508:
+	TESTQ   $0x00000040, flags+88(FP)
+	JZ      noflag509
+	VXORPS  Y5, Y5, Y5
+	VMOVUPS (SI)(R8*1), Y4
+	VCMPPS  $0x1e, Y5, Y4, Y4
+	VANDPS  Y0, Y4, Y0
+
+noflag509:
+	TESTQ   $0x00000020, flags+88(FP)
+	JZ      noflag510
+	VMOVUPS (BX)(R8*1), Y5
+	VADDPS  Y5, Y0, Y0
+
+noflag510:
+	TESTQ  $0x00000004, flags+88(FP)
+	JZ     noflag511
 	VXORPS Y5, Y5, Y5
 	VMAXPS Y0, Y5, Y0
 
-noflag341:
-	VMOVUPS Y0, (BX)
-	ADDQ    ldc+48(FP), BX
+noflag511:
+	VMOVUPS Y0, (DI)
+	ADDQ    ldc+48(FP), DI
+	ADDQ    ldc+48(FP), R8
 	CMPQ    m+0(FP), $0x05
-	JLE     stored338
-	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag342
-	VMOVUPS (BX), Y5
+	JLE     stored506
+	TESTQ   $0x00000002, flags+88(FP)
+	JZ      noflag512
+	VMOVUPS (DI), Y5
 	VADDPS  Y5, Y1, Y1
 
-noflag342:
-	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag343
+noflag512:
+	TESTQ        $0x00000001, flags+88(FP)
+	JZ           noflag513
 	VBROADCASTSS 20(DX), Y5
 	VADDPS       Y5, Y1, Y1
 
-noflag343:
-	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag344
+noflag513:
+	TESTQ   $0x00000040, flags+88(FP)
+	JZ      noflag514
+	VXORPS  Y4, Y4, Y4
+	VMOVUPS (SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y4, Y0, Y0
+	VANDPS  Y1, Y0, Y1
+
+noflag514:
+	TESTQ   $0x00000020, flags+88(FP)
+	JZ      noflag515
+	VMOVUPS (BX)(R8*1), Y5
+	VADDPS  Y5, Y1, Y1
+
+noflag515:
+	TESTQ  $0x00000004, flags+88(FP)
+	JZ     noflag516
 	VXORPS Y5, Y5, Y5
 	VMAXPS Y1, Y5, Y1
 
-noflag344:
-	VMOVUPS Y1, (BX)
-	ADDQ    ldc+48(FP), BX
+noflag516:
+	VMOVUPS Y1, (DI)
+	ADDQ    ldc+48(FP), DI
+	ADDQ    ldc+48(FP), R8
 	CMPQ    m+0(FP), $0x06
-	JLE     stored338
-	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag345
-	VMOVUPS (BX), Y5
+	JLE     stored506
+	TESTQ   $0x00000002, flags+88(FP)
+	JZ      noflag517
+	VMOVUPS (DI), Y5
 	VADDPS  Y5, Y2, Y2
 
-noflag345:
-	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag346
+noflag517:
+	TESTQ        $0x00000001, flags+88(FP)
+	JZ           noflag518
 	VBROADCASTSS 24(DX), Y5
 	VADDPS       Y5, Y2, Y2
 
-noflag346:
-	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag347
+noflag518:
+	TESTQ   $0x00000040, flags+88(FP)
+	JZ      noflag519
+	VXORPS  Y1, Y1, Y1
+	VMOVUPS (SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y1, Y0, Y0
+	VANDPS  Y2, Y0, Y2
+
+noflag519:
+	TESTQ   $0x00000020, flags+88(FP)
+	JZ      noflag520
+	VMOVUPS (BX)(R8*1), Y5
+	VADDPS  Y5, Y2, Y2
+
+noflag520:
+	TESTQ  $0x00000004, flags+88(FP)
+	JZ     noflag521
 	VXORPS Y5, Y5, Y5
 	VMAXPS Y2, Y5, Y2
 
-noflag347:
-	VMOVUPS Y2, (BX)
-	ADDQ    ldc+48(FP), BX
+noflag521:
+	VMOVUPS Y2, (DI)
+	ADDQ    ldc+48(FP), DI
+	ADDQ    ldc+48(FP), R8
 	CMPQ    m+0(FP), $0x07
-	JLE     stored338
-	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag348
-	VMOVUPS (BX), Y5
+	JLE     stored506
+	TESTQ   $0x00000002, flags+88(FP)
+	JZ      noflag522
+	VMOVUPS (DI), Y5
 	VADDPS  Y5, Y3, Y3
 
-noflag348:
-	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag349
+noflag522:
+	TESTQ        $0x00000001, flags+88(FP)
+	JZ           noflag523
 	VBROADCASTSS 28(DX), Y5
 	VADDPS       Y5, Y3, Y3
 
-noflag349:
-	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag350
+noflag523:
+	TESTQ   $0x00000040, flags+88(FP)
+	JZ      noflag524
+	VXORPS  Y1, Y1, Y1
+	VMOVUPS (SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y1, Y0, Y0
+	VANDPS  Y3, Y0, Y3
+
+noflag524:
+	TESTQ   $0x00000020, flags+88(FP)
+	JZ      noflag525
+	VMOVUPS (BX)(R8*1), Y5
+	VADDPS  Y5, Y3, Y3
+
+noflag525:
+	TESTQ  $0x00000004, flags+88(FP)
+	JZ     noflag526
 	VXORPS Y5, Y5, Y5
 	VMAXPS Y3, Y5, Y3
 
-noflag350:
-	VMOVUPS Y3, (BX)
+noflag526:
+	VMOVUPS Y3, (DI)
 
-stored338:
-done318next:
-	MOVQ k+8(FP), BX
-	SHLQ $0x05, BX
-	ADDQ BX, AX
-	MOVQ ldc+48(FP), BX
-	SHLQ $0x03, BX
-	ADDQ BX, CX
+stored506:
+done478next:
+	MOVQ k+8(FP), DI
+	SHLQ $0x05, DI
+	ADDQ DI, AX
+	MOVQ ldc+48(FP), DI
+	SHLQ $0x03, DI
+	ADDQ DI, CX
+	ADDQ DI, BX
+	ADDQ DI, SI
 	ADDQ $0x20, DX
 	SUBQ $0x08, m+0(FP)
-	JMP  panel317
+	JMP  panel477
 
-done318:
+done478:
 	VZEROUPPER
 	RET
 
-// func gemmAVX2x2Relu(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, alpha float32, flags int)
+// func gemmAVX2x2Relu(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, r *float32, x *float32, alpha float32, flags int)
 // Requires: AVX, FMA3
-TEXT ·gemmAVX2x2Relu(SB), NOSPLIT, $0-80
+TEXT ·gemmAVX2x2Relu(SB), NOSPLIT, $0-96
 	MOVQ a+16(FP), AX
 	MOVQ c+40(FP), CX
 	MOVQ bias+56(FP), DX
+	MOVQ r+64(FP), BX
+	MOVQ x+72(FP), SI
 
-panel351:
+panel527:
 	CMPQ   m+0(FP), $0x00
-	JLE    done352
+	JLE    done528
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -3493,39 +5171,39 @@ panel351:
 	VXORPS Y5, Y5, Y5
 	VXORPS Y6, Y6, Y6
 	VXORPS Y7, Y7, Y7
-	MOVQ   AX, BX
-	MOVQ   b+24(FP), SI
-	MOVQ   k+8(FP), DI
-	TESTQ  DI, DI
-	JZ     epi353
+	MOVQ   AX, DI
+	MOVQ   b+24(FP), R8
+	MOVQ   k+8(FP), R9
+	TESTQ  R9, R9
+	JZ     epi529
 
-k354:
-	VMOVUPS      (SI), Y8
-	VMOVUPS      32(SI), Y9
+k530:
+	VMOVUPS      (R8), Y8
+	VMOVUPS      32(R8), Y9
 	VXORPS       Y10, Y10, Y10
 	VMAXPS       Y8, Y10, Y8
 	VMAXPS       Y9, Y10, Y9
-	VBROADCASTSS (BX), Y10
+	VBROADCASTSS (DI), Y10
 	VFMADD231PS  Y8, Y10, Y0
 	VFMADD231PS  Y9, Y10, Y1
-	VBROADCASTSS 4(BX), Y10
+	VBROADCASTSS 4(DI), Y10
 	VFMADD231PS  Y8, Y10, Y2
 	VFMADD231PS  Y9, Y10, Y3
-	VBROADCASTSS 8(BX), Y10
+	VBROADCASTSS 8(DI), Y10
 	VFMADD231PS  Y8, Y10, Y4
 	VFMADD231PS  Y9, Y10, Y5
-	VBROADCASTSS 12(BX), Y10
+	VBROADCASTSS 12(DI), Y10
 	VFMADD231PS  Y8, Y10, Y6
 	VFMADD231PS  Y9, Y10, Y7
-	ADDQ         $0x20, BX
-	ADDQ         ldb+32(FP), SI
-	DECQ         DI
-	JNZ          k354
+	ADDQ         $0x20, DI
+	ADDQ         ldb+32(FP), R8
+	DECQ         R9
+	JNZ          k530
 
-epi353:
-	TESTQ        $0x00000008, flags+72(FP)
-	JZ           noflag355
-	VBROADCASTSS alpha+64(FP), Y10
+epi529:
+	TESTQ        $0x00000008, flags+88(FP)
+	JZ           noflag531
+	VBROADCASTSS alpha+80(FP), Y10
 	VMULPS       Y10, Y0, Y0
 	VMULPS       Y10, Y1, Y1
 	VMULPS       Y10, Y2, Y2
@@ -3535,117 +5213,197 @@ epi353:
 	VMULPS       Y10, Y6, Y6
 	VMULPS       Y10, Y7, Y7
 
-noflag355:
-	MOVQ    CX, BX
-	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag357
-	VMOVUPS (BX), Y10
+noflag531:
+	MOVQ    CX, DI
+	XORQ    R8, R8
+	TESTQ   $0x00000002, flags+88(FP)
+	JZ      noflag533
+	VMOVUPS (DI), Y10
 	VADDPS  Y10, Y0, Y0
-	VMOVUPS 32(BX), Y10
+	VMOVUPS 32(DI), Y10
 	VADDPS  Y10, Y1, Y1
 
-noflag357:
-	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag358
+noflag533:
+	TESTQ        $0x00000001, flags+88(FP)
+	JZ           noflag534
 	VBROADCASTSS (DX), Y10
 	VADDPS       Y10, Y0, Y0
 	VADDPS       Y10, Y1, Y1
 
-noflag358:
-	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag359
+noflag534:
+	TESTQ   $0x00000040, flags+88(FP)
+	JZ      noflag535
+	VXORPS  Y9, Y9, Y9
+	VMOVUPS (SI)(R8*1), Y8
+	VCMPPS  $0x1e, Y9, Y8, Y8
+	VANDPS  Y0, Y8, Y0
+	VMOVUPS 32(SI)(R8*1), Y8
+	VCMPPS  $0x1e, Y9, Y8, Y8
+	VANDPS  Y1, Y8, Y1
+
+noflag535:
+	TESTQ   $0x00000020, flags+88(FP)
+	JZ      noflag536
+	VMOVUPS (BX)(R8*1), Y10
+	VADDPS  Y10, Y0, Y0
+	VMOVUPS 32(BX)(R8*1), Y10
+	VADDPS  Y10, Y1, Y1
+
+noflag536:
+	TESTQ  $0x00000004, flags+88(FP)
+	JZ     noflag537
 	VXORPS Y10, Y10, Y10
 	VMAXPS Y0, Y10, Y0
 	VMAXPS Y1, Y10, Y1
 
-noflag359:
-	VMOVUPS Y0, (BX)
-	VMOVUPS Y1, 32(BX)
-	ADDQ    ldc+48(FP), BX
+noflag537:
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ    ldc+48(FP), DI
+	ADDQ    ldc+48(FP), R8
 	CMPQ    m+0(FP), $0x01
-	JLE     stored356
-	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag360
-	VMOVUPS (BX), Y10
+	JLE     stored532
+	TESTQ   $0x00000002, flags+88(FP)
+	JZ      noflag538
+	VMOVUPS (DI), Y10
 	VADDPS  Y10, Y2, Y2
-	VMOVUPS 32(BX), Y10
+	VMOVUPS 32(DI), Y10
 	VADDPS  Y10, Y3, Y3
 
-noflag360:
-	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag361
+noflag538:
+	TESTQ        $0x00000001, flags+88(FP)
+	JZ           noflag539
 	VBROADCASTSS 4(DX), Y10
 	VADDPS       Y10, Y2, Y2
 	VADDPS       Y10, Y3, Y3
 
-noflag361:
-	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag362
+noflag539:
+	TESTQ   $0x00000040, flags+88(FP)
+	JZ      noflag540
+	VXORPS  Y1, Y1, Y1
+	VMOVUPS (SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y1, Y0, Y0
+	VANDPS  Y2, Y0, Y2
+	VMOVUPS 32(SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y1, Y0, Y0
+	VANDPS  Y3, Y0, Y3
+
+noflag540:
+	TESTQ   $0x00000020, flags+88(FP)
+	JZ      noflag541
+	VMOVUPS (BX)(R8*1), Y10
+	VADDPS  Y10, Y2, Y2
+	VMOVUPS 32(BX)(R8*1), Y10
+	VADDPS  Y10, Y3, Y3
+
+noflag541:
+	TESTQ  $0x00000004, flags+88(FP)
+	JZ     noflag542
 	VXORPS Y10, Y10, Y10
 	VMAXPS Y2, Y10, Y2
 	VMAXPS Y3, Y10, Y3
 
-noflag362:
-	VMOVUPS Y2, (BX)
-	VMOVUPS Y3, 32(BX)
-	ADDQ    ldc+48(FP), BX
+noflag542:
+	VMOVUPS Y2, (DI)
+	VMOVUPS Y3, 32(DI)
+	ADDQ    ldc+48(FP), DI
+	ADDQ    ldc+48(FP), R8
 	CMPQ    m+0(FP), $0x02
-	JLE     stored356
-	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag363
-	VMOVUPS (BX), Y10
+	JLE     stored532
+	TESTQ   $0x00000002, flags+88(FP)
+	JZ      noflag543
+	VMOVUPS (DI), Y10
 	VADDPS  Y10, Y4, Y4
-	VMOVUPS 32(BX), Y10
+	VMOVUPS 32(DI), Y10
 	VADDPS  Y10, Y5, Y5
 
-noflag363:
-	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag364
+noflag543:
+	TESTQ        $0x00000001, flags+88(FP)
+	JZ           noflag544
 	VBROADCASTSS 8(DX), Y10
 	VADDPS       Y10, Y4, Y4
 	VADDPS       Y10, Y5, Y5
 
-noflag364:
-	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag365
+noflag544:
+	TESTQ   $0x00000040, flags+88(FP)
+	JZ      noflag545
+	VXORPS  Y1, Y1, Y1
+	VMOVUPS (SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y1, Y0, Y0
+	VANDPS  Y4, Y0, Y4
+	VMOVUPS 32(SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y1, Y0, Y0
+	VANDPS  Y5, Y0, Y5
+
+noflag545:
+	TESTQ   $0x00000020, flags+88(FP)
+	JZ      noflag546
+	VMOVUPS (BX)(R8*1), Y10
+	VADDPS  Y10, Y4, Y4
+	VMOVUPS 32(BX)(R8*1), Y10
+	VADDPS  Y10, Y5, Y5
+
+noflag546:
+	TESTQ  $0x00000004, flags+88(FP)
+	JZ     noflag547
 	VXORPS Y10, Y10, Y10
 	VMAXPS Y4, Y10, Y4
 	VMAXPS Y5, Y10, Y5
 
-noflag365:
-	VMOVUPS Y4, (BX)
-	VMOVUPS Y5, 32(BX)
-	ADDQ    ldc+48(FP), BX
+noflag547:
+	VMOVUPS Y4, (DI)
+	VMOVUPS Y5, 32(DI)
+	ADDQ    ldc+48(FP), DI
+	ADDQ    ldc+48(FP), R8
 	CMPQ    m+0(FP), $0x03
-	JLE     stored356
-	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag366
-	VMOVUPS (BX), Y10
+	JLE     stored532
+	TESTQ   $0x00000002, flags+88(FP)
+	JZ      noflag548
+	VMOVUPS (DI), Y10
 	VADDPS  Y10, Y6, Y6
-	VMOVUPS 32(BX), Y10
+	VMOVUPS 32(DI), Y10
 	VADDPS  Y10, Y7, Y7
 
-noflag366:
-	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag367
+noflag548:
+	TESTQ        $0x00000001, flags+88(FP)
+	JZ           noflag549
 	VBROADCASTSS 12(DX), Y10
 	VADDPS       Y10, Y6, Y6
 	VADDPS       Y10, Y7, Y7
 
-noflag367:
-	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag368
+noflag549:
+	TESTQ   $0x00000040, flags+88(FP)
+	JZ      noflag550
+	VXORPS  Y1, Y1, Y1
+	VMOVUPS (SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y1, Y0, Y0
+	VANDPS  Y6, Y0, Y6
+	VMOVUPS 32(SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y1, Y0, Y0
+	VANDPS  Y7, Y0, Y7
+
+noflag550:
+	TESTQ   $0x00000020, flags+88(FP)
+	JZ      noflag551
+	VMOVUPS (BX)(R8*1), Y10
+	VADDPS  Y10, Y6, Y6
+	VMOVUPS 32(BX)(R8*1), Y10
+	VADDPS  Y10, Y7, Y7
+
+noflag551:
+	TESTQ  $0x00000004, flags+88(FP)
+	JZ     noflag552
 	VXORPS Y10, Y10, Y10
 	VMAXPS Y6, Y10, Y6
 	VMAXPS Y7, Y10, Y7
 
-noflag368:
-	VMOVUPS Y6, (BX)
-	VMOVUPS Y7, 32(BX)
+noflag552:
+	VMOVUPS Y6, (DI)
+	VMOVUPS Y7, 32(DI)
 
-stored356:
+stored532:
 	CMPQ   m+0(FP), $0x04
-	JLE    done352next
+	JLE    done528next
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -3654,40 +5412,40 @@ stored356:
 	VXORPS Y5, Y5, Y5
 	VXORPS Y6, Y6, Y6
 	VXORPS Y7, Y7, Y7
-	MOVQ   AX, BX
-	ADDQ   $0x10, BX
-	MOVQ   b+24(FP), SI
-	MOVQ   k+8(FP), DI
-	TESTQ  DI, DI
-	JZ     epi369
+	MOVQ   AX, DI
+	ADDQ   $0x10, DI
+	MOVQ   b+24(FP), R8
+	MOVQ   k+8(FP), R9
+	TESTQ  R9, R9
+	JZ     epi553
 
-k370:
-	VMOVUPS      (SI), Y8
-	VMOVUPS      32(SI), Y9
+k554:
+	VMOVUPS      (R8), Y8
+	VMOVUPS      32(R8), Y9
 	VXORPS       Y10, Y10, Y10
 	VMAXPS       Y8, Y10, Y8
 	VMAXPS       Y9, Y10, Y9
-	VBROADCASTSS (BX), Y10
+	VBROADCASTSS (DI), Y10
 	VFMADD231PS  Y8, Y10, Y0
 	VFMADD231PS  Y9, Y10, Y1
-	VBROADCASTSS 4(BX), Y10
+	VBROADCASTSS 4(DI), Y10
 	VFMADD231PS  Y8, Y10, Y2
 	VFMADD231PS  Y9, Y10, Y3
-	VBROADCASTSS 8(BX), Y10
+	VBROADCASTSS 8(DI), Y10
 	VFMADD231PS  Y8, Y10, Y4
 	VFMADD231PS  Y9, Y10, Y5
-	VBROADCASTSS 12(BX), Y10
+	VBROADCASTSS 12(DI), Y10
 	VFMADD231PS  Y8, Y10, Y6
 	VFMADD231PS  Y9, Y10, Y7
-	ADDQ         $0x20, BX
-	ADDQ         ldb+32(FP), SI
-	DECQ         DI
-	JNZ          k370
+	ADDQ         $0x20, DI
+	ADDQ         ldb+32(FP), R8
+	DECQ         R9
+	JNZ          k554
 
-epi369:
-	TESTQ        $0x00000008, flags+72(FP)
-	JZ           noflag371
-	VBROADCASTSS alpha+64(FP), Y10
+epi553:
+	TESTQ        $0x00000008, flags+88(FP)
+	JZ           noflag555
+	VBROADCASTSS alpha+80(FP), Y10
 	VMULPS       Y10, Y0, Y0
 	VMULPS       Y10, Y1, Y1
 	VMULPS       Y10, Y2, Y2
@@ -3697,145 +5455,229 @@ epi369:
 	VMULPS       Y10, Y6, Y6
 	VMULPS       Y10, Y7, Y7
 
-noflag371:
-	MOVQ    CX, BX
-	MOVQ    ldc+48(FP), SI
-	IMUL3Q  $0x04, SI, SI
-	ADDQ    SI, BX
+noflag555:
+	MOVQ    CX, DI
+	XORQ    R8, R8
+	MOVQ    ldc+48(FP), R8
+	IMUL3Q  $0x04, R8, R8
+	ADDQ    R8, DI
 	CMPQ    m+0(FP), $0x04
-	JLE     stored372
-	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag373
-	VMOVUPS (BX), Y10
+	JLE     stored556
+	TESTQ   $0x00000002, flags+88(FP)
+	JZ      noflag557
+	VMOVUPS (DI), Y10
 	VADDPS  Y10, Y0, Y0
-	VMOVUPS 32(BX), Y10
+	VMOVUPS 32(DI), Y10
 	VADDPS  Y10, Y1, Y1
 
-noflag373:
-	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag374
+noflag557:
+	TESTQ        $0x00000001, flags+88(FP)
+	JZ           noflag558
 	VBROADCASTSS 16(DX), Y10
 	VADDPS       Y10, Y0, Y0
 	VADDPS       Y10, Y1, Y1
 
-noflag374:
-	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag375
+noflag558:
+	TESTQ   $0x00000040, flags+88(FP)
+	JZ      noflag559
+	VXORPS  Y9, Y9, Y9
+	VMOVUPS (SI)(R8*1), Y8
+	VCMPPS  $0x1e, Y9, Y8, Y8
+	VANDPS  Y0, Y8, Y0
+	VMOVUPS 32(SI)(R8*1), Y8
+	VCMPPS  $0x1e, Y9, Y8, Y8
+	VANDPS  Y1, Y8, Y1
+
+noflag559:
+	TESTQ   $0x00000020, flags+88(FP)
+	JZ      noflag560
+	VMOVUPS (BX)(R8*1), Y10
+	VADDPS  Y10, Y0, Y0
+	VMOVUPS 32(BX)(R8*1), Y10
+	VADDPS  Y10, Y1, Y1
+
+noflag560:
+	TESTQ  $0x00000004, flags+88(FP)
+	JZ     noflag561
 	VXORPS Y10, Y10, Y10
 	VMAXPS Y0, Y10, Y0
 	VMAXPS Y1, Y10, Y1
 
-noflag375:
-	VMOVUPS Y0, (BX)
-	VMOVUPS Y1, 32(BX)
-	ADDQ    ldc+48(FP), BX
+noflag561:
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ    ldc+48(FP), DI
+	ADDQ    ldc+48(FP), R8
 	CMPQ    m+0(FP), $0x05
-	JLE     stored372
-	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag376
-	VMOVUPS (BX), Y10
+	JLE     stored556
+	TESTQ   $0x00000002, flags+88(FP)
+	JZ      noflag562
+	VMOVUPS (DI), Y10
 	VADDPS  Y10, Y2, Y2
-	VMOVUPS 32(BX), Y10
+	VMOVUPS 32(DI), Y10
 	VADDPS  Y10, Y3, Y3
 
-noflag376:
-	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag377
+noflag562:
+	TESTQ        $0x00000001, flags+88(FP)
+	JZ           noflag563
 	VBROADCASTSS 20(DX), Y10
 	VADDPS       Y10, Y2, Y2
 	VADDPS       Y10, Y3, Y3
 
-noflag377:
-	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag378
+noflag563:
+	TESTQ   $0x00000040, flags+88(FP)
+	JZ      noflag564
+	VXORPS  Y1, Y1, Y1
+	VMOVUPS (SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y1, Y0, Y0
+	VANDPS  Y2, Y0, Y2
+	VMOVUPS 32(SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y1, Y0, Y0
+	VANDPS  Y3, Y0, Y3
+
+noflag564:
+	TESTQ   $0x00000020, flags+88(FP)
+	JZ      noflag565
+	VMOVUPS (BX)(R8*1), Y10
+	VADDPS  Y10, Y2, Y2
+	VMOVUPS 32(BX)(R8*1), Y10
+	VADDPS  Y10, Y3, Y3
+
+noflag565:
+	TESTQ  $0x00000004, flags+88(FP)
+	JZ     noflag566
 	VXORPS Y10, Y10, Y10
 	VMAXPS Y2, Y10, Y2
 	VMAXPS Y3, Y10, Y3
 
-noflag378:
-	VMOVUPS Y2, (BX)
-	VMOVUPS Y3, 32(BX)
-	ADDQ    ldc+48(FP), BX
+noflag566:
+	VMOVUPS Y2, (DI)
+	VMOVUPS Y3, 32(DI)
+	ADDQ    ldc+48(FP), DI
+	ADDQ    ldc+48(FP), R8
 	CMPQ    m+0(FP), $0x06
-	JLE     stored372
-	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag379
-	VMOVUPS (BX), Y10
+	JLE     stored556
+	TESTQ   $0x00000002, flags+88(FP)
+	JZ      noflag567
+	VMOVUPS (DI), Y10
 	VADDPS  Y10, Y4, Y4
-	VMOVUPS 32(BX), Y10
+	VMOVUPS 32(DI), Y10
 	VADDPS  Y10, Y5, Y5
 
-noflag379:
-	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag380
+noflag567:
+	TESTQ        $0x00000001, flags+88(FP)
+	JZ           noflag568
 	VBROADCASTSS 24(DX), Y10
 	VADDPS       Y10, Y4, Y4
 	VADDPS       Y10, Y5, Y5
 
-noflag380:
-	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag381
+noflag568:
+	TESTQ   $0x00000040, flags+88(FP)
+	JZ      noflag569
+	VXORPS  Y1, Y1, Y1
+	VMOVUPS (SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y1, Y0, Y0
+	VANDPS  Y4, Y0, Y4
+	VMOVUPS 32(SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y1, Y0, Y0
+	VANDPS  Y5, Y0, Y5
+
+noflag569:
+	TESTQ   $0x00000020, flags+88(FP)
+	JZ      noflag570
+	VMOVUPS (BX)(R8*1), Y10
+	VADDPS  Y10, Y4, Y4
+	VMOVUPS 32(BX)(R8*1), Y10
+	VADDPS  Y10, Y5, Y5
+
+noflag570:
+	TESTQ  $0x00000004, flags+88(FP)
+	JZ     noflag571
 	VXORPS Y10, Y10, Y10
 	VMAXPS Y4, Y10, Y4
 	VMAXPS Y5, Y10, Y5
 
-noflag381:
-	VMOVUPS Y4, (BX)
-	VMOVUPS Y5, 32(BX)
-	ADDQ    ldc+48(FP), BX
+noflag571:
+	VMOVUPS Y4, (DI)
+	VMOVUPS Y5, 32(DI)
+	ADDQ    ldc+48(FP), DI
+	ADDQ    ldc+48(FP), R8
 	CMPQ    m+0(FP), $0x07
-	JLE     stored372
-	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag382
-	VMOVUPS (BX), Y10
+	JLE     stored556
+	TESTQ   $0x00000002, flags+88(FP)
+	JZ      noflag572
+	VMOVUPS (DI), Y10
 	VADDPS  Y10, Y6, Y6
-	VMOVUPS 32(BX), Y10
+	VMOVUPS 32(DI), Y10
 	VADDPS  Y10, Y7, Y7
 
-noflag382:
-	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag383
+noflag572:
+	TESTQ        $0x00000001, flags+88(FP)
+	JZ           noflag573
 	VBROADCASTSS 28(DX), Y10
 	VADDPS       Y10, Y6, Y6
 	VADDPS       Y10, Y7, Y7
 
-noflag383:
-	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag384
+noflag573:
+	TESTQ   $0x00000040, flags+88(FP)
+	JZ      noflag574
+	VXORPS  Y1, Y1, Y1
+	VMOVUPS (SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y1, Y0, Y0
+	VANDPS  Y6, Y0, Y6
+	VMOVUPS 32(SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y1, Y0, Y0
+	VANDPS  Y7, Y0, Y7
+
+noflag574:
+	TESTQ   $0x00000020, flags+88(FP)
+	JZ      noflag575
+	VMOVUPS (BX)(R8*1), Y10
+	VADDPS  Y10, Y6, Y6
+	VMOVUPS 32(BX)(R8*1), Y10
+	VADDPS  Y10, Y7, Y7
+
+noflag575:
+	TESTQ  $0x00000004, flags+88(FP)
+	JZ     noflag576
 	VXORPS Y10, Y10, Y10
 	VMAXPS Y6, Y10, Y6
 	VMAXPS Y7, Y10, Y7
 
-noflag384:
-	VMOVUPS Y6, (BX)
-	VMOVUPS Y7, 32(BX)
+noflag576:
+	VMOVUPS Y6, (DI)
+	VMOVUPS Y7, 32(DI)
 
-stored372:
-done352next:
-	MOVQ k+8(FP), BX
-	SHLQ $0x05, BX
-	ADDQ BX, AX
-	MOVQ ldc+48(FP), BX
-	SHLQ $0x03, BX
-	ADDQ BX, CX
+stored556:
+done528next:
+	MOVQ k+8(FP), DI
+	SHLQ $0x05, DI
+	ADDQ DI, AX
+	MOVQ ldc+48(FP), DI
+	SHLQ $0x03, DI
+	ADDQ DI, CX
+	ADDQ DI, BX
+	ADDQ DI, SI
 	ADDQ $0x20, DX
 	SUBQ $0x08, m+0(FP)
-	JMP  panel351
+	JMP  panel527
 
-done352:
+done528:
 	VZEROUPPER
 	RET
 
-// func gemmAVX2x3Relu(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, alpha float32, flags int)
+// func gemmAVX2x3Relu(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, r *float32, x *float32, alpha float32, flags int)
 // Requires: AVX, FMA3
-TEXT ·gemmAVX2x3Relu(SB), NOSPLIT, $0-80
+TEXT ·gemmAVX2x3Relu(SB), NOSPLIT, $0-96
 	MOVQ a+16(FP), AX
 	MOVQ c+40(FP), CX
 	MOVQ bias+56(FP), DX
+	MOVQ r+64(FP), BX
+	MOVQ x+72(FP), SI
 
-panel385:
+panel577:
 	CMPQ   m+0(FP), $0x00
-	JLE    done386
+	JLE    done578
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -3848,45 +5690,45 @@ panel385:
 	VXORPS Y9, Y9, Y9
 	VXORPS Y10, Y10, Y10
 	VXORPS Y11, Y11, Y11
-	MOVQ   AX, BX
-	MOVQ   b+24(FP), SI
-	MOVQ   k+8(FP), DI
-	TESTQ  DI, DI
-	JZ     epi387
+	MOVQ   AX, DI
+	MOVQ   b+24(FP), R8
+	MOVQ   k+8(FP), R9
+	TESTQ  R9, R9
+	JZ     epi579
 
-k388:
-	VMOVUPS      (SI), Y12
-	VMOVUPS      32(SI), Y13
-	VMOVUPS      64(SI), Y14
+k580:
+	VMOVUPS      (R8), Y12
+	VMOVUPS      32(R8), Y13
+	VMOVUPS      64(R8), Y14
 	VXORPS       Y15, Y15, Y15
 	VMAXPS       Y12, Y15, Y12
 	VMAXPS       Y13, Y15, Y13
 	VMAXPS       Y14, Y15, Y14
-	VBROADCASTSS (BX), Y15
+	VBROADCASTSS (DI), Y15
 	VFMADD231PS  Y12, Y15, Y0
 	VFMADD231PS  Y13, Y15, Y1
 	VFMADD231PS  Y14, Y15, Y2
-	VBROADCASTSS 4(BX), Y15
+	VBROADCASTSS 4(DI), Y15
 	VFMADD231PS  Y12, Y15, Y3
 	VFMADD231PS  Y13, Y15, Y4
 	VFMADD231PS  Y14, Y15, Y5
-	VBROADCASTSS 8(BX), Y15
+	VBROADCASTSS 8(DI), Y15
 	VFMADD231PS  Y12, Y15, Y6
 	VFMADD231PS  Y13, Y15, Y7
 	VFMADD231PS  Y14, Y15, Y8
-	VBROADCASTSS 12(BX), Y15
+	VBROADCASTSS 12(DI), Y15
 	VFMADD231PS  Y12, Y15, Y9
 	VFMADD231PS  Y13, Y15, Y10
 	VFMADD231PS  Y14, Y15, Y11
-	ADDQ         $0x20, BX
-	ADDQ         ldb+32(FP), SI
-	DECQ         DI
-	JNZ          k388
+	ADDQ         $0x20, DI
+	ADDQ         ldb+32(FP), R8
+	DECQ         R9
+	JNZ          k580
 
-epi387:
-	TESTQ        $0x00000008, flags+72(FP)
-	JZ           noflag389
-	VBROADCASTSS alpha+64(FP), Y15
+epi579:
+	TESTQ        $0x00000008, flags+88(FP)
+	JZ           noflag581
+	VBROADCASTSS alpha+80(FP), Y15
 	VMULPS       Y15, Y0, Y0
 	VMULPS       Y15, Y1, Y1
 	VMULPS       Y15, Y2, Y2
@@ -3900,137 +5742,237 @@ epi387:
 	VMULPS       Y15, Y10, Y10
 	VMULPS       Y15, Y11, Y11
 
-noflag389:
-	MOVQ    CX, BX
-	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag391
-	VMOVUPS (BX), Y15
+noflag581:
+	MOVQ    CX, DI
+	XORQ    R8, R8
+	TESTQ   $0x00000002, flags+88(FP)
+	JZ      noflag583
+	VMOVUPS (DI), Y15
 	VADDPS  Y15, Y0, Y0
-	VMOVUPS 32(BX), Y15
+	VMOVUPS 32(DI), Y15
 	VADDPS  Y15, Y1, Y1
-	VMOVUPS 64(BX), Y15
+	VMOVUPS 64(DI), Y15
 	VADDPS  Y15, Y2, Y2
 
-noflag391:
-	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag392
+noflag583:
+	TESTQ        $0x00000001, flags+88(FP)
+	JZ           noflag584
 	VBROADCASTSS (DX), Y15
 	VADDPS       Y15, Y0, Y0
 	VADDPS       Y15, Y1, Y1
 	VADDPS       Y15, Y2, Y2
 
-noflag392:
-	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag393
+noflag584:
+	TESTQ   $0x00000040, flags+88(FP)
+	JZ      noflag585
+	VXORPS  Y13, Y13, Y13
+	VMOVUPS (SI)(R8*1), Y12
+	VCMPPS  $0x1e, Y13, Y12, Y12
+	VANDPS  Y0, Y12, Y0
+	VMOVUPS 32(SI)(R8*1), Y12
+	VCMPPS  $0x1e, Y13, Y12, Y12
+	VANDPS  Y1, Y12, Y1
+	VMOVUPS 64(SI)(R8*1), Y12
+	VCMPPS  $0x1e, Y13, Y12, Y12
+	VANDPS  Y2, Y12, Y2
+
+noflag585:
+	TESTQ   $0x00000020, flags+88(FP)
+	JZ      noflag586
+	VMOVUPS (BX)(R8*1), Y15
+	VADDPS  Y15, Y0, Y0
+	VMOVUPS 32(BX)(R8*1), Y15
+	VADDPS  Y15, Y1, Y1
+	VMOVUPS 64(BX)(R8*1), Y15
+	VADDPS  Y15, Y2, Y2
+
+noflag586:
+	TESTQ  $0x00000004, flags+88(FP)
+	JZ     noflag587
 	VXORPS Y15, Y15, Y15
 	VMAXPS Y0, Y15, Y0
 	VMAXPS Y1, Y15, Y1
 	VMAXPS Y2, Y15, Y2
 
-noflag393:
-	VMOVUPS Y0, (BX)
-	VMOVUPS Y1, 32(BX)
-	VMOVUPS Y2, 64(BX)
-	ADDQ    ldc+48(FP), BX
+noflag587:
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	ADDQ    ldc+48(FP), DI
+	ADDQ    ldc+48(FP), R8
 	CMPQ    m+0(FP), $0x01
-	JLE     stored390
-	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag394
-	VMOVUPS (BX), Y15
+	JLE     stored582
+	TESTQ   $0x00000002, flags+88(FP)
+	JZ      noflag588
+	VMOVUPS (DI), Y15
 	VADDPS  Y15, Y3, Y3
-	VMOVUPS 32(BX), Y15
+	VMOVUPS 32(DI), Y15
 	VADDPS  Y15, Y4, Y4
-	VMOVUPS 64(BX), Y15
+	VMOVUPS 64(DI), Y15
 	VADDPS  Y15, Y5, Y5
 
-noflag394:
-	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag395
+noflag588:
+	TESTQ        $0x00000001, flags+88(FP)
+	JZ           noflag589
 	VBROADCASTSS 4(DX), Y15
 	VADDPS       Y15, Y3, Y3
 	VADDPS       Y15, Y4, Y4
 	VADDPS       Y15, Y5, Y5
 
-noflag395:
-	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag396
+noflag589:
+	TESTQ   $0x00000040, flags+88(FP)
+	JZ      noflag590
+	VXORPS  Y1, Y1, Y1
+	VMOVUPS (SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y1, Y0, Y0
+	VANDPS  Y3, Y0, Y3
+	VMOVUPS 32(SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y1, Y0, Y0
+	VANDPS  Y4, Y0, Y4
+	VMOVUPS 64(SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y1, Y0, Y0
+	VANDPS  Y5, Y0, Y5
+
+noflag590:
+	TESTQ   $0x00000020, flags+88(FP)
+	JZ      noflag591
+	VMOVUPS (BX)(R8*1), Y15
+	VADDPS  Y15, Y3, Y3
+	VMOVUPS 32(BX)(R8*1), Y15
+	VADDPS  Y15, Y4, Y4
+	VMOVUPS 64(BX)(R8*1), Y15
+	VADDPS  Y15, Y5, Y5
+
+noflag591:
+	TESTQ  $0x00000004, flags+88(FP)
+	JZ     noflag592
 	VXORPS Y15, Y15, Y15
 	VMAXPS Y3, Y15, Y3
 	VMAXPS Y4, Y15, Y4
 	VMAXPS Y5, Y15, Y5
 
-noflag396:
-	VMOVUPS Y3, (BX)
-	VMOVUPS Y4, 32(BX)
-	VMOVUPS Y5, 64(BX)
-	ADDQ    ldc+48(FP), BX
+noflag592:
+	VMOVUPS Y3, (DI)
+	VMOVUPS Y4, 32(DI)
+	VMOVUPS Y5, 64(DI)
+	ADDQ    ldc+48(FP), DI
+	ADDQ    ldc+48(FP), R8
 	CMPQ    m+0(FP), $0x02
-	JLE     stored390
-	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag397
-	VMOVUPS (BX), Y15
+	JLE     stored582
+	TESTQ   $0x00000002, flags+88(FP)
+	JZ      noflag593
+	VMOVUPS (DI), Y15
 	VADDPS  Y15, Y6, Y6
-	VMOVUPS 32(BX), Y15
+	VMOVUPS 32(DI), Y15
 	VADDPS  Y15, Y7, Y7
-	VMOVUPS 64(BX), Y15
+	VMOVUPS 64(DI), Y15
 	VADDPS  Y15, Y8, Y8
 
-noflag397:
-	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag398
+noflag593:
+	TESTQ        $0x00000001, flags+88(FP)
+	JZ           noflag594
 	VBROADCASTSS 8(DX), Y15
 	VADDPS       Y15, Y6, Y6
 	VADDPS       Y15, Y7, Y7
 	VADDPS       Y15, Y8, Y8
 
-noflag398:
-	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag399
+noflag594:
+	TESTQ   $0x00000040, flags+88(FP)
+	JZ      noflag595
+	VXORPS  Y1, Y1, Y1
+	VMOVUPS (SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y1, Y0, Y0
+	VANDPS  Y6, Y0, Y6
+	VMOVUPS 32(SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y1, Y0, Y0
+	VANDPS  Y7, Y0, Y7
+	VMOVUPS 64(SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y1, Y0, Y0
+	VANDPS  Y8, Y0, Y8
+
+noflag595:
+	TESTQ   $0x00000020, flags+88(FP)
+	JZ      noflag596
+	VMOVUPS (BX)(R8*1), Y15
+	VADDPS  Y15, Y6, Y6
+	VMOVUPS 32(BX)(R8*1), Y15
+	VADDPS  Y15, Y7, Y7
+	VMOVUPS 64(BX)(R8*1), Y15
+	VADDPS  Y15, Y8, Y8
+
+noflag596:
+	TESTQ  $0x00000004, flags+88(FP)
+	JZ     noflag597
 	VXORPS Y15, Y15, Y15
 	VMAXPS Y6, Y15, Y6
 	VMAXPS Y7, Y15, Y7
 	VMAXPS Y8, Y15, Y8
 
-noflag399:
-	VMOVUPS Y6, (BX)
-	VMOVUPS Y7, 32(BX)
-	VMOVUPS Y8, 64(BX)
-	ADDQ    ldc+48(FP), BX
+noflag597:
+	VMOVUPS Y6, (DI)
+	VMOVUPS Y7, 32(DI)
+	VMOVUPS Y8, 64(DI)
+	ADDQ    ldc+48(FP), DI
+	ADDQ    ldc+48(FP), R8
 	CMPQ    m+0(FP), $0x03
-	JLE     stored390
-	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag400
-	VMOVUPS (BX), Y15
+	JLE     stored582
+	TESTQ   $0x00000002, flags+88(FP)
+	JZ      noflag598
+	VMOVUPS (DI), Y15
 	VADDPS  Y15, Y9, Y9
-	VMOVUPS 32(BX), Y15
+	VMOVUPS 32(DI), Y15
 	VADDPS  Y15, Y10, Y10
-	VMOVUPS 64(BX), Y15
+	VMOVUPS 64(DI), Y15
 	VADDPS  Y15, Y11, Y11
 
-noflag400:
-	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag401
+noflag598:
+	TESTQ        $0x00000001, flags+88(FP)
+	JZ           noflag599
 	VBROADCASTSS 12(DX), Y15
 	VADDPS       Y15, Y9, Y9
 	VADDPS       Y15, Y10, Y10
 	VADDPS       Y15, Y11, Y11
 
-noflag401:
-	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag402
+noflag599:
+	TESTQ   $0x00000040, flags+88(FP)
+	JZ      noflag600
+	VXORPS  Y1, Y1, Y1
+	VMOVUPS (SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y1, Y0, Y0
+	VANDPS  Y9, Y0, Y9
+	VMOVUPS 32(SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y1, Y0, Y0
+	VANDPS  Y10, Y0, Y10
+	VMOVUPS 64(SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y1, Y0, Y0
+	VANDPS  Y11, Y0, Y11
+
+noflag600:
+	TESTQ   $0x00000020, flags+88(FP)
+	JZ      noflag601
+	VMOVUPS (BX)(R8*1), Y15
+	VADDPS  Y15, Y9, Y9
+	VMOVUPS 32(BX)(R8*1), Y15
+	VADDPS  Y15, Y10, Y10
+	VMOVUPS 64(BX)(R8*1), Y15
+	VADDPS  Y15, Y11, Y11
+
+noflag601:
+	TESTQ  $0x00000004, flags+88(FP)
+	JZ     noflag602
 	VXORPS Y15, Y15, Y15
 	VMAXPS Y9, Y15, Y9
 	VMAXPS Y10, Y15, Y10
 	VMAXPS Y11, Y15, Y11
 
-noflag402:
-	VMOVUPS Y9, (BX)
-	VMOVUPS Y10, 32(BX)
-	VMOVUPS Y11, 64(BX)
+noflag602:
+	VMOVUPS Y9, (DI)
+	VMOVUPS Y10, 32(DI)
+	VMOVUPS Y11, 64(DI)
 
-stored390:
+stored582:
 	CMPQ   m+0(FP), $0x04
-	JLE    done386next
+	JLE    done578next
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -4043,46 +5985,46 @@ stored390:
 	VXORPS Y9, Y9, Y9
 	VXORPS Y10, Y10, Y10
 	VXORPS Y11, Y11, Y11
-	MOVQ   AX, BX
-	ADDQ   $0x10, BX
-	MOVQ   b+24(FP), SI
-	MOVQ   k+8(FP), DI
-	TESTQ  DI, DI
-	JZ     epi403
+	MOVQ   AX, DI
+	ADDQ   $0x10, DI
+	MOVQ   b+24(FP), R8
+	MOVQ   k+8(FP), R9
+	TESTQ  R9, R9
+	JZ     epi603
 
-k404:
-	VMOVUPS      (SI), Y12
-	VMOVUPS      32(SI), Y13
-	VMOVUPS      64(SI), Y14
+k604:
+	VMOVUPS      (R8), Y12
+	VMOVUPS      32(R8), Y13
+	VMOVUPS      64(R8), Y14
 	VXORPS       Y15, Y15, Y15
 	VMAXPS       Y12, Y15, Y12
 	VMAXPS       Y13, Y15, Y13
 	VMAXPS       Y14, Y15, Y14
-	VBROADCASTSS (BX), Y15
+	VBROADCASTSS (DI), Y15
 	VFMADD231PS  Y12, Y15, Y0
 	VFMADD231PS  Y13, Y15, Y1
 	VFMADD231PS  Y14, Y15, Y2
-	VBROADCASTSS 4(BX), Y15
+	VBROADCASTSS 4(DI), Y15
 	VFMADD231PS  Y12, Y15, Y3
 	VFMADD231PS  Y13, Y15, Y4
 	VFMADD231PS  Y14, Y15, Y5
-	VBROADCASTSS 8(BX), Y15
+	VBROADCASTSS 8(DI), Y15
 	VFMADD231PS  Y12, Y15, Y6
 	VFMADD231PS  Y13, Y15, Y7
 	VFMADD231PS  Y14, Y15, Y8
-	VBROADCASTSS 12(BX), Y15
+	VBROADCASTSS 12(DI), Y15
 	VFMADD231PS  Y12, Y15, Y9
 	VFMADD231PS  Y13, Y15, Y10
 	VFMADD231PS  Y14, Y15, Y11
-	ADDQ         $0x20, BX
-	ADDQ         ldb+32(FP), SI
-	DECQ         DI
-	JNZ          k404
+	ADDQ         $0x20, DI
+	ADDQ         ldb+32(FP), R8
+	DECQ         R9
+	JNZ          k604
 
-epi403:
-	TESTQ        $0x00000008, flags+72(FP)
-	JZ           noflag405
-	VBROADCASTSS alpha+64(FP), Y15
+epi603:
+	TESTQ        $0x00000008, flags+88(FP)
+	JZ           noflag605
+	VBROADCASTSS alpha+80(FP), Y15
 	VMULPS       Y15, Y0, Y0
 	VMULPS       Y15, Y1, Y1
 	VMULPS       Y15, Y2, Y2
@@ -4096,437 +6038,663 @@ epi403:
 	VMULPS       Y15, Y10, Y10
 	VMULPS       Y15, Y11, Y11
 
-noflag405:
-	MOVQ    CX, BX
-	MOVQ    ldc+48(FP), SI
-	IMUL3Q  $0x04, SI, SI
-	ADDQ    SI, BX
+noflag605:
+	MOVQ    CX, DI
+	XORQ    R8, R8
+	MOVQ    ldc+48(FP), R8
+	IMUL3Q  $0x04, R8, R8
+	ADDQ    R8, DI
 	CMPQ    m+0(FP), $0x04
-	JLE     stored406
-	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag407
-	VMOVUPS (BX), Y15
+	JLE     stored606
+	TESTQ   $0x00000002, flags+88(FP)
+	JZ      noflag607
+	VMOVUPS (DI), Y15
 	VADDPS  Y15, Y0, Y0
-	VMOVUPS 32(BX), Y15
+	VMOVUPS 32(DI), Y15
 	VADDPS  Y15, Y1, Y1
-	VMOVUPS 64(BX), Y15
+	VMOVUPS 64(DI), Y15
 	VADDPS  Y15, Y2, Y2
 
-noflag407:
-	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag408
+noflag607:
+	TESTQ        $0x00000001, flags+88(FP)
+	JZ           noflag608
 	VBROADCASTSS 16(DX), Y15
 	VADDPS       Y15, Y0, Y0
 	VADDPS       Y15, Y1, Y1
 	VADDPS       Y15, Y2, Y2
 
-noflag408:
-	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag409
+noflag608:
+	TESTQ   $0x00000040, flags+88(FP)
+	JZ      noflag609
+	VXORPS  Y13, Y13, Y13
+	VMOVUPS (SI)(R8*1), Y12
+	VCMPPS  $0x1e, Y13, Y12, Y12
+	VANDPS  Y0, Y12, Y0
+	VMOVUPS 32(SI)(R8*1), Y12
+	VCMPPS  $0x1e, Y13, Y12, Y12
+	VANDPS  Y1, Y12, Y1
+	VMOVUPS 64(SI)(R8*1), Y12
+	VCMPPS  $0x1e, Y13, Y12, Y12
+	VANDPS  Y2, Y12, Y2
+
+noflag609:
+	TESTQ   $0x00000020, flags+88(FP)
+	JZ      noflag610
+	VMOVUPS (BX)(R8*1), Y15
+	VADDPS  Y15, Y0, Y0
+	VMOVUPS 32(BX)(R8*1), Y15
+	VADDPS  Y15, Y1, Y1
+	VMOVUPS 64(BX)(R8*1), Y15
+	VADDPS  Y15, Y2, Y2
+
+noflag610:
+	TESTQ  $0x00000004, flags+88(FP)
+	JZ     noflag611
 	VXORPS Y15, Y15, Y15
 	VMAXPS Y0, Y15, Y0
 	VMAXPS Y1, Y15, Y1
 	VMAXPS Y2, Y15, Y2
 
-noflag409:
-	VMOVUPS Y0, (BX)
-	VMOVUPS Y1, 32(BX)
-	VMOVUPS Y2, 64(BX)
-	ADDQ    ldc+48(FP), BX
+noflag611:
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	ADDQ    ldc+48(FP), DI
+	ADDQ    ldc+48(FP), R8
 	CMPQ    m+0(FP), $0x05
-	JLE     stored406
-	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag410
-	VMOVUPS (BX), Y15
+	JLE     stored606
+	TESTQ   $0x00000002, flags+88(FP)
+	JZ      noflag612
+	VMOVUPS (DI), Y15
 	VADDPS  Y15, Y3, Y3
-	VMOVUPS 32(BX), Y15
+	VMOVUPS 32(DI), Y15
 	VADDPS  Y15, Y4, Y4
-	VMOVUPS 64(BX), Y15
+	VMOVUPS 64(DI), Y15
 	VADDPS  Y15, Y5, Y5
 
-noflag410:
-	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag411
+noflag612:
+	TESTQ        $0x00000001, flags+88(FP)
+	JZ           noflag613
 	VBROADCASTSS 20(DX), Y15
 	VADDPS       Y15, Y3, Y3
 	VADDPS       Y15, Y4, Y4
 	VADDPS       Y15, Y5, Y5
 
-noflag411:
-	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag412
+noflag613:
+	TESTQ   $0x00000040, flags+88(FP)
+	JZ      noflag614
+	VXORPS  Y1, Y1, Y1
+	VMOVUPS (SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y1, Y0, Y0
+	VANDPS  Y3, Y0, Y3
+	VMOVUPS 32(SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y1, Y0, Y0
+	VANDPS  Y4, Y0, Y4
+	VMOVUPS 64(SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y1, Y0, Y0
+	VANDPS  Y5, Y0, Y5
+
+noflag614:
+	TESTQ   $0x00000020, flags+88(FP)
+	JZ      noflag615
+	VMOVUPS (BX)(R8*1), Y15
+	VADDPS  Y15, Y3, Y3
+	VMOVUPS 32(BX)(R8*1), Y15
+	VADDPS  Y15, Y4, Y4
+	VMOVUPS 64(BX)(R8*1), Y15
+	VADDPS  Y15, Y5, Y5
+
+noflag615:
+	TESTQ  $0x00000004, flags+88(FP)
+	JZ     noflag616
 	VXORPS Y15, Y15, Y15
 	VMAXPS Y3, Y15, Y3
 	VMAXPS Y4, Y15, Y4
 	VMAXPS Y5, Y15, Y5
 
-noflag412:
-	VMOVUPS Y3, (BX)
-	VMOVUPS Y4, 32(BX)
-	VMOVUPS Y5, 64(BX)
-	ADDQ    ldc+48(FP), BX
+noflag616:
+	VMOVUPS Y3, (DI)
+	VMOVUPS Y4, 32(DI)
+	VMOVUPS Y5, 64(DI)
+	ADDQ    ldc+48(FP), DI
+	ADDQ    ldc+48(FP), R8
 	CMPQ    m+0(FP), $0x06
-	JLE     stored406
-	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag413
-	VMOVUPS (BX), Y15
+	JLE     stored606
+	TESTQ   $0x00000002, flags+88(FP)
+	JZ      noflag617
+	VMOVUPS (DI), Y15
 	VADDPS  Y15, Y6, Y6
-	VMOVUPS 32(BX), Y15
+	VMOVUPS 32(DI), Y15
 	VADDPS  Y15, Y7, Y7
-	VMOVUPS 64(BX), Y15
+	VMOVUPS 64(DI), Y15
 	VADDPS  Y15, Y8, Y8
 
-noflag413:
-	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag414
+noflag617:
+	TESTQ        $0x00000001, flags+88(FP)
+	JZ           noflag618
 	VBROADCASTSS 24(DX), Y15
 	VADDPS       Y15, Y6, Y6
 	VADDPS       Y15, Y7, Y7
 	VADDPS       Y15, Y8, Y8
 
-noflag414:
-	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag415
+noflag618:
+	TESTQ   $0x00000040, flags+88(FP)
+	JZ      noflag619
+	VXORPS  Y1, Y1, Y1
+	VMOVUPS (SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y1, Y0, Y0
+	VANDPS  Y6, Y0, Y6
+	VMOVUPS 32(SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y1, Y0, Y0
+	VANDPS  Y7, Y0, Y7
+	VMOVUPS 64(SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y1, Y0, Y0
+	VANDPS  Y8, Y0, Y8
+
+noflag619:
+	TESTQ   $0x00000020, flags+88(FP)
+	JZ      noflag620
+	VMOVUPS (BX)(R8*1), Y15
+	VADDPS  Y15, Y6, Y6
+	VMOVUPS 32(BX)(R8*1), Y15
+	VADDPS  Y15, Y7, Y7
+	VMOVUPS 64(BX)(R8*1), Y15
+	VADDPS  Y15, Y8, Y8
+
+noflag620:
+	TESTQ  $0x00000004, flags+88(FP)
+	JZ     noflag621
 	VXORPS Y15, Y15, Y15
 	VMAXPS Y6, Y15, Y6
 	VMAXPS Y7, Y15, Y7
 	VMAXPS Y8, Y15, Y8
 
-noflag415:
-	VMOVUPS Y6, (BX)
-	VMOVUPS Y7, 32(BX)
-	VMOVUPS Y8, 64(BX)
-	ADDQ    ldc+48(FP), BX
+noflag621:
+	VMOVUPS Y6, (DI)
+	VMOVUPS Y7, 32(DI)
+	VMOVUPS Y8, 64(DI)
+	ADDQ    ldc+48(FP), DI
+	ADDQ    ldc+48(FP), R8
 	CMPQ    m+0(FP), $0x07
-	JLE     stored406
-	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag416
-	VMOVUPS (BX), Y15
+	JLE     stored606
+	TESTQ   $0x00000002, flags+88(FP)
+	JZ      noflag622
+	VMOVUPS (DI), Y15
 	VADDPS  Y15, Y9, Y9
-	VMOVUPS 32(BX), Y15
+	VMOVUPS 32(DI), Y15
 	VADDPS  Y15, Y10, Y10
-	VMOVUPS 64(BX), Y15
+	VMOVUPS 64(DI), Y15
 	VADDPS  Y15, Y11, Y11
 
-noflag416:
-	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag417
+noflag622:
+	TESTQ        $0x00000001, flags+88(FP)
+	JZ           noflag623
 	VBROADCASTSS 28(DX), Y15
 	VADDPS       Y15, Y9, Y9
 	VADDPS       Y15, Y10, Y10
 	VADDPS       Y15, Y11, Y11
 
-noflag417:
-	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag418
+noflag623:
+	TESTQ   $0x00000040, flags+88(FP)
+	JZ      noflag624
+	VXORPS  Y1, Y1, Y1
+	VMOVUPS (SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y1, Y0, Y0
+	VANDPS  Y9, Y0, Y9
+	VMOVUPS 32(SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y1, Y0, Y0
+	VANDPS  Y10, Y0, Y10
+	VMOVUPS 64(SI)(R8*1), Y0
+	VCMPPS  $0x1e, Y1, Y0, Y0
+	VANDPS  Y11, Y0, Y11
+
+noflag624:
+	TESTQ   $0x00000020, flags+88(FP)
+	JZ      noflag625
+	VMOVUPS (BX)(R8*1), Y15
+	VADDPS  Y15, Y9, Y9
+	VMOVUPS 32(BX)(R8*1), Y15
+	VADDPS  Y15, Y10, Y10
+	VMOVUPS 64(BX)(R8*1), Y15
+	VADDPS  Y15, Y11, Y11
+
+noflag625:
+	TESTQ  $0x00000004, flags+88(FP)
+	JZ     noflag626
 	VXORPS Y15, Y15, Y15
 	VMAXPS Y9, Y15, Y9
 	VMAXPS Y10, Y15, Y10
 	VMAXPS Y11, Y15, Y11
 
-noflag418:
-	VMOVUPS Y9, (BX)
-	VMOVUPS Y10, 32(BX)
-	VMOVUPS Y11, 64(BX)
+noflag626:
+	VMOVUPS Y9, (DI)
+	VMOVUPS Y10, 32(DI)
+	VMOVUPS Y11, 64(DI)
 
-stored406:
-done386next:
-	MOVQ k+8(FP), BX
-	SHLQ $0x05, BX
-	ADDQ BX, AX
-	MOVQ ldc+48(FP), BX
-	SHLQ $0x03, BX
-	ADDQ BX, CX
+stored606:
+done578next:
+	MOVQ k+8(FP), DI
+	SHLQ $0x05, DI
+	ADDQ DI, AX
+	MOVQ ldc+48(FP), DI
+	SHLQ $0x03, DI
+	ADDQ DI, CX
+	ADDQ DI, BX
+	ADDQ DI, SI
 	ADDQ $0x20, DX
 	SUBQ $0x08, m+0(FP)
-	JMP  panel385
+	JMP  panel577
 
-done386:
+done578:
 	VZEROUPPER
 	RET
 
-// func gemmAVX2mRelu(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, alpha float32, mask *int32, flags int)
+// func gemmAVX2mRelu(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, r *float32, x *float32, alpha float32, mask *int32, flags int)
 // Requires: AVX, FMA3
-TEXT ·gemmAVX2mRelu(SB), NOSPLIT, $0-88
-	MOVQ    mask+72(FP), AX
+TEXT ·gemmAVX2mRelu(SB), NOSPLIT, $0-104
+	MOVQ    mask+88(FP), AX
 	VMOVUPS (AX), Y0
 	MOVQ    a+16(FP), AX
 	MOVQ    c+40(FP), CX
 	MOVQ    bias+56(FP), DX
+	MOVQ    r+64(FP), BX
+	MOVQ    x+72(FP), SI
 
-panel419:
+panel627:
 	CMPQ   m+0(FP), $0x00
-	JLE    done420
+	JLE    done628
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
 	VXORPS Y4, Y4, Y4
-	MOVQ   AX, BX
-	MOVQ   b+24(FP), SI
-	MOVQ   k+8(FP), DI
-	TESTQ  DI, DI
-	JZ     epi421
+	MOVQ   AX, DI
+	MOVQ   b+24(FP), R8
+	MOVQ   k+8(FP), R9
+	TESTQ  R9, R9
+	JZ     epi629
 
-k422:
-	VMASKMOVPS   (SI), Y0, Y5
+k630:
+	VMASKMOVPS   (R8), Y0, Y5
 	VXORPS       Y6, Y6, Y6
 	VMAXPS       Y5, Y6, Y5
-	VBROADCASTSS (BX), Y6
+	VBROADCASTSS (DI), Y6
 	VFMADD231PS  Y5, Y6, Y1
-	VBROADCASTSS 4(BX), Y6
+	VBROADCASTSS 4(DI), Y6
 	VFMADD231PS  Y5, Y6, Y2
-	VBROADCASTSS 8(BX), Y6
+	VBROADCASTSS 8(DI), Y6
 	VFMADD231PS  Y5, Y6, Y3
-	VBROADCASTSS 12(BX), Y6
+	VBROADCASTSS 12(DI), Y6
 	VFMADD231PS  Y5, Y6, Y4
-	ADDQ         $0x20, BX
-	ADDQ         ldb+32(FP), SI
-	DECQ         DI
-	JNZ          k422
+	ADDQ         $0x20, DI
+	ADDQ         ldb+32(FP), R8
+	DECQ         R9
+	JNZ          k630
 
-epi421:
-	TESTQ        $0x00000008, flags+80(FP)
-	JZ           noflag423
-	VBROADCASTSS alpha+64(FP), Y6
+epi629:
+	TESTQ        $0x00000008, flags+96(FP)
+	JZ           noflag631
+	VBROADCASTSS alpha+80(FP), Y6
 	VMULPS       Y6, Y1, Y1
 	VMULPS       Y6, Y2, Y2
 	VMULPS       Y6, Y3, Y3
 	VMULPS       Y6, Y4, Y4
 
-noflag423:
-	MOVQ       CX, BX
-	TESTQ      $0x00000002, flags+80(FP)
-	JZ         noflag425
-	VMASKMOVPS (BX), Y0, Y6
+noflag631:
+	MOVQ       CX, DI
+	XORQ       R8, R8
+	TESTQ      $0x00000002, flags+96(FP)
+	JZ         noflag633
+	VMASKMOVPS (DI), Y0, Y6
 	VADDPS     Y6, Y1, Y1
 
-noflag425:
-	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag426
+noflag633:
+	TESTQ        $0x00000001, flags+96(FP)
+	JZ           noflag634
 	VBROADCASTSS (DX), Y6
 	VADDPS       Y6, Y1, Y1
 
-noflag426:
-	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag427
+noflag634:
+	TESTQ      $0x00000040, flags+96(FP)
+	JZ         noflag635
+	VXORPS     Y6, Y6, Y6
+	VMASKMOVPS (SI)(R8*1), Y0, Y5
+	VCMPPS     $0x1e, Y6, Y5, Y5
+	VANDPS     Y1, Y5, Y1
+
+noflag635:
+	TESTQ      $0x00000020, flags+96(FP)
+	JZ         noflag636
+	VMASKMOVPS (BX)(R8*1), Y0, Y6
+	VADDPS     Y6, Y1, Y1
+
+noflag636:
+	TESTQ  $0x00000004, flags+96(FP)
+	JZ     noflag637
 	VXORPS Y6, Y6, Y6
 	VMAXPS Y1, Y6, Y1
 
-noflag427:
-	VMASKMOVPS Y1, Y0, (BX)
-	ADDQ       ldc+48(FP), BX
+noflag637:
+	VMASKMOVPS Y1, Y0, (DI)
+	ADDQ       ldc+48(FP), DI
+	ADDQ       ldc+48(FP), R8
 	CMPQ       m+0(FP), $0x01
-	JLE        stored424
-	TESTQ      $0x00000002, flags+80(FP)
-	JZ         noflag428
-	VMASKMOVPS (BX), Y0, Y6
+	JLE        stored632
+	TESTQ      $0x00000002, flags+96(FP)
+	JZ         noflag638
+	VMASKMOVPS (DI), Y0, Y6
 	VADDPS     Y6, Y2, Y2
 
-noflag428:
-	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag429
+noflag638:
+	TESTQ        $0x00000001, flags+96(FP)
+	JZ           noflag639
 	VBROADCASTSS 4(DX), Y6
 	VADDPS       Y6, Y2, Y2
 
-noflag429:
-	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag430
+noflag639:
+	TESTQ      $0x00000040, flags+96(FP)
+	JZ         noflag640
+	VXORPS     Y5, Y5, Y5
+	VMASKMOVPS (SI)(R8*1), Y0, Y1
+	VCMPPS     $0x1e, Y5, Y1, Y1
+	VANDPS     Y2, Y1, Y2
+
+noflag640:
+	TESTQ      $0x00000020, flags+96(FP)
+	JZ         noflag641
+	VMASKMOVPS (BX)(R8*1), Y0, Y6
+	VADDPS     Y6, Y2, Y2
+
+noflag641:
+	TESTQ  $0x00000004, flags+96(FP)
+	JZ     noflag642
 	VXORPS Y6, Y6, Y6
 	VMAXPS Y2, Y6, Y2
 
-noflag430:
-	VMASKMOVPS Y2, Y0, (BX)
-	ADDQ       ldc+48(FP), BX
+noflag642:
+	VMASKMOVPS Y2, Y0, (DI)
+	ADDQ       ldc+48(FP), DI
+	ADDQ       ldc+48(FP), R8
 	CMPQ       m+0(FP), $0x02
-	JLE        stored424
-	TESTQ      $0x00000002, flags+80(FP)
-	JZ         noflag431
-	VMASKMOVPS (BX), Y0, Y6
+	JLE        stored632
+	TESTQ      $0x00000002, flags+96(FP)
+	JZ         noflag643
+	VMASKMOVPS (DI), Y0, Y6
 	VADDPS     Y6, Y3, Y3
 
-noflag431:
-	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag432
+noflag643:
+	TESTQ        $0x00000001, flags+96(FP)
+	JZ           noflag644
 	VBROADCASTSS 8(DX), Y6
 	VADDPS       Y6, Y3, Y3
 
-noflag432:
-	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag433
+noflag644:
+	TESTQ      $0x00000040, flags+96(FP)
+	JZ         noflag645
+	VXORPS     Y2, Y2, Y2
+	VMASKMOVPS (SI)(R8*1), Y0, Y1
+	VCMPPS     $0x1e, Y2, Y1, Y1
+	VANDPS     Y3, Y1, Y3
+
+noflag645:
+	TESTQ      $0x00000020, flags+96(FP)
+	JZ         noflag646
+	VMASKMOVPS (BX)(R8*1), Y0, Y6
+	VADDPS     Y6, Y3, Y3
+
+noflag646:
+	TESTQ  $0x00000004, flags+96(FP)
+	JZ     noflag647
 	VXORPS Y6, Y6, Y6
 	VMAXPS Y3, Y6, Y3
 
-noflag433:
-	VMASKMOVPS Y3, Y0, (BX)
-	ADDQ       ldc+48(FP), BX
+noflag647:
+	VMASKMOVPS Y3, Y0, (DI)
+	ADDQ       ldc+48(FP), DI
+	ADDQ       ldc+48(FP), R8
 	CMPQ       m+0(FP), $0x03
-	JLE        stored424
-	TESTQ      $0x00000002, flags+80(FP)
-	JZ         noflag434
-	VMASKMOVPS (BX), Y0, Y6
+	JLE        stored632
+	TESTQ      $0x00000002, flags+96(FP)
+	JZ         noflag648
+	VMASKMOVPS (DI), Y0, Y6
 	VADDPS     Y6, Y4, Y4
 
-noflag434:
-	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag435
+noflag648:
+	TESTQ        $0x00000001, flags+96(FP)
+	JZ           noflag649
 	VBROADCASTSS 12(DX), Y6
 	VADDPS       Y6, Y4, Y4
 
-noflag435:
-	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag436
+noflag649:
+	TESTQ      $0x00000040, flags+96(FP)
+	JZ         noflag650
+	VXORPS     Y2, Y2, Y2
+	VMASKMOVPS (SI)(R8*1), Y0, Y1
+	VCMPPS     $0x1e, Y2, Y1, Y1
+	VANDPS     Y4, Y1, Y4
+
+noflag650:
+	TESTQ      $0x00000020, flags+96(FP)
+	JZ         noflag651
+	VMASKMOVPS (BX)(R8*1), Y0, Y6
+	VADDPS     Y6, Y4, Y4
+
+noflag651:
+	TESTQ  $0x00000004, flags+96(FP)
+	JZ     noflag652
 	VXORPS Y6, Y6, Y6
 	VMAXPS Y4, Y6, Y4
 
-noflag436:
-	VMASKMOVPS Y4, Y0, (BX)
+noflag652:
+	VMASKMOVPS Y4, Y0, (DI)
 
-stored424:
+stored632:
 	CMPQ   m+0(FP), $0x04
-	JLE    done420next
+	JLE    done628next
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
 	VXORPS Y4, Y4, Y4
-	MOVQ   AX, BX
-	ADDQ   $0x10, BX
-	MOVQ   b+24(FP), SI
-	MOVQ   k+8(FP), DI
-	TESTQ  DI, DI
-	JZ     epi437
+	MOVQ   AX, DI
+	ADDQ   $0x10, DI
+	MOVQ   b+24(FP), R8
+	MOVQ   k+8(FP), R9
+	TESTQ  R9, R9
+	JZ     epi653
 
-k438:
-	VMASKMOVPS   (SI), Y0, Y5
+k654:
+	VMASKMOVPS   (R8), Y0, Y5
 	VXORPS       Y6, Y6, Y6
 	VMAXPS       Y5, Y6, Y5
-	VBROADCASTSS (BX), Y6
+	VBROADCASTSS (DI), Y6
 	VFMADD231PS  Y5, Y6, Y1
-	VBROADCASTSS 4(BX), Y6
+	VBROADCASTSS 4(DI), Y6
 	VFMADD231PS  Y5, Y6, Y2
-	VBROADCASTSS 8(BX), Y6
+	VBROADCASTSS 8(DI), Y6
 	VFMADD231PS  Y5, Y6, Y3
-	VBROADCASTSS 12(BX), Y6
+	VBROADCASTSS 12(DI), Y6
 	VFMADD231PS  Y5, Y6, Y4
-	ADDQ         $0x20, BX
-	ADDQ         ldb+32(FP), SI
-	DECQ         DI
-	JNZ          k438
+	ADDQ         $0x20, DI
+	ADDQ         ldb+32(FP), R8
+	DECQ         R9
+	JNZ          k654
 
-epi437:
-	TESTQ        $0x00000008, flags+80(FP)
-	JZ           noflag439
-	VBROADCASTSS alpha+64(FP), Y6
+epi653:
+	TESTQ        $0x00000008, flags+96(FP)
+	JZ           noflag655
+	VBROADCASTSS alpha+80(FP), Y6
 	VMULPS       Y6, Y1, Y1
 	VMULPS       Y6, Y2, Y2
 	VMULPS       Y6, Y3, Y3
 	VMULPS       Y6, Y4, Y4
 
-noflag439:
-	MOVQ       CX, BX
-	MOVQ       ldc+48(FP), SI
-	IMUL3Q     $0x04, SI, SI
-	ADDQ       SI, BX
+noflag655:
+	MOVQ       CX, DI
+	XORQ       R8, R8
+	MOVQ       ldc+48(FP), R8
+	IMUL3Q     $0x04, R8, R8
+	ADDQ       R8, DI
 	CMPQ       m+0(FP), $0x04
-	JLE        stored440
-	TESTQ      $0x00000002, flags+80(FP)
-	JZ         noflag441
-	VMASKMOVPS (BX), Y0, Y6
+	JLE        stored656
+	TESTQ      $0x00000002, flags+96(FP)
+	JZ         noflag657
+	VMASKMOVPS (DI), Y0, Y6
 	VADDPS     Y6, Y1, Y1
 
-noflag441:
-	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag442
+noflag657:
+	TESTQ        $0x00000001, flags+96(FP)
+	JZ           noflag658
 	VBROADCASTSS 16(DX), Y6
 	VADDPS       Y6, Y1, Y1
 
-noflag442:
-	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag443
+noflag658:
+	TESTQ      $0x00000040, flags+96(FP)
+	JZ         noflag659
+	VXORPS     Y6, Y6, Y6
+	VMASKMOVPS (SI)(R8*1), Y0, Y5
+	VCMPPS     $0x1e, Y6, Y5, Y5
+	VANDPS     Y1, Y5, Y1
+
+noflag659:
+	TESTQ      $0x00000020, flags+96(FP)
+	JZ         noflag660
+	VMASKMOVPS (BX)(R8*1), Y0, Y6
+	VADDPS     Y6, Y1, Y1
+
+noflag660:
+	TESTQ  $0x00000004, flags+96(FP)
+	JZ     noflag661
 	VXORPS Y6, Y6, Y6
 	VMAXPS Y1, Y6, Y1
 
-noflag443:
-	VMASKMOVPS Y1, Y0, (BX)
-	ADDQ       ldc+48(FP), BX
+noflag661:
+	VMASKMOVPS Y1, Y0, (DI)
+	ADDQ       ldc+48(FP), DI
+	ADDQ       ldc+48(FP), R8
 	CMPQ       m+0(FP), $0x05
-	JLE        stored440
-	TESTQ      $0x00000002, flags+80(FP)
-	JZ         noflag444
-	VMASKMOVPS (BX), Y0, Y6
+	JLE        stored656
+	TESTQ      $0x00000002, flags+96(FP)
+	JZ         noflag662
+	VMASKMOVPS (DI), Y0, Y6
 	VADDPS     Y6, Y2, Y2
 
-noflag444:
-	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag445
+noflag662:
+	TESTQ        $0x00000001, flags+96(FP)
+	JZ           noflag663
 	VBROADCASTSS 20(DX), Y6
 	VADDPS       Y6, Y2, Y2
 
-noflag445:
-	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag446
+noflag663:
+	TESTQ      $0x00000040, flags+96(FP)
+	JZ         noflag664
+	VXORPS     Y5, Y5, Y5
+	VMASKMOVPS (SI)(R8*1), Y0, Y1
+	VCMPPS     $0x1e, Y5, Y1, Y1
+	VANDPS     Y2, Y1, Y2
+
+noflag664:
+	TESTQ      $0x00000020, flags+96(FP)
+	JZ         noflag665
+	VMASKMOVPS (BX)(R8*1), Y0, Y6
+	VADDPS     Y6, Y2, Y2
+
+noflag665:
+	TESTQ  $0x00000004, flags+96(FP)
+	JZ     noflag666
 	VXORPS Y6, Y6, Y6
 	VMAXPS Y2, Y6, Y2
 
-noflag446:
-	VMASKMOVPS Y2, Y0, (BX)
-	ADDQ       ldc+48(FP), BX
+noflag666:
+	VMASKMOVPS Y2, Y0, (DI)
+	ADDQ       ldc+48(FP), DI
+	ADDQ       ldc+48(FP), R8
 	CMPQ       m+0(FP), $0x06
-	JLE        stored440
-	TESTQ      $0x00000002, flags+80(FP)
-	JZ         noflag447
-	VMASKMOVPS (BX), Y0, Y6
+	JLE        stored656
+	TESTQ      $0x00000002, flags+96(FP)
+	JZ         noflag667
+	VMASKMOVPS (DI), Y0, Y6
 	VADDPS     Y6, Y3, Y3
 
-noflag447:
-	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag448
+noflag667:
+	TESTQ        $0x00000001, flags+96(FP)
+	JZ           noflag668
 	VBROADCASTSS 24(DX), Y6
 	VADDPS       Y6, Y3, Y3
 
-noflag448:
-	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag449
+noflag668:
+	TESTQ      $0x00000040, flags+96(FP)
+	JZ         noflag669
+	VXORPS     Y2, Y2, Y2
+	VMASKMOVPS (SI)(R8*1), Y0, Y1
+	VCMPPS     $0x1e, Y2, Y1, Y1
+	VANDPS     Y3, Y1, Y3
+
+noflag669:
+	TESTQ      $0x00000020, flags+96(FP)
+	JZ         noflag670
+	VMASKMOVPS (BX)(R8*1), Y0, Y6
+	VADDPS     Y6, Y3, Y3
+
+noflag670:
+	TESTQ  $0x00000004, flags+96(FP)
+	JZ     noflag671
 	VXORPS Y6, Y6, Y6
 	VMAXPS Y3, Y6, Y3
 
-noflag449:
-	VMASKMOVPS Y3, Y0, (BX)
-	ADDQ       ldc+48(FP), BX
+noflag671:
+	VMASKMOVPS Y3, Y0, (DI)
+	ADDQ       ldc+48(FP), DI
+	ADDQ       ldc+48(FP), R8
 	CMPQ       m+0(FP), $0x07
-	JLE        stored440
-	TESTQ      $0x00000002, flags+80(FP)
-	JZ         noflag450
-	VMASKMOVPS (BX), Y0, Y6
+	JLE        stored656
+	TESTQ      $0x00000002, flags+96(FP)
+	JZ         noflag672
+	VMASKMOVPS (DI), Y0, Y6
 	VADDPS     Y6, Y4, Y4
 
-noflag450:
-	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag451
+noflag672:
+	TESTQ        $0x00000001, flags+96(FP)
+	JZ           noflag673
 	VBROADCASTSS 28(DX), Y6
 	VADDPS       Y6, Y4, Y4
 
-noflag451:
-	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag452
+noflag673:
+	TESTQ      $0x00000040, flags+96(FP)
+	JZ         noflag674
+	VXORPS     Y2, Y2, Y2
+	VMASKMOVPS (SI)(R8*1), Y0, Y1
+	VCMPPS     $0x1e, Y2, Y1, Y1
+	VANDPS     Y4, Y1, Y4
+
+noflag674:
+	TESTQ      $0x00000020, flags+96(FP)
+	JZ         noflag675
+	VMASKMOVPS (BX)(R8*1), Y0, Y6
+	VADDPS     Y6, Y4, Y4
+
+noflag675:
+	TESTQ  $0x00000004, flags+96(FP)
+	JZ     noflag676
 	VXORPS Y6, Y6, Y6
 	VMAXPS Y4, Y6, Y4
 
-noflag452:
-	VMASKMOVPS Y4, Y0, (BX)
+noflag676:
+	VMASKMOVPS Y4, Y0, (DI)
 
-stored440:
-done420next:
-	MOVQ k+8(FP), BX
-	SHLQ $0x05, BX
-	ADDQ BX, AX
-	MOVQ ldc+48(FP), BX
-	SHLQ $0x03, BX
-	ADDQ BX, CX
+stored656:
+done628next:
+	MOVQ k+8(FP), DI
+	SHLQ $0x05, DI
+	ADDQ DI, AX
+	MOVQ ldc+48(FP), DI
+	SHLQ $0x03, DI
+	ADDQ DI, CX
+	ADDQ DI, BX
+	ADDQ DI, SI
 	ADDQ $0x20, DX
 	SUBQ $0x08, m+0(FP)
-	JMP  panel419
+	JMP  panel627
 
-done420:
+done628:
 	VZEROUPPER
 	RET
 
@@ -4537,9 +6705,9 @@ TEXT ·gemmAVX2r6x1(SB), NOSPLIT, $0-80
 	MOVQ c+40(FP), CX
 	MOVQ bias+56(FP), DX
 
-panel453:
+panel677:
 	CMPQ   m+0(FP), $0x00
-	JLE    done454
+	JLE    done678
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -4550,9 +6718,9 @@ panel453:
 	MOVQ   b+24(FP), SI
 	MOVQ   k+8(FP), DI
 	TESTQ  DI, DI
-	JZ     epi455
+	JZ     epi679
 
-k456:
+k680:
 	VMOVUPS      (SI), Y6
 	VBROADCASTSS (BX), Y7
 	VFMADD231PS  Y6, Y7, Y0
@@ -4569,11 +6737,11 @@ k456:
 	ADDQ         $0x18, BX
 	ADDQ         ldb+32(FP), SI
 	DECQ         DI
-	JNZ          k456
+	JNZ          k680
 
-epi455:
+epi679:
 	TESTQ        $0x00000008, flags+72(FP)
-	JZ           noflag457
+	JZ           noflag681
 	VBROADCASTSS alpha+64(FP), Y7
 	VMULPS       Y7, Y0, Y0
 	VMULPS       Y7, Y1, Y1
@@ -4582,139 +6750,139 @@ epi455:
 	VMULPS       Y7, Y4, Y4
 	VMULPS       Y7, Y5, Y5
 
-noflag457:
+noflag681:
 	MOVQ    CX, BX
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag459
+	JZ      noflag683
 	VMOVUPS (BX), Y7
 	VADDPS  Y7, Y0, Y0
 
-noflag459:
+noflag683:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag460
+	JZ           noflag684
 	VBROADCASTSS (DX), Y7
 	VADDPS       Y7, Y0, Y0
 
-noflag460:
+noflag684:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag461
+	JZ     noflag685
 	VXORPS Y7, Y7, Y7
 	VMAXPS Y0, Y7, Y0
 
-noflag461:
+noflag685:
 	VMOVUPS Y0, (BX)
 	ADDQ    ldc+48(FP), BX
 	CMPQ    m+0(FP), $0x01
-	JLE     stored458
+	JLE     stored682
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag462
+	JZ      noflag686
 	VMOVUPS (BX), Y7
 	VADDPS  Y7, Y1, Y1
 
-noflag462:
+noflag686:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag463
+	JZ           noflag687
 	VBROADCASTSS 4(DX), Y7
 	VADDPS       Y7, Y1, Y1
 
-noflag463:
+noflag687:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag464
+	JZ     noflag688
 	VXORPS Y7, Y7, Y7
 	VMAXPS Y1, Y7, Y1
 
-noflag464:
+noflag688:
 	VMOVUPS Y1, (BX)
 	ADDQ    ldc+48(FP), BX
 	CMPQ    m+0(FP), $0x02
-	JLE     stored458
+	JLE     stored682
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag465
+	JZ      noflag689
 	VMOVUPS (BX), Y7
 	VADDPS  Y7, Y2, Y2
 
-noflag465:
+noflag689:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag466
+	JZ           noflag690
 	VBROADCASTSS 8(DX), Y7
 	VADDPS       Y7, Y2, Y2
 
-noflag466:
+noflag690:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag467
+	JZ     noflag691
 	VXORPS Y7, Y7, Y7
 	VMAXPS Y2, Y7, Y2
 
-noflag467:
+noflag691:
 	VMOVUPS Y2, (BX)
 	ADDQ    ldc+48(FP), BX
 	CMPQ    m+0(FP), $0x03
-	JLE     stored458
+	JLE     stored682
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag468
+	JZ      noflag692
 	VMOVUPS (BX), Y7
 	VADDPS  Y7, Y3, Y3
 
-noflag468:
+noflag692:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag469
+	JZ           noflag693
 	VBROADCASTSS 12(DX), Y7
 	VADDPS       Y7, Y3, Y3
 
-noflag469:
+noflag693:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag470
+	JZ     noflag694
 	VXORPS Y7, Y7, Y7
 	VMAXPS Y3, Y7, Y3
 
-noflag470:
+noflag694:
 	VMOVUPS Y3, (BX)
 	ADDQ    ldc+48(FP), BX
 	CMPQ    m+0(FP), $0x04
-	JLE     stored458
+	JLE     stored682
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag471
+	JZ      noflag695
 	VMOVUPS (BX), Y7
 	VADDPS  Y7, Y4, Y4
 
-noflag471:
+noflag695:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag472
+	JZ           noflag696
 	VBROADCASTSS 16(DX), Y7
 	VADDPS       Y7, Y4, Y4
 
-noflag472:
+noflag696:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag473
+	JZ     noflag697
 	VXORPS Y7, Y7, Y7
 	VMAXPS Y4, Y7, Y4
 
-noflag473:
+noflag697:
 	VMOVUPS Y4, (BX)
 	ADDQ    ldc+48(FP), BX
 	CMPQ    m+0(FP), $0x05
-	JLE     stored458
+	JLE     stored682
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag474
+	JZ      noflag698
 	VMOVUPS (BX), Y7
 	VADDPS  Y7, Y5, Y5
 
-noflag474:
+noflag698:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag475
+	JZ           noflag699
 	VBROADCASTSS 20(DX), Y7
 	VADDPS       Y7, Y5, Y5
 
-noflag475:
+noflag699:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag476
+	JZ     noflag700
 	VXORPS Y7, Y7, Y7
 	VMAXPS Y5, Y7, Y5
 
-noflag476:
+noflag700:
 	VMOVUPS Y5, (BX)
 
-stored458:
+stored682:
 	MOVQ   k+8(FP), BX
 	IMUL3Q $0x18, BX, BX
 	ADDQ   BX, AX
@@ -4723,9 +6891,9 @@ stored458:
 	ADDQ   BX, CX
 	ADDQ   $0x18, DX
 	SUBQ   $0x06, m+0(FP)
-	JMP    panel453
+	JMP    panel677
 
-done454:
+done678:
 	VZEROUPPER
 	RET
 
@@ -4736,9 +6904,9 @@ TEXT ·gemmAVX2r6x2(SB), NOSPLIT, $0-80
 	MOVQ c+40(FP), CX
 	MOVQ bias+56(FP), DX
 
-panel477:
+panel701:
 	CMPQ   m+0(FP), $0x00
-	JLE    done478
+	JLE    done702
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -4755,9 +6923,9 @@ panel477:
 	MOVQ   b+24(FP), SI
 	MOVQ   k+8(FP), DI
 	TESTQ  DI, DI
-	JZ     epi479
+	JZ     epi703
 
-k480:
+k704:
 	VMOVUPS      (SI), Y12
 	VMOVUPS      32(SI), Y13
 	VBROADCASTSS (BX), Y14
@@ -4781,11 +6949,11 @@ k480:
 	ADDQ         $0x18, BX
 	ADDQ         ldb+32(FP), SI
 	DECQ         DI
-	JNZ          k480
+	JNZ          k704
 
-epi479:
+epi703:
 	TESTQ        $0x00000008, flags+72(FP)
-	JZ           noflag481
+	JZ           noflag705
 	VBROADCASTSS alpha+64(FP), Y14
 	VMULPS       Y14, Y0, Y0
 	VMULPS       Y14, Y1, Y1
@@ -4800,169 +6968,169 @@ epi479:
 	VMULPS       Y14, Y10, Y10
 	VMULPS       Y14, Y11, Y11
 
-noflag481:
+noflag705:
 	MOVQ    CX, BX
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag483
+	JZ      noflag707
 	VMOVUPS (BX), Y14
 	VADDPS  Y14, Y0, Y0
 	VMOVUPS 32(BX), Y14
 	VADDPS  Y14, Y1, Y1
 
-noflag483:
+noflag707:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag484
+	JZ           noflag708
 	VBROADCASTSS (DX), Y14
 	VADDPS       Y14, Y0, Y0
 	VADDPS       Y14, Y1, Y1
 
-noflag484:
+noflag708:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag485
+	JZ     noflag709
 	VXORPS Y14, Y14, Y14
 	VMAXPS Y0, Y14, Y0
 	VMAXPS Y1, Y14, Y1
 
-noflag485:
+noflag709:
 	VMOVUPS Y0, (BX)
 	VMOVUPS Y1, 32(BX)
 	ADDQ    ldc+48(FP), BX
 	CMPQ    m+0(FP), $0x01
-	JLE     stored482
+	JLE     stored706
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag486
+	JZ      noflag710
 	VMOVUPS (BX), Y14
 	VADDPS  Y14, Y2, Y2
 	VMOVUPS 32(BX), Y14
 	VADDPS  Y14, Y3, Y3
 
-noflag486:
+noflag710:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag487
+	JZ           noflag711
 	VBROADCASTSS 4(DX), Y14
 	VADDPS       Y14, Y2, Y2
 	VADDPS       Y14, Y3, Y3
 
-noflag487:
+noflag711:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag488
+	JZ     noflag712
 	VXORPS Y14, Y14, Y14
 	VMAXPS Y2, Y14, Y2
 	VMAXPS Y3, Y14, Y3
 
-noflag488:
+noflag712:
 	VMOVUPS Y2, (BX)
 	VMOVUPS Y3, 32(BX)
 	ADDQ    ldc+48(FP), BX
 	CMPQ    m+0(FP), $0x02
-	JLE     stored482
+	JLE     stored706
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag489
+	JZ      noflag713
 	VMOVUPS (BX), Y14
 	VADDPS  Y14, Y4, Y4
 	VMOVUPS 32(BX), Y14
 	VADDPS  Y14, Y5, Y5
 
-noflag489:
+noflag713:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag490
+	JZ           noflag714
 	VBROADCASTSS 8(DX), Y14
 	VADDPS       Y14, Y4, Y4
 	VADDPS       Y14, Y5, Y5
 
-noflag490:
+noflag714:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag491
+	JZ     noflag715
 	VXORPS Y14, Y14, Y14
 	VMAXPS Y4, Y14, Y4
 	VMAXPS Y5, Y14, Y5
 
-noflag491:
+noflag715:
 	VMOVUPS Y4, (BX)
 	VMOVUPS Y5, 32(BX)
 	ADDQ    ldc+48(FP), BX
 	CMPQ    m+0(FP), $0x03
-	JLE     stored482
+	JLE     stored706
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag492
+	JZ      noflag716
 	VMOVUPS (BX), Y14
 	VADDPS  Y14, Y6, Y6
 	VMOVUPS 32(BX), Y14
 	VADDPS  Y14, Y7, Y7
 
-noflag492:
+noflag716:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag493
+	JZ           noflag717
 	VBROADCASTSS 12(DX), Y14
 	VADDPS       Y14, Y6, Y6
 	VADDPS       Y14, Y7, Y7
 
-noflag493:
+noflag717:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag494
+	JZ     noflag718
 	VXORPS Y14, Y14, Y14
 	VMAXPS Y6, Y14, Y6
 	VMAXPS Y7, Y14, Y7
 
-noflag494:
+noflag718:
 	VMOVUPS Y6, (BX)
 	VMOVUPS Y7, 32(BX)
 	ADDQ    ldc+48(FP), BX
 	CMPQ    m+0(FP), $0x04
-	JLE     stored482
+	JLE     stored706
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag495
+	JZ      noflag719
 	VMOVUPS (BX), Y14
 	VADDPS  Y14, Y8, Y8
 	VMOVUPS 32(BX), Y14
 	VADDPS  Y14, Y9, Y9
 
-noflag495:
+noflag719:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag496
+	JZ           noflag720
 	VBROADCASTSS 16(DX), Y14
 	VADDPS       Y14, Y8, Y8
 	VADDPS       Y14, Y9, Y9
 
-noflag496:
+noflag720:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag497
+	JZ     noflag721
 	VXORPS Y14, Y14, Y14
 	VMAXPS Y8, Y14, Y8
 	VMAXPS Y9, Y14, Y9
 
-noflag497:
+noflag721:
 	VMOVUPS Y8, (BX)
 	VMOVUPS Y9, 32(BX)
 	ADDQ    ldc+48(FP), BX
 	CMPQ    m+0(FP), $0x05
-	JLE     stored482
+	JLE     stored706
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag498
+	JZ      noflag722
 	VMOVUPS (BX), Y14
 	VADDPS  Y14, Y10, Y10
 	VMOVUPS 32(BX), Y14
 	VADDPS  Y14, Y11, Y11
 
-noflag498:
+noflag722:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag499
+	JZ           noflag723
 	VBROADCASTSS 20(DX), Y14
 	VADDPS       Y14, Y10, Y10
 	VADDPS       Y14, Y11, Y11
 
-noflag499:
+noflag723:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag500
+	JZ     noflag724
 	VXORPS Y14, Y14, Y14
 	VMAXPS Y10, Y14, Y10
 	VMAXPS Y11, Y14, Y11
 
-noflag500:
+noflag724:
 	VMOVUPS Y10, (BX)
 	VMOVUPS Y11, 32(BX)
 
-stored482:
+stored706:
 	MOVQ   k+8(FP), BX
 	IMUL3Q $0x18, BX, BX
 	ADDQ   BX, AX
@@ -4971,9 +7139,9 @@ stored482:
 	ADDQ   BX, CX
 	ADDQ   $0x18, DX
 	SUBQ   $0x06, m+0(FP)
-	JMP    panel477
+	JMP    panel701
 
-done478:
+done702:
 	VZEROUPPER
 	RET
 
@@ -4984,9 +7152,9 @@ TEXT ·gemmAVX2r12x1(SB), NOSPLIT, $0-80
 	MOVQ c+40(FP), CX
 	MOVQ bias+56(FP), DX
 
-panel501:
+panel725:
 	CMPQ   m+0(FP), $0x00
-	JLE    done502
+	JLE    done726
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -5006,9 +7174,9 @@ panel501:
 	MOVQ   b+24(FP), DI
 	MOVQ   k+8(FP), R8
 	TESTQ  R8, R8
-	JZ     epi503
+	JZ     epi727
 
-k504:
+k728:
 	VMOVUPS      (DI), Y12
 	VBROADCASTSS (BX), Y13
 	VFMADD231PS  Y12, Y13, Y0
@@ -5038,11 +7206,11 @@ k504:
 	ADDQ         $0x18, SI
 	ADDQ         ldb+32(FP), DI
 	DECQ         R8
-	JNZ          k504
+	JNZ          k728
 
-epi503:
+epi727:
 	TESTQ        $0x00000008, flags+72(FP)
-	JZ           noflag505
+	JZ           noflag729
 	VBROADCASTSS alpha+64(FP), Y13
 	VMULPS       Y13, Y0, Y0
 	VMULPS       Y13, Y1, Y1
@@ -5057,271 +7225,271 @@ epi503:
 	VMULPS       Y13, Y10, Y10
 	VMULPS       Y13, Y11, Y11
 
-noflag505:
+noflag729:
 	MOVQ    CX, BX
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag507
+	JZ      noflag731
 	VMOVUPS (BX), Y13
 	VADDPS  Y13, Y0, Y0
 
-noflag507:
+noflag731:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag508
+	JZ           noflag732
 	VBROADCASTSS (DX), Y13
 	VADDPS       Y13, Y0, Y0
 
-noflag508:
+noflag732:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag509
+	JZ     noflag733
 	VXORPS Y13, Y13, Y13
 	VMAXPS Y0, Y13, Y0
 
-noflag509:
+noflag733:
 	VMOVUPS Y0, (BX)
 	ADDQ    ldc+48(FP), BX
 	CMPQ    m+0(FP), $0x01
-	JLE     stored506
+	JLE     stored730
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag510
+	JZ      noflag734
 	VMOVUPS (BX), Y13
 	VADDPS  Y13, Y1, Y1
 
-noflag510:
+noflag734:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag511
+	JZ           noflag735
 	VBROADCASTSS 4(DX), Y13
 	VADDPS       Y13, Y1, Y1
 
-noflag511:
+noflag735:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag512
+	JZ     noflag736
 	VXORPS Y13, Y13, Y13
 	VMAXPS Y1, Y13, Y1
 
-noflag512:
+noflag736:
 	VMOVUPS Y1, (BX)
 	ADDQ    ldc+48(FP), BX
 	CMPQ    m+0(FP), $0x02
-	JLE     stored506
+	JLE     stored730
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag513
+	JZ      noflag737
 	VMOVUPS (BX), Y13
 	VADDPS  Y13, Y2, Y2
 
-noflag513:
+noflag737:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag514
+	JZ           noflag738
 	VBROADCASTSS 8(DX), Y13
 	VADDPS       Y13, Y2, Y2
 
-noflag514:
+noflag738:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag515
+	JZ     noflag739
 	VXORPS Y13, Y13, Y13
 	VMAXPS Y2, Y13, Y2
 
-noflag515:
+noflag739:
 	VMOVUPS Y2, (BX)
 	ADDQ    ldc+48(FP), BX
 	CMPQ    m+0(FP), $0x03
-	JLE     stored506
+	JLE     stored730
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag516
+	JZ      noflag740
 	VMOVUPS (BX), Y13
 	VADDPS  Y13, Y3, Y3
 
-noflag516:
+noflag740:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag517
+	JZ           noflag741
 	VBROADCASTSS 12(DX), Y13
 	VADDPS       Y13, Y3, Y3
 
-noflag517:
+noflag741:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag518
+	JZ     noflag742
 	VXORPS Y13, Y13, Y13
 	VMAXPS Y3, Y13, Y3
 
-noflag518:
+noflag742:
 	VMOVUPS Y3, (BX)
 	ADDQ    ldc+48(FP), BX
 	CMPQ    m+0(FP), $0x04
-	JLE     stored506
+	JLE     stored730
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag519
+	JZ      noflag743
 	VMOVUPS (BX), Y13
 	VADDPS  Y13, Y4, Y4
 
-noflag519:
+noflag743:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag520
+	JZ           noflag744
 	VBROADCASTSS 16(DX), Y13
 	VADDPS       Y13, Y4, Y4
 
-noflag520:
+noflag744:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag521
+	JZ     noflag745
 	VXORPS Y13, Y13, Y13
 	VMAXPS Y4, Y13, Y4
 
-noflag521:
+noflag745:
 	VMOVUPS Y4, (BX)
 	ADDQ    ldc+48(FP), BX
 	CMPQ    m+0(FP), $0x05
-	JLE     stored506
+	JLE     stored730
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag522
+	JZ      noflag746
 	VMOVUPS (BX), Y13
 	VADDPS  Y13, Y5, Y5
 
-noflag522:
+noflag746:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag523
+	JZ           noflag747
 	VBROADCASTSS 20(DX), Y13
 	VADDPS       Y13, Y5, Y5
 
-noflag523:
+noflag747:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag524
+	JZ     noflag748
 	VXORPS Y13, Y13, Y13
 	VMAXPS Y5, Y13, Y5
 
-noflag524:
+noflag748:
 	VMOVUPS Y5, (BX)
 	ADDQ    ldc+48(FP), BX
 	CMPQ    m+0(FP), $0x06
-	JLE     stored506
+	JLE     stored730
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag525
+	JZ      noflag749
 	VMOVUPS (BX), Y13
 	VADDPS  Y13, Y6, Y6
 
-noflag525:
+noflag749:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag526
+	JZ           noflag750
 	VBROADCASTSS 24(DX), Y13
 	VADDPS       Y13, Y6, Y6
 
-noflag526:
+noflag750:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag527
+	JZ     noflag751
 	VXORPS Y13, Y13, Y13
 	VMAXPS Y6, Y13, Y6
 
-noflag527:
+noflag751:
 	VMOVUPS Y6, (BX)
 	ADDQ    ldc+48(FP), BX
 	CMPQ    m+0(FP), $0x07
-	JLE     stored506
+	JLE     stored730
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag528
+	JZ      noflag752
 	VMOVUPS (BX), Y13
 	VADDPS  Y13, Y7, Y7
 
-noflag528:
+noflag752:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag529
+	JZ           noflag753
 	VBROADCASTSS 28(DX), Y13
 	VADDPS       Y13, Y7, Y7
 
-noflag529:
+noflag753:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag530
+	JZ     noflag754
 	VXORPS Y13, Y13, Y13
 	VMAXPS Y7, Y13, Y7
 
-noflag530:
+noflag754:
 	VMOVUPS Y7, (BX)
 	ADDQ    ldc+48(FP), BX
 	CMPQ    m+0(FP), $0x08
-	JLE     stored506
+	JLE     stored730
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag531
+	JZ      noflag755
 	VMOVUPS (BX), Y13
 	VADDPS  Y13, Y8, Y8
 
-noflag531:
+noflag755:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag532
+	JZ           noflag756
 	VBROADCASTSS 32(DX), Y13
 	VADDPS       Y13, Y8, Y8
 
-noflag532:
+noflag756:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag533
+	JZ     noflag757
 	VXORPS Y13, Y13, Y13
 	VMAXPS Y8, Y13, Y8
 
-noflag533:
+noflag757:
 	VMOVUPS Y8, (BX)
 	ADDQ    ldc+48(FP), BX
 	CMPQ    m+0(FP), $0x09
-	JLE     stored506
+	JLE     stored730
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag534
+	JZ      noflag758
 	VMOVUPS (BX), Y13
 	VADDPS  Y13, Y9, Y9
 
-noflag534:
+noflag758:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag535
+	JZ           noflag759
 	VBROADCASTSS 36(DX), Y13
 	VADDPS       Y13, Y9, Y9
 
-noflag535:
+noflag759:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag536
+	JZ     noflag760
 	VXORPS Y13, Y13, Y13
 	VMAXPS Y9, Y13, Y9
 
-noflag536:
+noflag760:
 	VMOVUPS Y9, (BX)
 	ADDQ    ldc+48(FP), BX
 	CMPQ    m+0(FP), $0x0a
-	JLE     stored506
+	JLE     stored730
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag537
+	JZ      noflag761
 	VMOVUPS (BX), Y13
 	VADDPS  Y13, Y10, Y10
 
-noflag537:
+noflag761:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag538
+	JZ           noflag762
 	VBROADCASTSS 40(DX), Y13
 	VADDPS       Y13, Y10, Y10
 
-noflag538:
+noflag762:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag539
+	JZ     noflag763
 	VXORPS Y13, Y13, Y13
 	VMAXPS Y10, Y13, Y10
 
-noflag539:
+noflag763:
 	VMOVUPS Y10, (BX)
 	ADDQ    ldc+48(FP), BX
 	CMPQ    m+0(FP), $0x0b
-	JLE     stored506
+	JLE     stored730
 	TESTQ   $0x00000002, flags+72(FP)
-	JZ      noflag540
+	JZ      noflag764
 	VMOVUPS (BX), Y13
 	VADDPS  Y13, Y11, Y11
 
-noflag540:
+noflag764:
 	TESTQ        $0x00000001, flags+72(FP)
-	JZ           noflag541
+	JZ           noflag765
 	VBROADCASTSS 44(DX), Y13
 	VADDPS       Y13, Y11, Y11
 
-noflag541:
+noflag765:
 	TESTQ  $0x00000004, flags+72(FP)
-	JZ     noflag542
+	JZ     noflag766
 	VXORPS Y13, Y13, Y13
 	VMAXPS Y11, Y13, Y11
 
-noflag542:
+noflag766:
 	VMOVUPS Y11, (BX)
 
-stored506:
+stored730:
 	MOVQ   k+8(FP), BX
 	IMUL3Q $0x30, BX, BX
 	ADDQ   BX, AX
@@ -5330,9 +7498,9 @@ stored506:
 	ADDQ   BX, CX
 	ADDQ   $0x30, DX
 	SUBQ   $0x0c, m+0(FP)
-	JMP    panel501
+	JMP    panel725
 
-done502:
+done726:
 	VZEROUPPER
 	RET
 
@@ -5345,9 +7513,9 @@ TEXT ·gemmAVX2r6m(SB), NOSPLIT, $0-88
 	MOVQ    c+40(FP), CX
 	MOVQ    bias+56(FP), DX
 
-panel543:
+panel767:
 	CMPQ   m+0(FP), $0x00
-	JLE    done544
+	JLE    done768
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
@@ -5358,9 +7526,9 @@ panel543:
 	MOVQ   b+24(FP), SI
 	MOVQ   k+8(FP), DI
 	TESTQ  DI, DI
-	JZ     epi545
+	JZ     epi769
 
-k546:
+k770:
 	VMASKMOVPS   (SI), Y0, Y7
 	VBROADCASTSS (BX), Y8
 	VFMADD231PS  Y7, Y8, Y1
@@ -5377,11 +7545,11 @@ k546:
 	ADDQ         $0x18, BX
 	ADDQ         ldb+32(FP), SI
 	DECQ         DI
-	JNZ          k546
+	JNZ          k770
 
-epi545:
+epi769:
 	TESTQ        $0x00000008, flags+80(FP)
-	JZ           noflag547
+	JZ           noflag771
 	VBROADCASTSS alpha+64(FP), Y8
 	VMULPS       Y8, Y1, Y1
 	VMULPS       Y8, Y2, Y2
@@ -5390,139 +7558,139 @@ epi545:
 	VMULPS       Y8, Y5, Y5
 	VMULPS       Y8, Y6, Y6
 
-noflag547:
+noflag771:
 	MOVQ       CX, BX
 	TESTQ      $0x00000002, flags+80(FP)
-	JZ         noflag549
+	JZ         noflag773
 	VMASKMOVPS (BX), Y0, Y8
 	VADDPS     Y8, Y1, Y1
 
-noflag549:
+noflag773:
 	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag550
+	JZ           noflag774
 	VBROADCASTSS (DX), Y8
 	VADDPS       Y8, Y1, Y1
 
-noflag550:
+noflag774:
 	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag551
+	JZ     noflag775
 	VXORPS Y8, Y8, Y8
 	VMAXPS Y1, Y8, Y1
 
-noflag551:
+noflag775:
 	VMASKMOVPS Y1, Y0, (BX)
 	ADDQ       ldc+48(FP), BX
 	CMPQ       m+0(FP), $0x01
-	JLE        stored548
+	JLE        stored772
 	TESTQ      $0x00000002, flags+80(FP)
-	JZ         noflag552
+	JZ         noflag776
 	VMASKMOVPS (BX), Y0, Y8
 	VADDPS     Y8, Y2, Y2
 
-noflag552:
+noflag776:
 	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag553
+	JZ           noflag777
 	VBROADCASTSS 4(DX), Y8
 	VADDPS       Y8, Y2, Y2
 
-noflag553:
+noflag777:
 	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag554
+	JZ     noflag778
 	VXORPS Y8, Y8, Y8
 	VMAXPS Y2, Y8, Y2
 
-noflag554:
+noflag778:
 	VMASKMOVPS Y2, Y0, (BX)
 	ADDQ       ldc+48(FP), BX
 	CMPQ       m+0(FP), $0x02
-	JLE        stored548
+	JLE        stored772
 	TESTQ      $0x00000002, flags+80(FP)
-	JZ         noflag555
+	JZ         noflag779
 	VMASKMOVPS (BX), Y0, Y8
 	VADDPS     Y8, Y3, Y3
 
-noflag555:
+noflag779:
 	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag556
+	JZ           noflag780
 	VBROADCASTSS 8(DX), Y8
 	VADDPS       Y8, Y3, Y3
 
-noflag556:
+noflag780:
 	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag557
+	JZ     noflag781
 	VXORPS Y8, Y8, Y8
 	VMAXPS Y3, Y8, Y3
 
-noflag557:
+noflag781:
 	VMASKMOVPS Y3, Y0, (BX)
 	ADDQ       ldc+48(FP), BX
 	CMPQ       m+0(FP), $0x03
-	JLE        stored548
+	JLE        stored772
 	TESTQ      $0x00000002, flags+80(FP)
-	JZ         noflag558
+	JZ         noflag782
 	VMASKMOVPS (BX), Y0, Y8
 	VADDPS     Y8, Y4, Y4
 
-noflag558:
+noflag782:
 	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag559
+	JZ           noflag783
 	VBROADCASTSS 12(DX), Y8
 	VADDPS       Y8, Y4, Y4
 
-noflag559:
+noflag783:
 	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag560
+	JZ     noflag784
 	VXORPS Y8, Y8, Y8
 	VMAXPS Y4, Y8, Y4
 
-noflag560:
+noflag784:
 	VMASKMOVPS Y4, Y0, (BX)
 	ADDQ       ldc+48(FP), BX
 	CMPQ       m+0(FP), $0x04
-	JLE        stored548
+	JLE        stored772
 	TESTQ      $0x00000002, flags+80(FP)
-	JZ         noflag561
+	JZ         noflag785
 	VMASKMOVPS (BX), Y0, Y8
 	VADDPS     Y8, Y5, Y5
 
-noflag561:
+noflag785:
 	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag562
+	JZ           noflag786
 	VBROADCASTSS 16(DX), Y8
 	VADDPS       Y8, Y5, Y5
 
-noflag562:
+noflag786:
 	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag563
+	JZ     noflag787
 	VXORPS Y8, Y8, Y8
 	VMAXPS Y5, Y8, Y5
 
-noflag563:
+noflag787:
 	VMASKMOVPS Y5, Y0, (BX)
 	ADDQ       ldc+48(FP), BX
 	CMPQ       m+0(FP), $0x05
-	JLE        stored548
+	JLE        stored772
 	TESTQ      $0x00000002, flags+80(FP)
-	JZ         noflag564
+	JZ         noflag788
 	VMASKMOVPS (BX), Y0, Y8
 	VADDPS     Y8, Y6, Y6
 
-noflag564:
+noflag788:
 	TESTQ        $0x00000001, flags+80(FP)
-	JZ           noflag565
+	JZ           noflag789
 	VBROADCASTSS 20(DX), Y8
 	VADDPS       Y8, Y6, Y6
 
-noflag565:
+noflag789:
 	TESTQ  $0x00000004, flags+80(FP)
-	JZ     noflag566
+	JZ     noflag790
 	VXORPS Y8, Y8, Y8
 	VMAXPS Y6, Y8, Y6
 
-noflag566:
+noflag790:
 	VMASKMOVPS Y6, Y0, (BX)
 
-stored548:
+stored772:
 	MOVQ   k+8(FP), BX
 	IMUL3Q $0x18, BX, BX
 	ADDQ   BX, AX
@@ -5531,9 +7699,9 @@ stored548:
 	ADDQ   BX, CX
 	ADDQ   $0x18, DX
 	SUBQ   $0x06, m+0(FP)
-	JMP    panel543
+	JMP    panel767
 
-done544:
+done768:
 	VZEROUPPER
 	RET
 

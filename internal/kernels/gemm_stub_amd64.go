@@ -7,72 +7,72 @@ package kernels
 // gemmAVX512x1: GEMM strip, tiles of 8 rows × 16 columns (see gemm.go of the generator).
 //
 //go:noescape
-func gemmAVX512x1(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, alpha float32, m0 uint16, m1 uint16, m2 uint16, flags int)
+func gemmAVX512x1(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, r *float32, x *float32, alpha float32, m0 uint16, m1 uint16, m2 uint16, flags int)
 
 // gemmAVX512x2: GEMM strip, tiles of 8 rows × 32 columns (see gemm.go of the generator).
 //
 //go:noescape
-func gemmAVX512x2(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, alpha float32, m0 uint16, m1 uint16, m2 uint16, flags int)
+func gemmAVX512x2(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, r *float32, x *float32, alpha float32, m0 uint16, m1 uint16, m2 uint16, flags int)
 
 // gemmAVX512x3: GEMM strip, tiles of 8 rows × 48 columns (see gemm.go of the generator).
 //
 //go:noescape
-func gemmAVX512x3(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, alpha float32, m0 uint16, m1 uint16, m2 uint16, flags int)
+func gemmAVX512x3(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, r *float32, x *float32, alpha float32, m0 uint16, m1 uint16, m2 uint16, flags int)
 
 // gemmAVX2x1: GEMM strip, tiles of 4 rows × 8 columns (see gemm.go of the generator).
 //
 //go:noescape
-func gemmAVX2x1(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, alpha float32, flags int)
+func gemmAVX2x1(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, r *float32, x *float32, alpha float32, flags int)
 
 // gemmAVX2x2: GEMM strip, tiles of 4 rows × 16 columns (see gemm.go of the generator).
 //
 //go:noescape
-func gemmAVX2x2(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, alpha float32, flags int)
+func gemmAVX2x2(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, r *float32, x *float32, alpha float32, flags int)
 
 // gemmAVX2x3: GEMM strip, tiles of 4 rows × 24 columns (see gemm.go of the generator).
 //
 //go:noescape
-func gemmAVX2x3(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, alpha float32, flags int)
+func gemmAVX2x3(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, r *float32, x *float32, alpha float32, flags int)
 
 // gemmAVX2m: GEMM strip, tiles of 4 rows × 8 columns (see gemm.go of the generator).
 //
 //go:noescape
-func gemmAVX2m(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, alpha float32, mask *int32, flags int)
+func gemmAVX2m(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, r *float32, x *float32, alpha float32, mask *int32, flags int)
 
 // gemmAVX512x1Relu: GEMM strip, tiles of 8 rows × 16 columns (see gemm.go of the generator).
 //
 //go:noescape
-func gemmAVX512x1Relu(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, alpha float32, m0 uint16, m1 uint16, m2 uint16, flags int)
+func gemmAVX512x1Relu(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, r *float32, x *float32, alpha float32, m0 uint16, m1 uint16, m2 uint16, flags int)
 
 // gemmAVX512x2Relu: GEMM strip, tiles of 8 rows × 32 columns (see gemm.go of the generator).
 //
 //go:noescape
-func gemmAVX512x2Relu(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, alpha float32, m0 uint16, m1 uint16, m2 uint16, flags int)
+func gemmAVX512x2Relu(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, r *float32, x *float32, alpha float32, m0 uint16, m1 uint16, m2 uint16, flags int)
 
 // gemmAVX512x3Relu: GEMM strip, tiles of 8 rows × 48 columns (see gemm.go of the generator).
 //
 //go:noescape
-func gemmAVX512x3Relu(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, alpha float32, m0 uint16, m1 uint16, m2 uint16, flags int)
+func gemmAVX512x3Relu(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, r *float32, x *float32, alpha float32, m0 uint16, m1 uint16, m2 uint16, flags int)
 
 // gemmAVX2x1Relu: GEMM strip, tiles of 4 rows × 8 columns (see gemm.go of the generator).
 //
 //go:noescape
-func gemmAVX2x1Relu(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, alpha float32, flags int)
+func gemmAVX2x1Relu(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, r *float32, x *float32, alpha float32, flags int)
 
 // gemmAVX2x2Relu: GEMM strip, tiles of 4 rows × 16 columns (see gemm.go of the generator).
 //
 //go:noescape
-func gemmAVX2x2Relu(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, alpha float32, flags int)
+func gemmAVX2x2Relu(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, r *float32, x *float32, alpha float32, flags int)
 
 // gemmAVX2x3Relu: GEMM strip, tiles of 4 rows × 24 columns (see gemm.go of the generator).
 //
 //go:noescape
-func gemmAVX2x3Relu(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, alpha float32, flags int)
+func gemmAVX2x3Relu(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, r *float32, x *float32, alpha float32, flags int)
 
 // gemmAVX2mRelu: GEMM strip, tiles of 4 rows × 8 columns (see gemm.go of the generator).
 //
 //go:noescape
-func gemmAVX2mRelu(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, alpha float32, mask *int32, flags int)
+func gemmAVX2mRelu(m int, k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, r *float32, x *float32, alpha float32, mask *int32, flags int)
 
 // gemmAVX2r6x1: GEMM strip, tiles of 6 rows × 8 columns (see gemm.go of the generator).
 //

@@ -11,7 +11,7 @@ const noAsm = "kernels: no assembly in this build"
 
 func (pl *ConvPlan) directBandSIMD(y, x, wd, b, zeros []float32, p0, p1 int, f Fuse) { panic(noAsm) }
 
-func gemmStrip(m, k, mr int, ap, b []float32, ldb int, c []float32, ldc, w int, bias []float32, alpha float32, flags int, reluB bool) {
+func gemmStrip(m, k, mr int, ap, b []float32, ldb int, c []float32, ldc, w int, bias []float32, eo epiOps, alpha float32, flags int, reluB bool) {
 	panic(noAsm)
 }
 
@@ -27,6 +27,7 @@ func addRowsSIMD(dst []float32, ldd int, src []float32, lds, rows, n int)  { pan
 func add3SIMD(y, a, b []float32)                                           { panic(noAsm) }
 func addRelu3SIMD(y, r, a, b []float32)                                    { panic(noAsm) }
 func reluGradSIMD(dx, dy, x []float32)                                     { panic(noAsm) }
+func reluGradAddSIMD(dx, dy, x, r []float32)                               { panic(noAsm) }
 func biasReluSIMD(y []float32, ld, m, n int, b []float32, relu bool)       { panic(noAsm) }
 
 func gateSIMD(y, a, b []float32)           { panic(noAsm) }

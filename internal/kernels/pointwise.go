@@ -95,6 +95,16 @@ func reluGrad(dx, dy, x []float32) {
 	reluGradGo(dx, dy, x)
 }
 
+// reluGradAdd sets dx = (x > 0 ? dy : 0) + r: a conv's input gradient
+// through the ReLU it reads, plus the residual's; dx may alias dy or r.
+func reluGradAdd(dx, dy, x, r []float32) {
+	if simd() && len(x) >= simdMin {
+		reluGradAddSIMD(dx[:len(x)], dy[:len(x)], x, r[:len(x)])
+		return
+	}
+	reluGradAddGo(dx, dy, x, r)
+}
+
 // biasRelu finishes an (m,n) block of output rows with stride ld: adds
 // b[i] to row i (b may be nil) and, with relu, clamps at 0.
 func biasRelu(y []float32, m, n, ld int, b []float32, relu bool) {
@@ -172,6 +182,18 @@ func biasReluGo(y []float32, m, n, ld int, b []float32, relu bool) {
 }
 
 // reluGradGo is ReluGrad without checks.
+// reluGradAddGo is reluGradAdd's Go twin: the same operations, in float32.
+func reluGradAddGo(dx, dy, x, r []float32) {
+	dx, dy, r = dx[:len(x)], dy[:len(x)], r[:len(x)]
+	for i, v := range x {
+		g := float32(0)
+		if v > 0 {
+			g = dy[i]
+		}
+		dx[i] = g + r[i]
+	}
+}
+
 func reluGradGo(dx, dy, x []float32) {
 	dx, dy = dx[:len(x)], dy[:len(x)]
 	for i, v := range x {

@@ -49,6 +49,11 @@ func reluGradSIMD(dx, dy, x []float32) {
 	reluGrad3(&dx[0], &dy[0], &x[0], len(x))
 }
 
+func reluGradAddSIMD(dx, dy, x, r []float32) {
+	_, _, _ = dx[len(x)-1], dy[len(x)-1], r[len(x)-1]
+	reluGradAdd4(&dx[0], &dy[0], &x[0], &r[0], len(x))
+}
+
 func biasReluSIMD(y []float32, ld, m, n int, b []float32, relu bool) {
 	checkRows(y, ld, m, n)
 	var bp *float32

@@ -431,6 +431,97 @@ end30:
 	VZEROUPPER
 	RET
 
+// func reluGradAdd4(dx *float32, dy *float32, x *float32, r *float32, n int)
+// Requires: AVX
+TEXT ·reluGradAdd4(SB), NOSPLIT, $0-40
+	MOVQ dx+0(FP), AX
+	MOVQ dy+8(FP), CX
+	MOVQ x+16(FP), DX
+	MOVQ r+24(FP), BX
+	MOVQ n+32(FP), SI
+
+by3231:
+	CMPQ    SI, $0x20
+	JL      by832
+	VMOVUPS (DX), Y0
+	VMOVUPS (CX), Y1
+	VXORPS  Y2, Y2, Y2
+	VCMPPS  $0x1e, Y2, Y0, Y0
+	VANDPS  Y1, Y0, Y0
+	VMOVUPS (BX), Y1
+	VADDPS  Y1, Y0, Y0
+	VMOVUPS Y0, (AX)
+	VMOVUPS 32(DX), Y0
+	VMOVUPS 32(CX), Y1
+	VXORPS  Y2, Y2, Y2
+	VCMPPS  $0x1e, Y2, Y0, Y0
+	VANDPS  Y1, Y0, Y0
+	VMOVUPS 32(BX), Y1
+	VADDPS  Y1, Y0, Y0
+	VMOVUPS Y0, 32(AX)
+	VMOVUPS 64(DX), Y0
+	VMOVUPS 64(CX), Y1
+	VXORPS  Y2, Y2, Y2
+	VCMPPS  $0x1e, Y2, Y0, Y0
+	VANDPS  Y1, Y0, Y0
+	VMOVUPS 64(BX), Y1
+	VADDPS  Y1, Y0, Y0
+	VMOVUPS Y0, 64(AX)
+	VMOVUPS 96(DX), Y0
+	VMOVUPS 96(CX), Y1
+	VXORPS  Y2, Y2, Y2
+	VCMPPS  $0x1e, Y2, Y0, Y0
+	VANDPS  Y1, Y0, Y0
+	VMOVUPS 96(BX), Y1
+	VADDPS  Y1, Y0, Y0
+	VMOVUPS Y0, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	ADDQ    $0x00000080, BX
+	SUBQ    $0x20, SI
+	JMP     by3231
+
+by832:
+	CMPQ    SI, $0x08
+	JL      by133
+	VMOVUPS (DX), Y0
+	VMOVUPS (CX), Y1
+	VXORPS  Y2, Y2, Y2
+	VCMPPS  $0x1e, Y2, Y0, Y0
+	VANDPS  Y1, Y0, Y0
+	VMOVUPS (BX), Y1
+	VADDPS  Y1, Y0, Y0
+	VMOVUPS Y0, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	ADDQ    $0x00000020, BX
+	SUBQ    $0x08, SI
+	JMP     by832
+
+by133:
+	TESTQ  SI, SI
+	JZ     end34
+	VMOVSS (DX), X0
+	VMOVSS (CX), X1
+	VXORPS X2, X2, X2
+	VCMPSS $0x1e, X2, X0, X0
+	VANDPS X1, X0, X0
+	VMOVSS (BX), X1
+	VADDSS X1, X0, X0
+	VMOVSS X0, (AX)
+	ADDQ   $0x00000004, AX
+	ADDQ   $0x00000004, CX
+	ADDQ   $0x00000004, DX
+	ADDQ   $0x00000004, BX
+	DECQ   SI
+	JMP    by133
+
+end34:
+	VZEROUPPER
+	RET
+
 // func biasReluRows(y *float32, ld int, rows int, n int, b *float32, flags int)
 // Requires: AVX
 TEXT ·biasReluRows(SB), NOSPLIT, $0-48
@@ -438,23 +529,23 @@ TEXT ·biasReluRows(SB), NOSPLIT, $0-48
 	MOVQ b+32(FP), CX
 	MOVQ rows+16(FP), DX
 
-row31:
+row35:
 	TESTQ        DX, DX
-	JZ           done32
+	JZ           done36
 	VXORPS       Y0, Y0, Y0
 	TESTQ        $0x00000001, flags+40(FP)
-	JZ           noflag33
+	JZ           noflag37
 	VBROADCASTSS (CX), Y0
 
-noflag33:
+noflag37:
 	MOVQ  AX, BX
 	MOVQ  n+24(FP), SI
 	TESTQ $0x00000004, flags+40(FP)
-	JNZ   relu34
+	JNZ   relu38
 
-by3235:
+by3239:
 	CMPQ    SI, $0x20
-	JL      by836
+	JL      by840
 	VMOVUPS (BX), Y1
 	VADDPS  Y0, Y1, Y1
 	VMOVUPS Y1, (BX)
@@ -469,35 +560,35 @@ by3235:
 	VMOVUPS Y1, 96(BX)
 	ADDQ    $0x00000080, BX
 	SUBQ    $0x20, SI
-	JMP     by3235
+	JMP     by3239
 
-by836:
+by840:
 	CMPQ    SI, $0x08
-	JL      by137
+	JL      by141
 	VMOVUPS (BX), Y1
 	VADDPS  Y0, Y1, Y1
 	VMOVUPS Y1, (BX)
 	ADDQ    $0x00000020, BX
 	SUBQ    $0x08, SI
-	JMP     by836
+	JMP     by840
 
-by137:
+by141:
 	TESTQ  SI, SI
-	JZ     end38
+	JZ     end42
 	VMOVSS (BX), X1
 	VADDSS X0, X1, X1
 	VMOVSS X1, (BX)
 	ADDQ   $0x00000004, BX
 	DECQ   SI
-	JMP    by137
+	JMP    by141
 
-end38:
-	JMP next39
+end42:
+	JMP next43
 
-relu34:
-by3240:
+relu38:
+by3244:
 	CMPQ    SI, $0x20
-	JL      by841
+	JL      by845
 	VMOVUPS (BX), Y1
 	VADDPS  Y0, Y1, Y1
 	VXORPS  Y2, Y2, Y2
@@ -520,11 +611,11 @@ by3240:
 	VMOVUPS Y1, 96(BX)
 	ADDQ    $0x00000080, BX
 	SUBQ    $0x20, SI
-	JMP     by3240
+	JMP     by3244
 
-by841:
+by845:
 	CMPQ    SI, $0x08
-	JL      by142
+	JL      by146
 	VMOVUPS (BX), Y1
 	VADDPS  Y0, Y1, Y1
 	VXORPS  Y2, Y2, Y2
@@ -532,11 +623,11 @@ by841:
 	VMOVUPS Y1, (BX)
 	ADDQ    $0x00000020, BX
 	SUBQ    $0x08, SI
-	JMP     by841
+	JMP     by845
 
-by142:
+by146:
 	TESTQ  SI, SI
-	JZ     end43
+	JZ     end47
 	VMOVSS (BX), X1
 	VADDSS X0, X1, X1
 	VXORPS X2, X2, X2
@@ -544,15 +635,15 @@ by142:
 	VMOVSS X1, (BX)
 	ADDQ   $0x00000004, BX
 	DECQ   SI
-	JMP    by142
+	JMP    by146
 
-end43:
-next39:
+end47:
+next43:
 	ADDQ ld+8(FP), AX
 	ADDQ $0x04, CX
 	DECQ DX
-	JMP  row31
+	JMP  row35
 
-done32:
+done36:
 	VZEROUPPER
 	RET

@@ -34,6 +34,11 @@ func addRelu3(y *float32, r *float32, a *float32, b *float32, n int)
 //go:noescape
 func reluGrad3(dx *float32, dy *float32, x *float32, n int)
 
+// reluGradAdd4: elementwise over n floats (see pointwise.go of the generator). AVX.
+//
+//go:noescape
+func reluGradAdd4(dx *float32, dy *float32, x *float32, r *float32, n int)
+
 // biasReluRows: y[r,:] = relu?(y[r,:] + b[r]) over rows × n floats (see pointwise.go of the generator). AVX.
 //
 //go:noescape

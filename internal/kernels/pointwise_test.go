@@ -58,6 +58,14 @@ func testPointwise(t *testing.T) {
 		reluGradGo(want, dy, src)
 		same("reluGrad", got, want)
 
+		r := randSlice(uint64(n)+2, n)
+		reluGradAdd(got, dy, src, r)
+		reluGradAddGo(want, dy, src, r)
+		same("reluGradAdd", got, want)
+		inplace = append([]float32(nil), dy...)
+		reluGradAdd(inplace, inplace, src, r)
+		same("reluGradAdd in place", inplace, want)
+
 		if n >= 4 {
 			m, cols, ld := 4, n/4-1, n/4
 			b := randSlice(9, m)

@@ -80,7 +80,7 @@ func sgemmBlocked(bufs *gemmBufs, transA, transB, reluB bool, m, n, k int, alpha
 				mc := min(gemmMC, m-ic)
 				bufs.a = packPanels(bufs.a, a, transA, false, ic, mc, pc, kc, lda, mr)
 				for jr := 0; jr < nc; jr += nr {
-					gemmStrip(mc, kc, mr, bufs.a, bp[jr*step:], ldp, c[ic*ldc+jc+jr:], ldc, min(nr, nc-jr), nil, alpha, flags, false)
+					gemmStrip(mc, kc, mr, bufs.a, bp[jr*step:], ldp, c[ic*ldc+jc+jr:], ldc, min(nr, nc-jr), nil, epiOps{}, alpha, flags, false)
 				}
 			}
 		}

@@ -16,7 +16,12 @@ const (
 	flagRelu  = 4 // clamp at 0
 	flagAlpha = 8 // multiply the sums by alpha first (gemm)
 	flagMask  = 16
+	flagAddR  = 32 // gemm (8-row): add the operand r
+	flagMaskX = 64 // gemm (8-row): zero where the operand x is not > 0
 )
+
+// gtOQ is VCMPPS's predicate "greater than, ordered, quiet": false for NaN.
+const gtOQ = 0x1e
 
 // directRows is the tile height of the direct kernels: output pixels per
 // tile, each a row of the tile.

@@ -69,17 +69,27 @@ const (
 //	c = epilogue(Σ_kk a[i,kk]·relu?(b[kk,j]))   kk increasing, one FMA each
 //
 // and the epilogue per flags: × alpha, then + old c, then + bias[i], then
-// ReLU — with alpha 1 (no flag) exactly the conv epilogue (acc + c) + b.
+// (8-row kernels) zero where x ≤ 0 (flagMaskX), then + r (flagAddR), then
+// ReLU — with alpha 1 (no flag) exactly the conv epilogue (acc + c) + b;
+// (acc + b) + r is a conv and the residual Add after it, and mask(acc) + r
+// the input gradient of a conv reading relu(x) plus the residual's.
 // Strides ldb and ldc are in bytes; a advances by 4·mr·k bytes per panel.
 func gemmKernel(name string, is isa, nv, mr, halves, span, mask int, reluB bool) {
 	var sig string
+	// extra: the 8-row kernels (packedGemm's) take the epilogue operands r
+	// and x, laid out as c (rows ldc bytes apart)
+	extra := mr == gemmMR
+	sigExtra := ""
+	if extra {
+		sigExtra = ", r, x *float32"
+	}
 	switch {
 	case is.bytes == 64:
-		sig = "func(m, k int, a, b *float32, ldb int, c *float32, ldc int, bias *float32, alpha float32, m0, m1, m2 uint16, flags int)"
+		sig = "func(m, k int, a, b *float32, ldb int, c *float32, ldc int, bias *float32" + sigExtra + ", alpha float32, m0, m1, m2 uint16, flags int)"
 	case mask == maskLanes:
-		sig = "func(m, k int, a, b *float32, ldb int, c *float32, ldc int, bias *float32, alpha float32, mask *int32, flags int)"
+		sig = "func(m, k int, a, b *float32, ldb int, c *float32, ldc int, bias *float32" + sigExtra + ", alpha float32, mask *int32, flags int)"
 	default:
-		sig = "func(m, k int, a, b *float32, ldb int, c *float32, ldc int, bias *float32, alpha float32, flags int)"
+		sig = "func(m, k int, a, b *float32, ldb int, c *float32, ldc int, bias *float32" + sigExtra + ", alpha float32, flags int)"
 	}
 	if reluB {
 		name += "Relu"
@@ -130,6 +140,11 @@ func gemmKernel(name string, is isa, nv, mr, halves, span, mask int, reluB bool)
 	ap := Load(Param("a"), GP64())
 	cp := Load(Param("c"), GP64())
 	bp := Load(Param("bias"), GP64())
+	var rp, xp Register // the epilogue operands' panels (extra)
+	if extra {
+		rp = Load(Param("r"), GP64())
+		xp = Load(Param("x"), GP64())
+	}
 	panel, done := newLabel("panel"), newLabel("done")
 	Label(panel)
 	CMPQ(arg("m"), U8(0))
@@ -199,11 +214,19 @@ func gemmKernel(name string, is isa, nv, mr, halves, span, mask int, reluB bool)
 		})
 		cr := GP64()
 		MOVQ(cp, cr)
+		var off GPVirtual // extra: byte offset of row r from the panel's first
+		if extra {
+			off = GP64()
+			XORQ(off, off)
+		}
 		if h > 0 {
 			t := GP64()
 			MOVQ(arg("ldc"), t)
 			IMUL3Q(U8(rows*h), t, t)
 			ADDQ(t, cr)
+			if extra {
+				MOVQ(t, off)
+			}
 		}
 		stored := newLabel("stored")
 		for r := range acc {
@@ -223,6 +246,35 @@ func gemmKernel(name string, is isa, nv, mr, halves, span, mask int, reluB bool)
 					VADDPS(a, acc[r][v], acc[r][v])
 				}
 			})
+			if extra {
+				ifFlag(arg("flags"), flagMaskX, func() { // × (x > 0): ReLU's gradient
+					// AVX-512: the zero register and a; AVX2 (16
+					// registers): two more, free once b is loaded no more
+					xv, z, k := a, zero, OpmaskVirtual(nil)
+					if is.bytes == 64 {
+						k = K()
+					} else {
+						xv, z = is.vec(), is.vec()
+						zeroVecs(z)
+					}
+					for v := range bv {
+						load(Mem{Base: xp, Index: off, Scale: 1, Disp: is.bytes * v}, v, xv)
+						if is.bytes == 64 {
+							VCMPPS(U8(gtOQ), z, xv, k) // x > 0, false for NaN
+							VMOVAPS_Z(acc[r][v], k, acc[r][v])
+						} else {
+							VCMPPS(U8(gtOQ), z, xv, xv)
+							VANDPS(acc[r][v], xv, acc[r][v])
+						}
+					}
+				})
+				ifFlag(arg("flags"), flagAddR, func() {
+					for v := range bv {
+						load(Mem{Base: rp, Index: off, Scale: 1, Disp: is.bytes * v}, v, a)
+						VADDPS(a, acc[r][v], acc[r][v])
+					}
+				})
+			}
 			ifFlag(arg("flags"), flagRelu, func() {
 				z := zeroInto()
 				for v := range bv {
@@ -234,6 +286,9 @@ func gemmKernel(name string, is isa, nv, mr, halves, span, mask int, reluB bool)
 			}
 			if r < rows-1 {
 				ADDQ(arg("ldc"), cr)
+				if extra {
+					ADDQ(arg("ldc"), off)
+				}
 			}
 		}
 		Label(stored)
@@ -255,6 +310,10 @@ func gemmKernel(name string, is isa, nv, mr, halves, span, mask int, reluB bool)
 	MOVQ(arg("ldc"), t)
 	mul(mr * span)
 	ADDQ(t, cp)
+	if extra {
+		ADDQ(t, rp)
+		ADDQ(t, xp)
+	}
 	ADDQ(U8(4*mr*span), bp)
 	SUBQ(U8(mr*span), arg("m"))
 	JMP(LabelRef(panel))

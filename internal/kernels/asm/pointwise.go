@@ -54,6 +54,16 @@ func pointwise() {
 			VANDPS(g, m, m)
 			w.store(m, Mem{Base: p[0], Disp: disp})
 		})
+	flatKernel("reluGradAdd4", "func(dx, dy, x, r *float32, n int)", []string{"dx", "dy", "x", "r"},
+		func(p []Register, disp int, w width) {
+			x := w.load(Mem{Base: p[2], Disp: disp})
+			g := w.load(Mem{Base: p[1], Disp: disp})
+			m := w.reg()
+			w.cmpGT(w.zero(), x, m) // x > 0, false for NaN
+			VANDPS(g, m, m)
+			w.add(w.load(Mem{Base: p[3], Disp: disp}), m)
+			w.store(m, Mem{Base: p[0], Disp: disp})
+		})
 	biasRows()
 }
 
@@ -113,7 +123,6 @@ func (w width) zero() VecVirtual {
 
 // cmpGT sets m to all ones where x > zero (ordered: NaN gives 0).
 func (w width) cmpGT(zero, x, m VecVirtual) {
-	const gtOQ = 0x1e
 	if w.scalar {
 		VCMPSS(U8(gtOQ), zero, x, m)
 	} else {
