@@ -14,14 +14,15 @@
 //   - Options.Conv picks the conv implementation. ConvKernels (default,
 //     float32): each Conv is a kconvOp (kconv.go), a gorgonia Op whose Do
 //     calls internal/kernels and whose SymDiff adds three gradient ops (x, W,
-//     B) that call kernels' Backward; the plan's rules relu-in (a Relu read
+//     B) that call kernels' Backward and BackwardX; the plan's rules relu-in (a Relu read
 //     only by convs: Fuse.ReluIn) and residual (an Add of a conv read by
-//     nothing else: the conv adds h after its bias, the graph's rounding)
+//     nothing else: the conv adds h after its bias, the graph's rounding,
+//     in the GEMM's epilogue: kernels.ForwardResidual)
 //     apply, and the gate is one gateOp (kernels.Gate and GateGrad); other
 //     Adds and the loss are our ops too (kloss.go). When a fused residual r is read by one other conv
 //     only, as its x (a PixelCNN block's h), that conv's gradX op adds r's
-//     gradient into its dx (pairResiduals), so autodiff inserts no Add of
-//     its own. gradW also sums dy's rows per image for gradB (which reads
+//     gradient as it writes its dx (pairResiduals, kernels.BackwardX), so
+//     autodiff inserts no Add of its own. gradW also sums dy's rows per image for gradB (which reads
 //     gradW's output to run after it). Each op writes all of an output
 //     buffer that is reused at every step; values whose lifetimes in the
 //     tape's order do not overlap share one (assignBuffers, buffers.go). ConvGorgonia: gorgonia's
@@ -48,8 +49,8 @@
 //     is drawn from Options.Seed and the epoch, nothing else, and the
 //     kernels' weight gradients are summed over fixed chunks of images in a
 //     fixed order, whatever the number of threads. Work spread over
-//     goroutines outside the kernels (bias sums, residual copies and sums,
-//     the clip's scaling, Adam; parallel.go) computes each value with the
+//     goroutines outside the kernels (bias sums, the clip's scaling, Adam;
+//     parallel.go) computes each value with the
 //     same operations in the same order whatever the split.
 //   - Each parameter has its own gorgonia AdamSolver, and the solvers step
 //     in parallel (one parameter per task): Adam's update of a parameter

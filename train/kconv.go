@@ -20,8 +20,8 @@ import (
 //
 // r is the other input of a residual Add fused into the conv (its gradient
 // is dy, passed on without a node), added after the bias as the graph adds
-// it: the NCHW kernels' Fuse.Accumulate would add it before the bias, one
-// rounding away from the graph's sum.
+// it (kernels.ForwardResidual; the NCHW kernels' Fuse.Accumulate would add
+// it before the bias, one rounding away from the graph's sum).
 //
 // M is implicit: the plan's live taps are the mask's ones, so dead taps
 // are never read and their gradient (Unpack) is exactly 0. Every op owns
@@ -205,29 +205,18 @@ func (op kconvOp) Do(vals ...G.Value) (G.Value, error) {
 		}
 		y := out.Float32s()
 		k.wp = k.plan.Pack(k.wp, f[1])
-		k.plan.Forward(&k.ws.all, y, f[0], k.wp, b, k.n, kernels.Fuse{ReluIn: k.reluIn})
 		if k.resid { // (W·x + b) + r, the graph's rounding (see layers.FuseResidual)
-			r := f[len(vals)-1]
-			forRanges(len(y), 16, 1, k.ws.n(), func(lo, hi int) {
-				d, r := y[lo:hi], r[lo:hi]
-				for i := range d {
-					d[i] += r[i]
-				}
-			})
+			k.plan.ForwardResidual(&k.ws.all, y, f[0], k.wp, b, f[len(vals)-1], k.n, kernels.Fuse{ReluIn: k.reluIn})
+		} else {
+			k.plan.Forward(&k.ws.all, y, f[0], k.wp, b, k.n, kernels.Fuse{ReluIn: k.reluIn})
 		}
 	case kconvGradX:
 		k.wp = k.plan.Pack(k.wp, f[1])
-		dx := out.Float32s()
-		k.plan.Backward(&k.ws.all, dx, nil, nil, f[2], f[0], k.wp, k.n, k.reluIn)
+		var dres []float32 // the residual's gradient, added as dx is written
 		if k.dres != nil {
-			dr := f[3]
-			forRanges(len(dx), 16, 1, k.ws.n(), func(lo, hi int) {
-				d, r := dx[lo:hi], dr[lo:hi]
-				for i := range d {
-					d[i] += r[i]
-				}
-			})
+			dres = f[3]
 		}
+		k.plan.BackwardX(&k.ws.all, out.Float32s(), f[2], f[0], k.wp, dres, k.n, k.reluIn)
 	case kconvGradW:
 		k.gradW(out.Float32s(), f[2], f[0])
 	case kconvGradB:
