@@ -24,21 +24,30 @@ var laneMasks = [32]int32{-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1
 
 // directBandSIMD is the assembly kernel for output pixels [p0, p1) of one
 // image (callers check simd() and that the plan has live taps); see
-// directBandGo for the definition. The weight is walked panel by panel (64
-// output channels, PackDirect's layout); AVX-512 covers a panel per tile,
-// AVX2 a block of 16 of its channels.
+// directBandGo for the definition.
 func (pl *ConvPlan) directBandSIMD(y, x, wd, b, zeros []float32, p0, p1 int, f Fuse) {
 	if p0 >= p1 {
 		return
 	}
 	pr := &pl.p
-	o, k := pr.Out, pl.K
 	_ = x[pr.In*pr.H*pr.W-1]
-	_ = y[pl.OH*pl.OW*o-1]
+	_ = y[pl.OH*pl.OW*pr.Out-1]
+	pl.directRowsSIMD(y[p0*pr.Out:], pr.Out, x, zeros, pl.directOffsets()[p0:], pl.OH*pl.OW+directRows-1, p1-p0, wd, b, f)
+}
+
+// directRowsSIMD runs the assembly kernels on n rows of y (ldy floats
+// apart), row r's input for live tap t at x[offs[t·ldo + r]:] (zeros where
+// the offset is < 0; the table readable 5 entries past n per tap): the
+// plan's taps, channels and weight (wd from PackDirect), any geometry.
+// Callers check bounds. The weight is walked panel by panel (64 output
+// channels, PackDirect's layout); AVX-512 covers a panel per tile, AVX2 a
+// block of 16 of its channels.
+func (pl *ConvPlan) directRowsSIMD(y []float32, ldy int, x, zeros []float32, offs []int32, ldo, n int, wd, b []float32, f Fuse) {
+	pr := &pl.p
+	o, k := pr.Out, pl.K
 	_ = wd[pl.DirectPackedSize()-1]
 	_ = zeros[pr.In-1]
-	offs := pl.directOffsets()
-	ldo := pl.OH*pl.OW + directRows - 1
+	_ = y[(n-1)*ldy+o-1]
 	flags := epiFlags(b != nil, f.Accumulate, f.ReluOut)
 	relu := 0
 	if f.ReluIn {
@@ -58,14 +67,14 @@ func (pl *ConvPlan) directBandSIMD(y, x, wd, b, zeros []float32, p0, p1 int, f F
 			if b != nil {
 				bp = &b[o0+s]
 			}
-			w, yp := &wd[o0*k+s], &y[p0*o+o0+s]
+			w, yp := &wd[o0*k+s], &y[o0+s]
 			if avx512 {
 				mask := uint16(0xffff)
 				if last := rem - 16*(nv-1); last < 16 {
 					mask = uint16(1)<<last - 1
 				}
-				direct512[nv][relu](&x[0], &zeros[0], &offs[p0], 4*ldo, len(pl.taps), pr.In, w, 4*pw,
-					yp, 4*o, p1-p0, bp, mask, flags)
+				direct512[nv][relu](&x[0], &zeros[0], &offs[0], 4*ldo, len(pl.taps), pr.In, w, 4*pw,
+					yp, 4*ldy, n, bp, mask, flags)
 				break
 			}
 			var mask *int32
@@ -77,7 +86,7 @@ func (pl *ConvPlan) directBandSIMD(y, x, wd, b, zeros []float32, p0, p1 int, f F
 			if f.ReluIn {
 				kern = directAVX2Relu
 			}
-			kern(&x[0], &zeros[0], &offs[p0], 4*ldo, len(pl.taps), pr.In, w, 4*pw, yp, 4*o, p1-p0, bp, mask, fl)
+			kern(&x[0], &zeros[0], &offs[0], 4*ldo, len(pl.taps), pr.In, w, 4*pw, yp, 4*ldy, n, bp, mask, fl)
 		}
 	}
 }

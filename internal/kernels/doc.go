@@ -79,8 +79,10 @@
 //
 // # Other kernels
 //
-// All of the project's SIMD lives here: GemmAcc is the cached sampler's
-// per-position product (runtime/sample), Add and AddRelu the runtime
+// All of the project's SIMD lives here: ForwardRows is the cached
+// sampler's per-position conv (runtime/sample: the direct kernel on rows an
+// offset table locates, one row per image), GemmAcc the same product tap
+// by tap where there is no direct kernel, Add and AddRelu the runtime
 // chain's residual Adds, Relu and ReluGrad the pointwise ops, ScaleRows
 // what a GEMM does with k = 0 (runtime and Sgemm). Each has a Go twin that
 // the tests compare with at every level.

@@ -109,6 +109,49 @@ func (pl *ConvPlan) ForwardNHWCPixels(ws *Workspace, y, x, wd, b []float32, p0, 
 	}
 }
 
+// ForwardRows computes n output rows of the conv whose inputs a table
+// locates instead of the image geometry (the cached sampler's product at
+// one position for a batch of images, each row an image): for r < n,
+//
+//	y[r·ldy : r·ldy+O] = reluOut(Σ_t Σ_c reluIn(x[offs[t·ldo + r] + c])·w[·, c, tap t] + b [+ y])
+//
+// t over the plan's live taps in order, an offset < 0 reading zeros (a
+// tap in the padding: multiplied like any input, as ForwardNHWC does).
+// The sums run in ForwardNHWC's order, so a row whose table matches an
+// image pixel's taps gets that pixel's output bit for bit. wd is from
+// PackDirect; offs holds ldo ≥ n + 5 entries per live tap, the 5 past n
+// read by the last tile like the others (each must be < 0 or, like every
+// offset, leave C values in x). Bad offsets panic. Runs on the calling
+// goroutine; ws serves the padding row only.
+func (pl *ConvPlan) ForwardRows(ws *Workspace, y []float32, ldy int, x []float32, offs []int32, ldo, n int, wd, b []float32, f Fuse) {
+	c, o, taps := pl.p.In, pl.p.Out, len(pl.taps)
+	switch {
+	case n <= 0:
+		return
+	case ldy < o || len(y) < (n-1)*ldy+o:
+		panic(fmt.Sprintf("kernels.ForwardRows: y has %d elements, %d rows of %d with stride %d need %d", len(y), n, o, ldy, (n-1)*ldy+o))
+	case len(wd) != pl.DirectPackedSize():
+		panic(fmt.Sprintf("kernels.ForwardRows: direct-packed weight has %d elements, want %d (use PackDirect)", len(wd), pl.DirectPackedSize()))
+	case b != nil && len(b) != o:
+		panic(fmt.Sprintf("kernels.ForwardRows: bias has %d elements, want O=%d", len(b), o))
+	case taps > 0 && (ldo < n+directRows-1 || len(offs) < (taps-1)*ldo+n+directRows-1):
+		panic(fmt.Sprintf("kernels.ForwardRows: offset table of %d entries, stride %d, for %d taps of %d rows (+%d)", len(offs), ldo, taps, n, directRows-1))
+	}
+	for t := 0; t < taps; t++ {
+		for _, off := range offs[t*ldo : t*ldo+n+directRows-1] {
+			if off >= 0 && int(off)+c > len(x) {
+				panic(fmt.Sprintf("kernels.ForwardRows: offset %d + %d channels is past x's %d elements", off, c, len(x)))
+			}
+		}
+	}
+	ws.zeros = grow(ws.zeros, c) // never written: stays zero
+	if taps > 0 && simd() {
+		pl.directRowsSIMD(y, ldy, x, ws.zeros, offs, ldo, n, wd, b, f)
+	} else {
+		pl.directRowsGo(y, ldy, x, offs, ldo, n, wd, b, f)
+	}
+}
+
 type nhwcJob struct {
 	pl       *ConvPlan
 	ws       *Workspace
@@ -169,11 +212,25 @@ const directRows = 6
 // directBandGo is the definition of the direct kernel, for output pixels
 // [p0, p1) of one image x (H,W,C) into y (OH·OW, O).
 func (pl *ConvPlan) directBandGo(y, x, wd, b []float32, p0, p1 int, f Fuse) {
+	if p0 >= p1 {
+		return
+	}
+	o := pl.p.Out
+	offs := pl.directOffsets()
+	if len(offs) > 0 { // else no live taps: the table is empty
+		offs = offs[p0:]
+	}
+	pl.directRowsGo(y[p0*o:], o, x, offs, pl.OH*pl.OW+directRows-1, p1-p0, wd, b, f)
+}
+
+// directRowsGo is directRowsSIMD's definition: n rows of y (ldy apart),
+// row r's input for live tap t at x[offs[t·ldo + r]:] (zeros where the
+// offset is < 0).
+func (pl *ConvPlan) directRowsGo(y []float32, ldy int, x []float32, offs []int32, ldo, n int, wd, b []float32, f Fuse) {
 	c, o := pl.p.In, pl.p.Out
 	opad := (o + 15) &^ 15
-	for p := p0; p < p1; p++ {
-		oy, ox := p/pl.OW, p%pl.OW
-		yp := y[p*o : (p+1)*o]
+	for r := 0; r < n; r++ {
+		yp := y[r*ldy : r*ldy+o]
 		for oc := 0; oc < o; oc++ {
 			o0 := oc / directPanel * directPanel
 			pw := min(directPanel, opad-o0)
@@ -182,13 +239,12 @@ func (pl *ConvPlan) directBandGo(y, x, wd, b []float32, p0, p1 int, f Fuse) {
 				w = wd[o0*pl.K+oc-o0:]
 			}
 			s := float32(0)
-			for t, g := range pl.taps {
-				iy, ix := oy*pl.sh+g.iy0, ox*pl.sw+g.ix0
-				in := iy >= 0 && iy < pl.p.H && ix >= 0 && ix < pl.p.W
+			for t := range pl.taps {
+				off := offs[t*ldo+r]
 				for ci := range c {
 					v := float32(0) // padding: multiplied like any input, as the kernel does
-					if in {
-						v = x[(iy*pl.p.W+ix)*c+ci]
+					if off >= 0 {
+						v = x[int(off)+ci]
 					}
 					if f.ReluIn {
 						v = max(v, 0)

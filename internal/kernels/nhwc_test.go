@@ -144,6 +144,60 @@ func TestForwardNHWCPixels(t *testing.T) {
 	}
 }
 
+// TestForwardRows: rows whose offset tables are the image's own pixels'
+// taps (shuffled, with strides between rows) give ForwardNHWC's outputs
+// bit for bit, at every level and fusion; a table pointing outside x
+// panics.
+func TestForwardRows(t *testing.T) {
+	c := convCase{p: ConvParams{In: 20, Out: 70, KH: 3, KW: 3, H: 5, W: 4, Pads: [4]int{1, 1, 1, 1}, Taps: []int{0, 1, 2, 3, 4}}}
+	pl := c.plan(t)
+	hw, o := pl.OH*pl.OW, pl.Params().Out
+	x, b := randSlice(1, pl.XSize()), randSlice(3, o)
+	wd := pl.PackDirect(nil, randSlice(2, pl.WSize()))
+	full := pl.directOffsets() // the image's table, ldo = hw + 5
+	pix := []int{7, 0, 19, 3, 3, 11, 18, 5, 1} // rows: these pixels, one twice
+	n, ldo, ldy := len(pix), len(pix)+5, o+3
+	offs := make([]int32, len(pl.taps)*ldo)
+	for t := range pl.taps {
+		for r := range ldo {
+			offs[t*ldo+r] = -1
+			if r < n {
+				offs[t*ldo+r] = full[t*(hw+5)+pix[r]]
+			}
+		}
+	}
+	for _, l := range levels() {
+		for _, f := range fuses {
+			t.Run(fmt.Sprintf("%s/%+v", l, f), func(t *testing.T) {
+				defer setLevel(l)()
+				y0 := randSlice(4, pl.YSize())
+				want := append([]float32(nil), y0...)
+				pl.ForwardNHWC(&Workspace{Threads: 1}, want, x, wd, b, 1, f)
+				got := make([]float32, n*ldy)
+				for r, p := range pix { // Accumulate reads the old y
+					copy(got[r*ldy:r*ldy+o], y0[p*o:(p+1)*o])
+				}
+				pl.ForwardRows(&Workspace{}, got, ldy, x, offs, ldo, n, wd, b, f)
+				for r, p := range pix {
+					for k := range o {
+						if got[r*ldy+k] != want[p*o+k] {
+							t.Fatalf("row %d (pixel %d) channel %d: %g, want %g", r, p, k, got[r*ldy+k], want[p*o+k])
+						}
+					}
+				}
+			})
+		}
+	}
+	bad := append([]int32(nil), offs...)
+	bad[n+2] = int32(len(x)) // a spare entry past x
+	defer func() {
+		if recover() == nil {
+			t.Error("an offset past x did not panic")
+		}
+	}()
+	pl.ForwardRows(&Workspace{}, make([]float32, n*ldy), ldy, x, bad, ldo, n, wd, b, Fuse{})
+}
+
 func TestForwardNHWCSteadyStateAllocs(t *testing.T) {
 	c := convCase{p: ConvParams{In: 8, Out: 16, KH: 3, KW: 3, H: 6, W: 6, Pads: [4]int{1, 1, 1, 1}}}
 	pl := c.plan(t)

@@ -10,6 +10,9 @@ const asmBuilt = false
 const noAsm = "kernels: no assembly in this build"
 
 func (pl *ConvPlan) directBandSIMD(y, x, wd, b, zeros []float32, p0, p1 int, f Fuse) { panic(noAsm) }
+func (pl *ConvPlan) directRowsSIMD(y []float32, ldy int, x, zeros []float32, offs []int32, ldo, n int, wd, b []float32, f Fuse) {
+	panic(noAsm)
+}
 
 func gemmStrip(m, k, mr int, ap, b []float32, ldb int, c []float32, ldc, w int, bias []float32, eo epiOps, alpha float32, flags int, reluB bool) {
 	panic(noAsm)
