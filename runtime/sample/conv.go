@@ -2,25 +2,30 @@ package sample
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/pixelgraph/pixelgraph/graph"
 	"github.com/pixelgraph/pixelgraph/internal/kernels"
 	"github.com/pixelgraph/pixelgraph/internal/layers"
 )
 
-// convOp computes a stride-1, group-1 Conv at one position from the live
-// taps only. Each tap's weight is repacked as (ci, co), so that for a block
-// of images out[n, :] += in[n, ci] * w[ci, :].
+// convOp computes a stride-1, group-1 Conv at one position for every image
+// from the live taps that can fall inside the image. Where the kernels
+// have a direct kernel (kernels.HasDirect), each image is a row of
+// kernels.ForwardRows, its input for a tap found by a table (the tap's
+// position in the input slot's ring, or padding outside the image): every
+// output is summed in the direct kernel's order, the Go runtime chain's
+// own (ForwardNHWC). Otherwise (pure Go, WebAssembly) each tap's weight is
+// repacked as (ci, co) and kernels.GemmAcc adds in[n, ci]·w[ci, :] tap by
+// tap, skipping input channels that are zero.
 type convOp struct {
 	in, out int
 	ci, co  int
-	taps    []convTap
-	bias    []float32 // (co), nil without bias
-}
-
-type convTap struct {
-	off graph.Offset
-	w   []float32 // (ci, co)
+	taps    []graph.Offset // of the live taps, in order
+	plan    *kernels.ConvPlan
+	wd      []float32   // the weight packed by plan.PackDirect; nil: GemmAcc
+	wt      [][]float32 // per tap, (ci, co) for GemmAcc
+	bias    []float32   // (co), nil without bias
 }
 
 // conv compiles a Conv layer: its shift is the input's plus the largest
@@ -43,20 +48,15 @@ func (pl *plan) conv(lp *layers.Plan, l *layers.Layer, x *vinfo, newSlot func(in
 	if c.B != nil {
 		cop.bias = c.B.F32
 	}
-	taps := c.KH * c.KW
 	first, minOff := true, 0
+	var live []int // the taps that can fall inside the image
 	for _, t := range c.Taps {
 		off := c.Offset(t)
 		if off.Dy <= -pl.h || off.Dy >= pl.h || off.Dx <= -pl.w || off.Dx >= pl.w {
 			continue // never inside the image: reads padding only
 		}
-		packed := make([]float32, c.C*c.O)
-		for o := 0; o < c.O; o++ {
-			for i := 0; i < c.C; i++ {
-				packed[i*c.O+o] = c.W.F32[(o*c.C+i)*taps+t]
-			}
-		}
-		cop.taps = append(cop.taps, convTap{off: off, w: packed})
+		live = append(live, t)
+		cop.taps = append(cop.taps, off)
 		shift := x.shift + pl.lin(off)
 		if first || pl.lin(off) < minOff {
 			minOff = pl.lin(off)
@@ -83,6 +83,25 @@ func (pl *plan) conv(lp *layers.Plan, l *layers.Layer, x *vinfo, newSlot func(in
 	if first {
 		return nil, nil, &UnsupportedError{Node: n.Name, Op: n.Op, Reason: "no live tap falls inside the image"}
 	}
+	kp, err := kernels.NewConvPlan(kernels.ConvParams{In: c.C, Out: c.O, KH: c.KH, KW: c.KW, H: pl.h, W: pl.w,
+		Dilation: c.Dilation, Pads: c.Pads, Taps: live})
+	if err != nil {
+		return nil, nil, &UnsupportedError{Node: n.Name, Op: n.Op, Reason: err.Error()}
+	}
+	if kernels.HasDirect() {
+		cop.plan, cop.wd = kp, kp.PackDirect(nil, c.W.F32)
+	} else {
+		kk := c.KH * c.KW
+		for _, t := range live {
+			w := make([]float32, c.C*c.O)
+			for o := 0; o < c.O; o++ {
+				for i := 0; i < c.C; i++ {
+					w[i*c.O+o] = c.W.F32[(o*c.C+i)*kk+t]
+				}
+			}
+			cop.wt = append(cop.wt, w)
+		}
+	}
 	x.reads = append(x.reads, [2]int{out.shift, minOff})
 	s := newSlot(l.Out, c.O)
 	s.shift, s.cause = out.shift, out.cause
@@ -91,6 +110,33 @@ func (pl *plan) conv(lp *layers.Plan, l *layers.Layer, x *vinfo, newSlot func(in
 }
 
 func (c *convOp) apply(s *state, p int) {
+	if c.wd == nil {
+		c.applyGemmAcc(s, p)
+		return
+	}
+	n, ldo := s.n, s.n+5 // ForwardRows reads 5 table entries past the rows
+	s.offs = slices.Grow(s.offs[:0], len(c.taps)*ldo)[:len(c.taps)*ldo]
+	y, x := p/s.pl.w, p%s.pl.w
+	ring, m := s.pl.ring[c.in], n*c.ci
+	for t, off := range c.taps {
+		row := s.offs[t*ldo : (t+1)*ldo]
+		yy, xx := y+off.Dy, x+off.Dx
+		base := -1 // padding
+		if yy >= 0 && yy < s.pl.h && xx >= 0 && xx < s.pl.w {
+			base = (yy*s.pl.w + xx) % ring * m // the position in the slot's ring (state.at)
+		}
+		for r := range row {
+			row[r] = -1
+			if base >= 0 && r < n {
+				row[r] = int32(base + r*c.ci)
+			}
+		}
+	}
+	c.plan.ForwardRows(&s.ws, s.at(c.out, p), c.co, s.bufs[c.in], s.offs, ldo, n, c.wd, c.bias, kernels.Fuse{})
+}
+
+// applyGemmAcc is apply without a direct kernel: bias, then tap by tap.
+func (c *convOp) applyGemmAcc(s *state, p int) {
 	n := s.n
 	dst := s.at(c.out, p)
 	if c.bias != nil {
@@ -101,12 +147,11 @@ func (c *convOp) apply(s *state, p int) {
 		clear(dst)
 	}
 	y, x := p/s.pl.w, p%s.pl.w
-	for _, t := range c.taps {
-		yy, xx := y+t.off.Dy, x+t.off.Dx
+	for t, off := range c.taps {
+		yy, xx := y+off.Dy, x+off.Dx
 		if yy < 0 || yy >= s.pl.h || xx < 0 || xx >= s.pl.w {
 			continue
 		}
-		q := yy*s.pl.w + xx
-		kernels.GemmAcc(dst, s.at(c.in, q), t.w, n, c.ci, c.co)
+		kernels.GemmAcc(dst, s.at(c.in, yy*s.pl.w+xx), c.wt[t], n, c.ci, c.co)
 	}
 }

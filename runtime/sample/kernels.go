@@ -16,9 +16,7 @@ func (u *unaryOp) apply(s *state, p int) {
 	src, dst := s.at(u.in, p), s.at(u.out, p)
 	switch u.kind {
 	case "Relu":
-		for i, v := range src {
-			dst[i] = max(v, 0)
-		}
+		kernels.Relu(dst, src) // SIMD: the same max(v, 0) per element
 	case "Sigmoid":
 		for i, v := range src {
 			dst[i] = kernels.Sigmoid(v)
@@ -116,9 +114,7 @@ func (o *binaryOp) apply(s *state, p int) {
 		a, b = a[:len(dst)], b[:len(dst)]
 		switch o.kind {
 		case "Add":
-			for i := range dst {
-				dst[i] = a[i] + b[i]
-			}
+			kernels.Add(dst, a, b) // SIMD: the same a + b per element
 			return
 		case "Mul":
 			for i := range dst {

@@ -1,5 +1,7 @@
 package sample
 
+import "github.com/pixelgraph/pixelgraph/internal/kernels"
+
 // state holds the activations of n images for a plan: per slot a ring of
 // positions, each (n, channels); labels holds each conditioning input's
 // value per image.
@@ -9,6 +11,9 @@ type state struct {
 	bufs   [][]float32
 	labels [][]int64
 	next   []int // per op, the next position to compute
+
+	ws   kernels.Workspace // the convs' scratch (convOp.apply)
+	offs []int32           // the convs' table of input offsets
 }
 
 func newState(pl *plan, n int, labels [][]int64) *state {
