@@ -69,6 +69,34 @@ func TestPlanLogitsMatchRuntime(t *testing.T) {
 	}
 }
 
+// TestPlanConvPaths: the cached evaluator's two conv paths — the direct
+// kernel on table rows (ForwardRows) and GemmAcc tap by tap — give the same
+// logits up to float32 summation order, and each matches the runtime's
+// (TestPlanLogitsMatchRuntime runs the first where the CPU has it).
+func TestPlanConvPaths(t *testing.T) {
+	t.Parallel()
+	g := mustPixelCNN(t, sized(4, 9, 7, 5))
+	pl, err := compile(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := randomImages(3, 63, 4, 9)
+	direct := pl.forward(x, 3, nil)
+	convs := 0
+	for _, st := range pl.ops {
+		if c, ok := st.op.(*convOp); ok {
+			c.wd = nil // GemmAcc
+			convs++
+		}
+	}
+	if convs == 0 {
+		t.Fatal("no conv ops in the plan")
+	}
+	if !testenv.AllClose(t, pl.forward(x, 3, nil), direct, 1e-5, 1e-5, "GemmAcc vs ForwardRows logits") {
+		t.FailNow()
+	}
+}
+
 // TestCachedThreads: Options.Threads splits the images among that many
 // workers without changing a draw.
 func TestCachedThreads(t *testing.T) {

@@ -2,6 +2,7 @@ package sample
 
 import (
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/pixelgraph/pixelgraph/graph"
@@ -15,16 +16,17 @@ import (
 // kernels.ForwardRows, its input for a tap found by a table (the tap's
 // position in the input slot's ring, or padding outside the image): every
 // output is summed in the direct kernel's order, the Go runtime chain's
-// own (ForwardNHWC). Otherwise (pure Go, WebAssembly) each tap's weight is
-// repacked as (ci, co) and kernels.GemmAcc adds in[n, ci]·w[ci, :] tap by
-// tap, skipping input channels that are zero.
+// own (ForwardNHWC). Otherwise (pure Go, WebAssembly, or a slot past
+// int32 offsets) each tap's weight is repacked as (ci, co) and
+// kernels.GemmAcc adds in[n, ci]·w[ci, :] tap by tap, skipping input
+// channels that are zero.
 type convOp struct {
 	in, out int
 	ci, co  int
 	taps    []graph.Offset // of the live taps, in order
 	plan    *kernels.ConvPlan
 	wd      []float32   // the weight packed by plan.PackDirect; nil: GemmAcc
-	wt      [][]float32 // per tap, (ci, co) for GemmAcc
+	wt      [][]float32 // per tap, (ci, co) for GemmAcc (also past int32 offsets)
 	bias    []float32   // (co), nil without bias
 }
 
@@ -83,24 +85,26 @@ func (pl *plan) conv(lp *layers.Plan, l *layers.Layer, x *vinfo, newSlot func(in
 	if first {
 		return nil, nil, &UnsupportedError{Node: n.Name, Op: n.Op, Reason: "no live tap falls inside the image"}
 	}
-	kp, err := kernels.NewConvPlan(kernels.ConvParams{In: c.C, Out: c.O, KH: c.KH, KW: c.KW, H: pl.h, W: pl.w,
+	// ForwardRows takes its inputs' places from the table, not from the
+	// plan's image: a 1×1 image (the pads of an aligned conv cover its
+	// kernel) keeps the plan small for any image size.
+	kp, err := kernels.NewConvPlan(kernels.ConvParams{In: c.C, Out: c.O, KH: c.KH, KW: c.KW, H: 1, W: 1,
 		Dilation: c.Dilation, Pads: c.Pads, Taps: live})
 	if err != nil {
 		return nil, nil, &UnsupportedError{Node: n.Name, Op: n.Op, Reason: err.Error()}
 	}
 	if kernels.HasDirect() {
 		cop.plan, cop.wd = kp, kp.PackDirect(nil, c.W.F32)
-	} else {
-		kk := c.KH * c.KW
-		for _, t := range live {
-			w := make([]float32, c.C*c.O)
-			for o := 0; o < c.O; o++ {
-				for i := 0; i < c.C; i++ {
-					w[i*c.O+o] = c.W.F32[(o*c.C+i)*kk+t]
-				}
+	}
+	kk := c.KH * c.KW
+	for _, t := range live {
+		w := make([]float32, c.C*c.O)
+		for o := 0; o < c.O; o++ {
+			for i := 0; i < c.C; i++ {
+				w[i*c.O+o] = c.W.F32[(o*c.C+i)*kk+t]
 			}
-			cop.wt = append(cop.wt, w)
 		}
+		cop.wt = append(cop.wt, w)
 	}
 	x.reads = append(x.reads, [2]int{out.shift, minOff})
 	s := newSlot(l.Out, c.O)
@@ -110,7 +114,7 @@ func (pl *plan) conv(lp *layers.Plan, l *layers.Layer, x *vinfo, newSlot func(in
 }
 
 func (c *convOp) apply(s *state, p int) {
-	if c.wd == nil {
+	if c.wd == nil || len(s.bufs[c.in]) > math.MaxInt32 { // the table's offsets are int32
 		c.applyGemmAcc(s, p)
 		return
 	}
