@@ -154,7 +154,7 @@ func TestForwardRows(t *testing.T) {
 	hw, o := pl.OH*pl.OW, pl.Params().Out
 	x, b := randSlice(1, pl.XSize()), randSlice(3, o)
 	wd := pl.PackDirect(nil, randSlice(2, pl.WSize()))
-	full := pl.directOffsets() // the image's table, ldo = hw + 5
+	full := pl.directOffsets()                 // the image's table, ldo = hw + 5
 	pix := []int{7, 0, 19, 3, 3, 11, 18, 5, 1} // rows: these pixels, one twice
 	n, ldo, ldy := len(pix), len(pix)+5, o+3
 	offs := make([]int32, len(pl.taps)*ldo)
