@@ -211,7 +211,8 @@ func (op kconvOp) Do(vals ...G.Value) (G.Value, error) {
 			k.plan.Forward(&k.ws.all, y, f[0], k.wp, b, k.n, kernels.Fuse{ReluIn: k.reluIn})
 		}
 	case kconvGradX:
-		k.wp = k.plan.Pack(k.wp, f[1])
+		// k.wp is W packed by this step's forward (the tape runs it first;
+		// W changes only in the solver, after the tape)
 		var dres []float32 // the residual's gradient, added as dx is written
 		if k.dres != nil {
 			dres = f[3]
