@@ -131,34 +131,20 @@ func (s *chainSpec) runBands(ctx context.Context, st *chainState, x []float32, l
 	for len(st.bandWS) < bands {
 		st.bandWS = append(st.bandWS, kernels.Workspace{Threads: 1})
 	}
-	progress := make([]atomic.Int32, bands)
-	var stop atomic.Bool
+	sy := newBandSync(bands)
 	run := func(k int) {
 		p0, p1 := bp.band(k, bands)
-		wait := func(from, to int, need int32) bool { // false: stopped
-			for j := from; j < to; j++ {
-				for spins := 0; progress[j].Load() < need; spins++ {
-					if stop.Load() {
-						return false
-					}
-					if spins > 64 {
-						runtime.Gosched()
-					}
-				}
-			}
-			return true
-		}
 		for i := range s.c.ops {
 			if ctx.Err() != nil {
-				stop.Store(true)
+				sy.halt()
 			}
-			if stop.Load() || !wait(0, k, bp.above[i]) || !wait(k+1, bands, bp.below[i]) {
+			if !sy.wait(0, k, bp.above[i]) || !sy.wait(k+1, bands, bp.below[i]) {
 				return
 			}
 			for j := i0; j < i1; j++ {
 				s.runOp(i, st, &st.bandWS[k], x, labels, outs, j, j+1, p0, p1)
 			}
-			progress[k].Store(int32(i + 1))
+			sy.done(k, int32(i+1))
 		}
 	}
 	var wg sync.WaitGroup
@@ -171,8 +157,75 @@ func (s *chainSpec) runBands(ctx context.Context, st *chainState, x []float32, l
 	}
 	run(0)
 	wg.Wait()
-	if stop.Load() {
+	if sy.stop.Load() {
 		return
 	}
 	s.finish(st, outs, i0, i1)
+}
+
+// bandSync is the bands' progress: how many ops each band has completed.
+// A band waiting for another spins a little (an op of a band takes about
+// 0.1 ms, and the other band is usually about to finish its own), then
+// sleeps on a condition variable, so that on a machine with fewer free
+// cores than bands a waiting band gives its core to the one it waits for.
+type bandSync struct {
+	progress []atomic.Int32
+	stop     atomic.Bool // a band saw the context done: everyone returns
+	waiting  atomic.Int32
+	mu       sync.Mutex
+	cond     sync.Cond
+}
+
+func newBandSync(bands int) *bandSync {
+	sy := &bandSync{progress: make([]atomic.Int32, bands)}
+	sy.cond.L = &sy.mu
+	return sy
+}
+
+// bandSpins is how many times a waiting band checks (yielding between
+// checks) before it sleeps.
+const bandSpins = 200
+
+// wait returns when bands [from, to) have each completed need ops (true),
+// or when the run stopped (false).
+func (sy *bandSync) wait(from, to int, need int32) bool {
+	for j := from; j < to; j++ {
+		for spins := 0; sy.progress[j].Load() < need; spins++ {
+			if sy.stop.Load() {
+				return false
+			}
+			if spins < bandSpins {
+				runtime.Gosched()
+				continue
+			}
+			sy.mu.Lock()
+			sy.waiting.Add(1) // done sees it, or we see done's progress
+			for sy.progress[j].Load() < need && !sy.stop.Load() {
+				sy.cond.Wait()
+			}
+			sy.waiting.Add(-1)
+			sy.mu.Unlock()
+		}
+	}
+	return !sy.stop.Load()
+}
+
+// done records that band k has completed n ops and wakes the sleepers.
+func (sy *bandSync) done(k int, n int32) {
+	sy.progress[k].Store(n)
+	sy.wake()
+}
+
+// halt stops every band at its next wait or op.
+func (sy *bandSync) halt() {
+	sy.stop.Store(true)
+	sy.wake()
+}
+
+func (sy *bandSync) wake() {
+	if sy.waiting.Load() > 0 {
+		sy.mu.Lock()
+		sy.cond.Broadcast()
+		sy.mu.Unlock()
+	}
 }

@@ -2,6 +2,8 @@
 
 package kernels
 
+import "fmt"
+
 //go:generate go run -C asm . -set direct -out ../direct_amd64.s -stubs ../direct_stub_amd64.go -pkg kernels
 
 // directKernel512 is the signature of the generated direct kernels (see the
@@ -30,8 +32,11 @@ func (pl *ConvPlan) directBandSIMD(y, x, wd, b, zeros []float32, p0, p1 int, f F
 		return
 	}
 	pr := &pl.p
-	_ = x[pr.In*pr.H*pr.W-1]
-	_ = y[pl.OH*pl.OW*pr.Out-1]
+	// lengths, not _ = x[len-1]: that reads an element another band of
+	// rows may be writing (the race detector sees a read)
+	if len(x) < pr.In*pr.H*pr.W || len(y) < pl.OH*pl.OW*pr.Out {
+		panic(fmt.Sprintf("kernels: direct kernel: x has %d elements, y %d; the plan needs %d and %d", len(x), len(y), pr.In*pr.H*pr.W, pl.OH*pl.OW*pr.Out))
+	}
 	pl.directRowsSIMD(y[p0*pr.Out:], pr.Out, x, zeros, pl.directOffsets()[p0:], pl.OH*pl.OW+directRows-1, p1-p0, wd, b, f)
 }
 
