@@ -47,6 +47,7 @@ type kconv struct {
 	gradXSet bool // SymDiff built the gradX op (dres must be set before)
 
 	wp, dwp   []float32   // packed W and its gradient (O, C·T)
+	wpOf      *float32    // the W that wp packs (its first element), so gradX can check it
 	parts     [][]float32 // dwp of each chunk of images (gradW)
 	y, dx, dw outBuf      // outputs of the forward, gradX and gradW ops
 	db        outBuf
@@ -204,7 +205,7 @@ func (op kconvOp) Do(vals ...G.Value) (G.Value, error) {
 			b = f[2]
 		}
 		y := out.Float32s()
-		k.wp = k.plan.Pack(k.wp, f[1])
+		k.wp, k.wpOf = k.plan.Pack(k.wp, f[1]), &f[1][0]
 		if k.resid { // (W·x + b) + r, the graph's rounding (see layers.FuseResidual)
 			k.plan.ForwardResidual(&k.ws.all, y, f[0], k.wp, b, f[len(vals)-1], k.n, kernels.Fuse{ReluIn: k.reluIn})
 		} else {
@@ -212,7 +213,11 @@ func (op kconvOp) Do(vals ...G.Value) (G.Value, error) {
 		}
 	case kconvGradX:
 		// k.wp is W packed by this step's forward (the tape runs it first;
-		// W changes only in the solver, after the tape)
+		// W changes only in the solver, after the tape); packed again only
+		// if gradX is handed another W than the forward packed
+		if k.wpOf != &f[1][0] {
+			k.wp, k.wpOf = k.plan.Pack(k.wp, f[1]), &f[1][0]
+		}
 		var dres []float32 // the residual's gradient, added as dx is written
 		if k.dres != nil {
 			dres = f[3]
