@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	_ "embed"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -145,12 +144,7 @@ func runAgreement(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	if *asJSON {
-		b, err := json.Marshal(r)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintln(e.stdout, string(b))
-		return nil
+		return printJSON(e.stdout, r)
 	}
 	fmt.Fprintf(e.stdout, "%s: %d of %d samples (%.1f%%) are the class asked for (%d per class, seed %d, temperature %g)\n",
 		*model, hits, res.N, 100*r.Agreement, *n, *seed, *temp)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/pixelgraph/pixelgraph/dataset"
@@ -98,12 +97,7 @@ func runEval(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if *asJSON {
-		b, err := json.Marshal(r)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintln(e.stdout, string(b))
-		return nil
+		return printJSON(e.stdout, r)
 	}
 	fmt.Fprintf(e.stdout, "%s: %.4f bits/dim, %.2f nats/image over %d test images\n", *model, r.BitsPerDim, r.NatsPerImage, r.Images)
 	return nil
