@@ -128,23 +128,38 @@ func (b *Builder) usable(where string, vs ...*Value) bool {
 // Input declares a float32 image input [N, channels, height, width] with a
 // symbolic batch dimension N.
 func (b *Builder) Input(name string, channels, height, width int) *Value {
-	where := b.path(name)
-	if !b.usable(where) {
-		return nil
-	}
-	if err := checkName(name); err != nil {
-		b.fail(where, err)
+	where, ok := b.inputPath(name)
+	if !ok {
 		return nil
 	}
 	if channels <= 0 || height <= 0 || width <= 0 {
 		b.failf(where, "input sizes must be > 0, got channels=%d height=%d width=%d", channels, height, width)
 		return nil
 	}
-	if !b.claim(where, where) {
+	return b.addInput(&Value{Name: where, DType: Float32, Shape: []int{-1, channels, height, width},
+		DimNames: []string{BatchDim, "", "", ""}})
+}
+
+// inputPath is the scoped name of a new graph input, or false (the
+// failure recorded) when the builder has failed or the name is invalid.
+func (b *Builder) inputPath(name string) (string, bool) {
+	where := b.path(name)
+	if !b.usable(where) {
+		return "", false
+	}
+	if err := checkName(name); err != nil {
+		b.fail(where, err)
+		return "", false
+	}
+	return where, true
+}
+
+// addInput claims v's name and appends v to the graph's inputs (nil when
+// the name is taken).
+func (b *Builder) addInput(v *Value) *Value {
+	if !b.claim(v.Name, v.Name) {
 		return nil
 	}
-	v := &Value{Name: where, DType: Float32, Shape: []int{-1, channels, height, width},
-		DimNames: []string{BatchDim, "", "", ""}}
 	b.st.g.Inputs = append(b.st.g.Inputs, v)
 	return v
 }

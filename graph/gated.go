@@ -133,20 +133,11 @@ func GatedPixelCNN(cfg Config) (*Graph, error) {
 // LabelInput declares an int64 class-label input [N] (one class per image)
 // with the symbolic batch dimension N.
 func (b *Builder) LabelInput(name string) *Value {
-	where := b.path(name)
-	if !b.usable(where) {
+	where, ok := b.inputPath(name)
+	if !ok {
 		return nil
 	}
-	if err := checkName(name); err != nil {
-		b.fail(where, err)
-		return nil
-	}
-	if !b.claim(where, where) {
-		return nil
-	}
-	v := &Value{Name: where, DType: Int64, Shape: []int{-1}, DimNames: []string{BatchDim}}
-	b.st.g.Inputs = append(b.st.g.Inputs, v)
-	return v
+	return b.addInput(&Value{Name: where, DType: Int64, Shape: []int{-1}, DimNames: []string{BatchDim}})
 }
 
 // ClassBias returns x + E[label]: a learned vector of x's channels per
