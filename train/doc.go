@@ -44,7 +44,8 @@
 //     Fused (nllOp), its gradient is (softmax − onehot)/(N·H·W).
 //   - Gradients are clipped by their global L2 norm (over all parameters)
 //     before gorgonia's Adam step; the learning rate of step k (from 0) is
-//     LR·Decay^k.
+//     LR·Decay^k, or under ScheduleCosine LR·½(1+cos πp) with p the
+//     fraction of Fit's budget (steps, epochs or time) done.
 //   - The same graph, options and data give the same weights: shuffling
 //     is drawn from Options.Seed and the epoch, nothing else, and the
 //     kernels' weight gradients are summed over fixed chunks of images in a

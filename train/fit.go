@@ -33,11 +33,13 @@ type Progress struct {
 	// (WriteBack), so the callback may checkpoint it, and Test holds the
 	// test-set NLL when Fit was given one.
 	EpochEnd, Done bool
-	Test           *Result
+	// TimeUp is set with Done when Options.Time ended Fit.
+	TimeUp bool
+	Test   *Result
 }
 
-// Fit trains on train for Options.Epochs epochs or Options.Steps steps,
-// whichever ends first, shuffling each epoch with a permutation drawn from
+// Fit trains on train for Options.Epochs epochs, Options.Steps steps or
+// Options.Time, whichever ends first, shuffling each epoch with a permutation drawn from
 // Options.Seed and the epoch number. A resumed trainer (SetAdamState)
 // continues mid-epoch where the step count says. progress (may be nil) is
 // called after every step, from Fit's goroutine. When ctx is cancelled Fit
@@ -55,7 +57,7 @@ func (t *Trainer) Fit(ctx context.Context, train, test *dataset.Images, progress
 		return fmt.Errorf("train: %d images make no batch of %d", train.N, b)
 	}
 	epochs := t.opts.Epochs
-	if epochs == 0 && t.opts.Steps == 0 {
+	if epochs == 0 && t.opts.Steps == 0 && t.opts.Time == 0 {
 		epochs = 1
 	}
 	hw := t.h * t.w
@@ -66,8 +68,25 @@ func (t *Trainer) Fit(ctx context.Context, train, test *dataset.Images, progress
 	var epochN int
 	stepsHere := 0
 	startEpoch, lastEpoch := t.steps/spe, -1 // -1: no epoch limit
+	epochSteps := 0                          // steps to the end of the last epoch; 0: no epoch limit
 	if epochs > 0 {
 		lastEpoch = startEpoch + epochs - 1 // a resumed partial epoch counts as one
+		epochSteps = (lastEpoch+1)*spe - t.steps
+	}
+	// budgetDone is the fraction of the budget done: the largest of the
+	// budgets' fractions, since the first to run out ends Fit.
+	budgetDone := func() float64 {
+		p := 0.0
+		if t.opts.Steps > 0 {
+			p = max(p, float64(stepsHere)/float64(t.opts.Steps))
+		}
+		if epochSteps > 0 {
+			p = max(p, float64(stepsHere)/float64(epochSteps))
+		}
+		if t.opts.Time > 0 {
+			p = max(p, float64(time.Since(start))/float64(t.opts.Time))
+		}
+		return min(p, 1)
 	}
 	for e := startEpoch; lastEpoch < 0 || e <= lastEpoch; e++ {
 		perm := epochPerm(t.opts.Seed, e, train.N)
@@ -89,6 +108,7 @@ func (t *Trainer) Fit(ctx context.Context, train, test *dataset.Images, progress
 			if err != nil {
 				return err
 			}
+			t.progress = budgetDone()
 			lr := t.LR()
 			loss, err := t.stepLevels(levels)
 			if err != nil {
@@ -105,7 +125,8 @@ func (t *Trainer) Fit(ctx context.Context, train, test *dataset.Images, progress
 			p.Elapsed = time.Since(start)
 			p.ImagesPerSec = float64(p.Images) / p.Elapsed.Seconds()
 			p.EpochEnd = k == spe-1
-			p.Done = t.opts.Steps > 0 && stepsHere >= t.opts.Steps || p.EpochEnd && e == lastEpoch
+			p.TimeUp = t.opts.Time > 0 && p.Elapsed >= t.opts.Time
+			p.Done = t.opts.Steps > 0 && stepsHere >= t.opts.Steps || p.EpochEnd && e == lastEpoch || p.TimeUp
 			p.Test = nil
 			if p.EpochEnd || p.Done {
 				if err := t.WriteBack(); err != nil {

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"math"
+	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/pixelgraph/pixelgraph/graph"
 	"github.com/pixelgraph/pixelgraph/internal/testenv"
@@ -427,5 +430,91 @@ func TestAdamSerialWithPool(t *testing.T) {
 				t.Fatalf("%s[%d]: %v serial, %v parallel", name, i, w[i], par[name][i])
 			}
 		}
+	}
+}
+
+// TestCosineSchedule: under ScheduleCosine the rate of step k of a
+// Steps-long Fit is LR·½(1+cos πk/Steps), from LR down towards 0; under
+// an epoch budget the same fraction counts the epochs' steps; ScheduleExp
+// keeps LR·Decay^k.
+func TestCosineSchedule(t *testing.T) {
+	t.Parallel()
+	trainSet, _ := mnistSlice(t)
+	lrs := func(o Options) []float64 {
+		tr, err := New(mustPixelCNN(t, testenv.SmallConfig()), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []float64
+		if err := tr.Fit(context.Background(), trainSet.Slice(0, 32), nil, func(p Progress) { got = append(got, p.LR) }); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	for _, c := range []struct {
+		name string
+		o    Options
+		n    int
+	}{
+		{"steps", Options{Batch: 8, LR: 0.01, Steps: 4, Schedule: ScheduleCosine}, 4},
+		{"epochs", Options{Batch: 8, LR: 0.01, Epochs: 2, Schedule: ScheduleCosine}, 8},
+	} {
+		got := lrs(c.o)
+		if len(got) != c.n {
+			t.Fatalf("%s: %d steps, want %d", c.name, len(got), c.n)
+		}
+		for k, lr := range got {
+			want := 0.01 * 0.5 * (1 + math.Cos(math.Pi*float64(k)/float64(c.n)))
+			if math.Abs(lr-want) > 1e-15 {
+				t.Errorf("%s: step %d lr %g, want %g", c.name, k, lr, want)
+			}
+		}
+	}
+	got := lrs(Options{Batch: 8, LR: 0.01, Decay: 0.5, Steps: 3})
+	if got[0] != 0.01 || got[1] != 0.005 || got[2] != 0.0025 {
+		t.Errorf("exp schedule: %v", got)
+	}
+	if _, err := New(tinyGraph(t), Options{Schedule: "linear"}); err == nil || !strings.Contains(err.Error(), `Schedule must be "exp" or "cosine", got "linear"`) {
+		t.Errorf("bad schedule: %v", err)
+	}
+}
+
+// TestTimeBudget: Options.Time ends Fit after the step that reaches it,
+// Done and TimeUp set and the weights written back, with no epoch limit
+// of its own (Epochs 0 means 1 only without Steps and Time).
+func TestTimeBudget(t *testing.T) {
+	t.Parallel()
+	trainSet, _ := mnistSlice(t)
+	g := mustPixelCNN(t, testenv.SmallConfig())
+	tr, err := New(g, Options{Batch: 8, Time: time.Nanosecond, Schedule: ScheduleCosine})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ps []Progress
+	if err := tr.Fit(context.Background(), trainSet, nil, func(p Progress) { ps = append(ps, p) }); err != nil {
+		t.Fatal(err)
+	}
+	if len(ps) != 1 || !ps[0].Done || !ps[0].TimeUp || tr.Steps() != 1 {
+		t.Fatalf("%d steps, last %+v", len(ps), ps[len(ps)-1])
+	}
+	w := tr.Weights()
+	if len(w) == 0 {
+		t.Fatal("no weights")
+	}
+	for _, v := range g.Inits {
+		if w[v.Name] != nil && !slices.Equal(v.Const.F32, w[v.Name]) {
+			t.Fatalf("%s not written back", v.Name)
+		}
+	}
+	// A small epoch under a long budget: Fit goes on past the epoch end.
+	tr, err = New(mustPixelCNN(t, testenv.SmallConfig()), Options{Batch: 8, Time: time.Hour, Steps: 6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.Fit(context.Background(), trainSet.Slice(0, 16), nil, nil); err != nil || tr.Steps() != 6 {
+		t.Fatalf("steps %d, %v; want 6 over three epochs", tr.Steps(), err)
+	}
+	if _, err := New(tinyGraph(t), Options{Time: -time.Second}); err == nil {
+		t.Error("negative Time accepted")
 	}
 }

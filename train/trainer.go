@@ -29,6 +29,9 @@ type Trainer struct {
 	order   []int         // indices of model, largest first (adamStep's schedule)
 	steps   int           // optimizer steps taken (including resumed ones)
 	norm    float64       // global gradient norm of the last step, before clipping
+	// progress is the fraction of Fit's budget done before the next step,
+	// in [0, 1]: ScheduleCosine's p.
+	progress float64
 }
 
 // New lowers g (a PixelCNN: one grey image input (N,1,H,W), one logits
@@ -100,8 +103,15 @@ func (t *Trainer) Steps() int { return t.steps }
 // before clipping.
 func (t *Trainer) GradNorm() float64 { return t.norm }
 
-// LR returns the learning rate of the next step: LR·Decay^Steps.
-func (t *Trainer) LR() float64 { return t.opts.LR * math.Pow(t.opts.Decay, float64(t.steps)) }
+// LR returns the learning rate of the next step: LR·Decay^Steps under
+// ScheduleExp, LR·½(1+cos πp) under ScheduleCosine (p the fraction of
+// Fit's budget done; 0 outside Fit).
+func (t *Trainer) LR() float64 {
+	if t.opts.Schedule == ScheduleCosine {
+		return t.opts.LR * 0.5 * (1 + math.Cos(math.Pi*min(max(t.progress, 0), 1)))
+	}
+	return t.opts.LR * math.Pow(t.opts.Decay, float64(t.steps))
+}
 
 // Conds returns the names of the graph's conditioning inputs (a class
 // label per image), whose values SetLabels gives each step; none for an

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -19,7 +20,7 @@ import (
 func init() {
 	register(&command{
 		name:  "train",
-		args:  "-o MODEL.onnx [--arch pixelcnn|gated] [--levels Q --filters F --hidden H --head D --blocks B | --layers L --classes K | --init FILE | --resume FILE] [--epochs E | --steps S] [--time D] [--batch N --lr LR --seed S --dataset mnist|fashion --data DIR --threads T --plot loss.png -q]",
+		args:  "-o MODEL.onnx [--arch pixelcnn|gated] [--levels Q --filters F --hidden H --head D --blocks B | --layers L --classes K | --init FILE | --resume FILE] [--epochs E | --steps S] [--time D] [--schedule exp|cosine] [--snapshot-every D] [--batch N --lr LR --seed S --dataset mnist|fashion --data DIR --threads T --plot loss.png -q]",
 		short: "train a PixelCNN (or a Gated PixelCNN, class-conditional with --classes 10) on MNIST or Fashion-MNIST through gorgonia; a checkpoint is one ONNX file (optimizer state inside)",
 		run:   runTrain,
 	})
@@ -31,7 +32,8 @@ type trainFlags struct {
 	plot                 string
 	epochs, steps, batch int
 	threads, evalLimit   int
-	budget               time.Duration
+	budget, snapEvery    time.Duration
+	schedule             string
 	lr                   float64
 	seed                 uint64
 	quiet                bool
@@ -44,10 +46,12 @@ func runTrain(ctx context.Context, e *env, args []string) error {
 	var f trainFlags
 	f.data.register(fs)
 	fs.StringVar(&f.out, "o", "", "output model and checkpoint (ONNX, optimizer state inside; written at each epoch end, at the end, on Ctrl-C and SIGTERM) (required)")
-	fs.IntVar(&f.epochs, "epochs", 0, "epochs to train, > 0 (default 1 unless --steps is given)")
+	fs.IntVar(&f.epochs, "epochs", 0, "epochs to train, > 0 (default 1 unless --steps or --time is given)")
 	fs.IntVar(&f.steps, "steps", 0, "stop after this many optimizer steps, > 0 (default: no limit)")
 	fs.IntVar(&f.batch, "batch", train.DefaultBatch, "images per step (--resume: the file's unless given)")
-	fs.Float64Var(&f.lr, "lr", train.DefaultLR, "Adam learning rate, decayed x0.999995 per step (--resume: the file's unless given)")
+	fs.Float64Var(&f.lr, "lr", train.DefaultLR, "Adam learning rate, decayed x0.999995 per step, or the peak of --schedule cosine (--resume: the file's unless given)")
+	fs.StringVar(&f.schedule, "schedule", train.ScheduleExp, "learning rate schedule: exp (--lr x0.999995 per step) or cosine (from --lr down to 0 over this run's budget: --time, --steps or --epochs, whichever ends first; a resumed run starts a new course) (--resume: the file's unless given)")
+	fs.DurationVar(&f.snapEvery, "snapshot-every", 0, "also write a checkpoint every D of training time to MODEL-<time>.onnx beside -o (MODEL-15m.onnx, MODEL-30m.onnx, ... for 15m), e.g. to measure a run at several budgets")
 	fs.IntVar(&f.threads, "threads", 0, "threads for training (0 = all cores)")
 	fs.StringVar(&f.resume, "resume", "", "continue from a checkpoint (config, masks, step and Adam state from the file; also older MODEL.onnx + MODEL.onnx.adam pairs)")
 	fs.StringVar(&f.init, "init", "", "start from any ONNX model whose layers training runs (a torch.onnx PixelCNN, say): constants folded, masks recovered from the weights' zero pattern, a trailing softmax cut; fresh optimizer state")
@@ -81,6 +85,10 @@ func runTrain(ctx context.Context, e *env, args []string) error {
 		return usagef("--eval-limit must be >= 0, got %d", f.evalLimit)
 	case f.budget < 0:
 		return usagef("--time must be >= 0, got %v", f.budget)
+	case f.snapEvery < 0:
+		return usagef("--snapshot-every must be >= 0, got %v", f.snapEvery)
+	case f.schedule != train.ScheduleExp && f.schedule != train.ScheduleCosine:
+		return usagef("--schedule must be exp or cosine, got %q", f.schedule)
 	}
 	if f.resume != "" && f.init != "" {
 		return usagef("--init and --resume exclude each other (--resume continues a checkpoint, --init starts from a model)")
@@ -102,8 +110,13 @@ func runTrain(ctx context.Context, e *env, args []string) error {
 			return fmt.Errorf("--plot: %w", err)
 		}
 	}
+	if f.snapEvery > 0 {
+		if err := atomicfile.CheckWritable(snapshotPath(f.out, f.snapEvery)); err != nil {
+			return fmt.Errorf("--snapshot-every: %w", err)
+		}
+	}
 
-	opts := train.Options{LR: f.lr, Batch: f.batch, Seed: f.seed, Steps: f.steps, Epochs: f.epochs, Threads: f.threads}
+	opts := train.Options{LR: f.lr, Batch: f.batch, Seed: f.seed, Steps: f.steps, Epochs: f.epochs, Time: f.budget, Threads: f.threads, Schedule: f.schedule}
 	var g *graph.Graph
 	var adam *train.AdamState
 	switch {
@@ -134,6 +147,9 @@ func runTrain(ctx context.Context, e *env, args []string) error {
 			}
 			if !given("seed") {
 				opts.Seed = r.Seed
+			}
+			if !given("schedule") && r.Schedule != "" {
+				opts.Schedule = r.Schedule
 			}
 		}
 		if err := e.fits(graphParams(g)*4*trainCopies, "--resume "+f.resume, "training its weights"); err != nil {
@@ -184,24 +200,33 @@ func runTrain(ctx context.Context, e *env, args []string) error {
 		}
 		if !f.quiet {
 			o := tr.Options()
-			fmt.Fprintf(e.stderr, "resuming %s at step %d: lr %g (now %.4g), batch %d, seed %d\n", f.resume, tr.Steps(), o.LR, tr.LR(), o.Batch, o.Seed)
+			fmt.Fprintf(e.stderr, "resuming %s at step %d: lr %g (now %.4g), schedule %s, batch %d, seed %d\n", f.resume, tr.Steps(), o.LR, tr.LR(), o.Schedule, o.Batch, o.Seed)
 		}
 	}
-	pr := &trainProgress{w: e.stderr, quiet: f.quiet, tty: isTerminal(e.stderr), batch: opts.Batch, stepLimit: f.steps, start: tr.Steps()}
+	pr := &trainProgress{w: e.stderr, quiet: f.quiet, tty: isTerminal(e.stderr), batch: opts.Batch, stepLimit: f.steps, start: tr.Steps(), budget: f.budget}
 	var curve []float64
 	var ckptErr error
-	fitCtx := ctx
-	if f.budget > 0 {
-		var cancel context.CancelFunc
-		fitCtx, cancel = context.WithTimeout(ctx, f.budget)
-		defer cancel()
-	}
-	fitErr := tr.Fit(fitCtx, trainSet, testSet, func(p train.Progress) {
+	var timeUp bool
+	nextSnap := f.snapEvery
+	fitErr := tr.Fit(ctx, trainSet, testSet, func(p train.Progress) {
 		curve = append(curve, p.BitsPerDim)
 		pr.step(p)
+		timeUp = p.TimeUp
 		if p.EpochEnd && !p.Done {
 			if err := train.SaveCheckpoint(f.out, tr); err != nil && ckptErr == nil {
 				ckptErr = err
+			}
+		}
+		if f.snapEvery > 0 && p.Elapsed >= nextSnap && !p.Done {
+			at := p.Elapsed.Truncate(f.snapEvery)
+			nextSnap = at + f.snapEvery
+			path := snapshotPath(f.out, at)
+			if err := train.SaveCheckpoint(path, tr); err != nil {
+				if ckptErr == nil {
+					ckptErr = fmt.Errorf("--snapshot-every: %w", err)
+				}
+			} else if !f.quiet {
+				pr.note(fmt.Sprintf("snapshot %s at step %d (%v of training)", path, p.Step, p.Elapsed.Round(max(p.Elapsed/100, time.Millisecond).Truncate(time.Millisecond))))
 			}
 		}
 	})
@@ -213,11 +238,6 @@ func runTrain(ctx context.Context, e *env, args []string) error {
 	switch {
 	case errors.As(fitErr, &nf):
 		return fmt.Errorf("%v; %s keeps the last good checkpoint (if an epoch finished)", fitErr, f.out)
-	case errors.Is(fitErr, context.DeadlineExceeded) && ctx.Err() == nil:
-		if !f.quiet {
-			fmt.Fprintf(e.stderr, "--time %v reached at step %d\n", f.budget, tr.Steps())
-		}
-		return finishTrain(e, f, tr, curve)
 	case errors.Is(fitErr, context.Canceled):
 		if err := train.SaveCheckpoint(f.out, tr); err != nil {
 			return err
@@ -226,7 +246,24 @@ func runTrain(ctx context.Context, e *env, args []string) error {
 	case fitErr != nil:
 		return fitErr
 	}
+	if timeUp && !f.quiet {
+		fmt.Fprintf(e.stderr, "--time %v reached at step %d\n", f.budget, tr.Steps())
+	}
 	return finishTrain(e, f, tr, curve)
+}
+
+// snapshotPath is the --snapshot-every checkpoint of -o out at training
+// time at: MODEL-15m.onnx beside MODEL.onnx.
+func snapshotPath(out string, at time.Duration) string {
+	d := at.String()
+	if strings.HasSuffix(d, "m0s") {
+		d = strings.TrimSuffix(d, "0s")
+	}
+	if strings.HasSuffix(d, "h0m") {
+		d = strings.TrimSuffix(d, "0m")
+	}
+	ext := filepath.Ext(out)
+	return strings.TrimSuffix(out, ext) + "-" + d + ext
 }
 
 // importModel reads any ONNX model for --init (train.Import) and says on
@@ -338,6 +375,7 @@ type trainProgress struct {
 	w                       io.Writer
 	quiet, tty              bool
 	batch, stepLimit, start int
+	budget                  time.Duration // --time; 0 = none
 	last                    time.Time
 	drawn                   bool
 	interval                time.Duration // between lines on a non-terminal; 0 means 30 s
@@ -385,7 +423,8 @@ func (p *trainProgress) step(s train.Progress) {
 	}
 }
 
-// eta is the time to the end of the epoch or of --steps at the current speed.
+// eta is the time to the end of the epoch, of --steps or of --time,
+// whichever comes first, at the current speed.
 func (p *trainProgress) eta(s train.Progress) time.Duration {
 	left := s.EpochSteps - s.EpochStep
 	if p.stepLimit > 0 {
@@ -394,7 +433,11 @@ func (p *trainProgress) eta(s train.Progress) time.Duration {
 	if s.ImagesPerSec <= 0 {
 		return 0
 	}
-	return time.Duration(float64(left*p.batch) / s.ImagesPerSec * float64(time.Second))
+	eta := time.Duration(float64(left*p.batch) / s.ImagesPerSec * float64(time.Second))
+	if p.budget > 0 {
+		eta = min(eta, max(p.budget-s.Elapsed, 0))
+	}
+	return eta
 }
 
 // every is the interval between progress lines when stderr is not a terminal.
@@ -403,6 +446,15 @@ func (p *trainProgress) every() time.Duration {
 		return p.interval
 	}
 	return 30 * time.Second
+}
+
+// note writes a line of its own, ending a live bar first.
+func (p *trainProgress) note(s string) {
+	if p.drawn {
+		fmt.Fprintln(p.w)
+		p.drawn = false
+	}
+	fmt.Fprintln(p.w, s)
 }
 
 func (p *trainProgress) finish() {

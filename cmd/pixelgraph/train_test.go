@@ -140,6 +140,9 @@ func TestTrainUsage(t *testing.T) {
 		{[]string{"train", "-o", o, "--epochs", "0", "--steps", "0"}, 2, "--epochs must be > 0, got 0"},
 		{[]string{"train", "-o", o, "--steps", "0"}, 2, "--steps must be > 0, got 0"},
 		{[]string{"train", "-o", o, "--epochs", "0", "--steps", "5"}, 2, "--epochs must be > 0"},
+		{[]string{"train", "-o", o, "--schedule", "linear"}, 2, `--schedule must be exp or cosine, got "linear"`},
+		{[]string{"train", "-o", o, "--snapshot-every", "-1s"}, 2, "--snapshot-every must be >= 0"},
+		{[]string{"train", "-o", o, "--time", "-1s"}, 2, "--time must be >= 0"},
 		{[]string{"train", "-o", o, "--steps", "1", "--data", t.TempDir()}, 1, "--data"},
 		// Outputs are checked before any work: these fail at once.
 		{[]string{"train", "-o", filepath.Join(dir, "nodir", "t.onnx")}, 1, "pixelgraph: train: -o: write " + filepath.Join(dir, "nodir", "t.onnx")},
@@ -186,5 +189,75 @@ func TestTrainProgressLog(t *testing.T) {
 	}
 	if strings.Contains(out, "step 1 (") {
 		t.Errorf("a line before the first interval:\n%s", out)
+	}
+}
+
+// TestTrainSnapshots: --snapshot-every writes complete checkpoints beside
+// -o, named by training time, each resumable; the cosine schedule is
+// recorded and resumed.
+func TestTrainSnapshots(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		at   time.Duration
+		want string
+	}{
+		{15 * time.Minute, "runs/cond-15m.onnx"},
+		{2 * time.Hour, "runs/cond-2h.onnx"},
+		{90 * time.Minute, "runs/cond-1h30m.onnx"},
+		{90 * time.Second, "runs/cond-1m30s.onnx"},
+	} {
+		if got := snapshotPath("runs/cond.onnx", c.at); got != c.want {
+			t.Errorf("snapshotPath(%v) = %s, want %s", c.at, got, c.want)
+		}
+	}
+	dir := t.TempDir()
+	m := filepath.Join(dir, "m.onnx")
+	args := append([]string{"train", "-o", m, "--steps", "3", "--batch", "8", "--schedule", "cosine", "--snapshot-every", "1ns"}, tinyModel...)
+	code, _, stderr := pg(t, args...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	snaps, _ := filepath.Glob(filepath.Join(dir, "m-*.onnx"))
+	if len(snaps) != 2 || strings.Count(stderr, "snapshot ") != 2 {
+		t.Fatalf("snapshots %v (want one after each step but the last), stderr %s", snaps, stderr)
+	}
+	steps := map[int]bool{}
+	for _, s := range snaps {
+		ck, err := train.LoadCheckpoint(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ck.Options == nil || ck.Options.Schedule != train.ScheduleCosine {
+			t.Errorf("%s: options %+v", s, ck.Options)
+		}
+		steps[ck.Adam.Step] = true
+	}
+	if !steps[1] || !steps[2] {
+		t.Errorf("snapshot steps %v, want 1 and 2", steps)
+	}
+	code, _, stderr = pg(t, "train", "-o", m, "--resume", m, "--steps", "1", "--data", "../../testdata/mnist")
+	if code != 0 || !strings.Contains(stderr, "schedule cosine") {
+		t.Errorf("resume: exit %d, %s", code, stderr)
+	}
+}
+
+// TestTrainETA: the ETA is to the first of the epoch's end, --steps and
+// --time.
+func TestTrainETA(t *testing.T) {
+	t.Parallel()
+	s := train.Progress{Step: 100, EpochStep: 100, EpochSteps: 1100, ImagesPerSec: 10, Elapsed: 9 * time.Minute}
+	for _, c := range []struct {
+		p    trainProgress
+		want time.Duration
+	}{
+		{trainProgress{batch: 1}, 100 * time.Second},
+		{trainProgress{batch: 1, stepLimit: 50, start: 90}, 4 * time.Second},
+		{trainProgress{batch: 1, budget: 10 * time.Minute}, 60 * time.Second},
+		{trainProgress{batch: 1, budget: 5 * time.Minute}, 0},
+		{trainProgress{batch: 1, budget: time.Hour}, 100 * time.Second},
+	} {
+		if got := c.p.eta(s); got != c.want {
+			t.Errorf("%+v: eta %v, want %v", c.p, got, c.want)
+		}
 	}
 }
