@@ -79,7 +79,7 @@ func (l *lowered) lowerEmbed(ly *layers.Layer, x *G.Node) (*G.Node, error) {
 	if !ok {
 		return nil, &UnsupportedError{ly.Node.Name, ly.Node.Op, fmt.Sprintf("table %s is not an initializer", e.TV.Name)}
 	}
-	op := &embedOp{name: ly.Node.Name, e: e, labels: &l.labels[e.Cond], y: outBuf{dt: l.dt, shape: x.Shape().Clone()}}
+	op := &embedOp{name: ly.Node.Name, e: e, labels: &l.labels[e.Cond], y: outBuf{dt: l.dt, shape: x.Shape().Clone()}, threads: l.threads}
 	op.dT = outBuf{dt: l.dt, shape: t.Shape().Clone()}
 	return G.ApplyOp(op, x, t)
 }
@@ -91,6 +91,10 @@ type embedOp struct {
 	e      *layers.EmbedSpec
 	labels *[]int64 // one per image, set before each run, checked in range
 	y, dT  outBuf
+	// threads is the step's budget; sums holds the backward's per image
+	// and channel sums (N·C), added into dT in image order.
+	threads int
+	sums    []float64
 }
 
 type embedGradOp struct{ *embedOp }
@@ -128,7 +132,7 @@ func (op *embedOp) Do(vals ...G.Value) (G.Value, error) {
 }
 
 func embedForward[T float32 | float64](y, x, t []T, labels []int64, op *embedOp, n, c, hw int) {
-	for i := range n {
+	forImages(n, c*hw, op.threads, func(i int) {
 		r := op.row(labels[i])
 		for ch := range c {
 			v := t[r*c+ch]
@@ -137,7 +141,7 @@ func embedForward[T float32 | float64](y, x, t []T, labels []int64, op *embedOp,
 				ys[p] = a + v
 			}
 		}
-	}
+	})
 }
 
 func (op *embedOp) DiffWRT(int) []bool { return []bool{true, true} }
@@ -164,8 +168,9 @@ func (op embedGradOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	return op.dT.shape.Clone(), nil
 }
 
-// Do sums dy over positions into the label rows: images in order,
-// positions in order, so the result does not depend on threads.
+// Do sums dy over positions into the label rows: each image's sums on
+// the thread budget (positions in order), then added into the rows in
+// image order, so the result does not depend on threads.
 func (op embedGradOp) Do(vals ...G.Value) (G.Value, error) {
 	out := op.dT.get()
 	n, c := op.y.shape[0], op.e.C
@@ -180,15 +185,23 @@ func (op embedGradOp) Do(vals ...G.Value) (G.Value, error) {
 }
 
 func embedBackward[T float32 | float64](dT, dy []T, labels []int64, op *embedOp, n, c, hw int) {
-	clear(dT)
-	for i := range n {
-		r := op.row(labels[i])
+	if len(op.sums) != n*c {
+		op.sums = make([]float64, n*c)
+	}
+	forImages(n, c*hw, op.threads, func(i int) {
 		for ch := range c {
 			var s float64
 			for _, g := range dy[(i*c+ch)*hw : (i*c+ch+1)*hw] {
 				s += float64(g)
 			}
-			dT[r*c+ch] += T(s)
+			op.sums[i*c+ch] = s
+		}
+	})
+	clear(dT)
+	for i := range n {
+		r := op.row(labels[i])
+		for ch := range c {
+			dT[r*c+ch] += T(op.sums[i*c+ch])
 		}
 	}
 }
@@ -308,7 +321,7 @@ func (l *lowered) lowerGateHalves(ly *layers.Layer, x *G.Node) (*G.Node, error) 
 	if s[1]%2 != 0 {
 		return nil, &UnsupportedError{ly.Node.Name, ly.Node.Op, fmt.Sprintf("gate input %v has an odd channel count", s)}
 	}
-	op := &halvesOp{name: ly.Node.Name, dx: outBuf{dt: l.dt, shape: s}}
+	op := &halvesOp{name: ly.Node.Name, dx: outBuf{dt: l.dt, shape: s}, threads: l.threads}
 	ys := s.Clone()
 	ys[1] /= 2
 	op.y = outBuf{dt: l.dt, shape: ys}
@@ -318,8 +331,9 @@ func (l *lowered) lowerGateHalves(ly *layers.Layer, x *G.Node) (*G.Node, error) 
 // halvesOp is the gate on the halves of one tensor; its gradient op writes
 // both halves of dx (kernels.GateGrad).
 type halvesOp struct {
-	name  string
-	y, dx outBuf
+	name    string
+	y, dx   outBuf
+	threads int // the step's budget, over images
 }
 
 type halvesGradOp struct{ *halvesOp }
@@ -347,18 +361,18 @@ func (op *halvesOp) Do(vals ...G.Value) (G.Value, error) {
 	switch y := out.Data().(type) {
 	case []float32:
 		x := vals[0].Data().([]float32)
-		for i := range n {
+		forImages(n, m, op.threads, func(i int) {
 			a, b, yi := half(x, y, i, m)
 			kernels.Gate(yi, a, b)
-		}
+		})
 	case []float64:
 		x := vals[0].Data().([]float64)
-		for i := range n {
+		forImages(n, m, op.threads, func(i int) {
 			a, b, yi := half(x, y, i, m)
 			for j := range yi {
 				yi[j] = math.Tanh(a[j]) * kernels.Sigmoid64(b[j])
 			}
-		}
+		})
 	}
 	return out, nil
 }
@@ -391,14 +405,14 @@ func (op halvesGradOp) Do(vals ...G.Value) (G.Value, error) {
 	switch d := out.Data().(type) {
 	case []float32:
 		x, dy := vals[0].Data().([]float32), vals[1].Data().([]float32)
-		for i := range n {
+		forImages(n, m, op.threads, func(i int) {
 			a, b, dyi := half(x, dy, i, m)
 			da, db, _ := half(d, dy, i, m)
 			kernels.GateGrad(da, db, dyi, a, b)
-		}
+		})
 	case []float64:
 		x, dy := vals[0].Data().([]float64), vals[1].Data().([]float64)
-		for i := range n {
+		forImages(n, m, op.threads, func(i int) {
 			a, b, dyi := half(x, dy, i, m)
 			da, db, _ := half(d, dy, i, m)
 			for j, g := range dyi {
@@ -406,7 +420,7 @@ func (op halvesGradOp) Do(vals ...G.Value) (G.Value, error) {
 				da[j] = g * s * (1 - t*t)
 				db[j] = g * t * s * (1 - s)
 			}
-		}
+		})
 	}
 	return out, nil
 }

@@ -19,7 +19,7 @@ func (l *lowered) lowerGate(ly *layers.Layer, a, b *G.Node) (*G.Node, error) {
 	if !a.Shape().Eq(b.Shape()) {
 		return nil, &UnsupportedError{ly.Node.Name, ly.Node.Op, fmt.Sprintf("gate halves %v and %v differ", a.Shape(), b.Shape())}
 	}
-	op := &gateOp{name: ly.Node.Name, y: outBuf{dt: l.dt, shape: a.Shape().Clone()}}
+	op := &gateOp{name: ly.Node.Name, y: outBuf{dt: l.dt, shape: a.Shape().Clone()}, threads: l.threads}
 	op.da = outBuf{dt: l.dt, shape: op.y.shape.Clone()}
 	op.db = outBuf{dt: l.dt, shape: op.y.shape.Clone()}
 	return G.ApplyOp(op, a, b)
@@ -31,6 +31,16 @@ func (l *lowered) lowerGate(ly *layers.Layer, a, b *G.Node) (*G.Node, error) {
 type gateOp struct {
 	name      string
 	y, da, db outBuf
+	threads   int // the step's budget, over images
+}
+
+// images splits the op's elements by image over its thread budget; the
+// kernels compute each element alone (their SIMD loops bit for bit as the
+// Go formulas), so any split gives the same values.
+func (op *gateOp) images(f func(lo, hi int)) {
+	n := op.y.shape[0]
+	m := op.y.shape.TotalSize() / n
+	forImages(n, m, op.threads, func(i int) { f(i*m, (i+1)*m) })
 }
 
 // gateGradOp is one half of a gateOp's gradient: (a, b, dy) → da or db.
@@ -54,7 +64,8 @@ func (op *gateOp) Do(vals ...G.Value) (G.Value, error) {
 	out := op.y.get()
 	switch y := out.Data().(type) {
 	case []float32:
-		kernels.Gate(y, vals[0].Data().([]float32), vals[1].Data().([]float32))
+		a, b := vals[0].Data().([]float32), vals[1].Data().([]float32)
+		op.images(func(lo, hi int) { kernels.Gate(y[lo:hi], a[lo:hi], b[lo:hi]) })
 	case []float64:
 		a, b := vals[0].Data().([]float64), vals[1].Data().([]float64)
 		for i := range y {
@@ -103,11 +114,13 @@ func (op gateGradOp) Do(vals ...G.Value) (G.Value, error) {
 	switch d := out.Data().(type) {
 	case []float32:
 		a, b, dy := vals[0].Data().([]float32), vals[1].Data().([]float32), vals[2].Data().([]float32)
-		if op.wrtB {
-			kernels.GateGrad(nil, d, dy, a, b)
-		} else {
-			kernels.GateGrad(d, nil, dy, a, b)
-		}
+		op.images(func(lo, hi int) {
+			if op.wrtB {
+				kernels.GateGrad(nil, d[lo:hi], dy[lo:hi], a[lo:hi], b[lo:hi])
+			} else {
+				kernels.GateGrad(d[lo:hi], nil, dy[lo:hi], a[lo:hi], b[lo:hi])
+			}
+		})
 	case []float64:
 		a, b, dy := vals[0].Data().([]float64), vals[1].Data().([]float64), vals[2].Data().([]float64)
 		for i, g := range dy {

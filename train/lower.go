@@ -31,6 +31,10 @@ type lowered struct {
 	fusedLoss bool // nllOp (kloss.go); set with ConvKernels in float32 and float64
 	ws        *kworkspaces
 	kconvs    map[int]*kconvUse // every kconv's forward, by layer index (pairResiduals)
+	// threads is the step's thread budget (Options.Threads; 0 =
+	// GOMAXPROCS), which the elementwise ops (gate, embed) split their
+	// images over.
+	threads int
 }
 
 // param is a trainable initializer and its gorgonia variable.
@@ -67,7 +71,7 @@ func lower(g *graph.Graph, batch int, dt tensor.Dtype, conv string, threads int)
 	if len(in.Shape) != 4 || in.Shape[1] <= 0 || in.Shape[2] <= 0 || in.Shape[3] <= 0 {
 		return nil, &UnsupportedError{Msg: fmt.Sprintf("input %s must be (N,C,H,W) with fixed C, H, W, got %s", in.Name, in.TypeString())}
 	}
-	l := &lowered{eg: G.NewGraph(), dt: dt, nodes: map[*graph.Value]*G.Node{}, kconvs: map[int]*kconvUse{}}
+	l := &lowered{eg: G.NewGraph(), dt: dt, nodes: map[*graph.Value]*G.Node{}, kconvs: map[int]*kconvUse{}, threads: threads}
 	l.fusedLoss = conv == ConvKernels
 	if conv == ConvKernels && dt == tensor.Float32 {
 		l.kernels, l.ws = true, &kworkspaces{threads: threads}

@@ -35,6 +35,17 @@ func forEach(n, threads int, f func(i int)) {
 	})
 }
 
+// forImages calls f(i) for every image i in [0, n) on the thread budget,
+// when each image holds at least minRange/4 elements of work (else on the
+// caller's goroutine): the per-image passes of the elementwise ops (gate,
+// embed), whose results do not depend on the split.
+func forImages(n, per, threads int, f func(i int)) {
+	if per < minRange/4 {
+		threads = 1
+	}
+	forEach(n, threadsOr(threads), f)
+}
+
 // minRange is the least work (elements of a streaming loop) worth a
 // goroutine: below it forRanges runs f on the caller's goroutine alone.
 const minRange = 1 << 15

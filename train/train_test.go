@@ -158,6 +158,9 @@ func TestSameSeedSameWeights(t *testing.T) {
 	}
 }
 
+// uint64ToLabel varies the last image's label by step: 7, 8, 9, 7.
+func uint64ToLabel(s int) int64 { return int64(7 + s%3) }
+
 // TestThreadsSameWeights: the same steps at Options.Threads 1 and 2 give
 // bit-identical losses, gradient norms, weights and Adam moments (the
 // kernels' dW chunks, the parallel bias sums, residual gradients, clip and
@@ -169,13 +172,35 @@ func TestThreadsSameWeights(t *testing.T) {
 	if !parallelAdam.Load() {
 		t.Fatal("TestMain did not call DisableTensorPool")
 	}
+	for _, model := range []string{"pixelcnn", "gated"} {
+		t.Run(model, func(t *testing.T) { sameWeightsAcrossThreads(t, model) })
+	}
+}
+
+func sameWeightsAcrossThreads(t *testing.T, model string) {
 	run := func(threads int) ([]float64, map[string][]float32, *AdamState) {
-		tr, err := New(mustPixelCNN(t, testenv.SmallConfig()), Options{Batch: 8, Threads: threads})
+		g := mustPixelCNN(t, testenv.SmallConfig())
+		if model == "gated" {
+			// conditional, 16 channels: the gate and embed ops split
+			// images over the threads (forImages: 16·28·28 elements an image)
+			c := testenv.GatedConfig(10)
+			c.Height, c.Width, c.Filters, c.Layers, c.Head = 28, 28, 16, 3, 16
+			var err error
+			if g, err = graph.GatedPixelCNN(c); err != nil {
+				t.Fatal(err)
+			}
+		}
+		tr, err := New(g, Options{Batch: 8, Threads: threads})
 		if err != nil {
 			t.Fatal(err)
 		}
 		var trace []float64
 		for s := 0; s < 4; s++ {
+			if model == "gated" {
+				if err := tr.SetLabels([]int64{0, 1, 2, 3, 4, 5, 6, uint64ToLabel(s)}); err != nil {
+					t.Fatal(err)
+				}
+			}
 			loss, err := tr.stepLevels(randomLevels(uint64(s), 8*28*28, tr.q))
 			if err != nil {
 				t.Fatal(err)
