@@ -165,3 +165,35 @@ func BenchmarkSeedForward(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkGate times the gate and its gradient over one image of the
+// default Gated PixelCNN's stack (48 channels × 28 × 28): "ab" is the
+// gate-halves gradient (both halves, one pass), "a+b" the two one-output
+// passes it replaced.
+func BenchmarkGate(b *testing.B) {
+	const m = 48 * 28 * 28
+	x, y, dy := make([]float32, 2*m), make([]float32, m), make([]float32, m)
+	for i := range x {
+		x[i] = float32(i%17)/4 - 2
+	}
+	for i := range dy {
+		dy[i] = float32(i%5) - 2
+	}
+	a, bb := x[:m], x[m:]
+	da, db := make([]float32, m), make([]float32, m)
+	for _, c := range []struct {
+		name string
+		f    func()
+	}{
+		{"gate", func() { Gate(y, a, bb) }},
+		{"grad/ab", func() { GateGrad(da, db, dy, a, bb) }},
+		{"grad/a+b", func() { GateGrad(da, nil, dy, a, bb); GateGrad(nil, db, dy, a, bb) }},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(4 * m)
+			for b.Loop() {
+				c.f()
+			}
+		})
+	}
+}

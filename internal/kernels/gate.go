@@ -106,10 +106,12 @@ func GateGrad(da, db, dy, a, b []float32) {
 		panic(fmt.Sprintf("kernels.GateGrad: da, db, dy, a, b have %d, %d, %d, %d, %d elements", len(da), len(db), len(dy), len(a), len(b)))
 	}
 	if simd() && len(dy) >= simdMin {
-		if da != nil {
+		switch {
+		case da != nil && db != nil:
+			gateGradABSIMD(da, db, dy, a, b) // tanh and σ once for both
+		case da != nil:
 			gateGradASIMD(da, dy, a, b)
-		}
-		if db != nil {
+		case db != nil:
 			gateGradBSIMD(db, dy, a, b)
 		}
 		return

@@ -22,3 +22,8 @@ func gateGradBSIMD(db, dy, a, b []float32) {
 	_, _, _ = dy[len(db)-1], a[len(db)-1], b[len(db)-1]
 	gateGradB(&db[0], &dy[0], &a[0], &b[0], len(db))
 }
+
+func gateGradABSIMD(da, db, dy, a, b []float32) {
+	_, _, _, _ = db[len(da)-1], dy[len(da)-1], a[len(da)-1], b[len(da)-1]
+	gateGradAB(&da[0], &db[0], &dy[0], &a[0], &b[0], len(da))
+}

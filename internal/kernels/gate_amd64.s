@@ -935,3 +935,313 @@ by111:
 end12:
 	VZEROUPPER
 	RET
+
+// func gateGradAB(da *float32, db *float32, dy *float32, a *float32, b *float32, n int)
+// Requires: AVX, AVX2
+TEXT ·gateGradAB(SB), NOSPLIT, $0-48
+	MOVQ da+0(FP), AX
+	MOVQ db+8(FP), CX
+	MOVQ dy+16(FP), DX
+	MOVQ a+24(FP), BX
+	MOVQ b+32(FP), SI
+	MOVQ n+40(FP), DI
+
+by814:
+	CMPQ         DI, $0x08
+	JL           by115
+	VMOVUPS      (DX), Y0
+	VMOVUPS      (BX), Y1
+	VBROADCASTSS gatec7fffffff<>+0(SB), Y2
+	VANDPS       Y2, Y1, Y2
+	VBROADCASTSS gatec3f200000<>+0(SB), Y3
+	VCMPPS       $0x11, Y3, Y2, Y3
+	VMULPS       Y1, Y1, Y4
+	VBROADCASTSS gatecbbbaf0ea<>+0(SB), Y5
+	VMULPS       Y4, Y5, Y5
+	VBROADCASTSS gatec3ca9134e<>+0(SB), Y6
+	VADDPS       Y6, Y5, Y5
+	VMULPS       Y4, Y5, Y5
+	VBROADCASTSS gatec3d5c1e2d<>+0(SB), Y6
+	VSUBPS       Y6, Y5, Y5
+	VMULPS       Y4, Y5, Y5
+	VBROADCASTSS gatec3e088393<>+0(SB), Y6
+	VADDPS       Y6, Y5, Y5
+	VMULPS       Y4, Y5, Y5
+	VBROADCASTSS gatec3eaaaa99<>+0(SB), Y6
+	VSUBPS       Y6, Y5, Y5
+	VMULPS       Y4, Y5, Y4
+	VMULPS       Y1, Y4, Y4
+	VADDPS       Y1, Y4, Y4
+	VBROADCASTSS gatecc0000000<>+0(SB), Y5
+	VMULPS       Y2, Y5, Y2
+	VBROADCASTSS gatecc2ac0000<>+0(SB), Y5
+	VCMPPS       $0x11, Y5, Y2, Y5
+	VBROADCASTSS gatec3fb8aa3b<>+0(SB), Y6
+	VMULPS       Y6, Y2, Y6
+	VBROADCASTSS gatec3f000000<>+0(SB), Y7
+	VSUBPS       Y7, Y6, Y6
+	VCVTTPS2DQ   Y6, Y6
+	VCVTDQ2PS    Y6, Y7
+	VBROADCASTSS gatec3f318000<>+0(SB), Y8
+	VMULPS       Y8, Y7, Y8
+	VSUBPS       Y8, Y2, Y2
+	VBROADCASTSS gatecb95e8083<>+0(SB), Y8
+	VMULPS       Y8, Y7, Y7
+	VSUBPS       Y7, Y2, Y2
+	VMULPS       Y2, Y2, Y7
+	VBROADCASTSS gatec39506967<>+0(SB), Y8
+	VMULPS       Y2, Y8, Y8
+	VBROADCASTSS gatec3ab743ce<>+0(SB), Y9
+	VADDPS       Y9, Y8, Y8
+	VMULPS       Y2, Y8, Y8
+	VBROADCASTSS gatec3c088908<>+0(SB), Y9
+	VADDPS       Y9, Y8, Y8
+	VMULPS       Y2, Y8, Y8
+	VBROADCASTSS gatec3d2aa9c1<>+0(SB), Y9
+	VADDPS       Y9, Y8, Y8
+	VMULPS       Y2, Y8, Y8
+	VBROADCASTSS gatec3e2aaaaa<>+0(SB), Y9
+	VADDPS       Y9, Y8, Y8
+	VMULPS       Y2, Y8, Y8
+	VBROADCASTSS gatec3f000000<>+0(SB), Y9
+	VADDPS       Y9, Y8, Y8
+	VMULPS       Y7, Y8, Y7
+	VADDPS       Y2, Y7, Y2
+	VBROADCASTSS gatec3f800000<>+0(SB), Y7
+	VADDPS       Y7, Y2, Y2
+	VPSLLD       $0x17, Y6, Y6
+	VPADDD       Y6, Y2, Y2
+	VANDNPS      Y2, Y5, Y2
+	VBROADCASTSS gatec3f800000<>+0(SB), Y5
+	VSUBPS       Y2, Y5, Y5
+	VBROADCASTSS gatec3f800000<>+0(SB), Y6
+	VADDPS       Y2, Y6, Y2
+	VDIVPS       Y2, Y5, Y2
+	VBROADCASTSS gatec80000000<>+0(SB), Y5
+	VANDPS       Y5, Y1, Y5
+	VXORPS       Y5, Y2, Y2
+	VBLENDVPS    Y3, Y4, Y2, Y2
+	VCMPPS       $0x03, Y1, Y1, Y3
+	VBLENDVPS    Y3, Y1, Y2, Y1
+	VMOVUPS      (SI), Y2
+	VBROADCASTSS gatec80000000<>+0(SB), Y3
+	VORPS        Y3, Y2, Y3
+	VBROADCASTSS gatecc2ac0000<>+0(SB), Y4
+	VCMPPS       $0x11, Y4, Y3, Y4
+	VBROADCASTSS gatec3fb8aa3b<>+0(SB), Y5
+	VMULPS       Y5, Y3, Y5
+	VBROADCASTSS gatec3f000000<>+0(SB), Y6
+	VSUBPS       Y6, Y5, Y5
+	VCVTTPS2DQ   Y5, Y5
+	VCVTDQ2PS    Y5, Y6
+	VBROADCASTSS gatec3f318000<>+0(SB), Y7
+	VMULPS       Y7, Y6, Y7
+	VSUBPS       Y7, Y3, Y3
+	VBROADCASTSS gatecb95e8083<>+0(SB), Y7
+	VMULPS       Y7, Y6, Y6
+	VSUBPS       Y6, Y3, Y3
+	VMULPS       Y3, Y3, Y6
+	VBROADCASTSS gatec39506967<>+0(SB), Y7
+	VMULPS       Y3, Y7, Y7
+	VBROADCASTSS gatec3ab743ce<>+0(SB), Y8
+	VADDPS       Y8, Y7, Y7
+	VMULPS       Y3, Y7, Y7
+	VBROADCASTSS gatec3c088908<>+0(SB), Y8
+	VADDPS       Y8, Y7, Y7
+	VMULPS       Y3, Y7, Y7
+	VBROADCASTSS gatec3d2aa9c1<>+0(SB), Y8
+	VADDPS       Y8, Y7, Y7
+	VMULPS       Y3, Y7, Y7
+	VBROADCASTSS gatec3e2aaaaa<>+0(SB), Y8
+	VADDPS       Y8, Y7, Y7
+	VMULPS       Y3, Y7, Y7
+	VBROADCASTSS gatec3f000000<>+0(SB), Y8
+	VADDPS       Y8, Y7, Y7
+	VMULPS       Y6, Y7, Y6
+	VADDPS       Y3, Y6, Y3
+	VBROADCASTSS gatec3f800000<>+0(SB), Y6
+	VADDPS       Y6, Y3, Y3
+	VPSLLD       $0x17, Y5, Y5
+	VPADDD       Y5, Y3, Y3
+	VANDNPS      Y3, Y4, Y3
+	VBROADCASTSS gatec3f800000<>+0(SB), Y4
+	VADDPS       Y3, Y4, Y4
+	VBROADCASTSS gatec3f800000<>+0(SB), Y5
+	VDIVPS       Y4, Y5, Y5
+	VDIVPS       Y4, Y3, Y3
+	VXORPS       Y4, Y4, Y4
+	VCMPPS       $0x1d, Y4, Y2, Y4
+	VBLENDVPS    Y4, Y5, Y3, Y3
+	VCMPPS       $0x03, Y2, Y2, Y4
+	VBLENDVPS    Y4, Y2, Y3, Y2
+	VMULPS       Y2, Y0, Y3
+	VBROADCASTSS gatec3f800000<>+0(SB), Y4
+	VMULPS       Y1, Y1, Y5
+	VSUBPS       Y5, Y4, Y4
+	VMULPS       Y4, Y3, Y3
+	VMOVUPS      Y3, (AX)
+	VMULPS       Y1, Y0, Y0
+	VMULPS       Y2, Y0, Y0
+	VBROADCASTSS gatec3f800000<>+0(SB), Y1
+	VSUBPS       Y2, Y1, Y1
+	VMULPS       Y1, Y0, Y0
+	VMOVUPS      Y0, (CX)
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000020, DX
+	ADDQ         $0x00000020, BX
+	ADDQ         $0x00000020, SI
+	SUBQ         $0x08, DI
+	JMP          by814
+
+by115:
+	TESTQ        DI, DI
+	JZ           end16
+	VMOVSS       (DX), X0
+	VMOVSS       (BX), X1
+	VBROADCASTSS gatec7fffffff<>+0(SB), X2
+	VANDPS       X2, X1, X2
+	VBROADCASTSS gatec3f200000<>+0(SB), X3
+	VCMPPS       $0x11, X3, X2, X3
+	VMULPS       X1, X1, X4
+	VBROADCASTSS gatecbbbaf0ea<>+0(SB), X5
+	VMULPS       X4, X5, X5
+	VBROADCASTSS gatec3ca9134e<>+0(SB), X6
+	VADDPS       X6, X5, X5
+	VMULPS       X4, X5, X5
+	VBROADCASTSS gatec3d5c1e2d<>+0(SB), X6
+	VSUBPS       X6, X5, X5
+	VMULPS       X4, X5, X5
+	VBROADCASTSS gatec3e088393<>+0(SB), X6
+	VADDPS       X6, X5, X5
+	VMULPS       X4, X5, X5
+	VBROADCASTSS gatec3eaaaa99<>+0(SB), X6
+	VSUBPS       X6, X5, X5
+	VMULPS       X4, X5, X4
+	VMULPS       X1, X4, X4
+	VADDPS       X1, X4, X4
+	VBROADCASTSS gatecc0000000<>+0(SB), X5
+	VMULPS       X2, X5, X2
+	VBROADCASTSS gatecc2ac0000<>+0(SB), X5
+	VCMPPS       $0x11, X5, X2, X5
+	VBROADCASTSS gatec3fb8aa3b<>+0(SB), X6
+	VMULPS       X6, X2, X6
+	VBROADCASTSS gatec3f000000<>+0(SB), X7
+	VSUBPS       X7, X6, X6
+	VCVTTPS2DQ   X6, X6
+	VCVTDQ2PS    X6, X7
+	VBROADCASTSS gatec3f318000<>+0(SB), X8
+	VMULPS       X8, X7, X8
+	VSUBPS       X8, X2, X2
+	VBROADCASTSS gatecb95e8083<>+0(SB), X8
+	VMULPS       X8, X7, X7
+	VSUBPS       X7, X2, X2
+	VMULPS       X2, X2, X7
+	VBROADCASTSS gatec39506967<>+0(SB), X8
+	VMULPS       X2, X8, X8
+	VBROADCASTSS gatec3ab743ce<>+0(SB), X9
+	VADDPS       X9, X8, X8
+	VMULPS       X2, X8, X8
+	VBROADCASTSS gatec3c088908<>+0(SB), X9
+	VADDPS       X9, X8, X8
+	VMULPS       X2, X8, X8
+	VBROADCASTSS gatec3d2aa9c1<>+0(SB), X9
+	VADDPS       X9, X8, X8
+	VMULPS       X2, X8, X8
+	VBROADCASTSS gatec3e2aaaaa<>+0(SB), X9
+	VADDPS       X9, X8, X8
+	VMULPS       X2, X8, X8
+	VBROADCASTSS gatec3f000000<>+0(SB), X9
+	VADDPS       X9, X8, X8
+	VMULPS       X7, X8, X7
+	VADDPS       X2, X7, X2
+	VBROADCASTSS gatec3f800000<>+0(SB), X7
+	VADDPS       X7, X2, X2
+	VPSLLD       $0x17, X6, X6
+	VPADDD       X6, X2, X2
+	VANDNPS      X2, X5, X2
+	VBROADCASTSS gatec3f800000<>+0(SB), X5
+	VSUBPS       X2, X5, X5
+	VBROADCASTSS gatec3f800000<>+0(SB), X6
+	VADDPS       X2, X6, X2
+	VDIVPS       X2, X5, X2
+	VBROADCASTSS gatec80000000<>+0(SB), X5
+	VANDPS       X5, X1, X5
+	VXORPS       X5, X2, X2
+	VBLENDVPS    X3, X4, X2, X2
+	VCMPPS       $0x03, X1, X1, X3
+	VBLENDVPS    X3, X1, X2, X1
+	VMOVSS       (SI), X2
+	VBROADCASTSS gatec80000000<>+0(SB), X3
+	VORPS        X3, X2, X3
+	VBROADCASTSS gatecc2ac0000<>+0(SB), X4
+	VCMPPS       $0x11, X4, X3, X4
+	VBROADCASTSS gatec3fb8aa3b<>+0(SB), X5
+	VMULPS       X5, X3, X5
+	VBROADCASTSS gatec3f000000<>+0(SB), X6
+	VSUBPS       X6, X5, X5
+	VCVTTPS2DQ   X5, X5
+	VCVTDQ2PS    X5, X6
+	VBROADCASTSS gatec3f318000<>+0(SB), X7
+	VMULPS       X7, X6, X7
+	VSUBPS       X7, X3, X3
+	VBROADCASTSS gatecb95e8083<>+0(SB), X7
+	VMULPS       X7, X6, X6
+	VSUBPS       X6, X3, X3
+	VMULPS       X3, X3, X6
+	VBROADCASTSS gatec39506967<>+0(SB), X7
+	VMULPS       X3, X7, X7
+	VBROADCASTSS gatec3ab743ce<>+0(SB), X8
+	VADDPS       X8, X7, X7
+	VMULPS       X3, X7, X7
+	VBROADCASTSS gatec3c088908<>+0(SB), X8
+	VADDPS       X8, X7, X7
+	VMULPS       X3, X7, X7
+	VBROADCASTSS gatec3d2aa9c1<>+0(SB), X8
+	VADDPS       X8, X7, X7
+	VMULPS       X3, X7, X7
+	VBROADCASTSS gatec3e2aaaaa<>+0(SB), X8
+	VADDPS       X8, X7, X7
+	VMULPS       X3, X7, X7
+	VBROADCASTSS gatec3f000000<>+0(SB), X8
+	VADDPS       X8, X7, X7
+	VMULPS       X6, X7, X6
+	VADDPS       X3, X6, X3
+	VBROADCASTSS gatec3f800000<>+0(SB), X6
+	VADDPS       X6, X3, X3
+	VPSLLD       $0x17, X5, X5
+	VPADDD       X5, X3, X3
+	VANDNPS      X3, X4, X3
+	VBROADCASTSS gatec3f800000<>+0(SB), X4
+	VADDPS       X3, X4, X4
+	VBROADCASTSS gatec3f800000<>+0(SB), X5
+	VDIVPS       X4, X5, X5
+	VDIVPS       X4, X3, X3
+	VXORPS       X4, X4, X4
+	VCMPPS       $0x1d, X4, X2, X4
+	VBLENDVPS    X4, X5, X3, X3
+	VCMPPS       $0x03, X2, X2, X4
+	VBLENDVPS    X4, X2, X3, X2
+	VMULPS       X2, X0, X3
+	VBROADCASTSS gatec3f800000<>+0(SB), X4
+	VMULPS       X1, X1, X5
+	VSUBPS       X5, X4, X4
+	VMULPS       X4, X3, X3
+	VMOVSS       X3, (AX)
+	VMULPS       X1, X0, X0
+	VMULPS       X2, X0, X0
+	VBROADCASTSS gatec3f800000<>+0(SB), X1
+	VSUBPS       X2, X1, X1
+	VMULPS       X1, X0, X0
+	VMOVSS       X0, (CX)
+	ADDQ         $0x00000004, AX
+	ADDQ         $0x00000004, CX
+	ADDQ         $0x00000004, DX
+	ADDQ         $0x00000004, BX
+	ADDQ         $0x00000004, SI
+	DECQ         DI
+	JMP          by115
+
+end16:
+	VZEROUPPER
+	RET

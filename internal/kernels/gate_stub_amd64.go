@@ -18,3 +18,8 @@ func gateGradA(da *float32, dy *float32, a *float32, b *float32, n int)
 //
 //go:noescape
 func gateGradB(db *float32, dy *float32, a *float32, b *float32, n int)
+
+// gateGradAB: elementwise over n floats (see gate.go of the generator). AVX.
+//
+//go:noescape
+func gateGradAB(da *float32, db *float32, dy *float32, a *float32, b *float32, n int)

@@ -33,6 +33,7 @@ func reluGradSIMD(dx, dy, x []float32)                                     { pan
 func reluGradAddSIMD(dx, dy, x, r []float32)                               { panic(noAsm) }
 func biasReluSIMD(y []float32, ld, m, n int, b []float32, relu bool)       { panic(noAsm) }
 
-func gateSIMD(y, a, b []float32)           { panic(noAsm) }
-func gateGradASIMD(da, dy, a, b []float32) { panic(noAsm) }
-func gateGradBSIMD(db, dy, a, b []float32) { panic(noAsm) }
+func gateSIMD(y, a, b []float32)                { panic(noAsm) }
+func gateGradASIMD(da, dy, a, b []float32)      { panic(noAsm) }
+func gateGradBSIMD(db, dy, a, b []float32)      { panic(noAsm) }
+func gateGradABSIMD(da, db, dy, a, b []float32) { panic(noAsm) }

@@ -245,12 +245,15 @@ func TestGateSIMDEqualsGo(t *testing.T) {
 		defer restore()
 		for _, m := range []int{n, 16, 17, 31} {
 			y, da, db := make([]float32, m), make([]float32, m), make([]float32, m)
+			da1, db1 := make([]float32, m), make([]float32, m)
 			Gate(y, a[:m], b[:m])
-			GateGrad(da, db, dy[:m], a[:m], b[:m])
+			GateGrad(da, db, dy[:m], a[:m], b[:m]) // both at once (gateGradAB)
+			GateGrad(da1, nil, dy[:m], a[:m], b[:m])
+			GateGrad(nil, db1, dy[:m], a[:m], b[:m])
 			for i := range y {
 				tn, s := Tanh(a[i]), Sigmoid(b[i])
-				want := []float32{tn * s, dy[i] * s * (1 - tn*tn), dy[i] * tn * s * (1 - s)}
-				for k, got := range []float32{y[i], da[i], db[i]} {
+				want := []float32{tn * s, dy[i] * s * (1 - tn*tn), dy[i] * tn * s * (1 - s), dy[i] * s * (1 - tn*tn), dy[i] * tn * s * (1 - s)}
+				for k, got := range []float32{y[i], da[i], db[i], da1[i], db1[i]} {
 					if math.Float32bits(got) != math.Float32bits(want[k]) && !(got != got && want[k] != want[k]) {
 						t.Fatalf("level %v, n %d, element %d (a %v, b %v): output %d is %v, the Go functions give %v", lv, m, i, a[i], b[i], k, got, want[k])
 					}

@@ -41,6 +41,16 @@ func gate() {
 			s := w.sigmoid(w.load(Mem{Base: p[3], Disp: disp}))
 			w.store(w.mul(w.mul(w.mul(g, t), s), w.sub(w.c(1), s)), Mem{Base: p[0], Disp: disp})
 		})
+	// both at once (the gate-halves gradient wants both): tanh(a) and σ(b)
+	// computed once, each output by the formula of its loop above
+	gateKernel("gateGradAB", "func(da, db, dy, a, b *float32, n int)", []string{"da", "db", "dy", "a", "b"},
+		func(p []Register, disp int, w width) {
+			g := w.load(Mem{Base: p[2], Disp: disp})
+			t := w.tanh(w.load(Mem{Base: p[3], Disp: disp}))
+			s := w.sigmoid(w.load(Mem{Base: p[4], Disp: disp}))
+			w.store(w.mul(w.mul(g, s), w.sub(w.c(1), w.mul(t, t))), Mem{Base: p[0], Disp: disp})
+			w.store(w.mul(w.mul(w.mul(g, t), s), w.sub(w.c(1), s)), Mem{Base: p[1], Disp: disp})
+		})
 }
 
 // gateKernel is flatKernel without the 4x unrolled steps: these loops are
