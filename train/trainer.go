@@ -29,8 +29,8 @@ type Trainer struct {
 	order   []int         // indices of model, largest first (adamStep's schedule)
 	steps   int           // optimizer steps taken (including resumed ones)
 	norm    float64       // global gradient norm of the last step, before clipping
-	// progress is the fraction of Fit's budget done before the next step,
-	// in [0, 1]: ScheduleCosine's p.
+	// progress is the fraction of Fit's budget done before its latest
+	// step, in [0, 1]: ScheduleCosine's p (0 until Fit runs).
 	progress float64
 }
 
@@ -105,7 +105,8 @@ func (t *Trainer) GradNorm() float64 { return t.norm }
 
 // LR returns the learning rate of the next step: LR·Decay^Steps under
 // ScheduleExp, LR·½(1+cos πp) under ScheduleCosine (p the fraction of
-// Fit's budget done; 0 outside Fit).
+// Fit's budget done, which Fit sets before each step: 0 before the first
+// Fit, the last step's after Fit returns).
 func (t *Trainer) LR() float64 {
 	if t.opts.Schedule == ScheduleCosine {
 		return t.opts.LR * 0.5 * (1 + math.Cos(math.Pi*min(max(t.progress, 0), 1)))
